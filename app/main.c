@@ -1,0 +1,566 @@
+/*
+ * The `suanli` command.
+ *
+ * This file is the only place that prints to the user and chooses exit
+ * codes: 0 success, 1 the run failed, 2 bad input or usage.  Everything else
+ * is library calls.  Diagnostics go to stderr, results to stdout; progress is
+ * shown on stderr only when it is a terminal.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "suanli/diag.h"
+#include "suanli/outfile.h"
+#include "suanli/scenario.h"
+#include "suanli/sim.h"
+#include "suanli/summary.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXIT_RUN_FAILED 1
+#define EXIT_BAD_INPUT 2
+
+static const char *prog = "suanli";
+
+static const char main_help[] =
+    "suanli - digital twin of an AI compute center under a locked grid allocation\n"
+    "\n"
+    "Usage: suanli <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  run [SCENARIO]   run a scenario file, or the built-in default when none is given\n"
+    "  check SCENARIO   validate a scenario and print it fully resolved, as YAML\n"
+    "  show-default     print the built-in default scenario, ready to copy and edit\n"
+    "  catalog          list the built-in presets (server models, load shapes)\n"
+    "  keys             print the reference of every scenario key (markdown)\n"
+    "  version          print the version\n"
+    "  help [COMMAND]   show help for a command\n"
+    "\n"
+    "Start with `suanli run`: it simulates the built-in 10,240-card center for a\n"
+    "week and writes out/xinghua-10k/. `suanli show-default > my.yaml`, edit, then\n"
+    "`suanli run my.yaml`. Every key is documented in docs/scenario.md.\n"
+    "\n"
+    "Exit codes: 0 success, 1 the run failed, 2 bad input or usage.\n";
+
+static const char run_help[] =
+    "Usage: suanli run [SCENARIO] [options]\n"
+    "\n"
+    "Simulates SCENARIO (a YAML file; the built-in default when omitted) and writes\n"
+    "its results. A scenario with `variants:` runs each variant side by side and\n"
+    "prints a comparison table.\n"
+    "\n"
+    "Options:\n"
+    "  --set KEY=VALUE  override any scenario key, e.g. --set fleet.servers=640 or\n"
+    "                   --set run.duration=30d (repeatable; applied after variants)\n"
+    "  --seed N         seed of all random streams (same as --set run.seed=N)\n"
+    "  --variant NAME   run only this variant\n"
+    "  --out DIR        output directory (default: out/<scenario name>)\n"
+    "  -q, --quiet      print nothing but errors\n"
+    "  -h, --help       show this help\n"
+    "\n"
+    "Outputs, in DIR (or DIR/<variant> for each variant):\n"
+    "  summary.json     results: energy, power, racks... (keys in docs/outputs.md)\n"
+    "  timeseries.csv   one row per run.sample: time_s, it_w, it_max_w, util\n"
+    "  scenario.yaml    the fully resolved scenario, to repeat the run exactly\n"
+    "  comparison.csv   (DIR, with variants) one row per variant\n"
+    "Files are written atomically; the same scenario and seed give identical bytes.\n"
+    "\n"
+    "Examples:\n"
+    "  suanli run\n"
+    "  suanli run --variant three-in-one --set run.duration=30d\n"
+    "  suanli run my.yaml --seed 7 --out results/seed7\n";
+
+static const char check_help[] =
+    "Usage: suanli check [SCENARIO] [--set KEY=VALUE ...] [--seed N] [--variant NAME]\n"
+    "\n"
+    "Validates SCENARIO (the built-in default when omitted) with its overrides and\n"
+    "prints each resolved variant as YAML, every default filled in. Errors name\n"
+    "file:line:column and exit with code 2; nothing is run or written.\n";
+
+static const char show_default_help[] =
+    "Usage: suanli show-default\n"
+    "\n"
+    "Prints the built-in default scenario (scenarios/default.yaml), with comments,\n"
+    "ready to copy: suanli show-default > my.yaml\n";
+
+static const char catalog_help[] =
+    "Usage: suanli catalog\n"
+    "\n"
+    "Lists the built-in presets: server models (for fleet.server) and load shapes\n"
+    "(for workload.synthetic.shape). A scenario adds its own server models under\n"
+    "catalog.servers.\n";
+
+static const char keys_help[] =
+    "Usage: suanli keys\n"
+    "\n"
+    "Prints the reference of every scenario key (type, unit, default, meaning) as\n"
+    "markdown; docs/scenario.md contains the same tables.\n";
+
+static const char version_help[] = "Usage: suanli version\n\nPrints the version.\n";
+
+static int usage_error(const char *help_cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *help_cmd, const char *fmt, ...)
+{
+    fprintf(stderr, "%s: error: ", prog);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '%s help%s%s'.\n", prog, help_cmd ? " " : "", help_cmd ? help_cmd : "");
+    return EXIT_BAD_INPUT;
+}
+
+static int report(const struct sl_diag *d)
+{
+    char buf[2048];
+    fprintf(stderr, "%s: error: %s\n", prog, sl_diag_format(d, buf, sizeof buf));
+    switch (d->code) {
+    case SL_EINVAL:
+    case SL_ENOENT:
+    case SL_EUSAGE:
+        return EXIT_BAD_INPUT;
+    default:
+        return EXIT_RUN_FAILED;
+    }
+}
+
+/* Options shared by run and check. */
+struct cli {
+    const char *scenario;
+    const char **sets;
+    size_t nsets;
+    const char *seed;
+    const char *variant;
+    const char *out;
+    int quiet;
+    int help;
+};
+
+static int is_opt(const char *arg, const char *name, const char **value)
+{
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) != 0)
+        return 0;
+    if (arg[n] == '\0') {
+        *value = NULL;
+        return 1;
+    }
+    if (arg[n] == '=') {
+        *value = arg + n + 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_cli(int argc, char **argv, const char *cmd, int allow_out, struct cli *c)
+{
+    memset(c, 0, sizeof *c);
+    c->sets = calloc((size_t)argc, sizeof *c->sets);
+    if (!c->sets) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return EXIT_RUN_FAILED;
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v;
+        const char **slot = NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            c->help = 1;
+            return 0;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            c->quiet = 1;
+            continue;
+        } else if (is_opt(a, "--set", &v)) {
+            slot = &c->sets[c->nsets++];
+        } else if (is_opt(a, "--seed", &v)) {
+            slot = &c->seed;
+        } else if (is_opt(a, "--variant", &v)) {
+            slot = &c->variant;
+        } else if (allow_out && is_opt(a, "--out", &v)) {
+            slot = &c->out;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error(cmd, "unknown option '%s'", a);
+        } else {
+            if (c->scenario)
+                return usage_error(cmd, "more than one scenario given ('%s')", a);
+            c->scenario = a;
+            continue;
+        }
+        if (!v) {
+            if (i + 1 >= argc)
+                return usage_error(cmd, "option '%s' needs a value", a);
+            v = argv[++i];
+        }
+        *slot = v;
+    }
+    if (c->seed) {
+        char *end;
+        strtoull(c->seed, &end, 10);
+        if (!*c->seed || *end || c->seed[0] == '-')
+            return usage_error(cmd, "--seed expects a non-negative integer, got '%s'", c->seed);
+    }
+    if (c->out && !*c->out)
+        return usage_error(cmd, "--out expects a directory");
+    return 0;
+}
+
+static int load(const struct cli *c, struct sl_scenario_set *set)
+{
+    struct sl_load_opts o = {c->scenario, c->sets, c->nsets, c->seed, c->variant};
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    if (sl_scenario_load(&o, set, &d) != SL_OK)
+        return report(&d);
+    return 0;
+}
+
+/* ---- progress ---- */
+
+struct progress {
+    const char *label;
+    double last_wall;
+    int shown;
+};
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void show_progress(void *ctx, double done, uint64_t events)
+{
+    struct progress *p = ctx;
+    double now = wall_now();
+    if (done < 1.0 && now - p->last_wall < 0.1)
+        return;
+    p->last_wall = now;
+    p->shown = 1;
+    fprintf(stderr, "\r  %-24s %5.1f %%  %12llu events", p->label, done * 100.0,
+            (unsigned long long)events);
+    if (done >= 1.0)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* ---- run ---- */
+
+static void print_value(const struct sl_summary_entry *e, char *buf, size_t size)
+{
+    if (!e || e->type == SL_V_NULL) {
+        snprintf(buf, size, "-");
+    } else if (e->type == SL_V_INT) {
+        snprintf(buf, size, "%lld", (long long)e->i);
+    } else if (e->type == SL_V_STR) {
+        snprintf(buf, size, "%s", e->s);
+    } else {
+        double a = e->x < 0 ? -e->x : e->x;
+        int dec = a >= 1000 ? 0 : a >= 100 ? 1 : a >= 1 ? 2 : 3;
+        snprintf(buf, size, "%.*f", dec, e->x);
+    }
+}
+
+static void print_table(const struct sl_scenario_set *set, const struct sl_summary *sums)
+{
+    size_t width[32];
+    size_t ncol = sl_compare_ncolumns + 1;
+    char cell[64];
+    width[0] = strlen("variant");
+    for (size_t r = 0; r < set->n; r++) {
+        size_t l = strlen(set->items[r].variant ? set->items[r].variant : "-");
+        if (l > width[0])
+            width[0] = l;
+    }
+    for (size_t c = 1; c < ncol; c++) {
+        width[c] = strlen(sl_compare_columns[c - 1].header);
+        for (size_t r = 0; r < set->n; r++) {
+            print_value(sl_summary_get(&sums[r], sl_compare_columns[c - 1].key), cell,
+                        sizeof cell);
+            if (strlen(cell) > width[c])
+                width[c] = strlen(cell);
+        }
+    }
+    printf("\n%-*s", (int)width[0], "variant");
+    for (size_t c = 1; c < ncol; c++)
+        printf("  %*s", (int)width[c], sl_compare_columns[c - 1].header);
+    printf("\n");
+    for (size_t r = 0; r < set->n; r++) {
+        printf("%-*s", (int)width[0], set->items[r].variant ? set->items[r].variant : "-");
+        for (size_t c = 1; c < ncol; c++) {
+            print_value(sl_summary_get(&sums[r], sl_compare_columns[c - 1].key), cell,
+                        sizeof cell);
+            printf("  %*s", (int)width[c], cell);
+        }
+        printf("\n");
+    }
+}
+
+static int write_comparison(const char *dir, const struct sl_scenario_set *set,
+                            const struct sl_summary *sums, struct sl_diag *d)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/comparison.csv", dir);
+    struct sl_outfile o;
+    int rc = sl_outfile_open(&o, path, d);
+    if (rc != SL_OK)
+        return rc;
+    fprintf(o.f, "variant");
+    for (size_t c = 0; c < sl_compare_ncolumns; c++)
+        fprintf(o.f, ",%s", sl_compare_columns[c].key);
+    fputc('\n', o.f);
+    for (size_t r = 0; r < set->n; r++) {
+        fprintf(o.f, "%s", set->items[r].variant);
+        for (size_t c = 0; c < sl_compare_ncolumns; c++) {
+            const struct sl_summary_entry *e = sl_summary_get(&sums[r], sl_compare_columns[c].key);
+            char buf[64];
+            if (!e || e->type == SL_V_NULL)
+                buf[0] = '\0';
+            else if (e->type == SL_V_INT)
+                snprintf(buf, sizeof buf, "%lld", (long long)e->i);
+            else if (e->type == SL_V_NUM)
+                sl_format_number(e->x, buf, sizeof buf);
+            else
+                snprintf(buf, sizeof buf, "%s", e->s);
+            fprintf(o.f, ",%s", buf);
+        }
+        fputc('\n', o.f);
+    }
+    return sl_outfile_commit(&o, d);
+}
+
+static void print_result(const struct sl_scenario *sc, const struct sl_summary *s, const char *dir)
+{
+    char a[64], b[64], c[64], e[64];
+    print_value(sl_summary_get(s, "energy_mwh.it"), a, sizeof a);
+    print_value(sl_summary_get(s, "power_mw.it_mean"), b, sizeof b);
+    print_value(sl_summary_get(s, "power_mw.it_peak"), c, sizeof c);
+    print_value(sl_summary_get(s, "rack_kw.peak"), e, sizeof e);
+    printf("%s%s%s: IT energy %s MWh, mean %s MW, peak %s MW, peak rack %s kW -> %s/\n",
+           sc->name, sc->variant ? "/" : "", sc->variant ? sc->variant : "", a, b, c, e, dir);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    struct cli c;
+    int rc = parse_cli(argc, argv, "run", 1, &c);
+    if (rc || c.help) {
+        if (c.help)
+            fputs(run_help, stdout);
+        free(c.sets);
+        return rc;
+    }
+    struct sl_scenario_set set;
+    if ((rc = load(&c, &set)) != 0) {
+        free(c.sets);
+        return rc;
+    }
+    char base[2048];
+    if (c.out)
+        snprintf(base, sizeof base, "%s", c.out);
+    else
+        snprintf(base, sizeof base, "out/%s", set.items[0].name);
+    size_t nbase = strlen(base);
+    while (nbase > 1 && base[nbase - 1] == '/')
+        base[--nbase] = '\0';
+
+    struct sl_summary *sums = calloc(set.n, sizeof *sums);
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    if (!sums) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        rc = EXIT_RUN_FAILED;
+        goto done;
+    }
+    int tty = isatty(2) && !c.quiet;
+    for (size_t i = 0; i < set.n && rc == 0; i++) {
+        const struct sl_scenario *sc = &set.items[i];
+        char dir[4096];
+        if (sc->variant)
+            snprintf(dir, sizeof dir, "%s/%s", base, sc->variant);
+        else
+            snprintf(dir, sizeof dir, "%s", base);
+        sl_summary_init(&sums[i]);
+        if (sl_mkdirs(dir, &d) != SL_OK) {
+            rc = report(&d);
+            break;
+        }
+        struct progress p = {sc->variant ? sc->variant : sc->name, 0, 0};
+        struct sl_run_opts ro = {dir, tty ? show_progress : NULL, &p};
+        if (sl_run_scenario(sc, &ro, &sums[i], &d) != SL_OK) {
+            if (p.shown)
+                fputc('\n', stderr);
+            rc = report(&d);
+            if (rc == EXIT_BAD_INPUT)
+                rc = EXIT_RUN_FAILED;
+            break;
+        }
+        if (!c.quiet)
+            print_result(sc, &sums[i], dir);
+    }
+    if (rc == 0 && set.has_variants && set.n > 1) {
+        if (!c.quiet)
+            print_table(&set, sums);
+        if (write_comparison(base, &set, sums, &d) != SL_OK)
+            rc = report(&d) ? EXIT_RUN_FAILED : 0;
+    }
+done:
+    if (sums)
+        for (size_t i = 0; i < set.n; i++)
+            sl_summary_release(&sums[i]);
+    free(sums);
+    sl_scenario_set_release(&set);
+    free(c.sets);
+    return rc;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    struct cli c;
+    int rc = parse_cli(argc, argv, "check", 0, &c);
+    if (rc || c.help) {
+        if (c.help)
+            fputs(check_help, stdout);
+        free(c.sets);
+        return rc;
+    }
+    struct sl_scenario_set set;
+    if ((rc = load(&c, &set)) == 0) {
+        for (size_t i = 0; i < set.n; i++) {
+            if (i)
+                fputs("---\n", stdout);
+            sl_scenario_emit(&set.items[i], stdout);
+        }
+        fprintf(stderr, "%s: %s is valid (%zu run%s)\n", prog,
+                c.scenario ? c.scenario : "the built-in default scenario", set.n,
+                set.n == 1 ? "" : "s");
+        sl_scenario_set_release(&set);
+    }
+    free(c.sets);
+    return rc;
+}
+
+static int no_args(int argc, char **argv, const char *cmd, const char *help)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(help, stdout);
+            return -1;
+        }
+        return usage_error(cmd, "unexpected argument '%s'", argv[i]);
+    }
+    return 0;
+}
+
+static int cmd_show_default(int argc, char **argv)
+{
+    int rc = no_args(argc, argv, "show-default", show_default_help);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    size_t len;
+    const char *text = sl_scenario_default_text(&len);
+    fwrite(text, 1, len, stdout);
+    return 0;
+}
+
+static int cmd_catalog(int argc, char **argv)
+{
+    int rc = no_args(argc, argv, "catalog", catalog_help);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    printf("Server models (fleet.server):\n");
+    printf("  %-10s %5s %3s %10s %10s  %s\n", "name", "cards", "U", "max", "idle",
+           "description");
+    for (size_t i = 0; i < sl_catalog_server_count(); i++) {
+        const struct sl_server_model *m = sl_catalog_server(i);
+        printf("  %-10s %5lld %3lld %7.2f kW %7.2f kW  %s\n", m->name, (long long)m->cards,
+               (long long)m->height_u, m->power_max_w / 1e3, m->power_idle_w / 1e3,
+               m->description);
+        printf("  %-10s %5s %3s %10s %10s  source: %s\n", "", "", "", "", "", m->source);
+    }
+    printf("\nLoad shapes (workload.synthetic.shape):\n");
+    printf("  constant   the fleet's target utilisation stays at `mean`\n");
+    printf("  diurnal    mean + amplitude * cos(2 pi (t - peak_time) / period)\n");
+    printf("\nScenarios:\n");
+    printf("  default    10,240-card center at Xinghua, traditional vs three-in-one racks\n"
+           "             (suanli show-default)\n");
+    return 0;
+}
+
+static int cmd_keys(int argc, char **argv)
+{
+    int rc = no_args(argc, argv, "keys", keys_help);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    sl_scenario_doc(stdout);
+    return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    int rc = no_args(argc, argv, "version", version_help);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    printf("suanli %s\n", SUANLI_VERSION);
+    return 0;
+}
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+};
+
+static const struct command commands[] = {
+    {"run", cmd_run, run_help},
+    {"check", cmd_check, check_help},
+    {"show-default", cmd_show_default, show_default_help},
+    {"catalog", cmd_catalog, catalog_help},
+    {"keys", cmd_keys, keys_help},
+    {"version", cmd_version, version_help},
+};
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error(NULL, "no command given; commands: run, check, show-default, "
+                                 "catalog, keys, version, help");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        if (argc > 2) {
+            const struct command *c = find_command(argv[2]);
+            if (!c)
+                return usage_error(NULL, "unknown command '%s'", argv[2]);
+            fputs(c->help, stdout);
+            return 0;
+        }
+        fputs(main_help, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0)
+        return cmd_version(0, NULL);
+    const struct command *c = find_command(cmd);
+    if (!c) {
+        const char *near = NULL;
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (strncmp(commands[i].name, cmd, 2) == 0)
+                near = commands[i].name;
+        if (near)
+            return usage_error(NULL, "unknown command '%s' (did you mean '%s'?)", cmd, near);
+        return usage_error(NULL, "unknown command '%s'", cmd);
+    }
+    return c->fn(argc - 2, argv + 2);
+}

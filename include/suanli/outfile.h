@@ -1,0 +1,36 @@
+/*
+ * Atomic output files.
+ *
+ * An output is written to a temporary file in the same directory
+ * (".<name>.tmp.XXXXXX") and renamed over the final name only when complete,
+ * so a reader never sees a half-written summary.json and a failed run leaves
+ * no partial file behind.  Rename within one directory is atomic on POSIX
+ * file systems.
+ */
+#ifndef SUANLI_OUTFILE_H
+#define SUANLI_OUTFILE_H
+
+#include <stdio.h>
+
+#include "suanli/diag.h"
+
+struct sl_outfile {
+    FILE *f;           /* write here between open and commit */
+    char *tmp_path;
+    char *final_path;
+};
+
+/* Creates the temporary file for path (the directory must exist).  Returns
+ * SL_OK, SL_EIO or SL_ENOMEM. */
+int sl_outfile_open(struct sl_outfile *o, const char *path, struct sl_diag *d);
+/* Flushes, syncs, closes and renames into place.  On failure the temporary
+ * file is removed.  Returns SL_OK or SL_EIO. */
+int sl_outfile_commit(struct sl_outfile *o, struct sl_diag *d);
+/* Closes and removes the temporary file (no-op after commit). */
+void sl_outfile_abort(struct sl_outfile *o);
+
+/* Creates a directory and its parents (like mkdir -p).  Returns SL_OK or
+ * SL_EIO with a message. */
+int sl_mkdirs(const char *path, struct sl_diag *d);
+
+#endif

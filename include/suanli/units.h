@@ -1,0 +1,54 @@
+/*
+ * Quantities with units, as scenario files write them: "5.4 kW", "7d",
+ * "100ms", "35 %", "0.62 CNY/kWh", "64 GiB", "20 C".
+ *
+ * Each kind has one base unit in which suanli computes: power W, energy J,
+ * voltage V, time s (the engine converts to int64 microseconds), data bytes,
+ * rate 1/s, money CNY, price CNY/kWh, temperature degC, percentage as a
+ * fraction (35 % -> 0.35).  A value of a kind other than SL_UNIT_NONE must
+ * carry a unit: a bare "5.4" for a power is ambiguous and rejected.
+ * Suffixes are case-sensitive where SI prefixes demand it (mW vs MW).
+ */
+#ifndef SUANLI_UNITS_H
+#define SUANLI_UNITS_H
+
+#include <stddef.h>
+
+enum sl_unit_kind {
+    SL_UNIT_NONE = 0, /* a plain number */
+    SL_UNIT_POWER,    /* W */
+    SL_UNIT_ENERGY,   /* J (Wh = 3600 J) */
+    SL_UNIT_VOLTAGE,  /* V */
+    SL_UNIT_TIME,     /* s */
+    SL_UNIT_DATA,     /* bytes */
+    SL_UNIT_RATE,     /* per second */
+    SL_UNIT_MONEY,    /* CNY */
+    SL_UNIT_PRICE,    /* CNY per kWh */
+    SL_UNIT_TEMP,     /* degrees Celsius */
+    SL_UNIT_PERCENT,  /* fraction of one */
+    SL_UNIT_KIND_COUNT
+};
+
+/* Name of a kind for messages and docs, e.g. "power". */
+const char *sl_unit_kind_name(enum sl_unit_kind kind);
+/* Base-unit symbol, e.g. "W"; "" for SL_UNIT_NONE. */
+const char *sl_unit_base_symbol(enum sl_unit_kind kind);
+/* An example value for messages, e.g. "5.4 kW". */
+const char *sl_unit_example(enum sl_unit_kind kind);
+/* The accepted suffixes, comma separated, e.g. "W, kW, MW, GW". */
+const char *sl_unit_suffixes(enum sl_unit_kind kind);
+
+/* Parses text as a quantity of the given kind into base units.  Returns SL_OK
+ * or SL_EINVAL with a message in err (what was expected, with an example).
+ * The number must be finite decimal; whitespace between number and unit is
+ * optional. */
+int sl_unit_parse(const char *text, enum sl_unit_kind kind, double *out, char *err, size_t errsize);
+
+/* Parses a plain number (SL_UNIT_NONE) or integer; same rules. */
+int sl_unit_parse_int(const char *text, long long *out, char *err, size_t errsize);
+
+/* Formats a base-unit value with the most readable unit ("5.4 kW", "7d",
+ * "35 %") such that parsing the text gives the value back exactly. */
+char *sl_unit_format(double value, enum sl_unit_kind kind, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,646 @@
+/*
+ * Schema-driven mapping of YAML trees onto structs (see schema.h).
+ *
+ * Mapping walks the schema, not the document: for each field it takes the
+ * node under the field's key, or parses the field's default text when the key
+ * is absent, so a default and a user value are treated identically.  Before
+ * that, every key in the document is checked against the schema, so a typo
+ * is reported (with the nearest known key) rather than silently ignored.
+ */
+#include "config/schema.h"
+
+#include "suanli/alloc.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIELD_PTR(obj, f) ((void *)((char *)(obj) + (f)->offset))
+#define FIELD_CPTR(obj, f) ((const void *)((const char *)(obj) + (f)->offset))
+
+size_t sl_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return (size_t)-1;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            size_t best = diag + cost;
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+static const struct sl_field *find_field(const struct sl_schema *s, const char *key)
+{
+    for (size_t i = 0; i < s->nfields; i++)
+        if (strcmp(s->fields[i].key, key) == 0)
+            return &s->fields[i];
+    return NULL;
+}
+
+/* Nearest name among candidates, or NULL if none is close. */
+static const char *nearest(const char *word, const char *const *cands, size_t n)
+{
+    const char *best = NULL;
+    size_t bestd = (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        size_t dist = sl_edit_distance(word, cands[i]);
+        if (dist < bestd) {
+            bestd = dist;
+            best = cands[i];
+        }
+    }
+    size_t len = strlen(word);
+    size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
+    /* A key that is a prefix or extension of a known key is also close. */
+    if (best && bestd > limit) {
+        for (size_t i = 0; i < n; i++) {
+            size_t lc = strlen(cands[i]);
+            if (len >= 3 && lc >= 3 &&
+                (strncmp(word, cands[i], len < lc ? len : lc) == 0))
+                return cands[i];
+        }
+        return NULL;
+    }
+    return best;
+}
+
+static void join_path(char *buf, size_t size, const char *path, const char *key)
+{
+    if (path && path[0])
+        snprintf(buf, size, "%s.%s", path, key);
+    else
+        snprintf(buf, size, "%s", key);
+}
+
+static int unknown_key(const struct sl_schema *s, const struct sl_ynode *key, const char *path,
+                       struct sl_diag *d)
+{
+    const char *cands[128];
+    size_t n = 0;
+    char list[1024];
+    size_t used = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < s->nfields && n < 128; i++) {
+        cands[n++] = s->fields[i].key;
+        int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", s->fields[i].key);
+        if (w > 0 && (size_t)w < sizeof list - used)
+            used += (size_t)w;
+    }
+    const char *near = nearest(key->text, cands, n);
+    const char *where = path && path[0] ? path : "the top level";
+    if (near)
+        return sl_ynode_error(key, d, SL_EINVAL, "unknown key '%s' in %s (did you mean '%s'?)",
+                              key->text, where, near);
+    return sl_ynode_error(key, d, SL_EINVAL, "unknown key '%s' in %s; expected one of: %s",
+                          key->text, where, list);
+}
+
+static void describe_limit(const struct sl_field *f, double v, char *buf, size_t size)
+{
+    if (f->type == SL_FT_REAL)
+        sl_unit_format(v, f->unit, buf, size);
+    else if (f->type == SL_FT_TIME)
+        sl_unit_format(v, SL_UNIT_TIME, buf, size);
+    else
+        snprintf(buf, size, "%.17g", v);
+}
+
+static int check_range(const struct sl_field *f, double v, const struct sl_ynode *n,
+                       const char *fpath, struct sl_diag *d)
+{
+    char lim[64], got[64];
+    describe_limit(f, v, got, sizeof got);
+    if (f->min > SL_NO_MIN) {
+        int bad = (f->flags & SL_FF_MIN_EXCL) ? !(v > f->min) : !(v >= f->min);
+        if (bad) {
+            describe_limit(f, f->min, lim, sizeof lim);
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s' must be %s %s, got %s", fpath,
+                                  (f->flags & SL_FF_MIN_EXCL) ? "greater than" : "at least", lim,
+                                  got);
+        }
+    }
+    if (f->max < SL_NO_MAX) {
+        int bad = (f->flags & SL_FF_MAX_EXCL) ? !(v < f->max) : !(v <= f->max);
+        if (bad) {
+            describe_limit(f, f->max, lim, sizeof lim);
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s' must be %s %s, got %s", fpath,
+                                  (f->flags & SL_FF_MAX_EXCL) ? "less than" : "at most", lim,
+                                  got);
+        }
+    }
+    return SL_OK;
+}
+
+static int expect_scalar(const struct sl_ynode *n, const char *fpath, const char *what,
+                         struct sl_diag *d)
+{
+    if (n->type == SL_Y_SCALAR && !sl_ynode_is_null(n))
+        return SL_OK;
+    char desc[128];
+    return sl_ynode_error(n, d, SL_EINVAL, "'%s' expects %s, got %s", fpath, what,
+                          sl_ynode_describe(n, desc, sizeof desc));
+}
+
+static int valid_name(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static int map_value(const struct sl_field *f, void *obj, const struct sl_ynode *n,
+                     const char *fpath, struct sl_diag *d);
+
+static int map_list(const struct sl_field *f, void *obj, const struct sl_ynode *n,
+                    const char *fpath, struct sl_diag *d)
+{
+    struct sl_list *list = FIELD_PTR(obj, f);
+    if (n->type != SL_Y_SEQ) {
+        if (sl_ynode_is_null(n))
+            return SL_OK;
+        char desc[128];
+        return sl_ynode_error(n, d, SL_EINVAL, "'%s' expects a list of %s, got %s", fpath,
+                              f->sub->name, sl_ynode_describe(n, desc, sizeof desc));
+    }
+    if (n->n == 0)
+        return SL_OK;
+    list->items = sl_calloc(n->n, f->sub->size);
+    if (!list->items)
+        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    for (size_t i = 0; i < n->n; i++) {
+        char ipath[512];
+        snprintf(ipath, sizeof ipath, "%s.%zu", fpath, i);
+        list->n = i + 1; /* so release frees partial elements */
+        int rc = sl_schema_map(f->sub, (char *)list->items + i * f->sub->size, n->items[i], ipath,
+                               d);
+        if (rc != SL_OK)
+            return rc;
+    }
+    return SL_OK;
+}
+
+static int map_value(const struct sl_field *f, void *obj, const struct sl_ynode *n,
+                     const char *fpath, struct sl_diag *d)
+{
+    char err[512];
+    switch (f->type) {
+    case SL_FT_INT: {
+        if (expect_scalar(n, fpath, "an integer such as 8", d) != SL_OK)
+            return SL_EINVAL;
+        long long v;
+        if (sl_unit_parse_int(n->text, &v, err, sizeof err) != SL_OK)
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s': %s", fpath, err);
+        if (check_range(f, (double)v, n, fpath, d) != SL_OK)
+            return SL_EINVAL;
+        *(int64_t *)FIELD_PTR(obj, f) = (int64_t)v;
+        return SL_OK;
+    }
+    case SL_FT_REAL:
+    case SL_FT_TIME: {
+        enum sl_unit_kind kind = f->type == SL_FT_TIME ? SL_UNIT_TIME : f->unit;
+        char what[128];
+        snprintf(what, sizeof what, "a %s such as '%s'", sl_unit_kind_name(kind),
+                 sl_unit_example(kind));
+        if (expect_scalar(n, fpath, what, d) != SL_OK)
+            return SL_EINVAL;
+        double v;
+        if (sl_unit_parse(n->text, kind, &v, err, sizeof err) != SL_OK)
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s': %s", fpath, err);
+        if (check_range(f, v, n, fpath, d) != SL_OK)
+            return SL_EINVAL;
+        if (f->type == SL_FT_REAL) {
+            *(double *)FIELD_PTR(obj, f) = v;
+        } else {
+            double us = v * 1e6;
+            if (!(fabs(us) < 9.2e18))
+                return sl_ynode_error(n, d, SL_EINVAL, "'%s': time '%s' is out of range", fpath,
+                                      n->text);
+            *(int64_t *)FIELD_PTR(obj, f) = (int64_t)llround(us);
+        }
+        return SL_OK;
+    }
+    case SL_FT_BOOL: {
+        if (expect_scalar(n, fpath, "true or false", d) != SL_OK)
+            return SL_EINVAL;
+        static const char *const yes[] = {"true", "True", "TRUE", "yes", "on", NULL};
+        static const char *const no[] = {"false", "False", "FALSE", "no", "off", NULL};
+        for (int i = 0; yes[i]; i++)
+            if (strcmp(n->text, yes[i]) == 0) {
+                *(int *)FIELD_PTR(obj, f) = 1;
+                return SL_OK;
+            }
+        for (int i = 0; no[i]; i++)
+            if (strcmp(n->text, no[i]) == 0) {
+                *(int *)FIELD_PTR(obj, f) = 0;
+                return SL_OK;
+            }
+        return sl_ynode_error(n, d, SL_EINVAL, "'%s' expects true or false, got '%s'", fpath,
+                              n->text);
+    }
+    case SL_FT_STRING: {
+        if (n->type != SL_Y_SCALAR) {
+            char desc[128];
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s' expects text, got %s", fpath,
+                                  sl_ynode_describe(n, desc, sizeof desc));
+        }
+        if ((f->flags & SL_FF_NAME) && !valid_name(n->text))
+            return sl_ynode_error(n, d, SL_EINVAL,
+                                  "'%s' must be a name of letters, digits, '-', '_' or '.', "
+                                  "got '%s'",
+                                  fpath, n->text);
+        char **slot = FIELD_PTR(obj, f);
+        char *copy = sl_strdup(n->text);
+        if (!copy)
+            return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+        sl_free(*slot);
+        *slot = copy;
+        return SL_OK;
+    }
+    case SL_FT_ENUM: {
+        char what[256];
+        size_t used = (size_t)snprintf(what, sizeof what, "one of ");
+        size_t count = 0;
+        for (; f->names[count]; count++)
+            used += (size_t)snprintf(what + used, used < sizeof what ? sizeof what - used : 0,
+                                     "%s%s", count ? ", " : "", f->names[count]);
+        if (expect_scalar(n, fpath, what, d) != SL_OK)
+            return SL_EINVAL;
+        for (size_t i = 0; i < count; i++)
+            if (strcmp(n->text, f->names[i]) == 0) {
+                *(int *)FIELD_PTR(obj, f) = (int)i;
+                return SL_OK;
+            }
+        const char *near = nearest(n->text, f->names, count);
+        if (near)
+            return sl_ynode_error(n, d, SL_EINVAL,
+                                  "'%s' expects %s, got '%s' (did you mean '%s'?)", fpath, what,
+                                  n->text, near);
+        return sl_ynode_error(n, d, SL_EINVAL, "'%s' expects %s, got '%s'", fpath, what,
+                              n->text);
+    }
+    case SL_FT_SECTION:
+        return sl_schema_map(f->sub, FIELD_PTR(obj, f), sl_ynode_is_null(n) ? NULL : n, fpath,
+                             d);
+    case SL_FT_LIST:
+        return map_list(f, obj, n, fpath, d);
+    case SL_FT_RAW:
+        return SL_OK;
+    }
+    return SL_EINVAL;
+}
+
+static const struct sl_ysource default_source = {(char *)"built-in default", NULL};
+
+int sl_schema_map(const struct sl_schema *schema, void *obj, const struct sl_ynode *node,
+                  const char *path, struct sl_diag *d)
+{
+    if (node && node->type != SL_Y_MAP) {
+        char desc[128];
+        return sl_ynode_error(node, d, SL_EINVAL, "'%s' expects a mapping of keys, got %s",
+                              path && path[0] ? path : "the scenario",
+                              sl_ynode_describe(node, desc, sizeof desc));
+    }
+    if (node) {
+        for (size_t i = 0; i < node->n; i++)
+            if (!find_field(schema, node->pairs[i].key->text))
+                return unknown_key(schema, node->pairs[i].key, path, d);
+    }
+    for (size_t i = 0; i < schema->nfields; i++) {
+        const struct sl_field *f = &schema->fields[i];
+        char fpath[512];
+        join_path(fpath, sizeof fpath, path, f->key);
+        const struct sl_ynode *v = node ? sl_ymap_get(node, f->key) : NULL;
+        if (f->type == SL_FT_RAW)
+            continue;
+        /* An empty value ("key:" or "key: ~") means "use the default". */
+        if (v && sl_ynode_is_null(v))
+            v = NULL;
+        int rc;
+        if (v) {
+            rc = map_value(f, obj, v, fpath, d);
+        } else if (f->type == SL_FT_SECTION) {
+            rc = sl_schema_map(f->sub, FIELD_PTR(obj, f), NULL, fpath, d);
+        } else if (f->def) {
+            struct sl_ynode tmp;
+            memset(&tmp, 0, sizeof tmp);
+            tmp.type = SL_Y_SCALAR;
+            tmp.src = &default_source;
+            tmp.text = (char *)f->def;
+            tmp.plain = 1;
+            if (f->type == SL_FT_LIST) {
+                tmp.type = SL_Y_SEQ; /* defaults of lists are empty */
+                tmp.text = NULL;
+            }
+            rc = map_value(f, obj, &tmp, fpath, d);
+        } else if (f->flags & SL_FF_REQUIRED) {
+            rc = node ? sl_ynode_error(node, d, SL_EINVAL, "missing required key '%s' in '%s'",
+                                       f->key, path && path[0] ? path : "the scenario")
+                      : sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "missing required key '%s'",
+                                    fpath);
+        } else {
+            rc = SL_OK; /* optional, left zero / NULL */
+        }
+        if (rc != SL_OK)
+            return rc;
+    }
+    return SL_OK;
+}
+
+void sl_schema_release(const struct sl_schema *schema, void *obj)
+{
+    for (size_t i = 0; i < schema->nfields; i++) {
+        const struct sl_field *f = &schema->fields[i];
+        if (f->type == SL_FT_STRING) {
+            char **s = FIELD_PTR(obj, f);
+            sl_free(*s);
+            *s = NULL;
+        } else if (f->type == SL_FT_SECTION) {
+            sl_schema_release(f->sub, FIELD_PTR(obj, f));
+        } else if (f->type == SL_FT_LIST) {
+            struct sl_list *l = FIELD_PTR(obj, f);
+            for (size_t j = 0; j < l->n; j++)
+                sl_schema_release(f->sub, (char *)l->items + j * f->sub->size);
+            sl_free(l->items);
+            l->items = NULL;
+            l->n = 0;
+        }
+    }
+}
+
+const struct sl_field *sl_schema_find(const struct sl_schema *schema, const char *path)
+{
+    const struct sl_schema *s = schema;
+    const struct sl_field *f = NULL;
+    const char *p = path;
+    while (*p) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        char seg[128];
+        if (len == 0 || len >= sizeof seg || !s)
+            return NULL;
+        memcpy(seg, p, len);
+        seg[len] = '\0';
+        if (f && f->type == SL_FT_LIST && strspn(seg, "0123456789") == len) {
+            f = NULL; /* index into the list: stay on the element schema */
+        } else {
+            f = find_field(s, seg);
+            if (!f)
+                return NULL;
+            s = (f->type == SL_FT_SECTION || f->type == SL_FT_LIST) ? f->sub : NULL;
+        }
+        p = dot ? dot + 1 : p + len;
+    }
+    return f;
+}
+
+/* ---- emitting YAML ---- */
+
+static int needs_quotes(const char *s)
+{
+    if (!*s)
+        return 1;
+    if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]))
+        return 1;
+    static const char *const reserved[] = {"true", "false", "yes", "no", "on", "off", "null",
+                                           "~", "True", "False", "Null", "NULL", NULL};
+    for (int i = 0; reserved[i]; i++)
+        if (strcmp(s, reserved[i]) == 0)
+            return 1;
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == '#' || c == '"' || c == '\\')
+            return 1;
+        if (c == ':' && (p[1] == ' ' || p[1] == '\0'))
+            return 1;
+    }
+    size_t len = strlen(s);
+    if (s[len - 1] == ' ')
+        return 1;
+    /* Text that looks like a number must stay text. */
+    char *end;
+    (void)strtod(s, &end);
+    if (*end == '\0')
+        return 1;
+    return 0;
+}
+
+static void emit_string(const char *s, FILE *out)
+{
+    if (!needs_quotes(s)) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", out);
+        else if (c == '\t')
+            fputs("\\t", out);
+        else if (c < 0x20)
+            fprintf(out, "\\x%02x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+static void emit_fields(const struct sl_schema *schema, const void *obj, FILE *out, int indent,
+                        int first_inline);
+
+static void emit_field(const struct sl_field *f, const void *obj, FILE *out, int indent,
+                       int inline_key)
+{
+    char buf[128];
+    if (!inline_key)
+        fprintf(out, "%*s", indent, "");
+    fprintf(out, "%s:", f->key);
+    switch (f->type) {
+    case SL_FT_INT:
+        fprintf(out, " %lld\n", (long long)*(const int64_t *)FIELD_CPTR(obj, f));
+        break;
+    case SL_FT_REAL:
+        fprintf(out, " %s\n",
+                sl_unit_format(*(const double *)FIELD_CPTR(obj, f), f->unit, buf, sizeof buf));
+        break;
+    case SL_FT_TIME:
+        fprintf(out, " %s\n",
+                sl_unit_format((double)*(const int64_t *)FIELD_CPTR(obj, f) / 1e6, SL_UNIT_TIME,
+                               buf, sizeof buf));
+        break;
+    case SL_FT_BOOL:
+        fprintf(out, " %s\n", *(const int *)FIELD_CPTR(obj, f) ? "true" : "false");
+        break;
+    case SL_FT_STRING: {
+        const char *s = *(char *const *)FIELD_CPTR(obj, f);
+        fputc(' ', out);
+        if (s)
+            emit_string(s, out);
+        else
+            fputs("~", out);
+        fputc('\n', out);
+        break;
+    }
+    case SL_FT_ENUM:
+        fprintf(out, " %s\n", f->names[*(const int *)FIELD_CPTR(obj, f)]);
+        break;
+    case SL_FT_SECTION:
+        fputc('\n', out);
+        emit_fields(f->sub, FIELD_CPTR(obj, f), out, indent + 2, 0);
+        break;
+    case SL_FT_LIST: {
+        const struct sl_list *l = FIELD_CPTR(obj, f);
+        if (l->n == 0) {
+            fputs(" []\n", out);
+            break;
+        }
+        fputc('\n', out);
+        for (size_t i = 0; i < l->n; i++) {
+            fprintf(out, "%*s- ", indent + 2, "");
+            emit_fields(f->sub, (const char *)l->items + i * f->sub->size, out, indent + 4, 1);
+        }
+        break;
+    }
+    case SL_FT_RAW:
+        fputs(" []\n", out);
+        break;
+    }
+}
+
+static void emit_fields(const struct sl_schema *schema, const void *obj, FILE *out, int indent,
+                        int first_inline)
+{
+    int first = 1;
+    for (size_t i = 0; i < schema->nfields; i++) {
+        const struct sl_field *f = &schema->fields[i];
+        if (f->type == SL_FT_RAW)
+            continue;
+        emit_field(f, obj, out, indent, first && first_inline);
+        first = 0;
+    }
+}
+
+void sl_schema_emit(const struct sl_schema *schema, const void *obj, FILE *out, int indent)
+{
+    emit_fields(schema, obj, out, indent, 0);
+}
+
+/* ---- documentation ---- */
+
+static void doc_type(const struct sl_field *f, char *buf, size_t size)
+{
+    char lo[64], hi[64];
+    const char *base;
+    switch (f->type) {
+    case SL_FT_INT:
+        base = "integer";
+        break;
+    case SL_FT_REAL:
+        base = f->unit == SL_UNIT_NONE ? "number" : sl_unit_kind_name(f->unit);
+        break;
+    case SL_FT_TIME:
+        base = "time";
+        break;
+    case SL_FT_BOOL:
+        snprintf(buf, size, "boolean");
+        return;
+    case SL_FT_STRING:
+        snprintf(buf, size, (f->flags & SL_FF_NAME) ? "name" : "text");
+        return;
+    case SL_FT_ENUM: {
+        size_t used = (size_t)snprintf(buf, size, "one of ");
+        for (size_t i = 0; f->names[i] && used < size; i++)
+            used += (size_t)snprintf(buf + used, size - used, "%s`%s`", i ? ", " : "",
+                                     f->names[i]);
+        return;
+    }
+    case SL_FT_SECTION:
+        snprintf(buf, size, "section");
+        return;
+    case SL_FT_LIST:
+        snprintf(buf, size, "list of %s", f->sub->name);
+        return;
+    case SL_FT_RAW:
+        snprintf(buf, size, "list (see below)");
+        return;
+    default:
+        base = "?";
+    }
+    size_t used = (size_t)snprintf(buf, size, "%s", base);
+    if (f->type == SL_FT_REAL && f->unit != SL_UNIT_NONE)
+        used += (size_t)snprintf(buf + used, size - used, " (%s)", sl_unit_suffixes(f->unit));
+    if (f->type == SL_FT_TIME)
+        used += (size_t)snprintf(buf + used, size - used, " (%s)",
+                                 sl_unit_suffixes(SL_UNIT_TIME));
+    if (f->min > SL_NO_MIN && used < size) {
+        describe_limit(f, f->min, lo, sizeof lo);
+        used += (size_t)snprintf(buf + used, size - used, ", %s %s",
+                                 (f->flags & SL_FF_MIN_EXCL) ? ">" : "≥", lo);
+    }
+    if (f->max < SL_NO_MAX && used < size) {
+        describe_limit(f, f->max, hi, sizeof hi);
+        snprintf(buf + used, size - used, ", %s %s", (f->flags & SL_FF_MAX_EXCL) ? "<" : "≤",
+                 hi);
+    }
+}
+
+static void doc_section(const struct sl_schema *s, const char *path, FILE *out)
+{
+    fprintf(out, "### `%s`\n\n", path[0] ? path : "(top level)");
+    fprintf(out, "| key | type | default | meaning |\n| --- | --- | --- | --- |\n");
+    for (size_t i = 0; i < s->nfields; i++) {
+        const struct sl_field *f = &s->fields[i];
+        char type[256];
+        doc_type(f, type, sizeof type);
+        const char *def = f->def ? f->def
+                          : (f->flags & SL_FF_REQUIRED) ? "*required*"
+                          : f->type == SL_FT_SECTION    ? "(section)"
+                          : f->type == SL_FT_LIST || f->type == SL_FT_RAW ? "empty"
+                                                                          : "unset";
+        int code = f->def != NULL;
+        fprintf(out, "| `%s` | %s | %s%s%s | %s |\n", f->key, type, code ? "`" : "", def,
+                code ? "`" : "", f->doc);
+    }
+    fputc('\n', out);
+    for (size_t i = 0; i < s->nfields; i++) {
+        const struct sl_field *f = &s->fields[i];
+        char sub[512];
+        if (f->type == SL_FT_SECTION) {
+            join_path(sub, sizeof sub, path, f->key);
+            doc_section(f->sub, sub, out);
+        } else if (f->type == SL_FT_LIST) {
+            join_path(sub, sizeof sub, path, f->key);
+            strncat(sub, "[]", sizeof sub - strlen(sub) - 1);
+            doc_section(f->sub, sub, out);
+        }
+    }
+}
+
+void sl_schema_doc(const struct sl_schema *schema, FILE *out)
+{
+    doc_section(schema, "", out);
+}

@@ -1,0 +1,69 @@
+/*
+ * The fleet: servers in racks, each at some utilisation, and the IT power
+ * they draw.
+ *
+ * Server power is linear in utilisation between the model's idle floor and
+ * its full-load power (docs/model.md, "Server power"):
+ *     P(u) = P_idle + (P_max - P_idle) * u,   0 <= u <= 1.
+ * Power is piecewise constant between events, so energy is integrated
+ * exactly: before any change the meter adds P * (now - last) to the running
+ * energy.  Rack totals are kept incrementally so the peak rack power is
+ * exact at every instant; the fleet total is recomputed from the servers at
+ * each sample so rounding cannot drift over millions of updates.
+ */
+#ifndef SUANLI_FLEET_FLEET_H
+#define SUANLI_FLEET_FLEET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "suanli/scenario.h"
+
+/* A time-weighted meter of a piecewise-constant signal. */
+struct sl_meter {
+    int64_t last_us;
+    double value;
+    double integral;          /* value * seconds since the start */
+    double window_integral;   /* since the last window reset */
+    double window_max;
+    double max, min;
+};
+
+void sl_meter_init(struct sl_meter *m, double value);
+/* Integrates up to now_us (>= last_us). */
+void sl_meter_advance(struct sl_meter *m, int64_t now_us);
+/* Integrates to now_us, then changes the value. */
+void sl_meter_set(struct sl_meter *m, int64_t now_us, double value);
+/* Starts a new window at the current value (call after advancing). */
+void sl_meter_window_reset(struct sl_meter *m);
+
+struct sl_fleet {
+    const struct sl_server_model *model;
+    size_t nservers, nracks, per_rack;
+    double *util;   /* per server, 0..1 */
+    double *rack_w; /* per rack */
+    struct sl_meter it_w;    /* fleet IT power */
+    struct sl_meter util_sum; /* sum of server utilisations */
+    double rack_peak_w;
+};
+
+/* Builds the fleet for sc with every server at utilisation u0.  Returns
+ * SL_OK or SL_ENOMEM. */
+int sl_fleet_init(struct sl_fleet *f, const struct sl_scenario *sc, double u0);
+void sl_fleet_release(struct sl_fleet *f);
+
+/* Server input power at utilisation u. */
+double sl_server_power_w(const struct sl_server_model *m, double u);
+
+/* Sets server i's utilisation at time now_us (>= the last change). */
+void sl_fleet_set_util(struct sl_fleet *f, int64_t now_us, size_t i, double u);
+
+/* Restarts the meters and the rack peak from the current state, at time
+ * 0: call after setting the initial utilisations, so the one-by-one set-up
+ * does not count as a power swing. */
+void sl_fleet_start_meters(struct sl_fleet *f);
+
+/* Recomputes the fleet total from the servers (exact re-sum) at now_us. */
+void sl_fleet_resum(struct sl_fleet *f, int64_t now_us);
+
+#endif

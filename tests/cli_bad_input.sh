@@ -1,0 +1,112 @@
+#!/bin/bash
+# Bad input through the command line: each case must exit with code 2, print
+# one clear message (with file:line:column where there is a file) and leave no
+# output behind.  Usage: cli_bad_input.sh path/to/suanli source-dir
+set -u
+bin=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+pass=0
+fail=0
+
+# expect_bad NAME EXPECTED-REGEX ARGS... : exit 2, stderr matches, no out/.
+expect_bad() {
+    local name=$1 pattern=$2
+    shift 2
+    rm -rf out
+    "$bin" "$@" >stdout.txt 2>stderr.txt
+    local rc=$?
+    local lines
+    lines=$(grep -c . stderr.txt)
+    if [ "$rc" -ne 2 ]; then
+        echo "FAIL $name: exit code $rc, expected 2"; cat stderr.txt; fail=$((fail + 1)); return
+    fi
+    if ! grep -Eq -- "$pattern" stderr.txt; then
+        echo "FAIL $name: message does not match /$pattern/:"; cat stderr.txt
+        fail=$((fail + 1)); return
+    fi
+    if [ -e out ] || ls -a | grep -q '\.tmp\.'; then
+        echo "FAIL $name: output left behind"; ls -laR; fail=$((fail + 1)); return
+    fi
+    if grep -qi -E 'segmentation|sanitizer|abort' stderr.txt; then
+        echo "FAIL $name: crash"; cat stderr.txt; fail=$((fail + 1)); return
+    fi
+    if [ "$lines" -gt 2 ]; then
+        echo "FAIL $name: expected one message, got $lines lines"; cat stderr.txt
+        fail=$((fail + 1)); return
+    fi
+    echo "ok   $name: $(head -n 1 stderr.txt)"
+    pass=$((pass + 1))
+}
+
+printf 'fleet:\n  servers: 16\n' > good.yaml
+
+expect_bad "missing file" "nope.yaml: cannot open scenario file: No such file" run nope.yaml
+mkdir adir
+expect_bad "directory" "adir: is a directory" run adir
+: > empty.yaml
+expect_bad "empty file" "empty.yaml: the file is empty" run empty.yaml
+printf '# nothing here\n\n' > comments.yaml
+expect_bad "comments only" "comments.yaml: the file is empty" run comments.yaml
+printf 'fleet:\n  servers: [1, 2\nrun: {}\n' > syntax.yaml
+expect_bad "syntax error" "syntax.yaml:[0-9]+:[0-9]+: YAML syntax error" run syntax.yaml
+printf 'fleet:\n  servers: 1\n   bad: 2\n' > indent.yaml
+expect_bad "bad indentation" "indent.yaml:3:[0-9]+: YAML syntax error" run indent.yaml
+printf 'fleet:\n  servers: many\n' > type.yaml
+expect_bad "wrong type (text for integer)" "type.yaml:2:12: 'fleet.servers': expected an integer" run type.yaml
+printf 'fleet: 12\n' > type2.yaml
+expect_bad "wrong type (scalar for section)" "type2.yaml:1:8: 'fleet' expects a mapping" run type2.yaml
+printf 'run:\n  duration: [7d]\n' > type3.yaml
+expect_bad "wrong type (list for time)" "type3.yaml:2:13: 'run.duration' expects a time" run type3.yaml
+printf 'fleet:\n  servres: 12\n' > unknown.yaml
+expect_bad "unknown key" "unknown.yaml:2:3: unknown key 'servres' in fleet \(did you mean 'servers'\?\)" run unknown.yaml
+printf 'flet:\n  servers: 12\n' > unknown2.yaml
+expect_bad "unknown section" "unknown2.yaml:1:1: unknown key 'flet' in the top level \(did you mean 'fleet'\?\)" run unknown2.yaml
+printf 'run:\n  duration: 7\n' > nounit.yaml
+expect_bad "missing unit" "nounit.yaml:2:13: 'run.duration': missing unit" run nounit.yaml
+printf 'run:\n  duration: 7 weeks\n' > badunit.yaml
+expect_bad "bad unit" "badunit.yaml:2:13: 'run.duration': unknown time unit 'weeks'" run badunit.yaml
+printf 'catalog:\n  servers:\n    - {name: x, cards: 8, power_max: 5 kV, power_idle: 1 kW}\n' > badunit2.yaml
+expect_bad "unit of the wrong kind" "badunit2.yaml:3:[0-9]+: .*unknown power unit 'kV'" run badunit2.yaml
+printf 'fleet:\n  servers: 0\n' > zero.yaml
+expect_bad "zero count" "zero.yaml:2:12: 'fleet.servers' must be at least 1, got 0" run zero.yaml
+printf 'fleet:\n  servers_per_rack: -8\n' > neg.yaml
+expect_bad "negative count" "neg.yaml:2:21: 'fleet.servers_per_rack' must be at least 1, got -8" run neg.yaml
+printf 'run:\n  duration: -1d\n' > negtime.yaml
+expect_bad "negative duration" "negtime.yaml:2:13: 'run.duration' must be greater than 0s" run negtime.yaml
+printf 'workload:\n  synthetic:\n    mean: 120 %%\n' > pct.yaml
+expect_bad "percentage above 100" "pct.yaml:3:11: 'workload.synthetic.mean' must be at most 100 %" run pct.yaml
+printf 'workload:\n  synthetic:\n    noise: -5 %%\n' > pct2.yaml
+expect_bad "negative percentage" "pct2.yaml:3:12: 'workload.synthetic.noise' must be at least 0 %" run pct2.yaml
+printf 'workload:\n  synthetic:\n    mean: 90 %%\n    amplitude: 20 %%\n' > swing.yaml
+expect_bad "diurnal swing out of range" "swing.yaml:4:16: diurnal load mean" run swing.yaml
+printf 'fleet:\n  servers: 1\nfleet:\n  servers: 2\n' > dup.yaml
+expect_bad "duplicate key" "dup.yaml:3:1: duplicate key 'fleet'" run dup.yaml
+printf 'fleet:\n  server: t1080\n' > model.yaml
+expect_bad "unknown server model" "model.yaml:2:11: unknown server model 't1080' \(did you mean 't1008'\?\)" run model.yaml
+printf 'variants:\n  - name: a\n    set:\n      fleet.servres: 3\n' > var.yaml
+expect_bad "unknown key in a variant" "var.yaml:4:7: in variant 'a': unknown key 'servres' in fleet" run var.yaml
+printf 'variants:\n  - name: a\n  - name: a\n' > var2.yaml
+expect_bad "duplicate variant" "var2.yaml:3:11: duplicate variant name 'a'" run var2.yaml
+printf 'run:\n  start: 2025-13-01\n' > date.yaml
+expect_bad "bad date" "date.yaml:2:10: 'run.start' expects a date" run date.yaml
+expect_bad "override of a missing key" "--set 'fleet.servres=3': unknown key 'servres' in fleet \(did you mean 'servers'\?\)" run good.yaml --set fleet.servres=3
+expect_bad "override of a missing section" "--set 'grid.cap=3': unknown key 'grid' in the top level" run good.yaml --set grid.cap=3
+expect_bad "override with a bad value" "--set 'fleet.servers=0': 'fleet.servers' must be at least 1" run good.yaml --set fleet.servers=0
+expect_bad "override without a value" "missing value after '='" run good.yaml --set fleet.servers=
+expect_bad "override without '='" "expected KEY=VALUE" run good.yaml --set fleet.servers
+expect_bad "override through a value" "reached through a plain value" run good.yaml --set fleet.servers.x=1
+expect_bad "override on the default scenario" "--set 'run.duration=soon'" run --set run.duration=soon
+expect_bad "bad seed" "--seed expects a non-negative integer" run good.yaml --seed -4
+expect_bad "unknown variant" "--variant x: no such variant; the scenario has: traditional, three-in-one" run --variant x
+expect_bad "unknown option" "unknown option '--frobnicate'" run --frobnicate
+expect_bad "option without value" "option '--out' needs a value" run good.yaml --out
+expect_bad "two scenarios" "more than one scenario" run good.yaml good.yaml
+expect_bad "unknown command" "unknown command 'rnu'" rnu
+expect_bad "no command" "no command given"
+expect_bad "check of a bad file" "unknown.yaml:2:3: unknown key 'servres'" check unknown.yaml
+expect_bad "stray argument" "unexpected argument 'x'" version x
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

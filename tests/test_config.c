@@ -1,0 +1,359 @@
+/*
+ * Scenario loading: defaults, overrides, variants, round trips, the key
+ * reference in docs/scenario.md, errors with positions, and allocation
+ * failure at every step of a load.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "suanli/alloc.h"
+#include "suanli/scenario.h"
+
+static char tmpdir[] = "/tmp/sl_test_config_XXXXXX";
+
+static const char *write_file(const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static int load_text(const char *text, const char *const *sets, size_t nsets,
+                     struct sl_scenario_set *out, struct sl_diag *d)
+{
+    struct sl_load_opts o = {write_file("s.yaml", text), sets, nsets, NULL, NULL};
+    sl_diag_clear(d);
+    return sl_scenario_load(&o, out, d);
+}
+
+static char *emit(const struct sl_scenario *sc)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    sl_scenario_emit(sc, f);
+    fclose(f);
+    return buf;
+}
+
+static void test_default_scenario(void **state)
+{
+    (void)state;
+    struct sl_load_opts o = {0};
+    struct sl_scenario_set set;
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    assert_int_equal(sl_scenario_load(&o, &set, &d), SL_OK);
+    assert_int_equal(set.n, 2);
+    assert_true(set.has_variants);
+    assert_string_equal(set.items[0].variant, "traditional");
+    assert_string_equal(set.items[1].variant, "three-in-one");
+    assert_int_equal(set.items[0].fleet.servers_per_rack, 8);
+    assert_int_equal(set.items[1].fleet.servers_per_rack, 16);
+    for (size_t i = 0; i < 2; i++) {
+        const struct sl_scenario *sc = &set.items[i];
+        assert_string_equal(sc->name, "xinghua-10k");
+        assert_int_equal(sc->fleet.servers * sc->server->cards, 10240);
+        assert_string_equal(sc->server->name, "t1008");
+        assert_true(sc->server->power_max_w == 5400.0);
+        assert_int_equal(sc->run.duration_us, INT64_C(7) * 86400 * 1000000);
+        assert_int_equal(sc->run.sample_us, INT64_C(60) * 1000000);
+        /* 2025-07-01 00:00 is day 20270 since 1970. */
+        assert_int_equal(sc->start_s, INT64_C(20270) * 86400);
+    }
+    sl_scenario_set_release(&set);
+}
+
+static void test_all_defaults(void **state)
+{
+    (void)state;
+    struct sl_scenario_set set;
+    struct sl_diag d;
+    assert_int_equal(load_text("{}\n", NULL, 0, &set, &d), SL_OK);
+    assert_int_equal(set.n, 1);
+    assert_false(set.has_variants);
+    const struct sl_scenario *sc = &set.items[0];
+    assert_null(sc->variant);
+    assert_string_equal(sc->name, "scenario");
+    assert_null(sc->description);
+    assert_int_equal(sc->fleet.servers, 1280);
+    assert_int_equal(sc->fleet.servers_per_rack, 8);
+    assert_int_equal(sc->run.seed, 1);
+    assert_int_equal(sc->workload.synthetic.shape, SL_SHAPE_DIURNAL);
+    assert_true(sc->workload.synthetic.mean == 0.8);
+    assert_true(sc->workload.synthetic.amplitude == 0.15);
+    assert_true(sc->workload.synthetic.noise == 0.05);
+    assert_int_equal(sc->workload.synthetic.change_interval_us, INT64_C(900) * 1000000);
+    assert_int_equal(sc->workload.synthetic.peak_time_us, INT64_C(15) * 3600 * 1000000);
+    sl_scenario_set_release(&set);
+}
+
+static void test_null_values_mean_default(void **state)
+{
+    (void)state;
+    struct sl_scenario_set set;
+    struct sl_diag d;
+    assert_int_equal(load_text("fleet:\n  servers:\nrun: ~\n", NULL, 0, &set, &d), SL_OK);
+    assert_int_equal(set.items[0].fleet.servers, 1280);
+    assert_int_equal(set.items[0].run.duration_us, INT64_C(604800) * 1000000);
+    sl_scenario_set_release(&set);
+}
+
+static void test_overrides(void **state)
+{
+    (void)state;
+    const char *text = "fleet:\n  servers: 16\n"
+                       "variants:\n"
+                       "  - name: a\n    set: {fleet.servers: 32, run.duration: 2d}\n"
+                       "  - name: b\n";
+    const char *sets[] = {"run.duration=3h", "workload.synthetic.shape=constant"};
+    struct sl_scenario_set set;
+    struct sl_diag d;
+    assert_int_equal(load_text(text, sets, 2, &set, &d), SL_OK);
+    assert_int_equal(set.n, 2);
+    /* Variant a sets servers; the command line wins over the variant. */
+    assert_int_equal(set.items[0].fleet.servers, 32);
+    assert_int_equal(set.items[1].fleet.servers, 16);
+    assert_int_equal(set.items[0].run.duration_us, INT64_C(3) * 3600 * 1000000);
+    assert_int_equal(set.items[1].run.duration_us, INT64_C(3) * 3600 * 1000000);
+    assert_int_equal(set.items[0].workload.synthetic.shape, SL_SHAPE_CONSTANT);
+    sl_scenario_set_release(&set);
+
+    /* --seed and --variant. */
+    struct sl_load_opts o = {write_file("v.yaml", text), NULL, 0, "77", "b"};
+    sl_diag_clear(&d);
+    assert_int_equal(sl_scenario_load(&o, &set, &d), SL_OK);
+    assert_int_equal(set.n, 1);
+    assert_string_equal(set.items[0].variant, "b");
+    assert_int_equal(set.items[0].run.seed, 77);
+    sl_scenario_set_release(&set);
+}
+
+static void test_catalog_addition_and_list_override(void **state)
+{
+    (void)state;
+    const char *text = "fleet:\n  server: big\n"
+                       "catalog:\n  servers:\n"
+                       "    - name: big\n      cards: 16\n      power_max: 11 kW\n"
+                       "      power_idle: 2.5 kW\n";
+    const char *sets[] = {"catalog.servers.0.power_max=12 kW"};
+    struct sl_scenario_set set;
+    struct sl_diag d;
+    assert_int_equal(load_text(text, sets, 1, &set, &d), SL_OK);
+    const struct sl_scenario *sc = &set.items[0];
+    assert_string_equal(sc->server->name, "big");
+    assert_int_equal(sc->server->cards, 16);
+    assert_int_equal(sc->server->height_u, 4);
+    assert_true(sc->server->power_max_w == 12000.0);
+    assert_true(sc->server->power_idle_w == 2500.0);
+    sl_scenario_set_release(&set);
+}
+
+static void test_aliases(void **state)
+{
+    (void)state;
+    const char *text = "fleet:\n  servers: &n 24\n  servers_per_rack: *n\n";
+    struct sl_scenario_set set;
+    struct sl_diag d;
+    assert_int_equal(load_text(text, NULL, 0, &set, &d), SL_OK);
+    assert_int_equal(set.items[0].fleet.servers_per_rack, 24);
+    sl_scenario_set_release(&set);
+}
+
+/* Emitting a resolved scenario and loading it back gives the same text. */
+static void test_round_trip(void **state)
+{
+    (void)state;
+    const char *text = "name: rt\ndescription: \"a: quoted # text\"\n"
+                       "run: {duration: 36h, sample: 90s, seed: 12345678901, "
+                       "start: 2024-02-29T13:45:10}\n"
+                       "workload:\n  synthetic: {mean: 33.3 %, amplitude: 0.1 %, noise: 0 %,"
+                       " period: 12h, change_interval: 250ms}\n"
+                       "catalog:\n  servers:\n    - {name: s, cards: 4, power_max: 3.3 kW,"
+                       " power_idle: 123.456 W, description: \"yes\"}\n"
+                       "fleet: {server: s, servers: 7, servers_per_rack: 3}\n";
+    struct sl_scenario_set a, b;
+    struct sl_diag d;
+    assert_int_equal(load_text(text, NULL, 0, &a, &d), SL_OK);
+    char *first = emit(&a.items[0]);
+    assert_int_equal(load_text(first, NULL, 0, &b, &d), SL_OK);
+    char *second = emit(&b.items[0]);
+    assert_string_equal(first, second);
+    assert_true(a.items[0].workload.synthetic.mean == b.items[0].workload.synthetic.mean);
+    assert_true(b.items[0].workload.synthetic.mean == 33.3 / 100.0);
+    assert_true(b.items[0].server->power_idle_w == 123.456);
+    assert_int_equal(b.items[0].run.seed, INT64_C(12345678901));
+    assert_string_equal(b.items[0].description, "a: quoted # text");
+    assert_string_equal(b.items[0].server->description, "yes");
+    free(first);
+    free(second);
+    sl_scenario_set_release(&a);
+    sl_scenario_set_release(&b);
+}
+
+struct bad_case {
+    const char *text;
+    const char *set;
+    int line, col;
+    const char *msg;
+};
+
+static void test_errors_have_positions(void **state)
+{
+    (void)state;
+    static const struct bad_case cases[] = {
+        {"fleet:\n  servers: 0\n", NULL, 2, 12, "must be at least 1"},
+        {"fleet:\n  sevrers: 10\n", NULL, 2, 3, "did you mean 'servers'?"},
+        {"run:\n  sample: 10 parsecs\n", NULL, 2, 11, "unknown time unit 'parsecs'"},
+        {"run:\n  sample: 10\n", NULL, 2, 11, "missing unit"},
+        {"run:\n  duration: 1h\n  sample: 2h\n", NULL, 3, 11, "longer than 'run.duration'"},
+        {"workload:\n  synthetic:\n    shape: diurnl\n", NULL, 3, 12, "did you mean 'diurnal'?"},
+        {"workload:\n  synthetic:\n    peak_time: 25h\n", NULL, 3, 16, "must be less than 1d"},
+        {"catalog:\n  servers:\n    - {name: x, cards: 8, power_max: 1 kW, power_idle: 2 kW}\n",
+         NULL, 3, 56, "power_idle must be below power_max"},
+        {"catalog:\n  servers:\n    - {name: t1008, cards: 8, power_max: 3 kW, power_idle: 1 kW}\n",
+         NULL, 3, 14, "already built in"},
+        {"catalog:\n  servers:\n    - {cards: 8, power_max: 3 kW, power_idle: 1 kW}\n", NULL, 3,
+         7, "missing required key 'name'"},
+        {"name: has space\n", NULL, 1, 7, "must be a name"},
+        {"variants:\n  - name: a\n    sets: {}\n", NULL, 3, 5, "did you mean 'set'?"},
+        {"variants:\n  - name: a\n    set: {variants.0: 1}\n", NULL, 3, 11,
+         "cannot set 'variants'"},
+        {"fleet: {}\n", "fleet.servers=lots", 0, 0, "expected an integer"},
+        {"- 1\n- 2\n", NULL, 1, 1, "a scenario is a mapping"},
+        {"a: *nothing\n", NULL, 1, 4, "unknown alias"},
+        {"a: 1\n---\nb: 2\n", NULL, 2, 1, "one YAML document"},
+        {"run: {seed: -1}\n", NULL, 1, 13, "must be at least 0"},
+        {"fleet: {servers: 99999999999999999999}\n", NULL, 1, 18, "out of range"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct sl_scenario_set set;
+        struct sl_diag d;
+        const char *sets[1] = {cases[i].set};
+        int rc = load_text(cases[i].text, sets, cases[i].set ? 1 : 0, &set, &d);
+        if (rc != SL_EINVAL || d.line != cases[i].line || d.col != cases[i].col ||
+            !strstr(d.msg, cases[i].msg))
+            fail_msg("case %zu: rc %d at %d:%d: %s (want %d:%d '%s')", i, rc, d.line, d.col,
+                     d.msg, cases[i].line, cases[i].col, cases[i].msg);
+    }
+}
+
+/* docs/scenario.md must contain exactly what `suanli keys` prints. */
+static void test_docs_in_sync(void **state)
+{
+    (void)state;
+    char *gen = NULL;
+    size_t genlen = 0;
+    FILE *f = open_memstream(&gen, &genlen);
+    sl_scenario_doc(f);
+    fclose(f);
+
+    FILE *doc = fopen(SL_SOURCE_DIR "/docs/scenario.md", "r");
+    assert_non_null(doc);
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t got = getdelim(&text, &cap, '\0', doc);
+    fclose(doc);
+    assert_true(got > 0);
+    const char *begin = strstr(text, "<!-- keys:begin -->\n");
+    const char *end = strstr(text, "<!-- keys:end -->");
+    assert_non_null(begin);
+    assert_non_null(end);
+    begin += strlen("<!-- keys:begin -->\n");
+    size_t len = (size_t)(end - begin);
+    if (len != genlen || memcmp(begin, gen, len) != 0)
+        fail_msg("docs/scenario.md is out of date: run `make docs`");
+    free(text);
+    free(gen);
+}
+
+/* An allocator that fails after a budget of successful allocations. */
+static long budget;
+static void *failing_alloc(void *ud, void *ptr, size_t size)
+{
+    (void)ud;
+    if (size == 0) {
+        free(ptr);
+        return NULL;
+    }
+    if (budget-- <= 0)
+        return NULL;
+    return realloc(ptr, size);
+}
+
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    const char *path = write_file("t.yaml", "fleet: {servers: 16}\n"
+                                            "catalog:\n  servers:\n    - {name: s, cards: 8,"
+                                            " power_max: 2 kW, power_idle: 1 kW}\n"
+                                            "variants:\n  - {name: a, set: {fleet.server: s}}\n"
+                                            "  - {name: b}\n");
+    const char *sets[] = {"run.duration=1d"};
+    int succeeded = 0;
+    for (long n = 0; n < 100000 && !succeeded; n++) {
+        struct sl_load_opts o = {path, sets, 1, "5", NULL};
+        struct sl_scenario_set set;
+        struct sl_diag d;
+        sl_diag_clear(&d);
+        budget = n;
+        sl_alloc_set_hook(failing_alloc, NULL);
+        int rc = sl_scenario_load(&o, &set, &d);
+        sl_alloc_set_hook(NULL, NULL);
+        if (rc == SL_OK) {
+            assert_int_equal(set.n, 2);
+            sl_scenario_set_release(&set);
+            succeeded = 1;
+        } else {
+            if (rc != SL_ENOMEM)
+                fail_msg("budget %ld: rc %d (%s)", n, rc, d.msg);
+            assert_null(set.items);
+        }
+    }
+    assert_true(succeeded);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_scenario),
+        cmocka_unit_test(test_all_defaults),
+        cmocka_unit_test(test_null_values_mean_default),
+        cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_catalog_addition_and_list_override),
+        cmocka_unit_test(test_aliases),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_errors_have_positions),
+        cmocka_unit_test(test_docs_in_sync),
+        cmocka_unit_test(test_allocation_failures),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
