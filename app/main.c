@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #define EXIT_RUN_FAILED 1
-#define EXIT_BAD_INPUT 2
+#define EXIT_BAD_INPUT  2
 
 static const char *prog = "suanli";
 
@@ -280,8 +280,7 @@ static void print_table(const struct sl_scenario_set *set, const struct sl_summa
     for (size_t c = 1; c < ncol; c++) {
         width[c] = strlen(sl_compare_columns[c - 1].header);
         for (size_t r = 0; r < set->n; r++) {
-            print_value(sl_summary_get(&sums[r], sl_compare_columns[c - 1].key), cell,
-                        sizeof cell);
+            print_value(sl_summary_get(&sums[r], sl_compare_columns[c - 1].key), cell, sizeof cell);
             if (strlen(cell) > width[c])
                 width[c] = strlen(cell);
         }
@@ -293,8 +292,7 @@ static void print_table(const struct sl_scenario_set *set, const struct sl_summa
     for (size_t r = 0; r < set->n; r++) {
         printf("%-*s", (int)width[0], set->items[r].variant ? set->items[r].variant : "-");
         for (size_t c = 1; c < ncol; c++) {
-            print_value(sl_summary_get(&sums[r], sl_compare_columns[c - 1].key), cell,
-                        sizeof cell);
+            print_value(sl_summary_get(&sums[r], sl_compare_columns[c - 1].key), cell, sizeof cell);
             printf("  %*s", (int)width[c], cell);
         }
         printf("\n");
@@ -341,8 +339,8 @@ static void print_result(const struct sl_scenario *sc, const struct sl_summary *
     print_value(sl_summary_get(s, "power_mw.it_mean"), b, sizeof b);
     print_value(sl_summary_get(s, "power_mw.it_peak"), c, sizeof c);
     print_value(sl_summary_get(s, "rack_kw.peak"), e, sizeof e);
-    printf("%s%s%s: IT energy %s MWh, mean %s MW, peak %s MW, peak rack %s kW -> %s/\n",
-           sc->name, sc->variant ? "/" : "", sc->variant ? sc->variant : "", a, b, c, e, dir);
+    printf("%s%s%s: IT energy %s MWh, mean %s MW, peak %s MW, peak rack %s kW -> %s/\n", sc->name,
+           sc->variant ? "/" : "", sc->variant ? sc->variant : "", a, b, c, e, dir);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -474,13 +472,11 @@ static int cmd_catalog(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     printf("Server models (fleet.server):\n");
-    printf("  %-10s %5s %3s %10s %10s  %s\n", "name", "cards", "U", "max", "idle",
-           "description");
+    printf("  %-10s %5s %3s %10s %10s  %s\n", "name", "cards", "U", "max", "idle", "description");
     for (size_t i = 0; i < sl_catalog_server_count(); i++) {
         const struct sl_server_model *m = sl_catalog_server(i);
         printf("  %-10s %5lld %3lld %7.2f kW %7.2f kW  %s\n", m->name, (long long)m->cards,
-               (long long)m->height_u, m->power_max_w / 1e3, m->power_idle_w / 1e3,
-               m->description);
+               (long long)m->height_u, m->power_max_w / 1e3, m->power_idle_w / 1e3, m->description);
         printf("  %-10s %5s %3s %10s %10s  source: %s\n", "", "", "", "", "", m->source);
     }
     printf("\nLoad shapes (workload.synthetic.shape):\n");

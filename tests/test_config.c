@@ -194,7 +194,7 @@ static void test_round_trip(void **state)
     char *second = emit(&b.items[0]);
     assert_string_equal(first, second);
     assert_true(a.items[0].workload.synthetic.mean == b.items[0].workload.synthetic.mean);
-    assert_true(b.items[0].workload.synthetic.mean == 33.3 / 100.0);
+    assert_true(b.items[0].workload.synthetic.mean == 0.333);
     assert_true(b.items[0].server->power_idle_w == 123.456);
     assert_int_equal(b.items[0].run.seed, INT64_C(12345678901));
     assert_string_equal(b.items[0].description, "a: quoted # text");
@@ -227,8 +227,8 @@ static void test_errors_have_positions(void **state)
          NULL, 3, 56, "power_idle must be below power_max"},
         {"catalog:\n  servers:\n    - {name: t1008, cards: 8, power_max: 3 kW, power_idle: 1 kW}\n",
          NULL, 3, 14, "already built in"},
-        {"catalog:\n  servers:\n    - {cards: 8, power_max: 3 kW, power_idle: 1 kW}\n", NULL, 3,
-         7, "missing required key 'name'"},
+        {"catalog:\n  servers:\n    - {cards: 8, power_max: 3 kW, power_idle: 1 kW}\n", NULL, 3, 7,
+         "missing required key 'name'"},
         {"name: has space\n", NULL, 1, 7, "must be a name"},
         {"variants:\n  - name: a\n    sets: {}\n", NULL, 3, 5, "did you mean 'set'?"},
         {"variants:\n  - name: a\n    set: {variants.0: 1}\n", NULL, 3, 11,
@@ -247,8 +247,8 @@ static void test_errors_have_positions(void **state)
         int rc = load_text(cases[i].text, sets, cases[i].set ? 1 : 0, &set, &d);
         if (rc != SL_EINVAL || d.line != cases[i].line || d.col != cases[i].col ||
             !strstr(d.msg, cases[i].msg))
-            fail_msg("case %zu: rc %d at %d:%d: %s (want %d:%d '%s')", i, rc, d.line, d.col,
-                     d.msg, cases[i].line, cases[i].col, cases[i].msg);
+            fail_msg("case %zu: rc %d at %d:%d: %s (want %d:%d '%s')", i, rc, d.line, d.col, d.msg,
+                     cases[i].line, cases[i].col, cases[i].msg);
     }
 }
 
@@ -327,6 +327,67 @@ static void test_allocation_failures(void **state)
     assert_true(succeeded);
 }
 
+/* Parser robustness: thousands of mutated and truncated copies of the default
+ * scenario must each load or be rejected with SL_EINVAL and a message, never
+ * crash, hang or leak (the sanitizer build checks the last two). */
+static void test_mutated_inputs(void **state)
+{
+    (void)state;
+    size_t len;
+    const char *base = sl_scenario_default_text(&len);
+    char *buf = malloc(len + 64);
+    assert_non_null(buf);
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    static const char alphabet[] = " \n\t:-[]{}#&*!|>'\"%@`,?0123456789.kWhsd%~";
+    int accepted = 0, rejected = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        memcpy(buf, base, len);
+        size_t n = len;
+        int edits = 1 + (int)(iter % 4);
+        for (int e = 0; e < edits; e++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            size_t pos = (size_t)(x % n);
+            switch ((x >> 32) % 4) {
+            case 0: /* replace a byte */
+                buf[pos] = alphabet[(x >> 40) % (sizeof alphabet - 1)];
+                break;
+            case 1: /* truncate */
+                n = pos + 1;
+                break;
+            case 2: /* delete a byte */
+                memmove(buf + pos, buf + pos + 1, n - pos - 1);
+                n--;
+                break;
+            default: /* insert a byte */
+                memmove(buf + pos + 1, buf + pos, n - pos);
+                buf[pos] = alphabet[(x >> 40) % (sizeof alphabet - 1)];
+                n++;
+                break;
+            }
+            if (n == 0)
+                n = 1;
+        }
+        buf[n] = '\0';
+        struct sl_scenario_set set;
+        struct sl_diag d;
+        int rc = load_text(buf, NULL, 0, &set, &d);
+        if (rc == SL_OK) {
+            accepted++;
+            sl_scenario_set_release(&set);
+        } else {
+            if (rc != SL_EINVAL || d.msg[0] == '\0')
+                fail_msg("iteration %d: rc %d, message '%s'", iter, rc, d.msg);
+            rejected++;
+        }
+    }
+    /* Both outcomes must occur, or the mutations are not exercising much. */
+    assert_true(accepted > 0);
+    assert_true(rejected > 0);
+    free(buf);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -354,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_errors_have_positions),
         cmocka_unit_test(test_docs_in_sync),
         cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_mutated_inputs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

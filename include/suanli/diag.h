@@ -15,14 +15,14 @@
 
 enum sl_result {
     SL_OK = 0,
-    SL_EINVAL = -1,  /* bad input: scenario, trace, value */
-    SL_ENOMEM = -2,  /* allocation failed */
-    SL_EIO = -3,     /* reading or writing a file failed */
-    SL_ENOENT = -4,  /* a named file, key or catalog entry does not exist */
-    SL_ERANGE = -5,  /* a value or count outside what the library supports */
-    SL_ESTALE = -6,  /* an event handle that is no longer pending */
-    SL_EUSAGE = -7,  /* bad command line */
-    SL_ESTATE = -8   /* call not valid in the current state */
+    SL_EINVAL = -1, /* bad input: scenario, trace, value */
+    SL_ENOMEM = -2, /* allocation failed */
+    SL_EIO = -3,    /* reading or writing a file failed */
+    SL_ENOENT = -4, /* a named file, key or catalog entry does not exist */
+    SL_ERANGE = -5, /* a value or count outside what the library supports */
+    SL_ESTALE = -6, /* an event handle that is no longer pending */
+    SL_EUSAGE = -7, /* bad command line */
+    SL_ESTATE = -8  /* call not valid in the current state */
 };
 
 /* Returns a short static name for a result code, e.g. "EINVAL". */
@@ -45,8 +45,8 @@ void sl_diag_clear(struct sl_diag *d);
  * `return sl_diag_set(d, SL_EINVAL, file, line, col, "...")`.  file may be
  * NULL.  A diagnostic already holding an error is not overwritten: the first
  * error is the one the user sees. */
-int sl_diag_set(struct sl_diag *d, int code, const char *file, int line, int col,
-                const char *fmt, ...)
+int sl_diag_set(struct sl_diag *d, int code, const char *file, int line, int col, const char *fmt,
+                ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 6, 7)))
 #endif

@@ -36,16 +36,16 @@ typedef void (*sl_progress_fn)(struct sl_engine *eng, void *ctx);
 
 /* Why sl_engine_run returned. */
 enum sl_run_status {
-    SL_RUN_END_TIME = 0, /* reached end_us; now == end_us */
-    SL_RUN_EMPTY = 1,    /* no pending events remain at all; now == end_us */
-    SL_RUN_STOPPED = 2,  /* a handler called sl_engine_stop */
+    SL_RUN_END_TIME = 0,   /* reached end_us; now == end_us */
+    SL_RUN_EMPTY = 1,      /* no pending events remain at all; now == end_us */
+    SL_RUN_STOPPED = 2,    /* a handler called sl_engine_stop */
     SL_RUN_EVENT_LIMIT = 3 /* the event limit was reached */
 };
 
 /* Private: the fields below are described in src/core/engine.c. */
 struct sl__heap_entry {
-    uint64_t key;    /* (priority + 32768) << 48 | insertion sequence (48 bits) */
-    uint64_t t_bits; /* t_us with the sign bit flipped: unsigned order is time order */
+    int64_t t_us; /* >= 0: the clock starts at 0 and never runs backwards */
+    uint64_t key; /* (priority + 32768) << 48 | insertion sequence (48 bits) */
 };
 
 struct sl__event_slot {
@@ -60,7 +60,7 @@ struct sl_engine {
     int64_t now_us;
     uint64_t seq; /* next insertion sequence */
     uint64_t fired;
-    uint64_t event_limit;            /* UINT64_MAX = no limit */
+    uint64_t event_limit;        /* UINT64_MAX = no limit */
     struct sl__heap_entry *heap; /* &heap[1] is 64-byte aligned inside heap_raw */
     uint32_t *hslot;             /* heap index -> slot, parallel to heap */
     uint32_t *pos;               /* slot -> heap index, UINT32_MAX when not pending */

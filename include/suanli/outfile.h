@@ -15,7 +15,7 @@
 #include "suanli/diag.h"
 
 struct sl_outfile {
-    FILE *f;           /* write here between open and commit */
+    FILE *f; /* write here between open and commit */
     char *tmp_path;
     char *final_path;
 };

@@ -21,7 +21,6 @@
 #include "suanli/diag.h"
 #include "suanli/list.h"
 
-
 /* A server model from the catalog: the 4U 8-card box and its power envelope.
  * Power is linear in utilisation between idle and max (see docs/model.md). */
 struct sl_server_model {
@@ -83,9 +82,9 @@ struct sl_scenario {
     struct sl_catalog_cfg catalog;
 
     /* Resolved by the loader, not keys of the file. */
-    char *variant;                       /* NULL when the file has no variants */
+    char *variant;                        /* NULL when the file has no variants */
     const struct sl_server_model *server; /* points into the catalog */
-    int64_t start_s;                     /* run.start as seconds since 1970 (no zone) */
+    int64_t start_s;                      /* run.start as seconds since 1970 (no zone) */
 };
 
 /* The scenarios one `suanli run` executes: one, or one per variant. */
@@ -96,11 +95,11 @@ struct sl_scenario_set {
 };
 
 struct sl_load_opts {
-    const char *path;              /* NULL: the built-in default */
-    const char *const *sets;       /* "a.b.c=value" overrides */
+    const char *path;        /* NULL: the built-in default */
+    const char *const *sets; /* "a.b.c=value" overrides */
     size_t nsets;
-    const char *seed;              /* --seed text, or NULL */
-    const char *variant;           /* run only this variant, or NULL */
+    const char *seed;    /* --seed text, or NULL */
+    const char *variant; /* run only this variant, or NULL */
 };
 
 /* Loads, overrides, expands and validates.  On success the caller releases

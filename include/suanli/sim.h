@@ -21,8 +21,8 @@
 typedef void (*sl_run_progress_fn)(void *ctx, double done, uint64_t events);
 
 struct sl_run_opts {
-    const char *out_dir;          /* must exist */
-    sl_run_progress_fn progress;  /* may be NULL */
+    const char *out_dir;         /* must exist */
+    sl_run_progress_fn progress; /* may be NULL */
     void *progress_ctx;
 };
 

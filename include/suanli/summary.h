@@ -34,6 +34,8 @@ void sl_summary_init(struct sl_summary *s);
 void sl_summary_release(struct sl_summary *s);
 
 /* Adders copy key and text.  A key given twice replaces the earlier value.
+ * Keys are dotted words chosen in code; one key may not be a dotted prefix
+ * of another ("a" and "a.b": asserted).
  * Non-finite numbers are stored as null.  Return SL_OK or SL_ENOMEM. */
 int sl_summary_int(struct sl_summary *s, const char *key, int64_t v);
 int sl_summary_num(struct sl_summary *s, const char *key, double v);

@@ -70,21 +70,20 @@ static const struct sl_schema catalog_schema = {"catalog", sizeof(struct sl_cata
 static const char *const shape_names[] = {"constant", "diurnal", NULL};
 
 static const struct sl_field synthetic_fields[] = {
-    {"shape", SL_FT_ENUM, 0, S(struct sl_synthetic_cfg, shape), "diurnal", SL_NO_MIN, SL_NO_MAX,
-     0, shape_names, NULL,
+    {"shape", SL_FT_ENUM, 0, S(struct sl_synthetic_cfg, shape), "diurnal", SL_NO_MIN, SL_NO_MAX, 0,
+     shape_names, NULL,
      "`constant`: the fleet's target utilisation is `mean`; `diurnal`: "
      "`mean + amplitude * cos(2 pi (t - peak_time) / period)`"},
     {"mean", SL_FT_REAL, SL_UNIT_PERCENT, S(struct sl_synthetic_cfg, mean), "80 %", 0, 1, 0, NULL,
      NULL, "mean target utilisation of the cards"},
-    {"amplitude", SL_FT_REAL, SL_UNIT_PERCENT, S(struct sl_synthetic_cfg, amplitude), "15 %", 0,
-     1, 0, NULL, NULL, "diurnal swing around the mean (mean +- amplitude must stay in 0-100 %)"},
+    {"amplitude", SL_FT_REAL, SL_UNIT_PERCENT, S(struct sl_synthetic_cfg, amplitude), "15 %", 0, 1,
+     0, NULL, NULL, "diurnal swing around the mean (mean +- amplitude must stay in 0-100 %)"},
     {"period", SL_FT_TIME, 0, S(struct sl_synthetic_cfg, period_us), "24h", 0, SL_NO_MAX,
      SL_FF_MIN_EXCL, NULL, NULL, "period of the diurnal cycle"},
     {"peak_time", SL_FT_TIME, 0, S(struct sl_synthetic_cfg, peak_time_us), "15h", 0, 86400,
      SL_FF_MAX_EXCL, NULL, NULL, "local time of day of the diurnal peak"},
-    {"noise", SL_FT_REAL, SL_UNIT_PERCENT, S(struct sl_synthetic_cfg, noise), "5 %", 0, 1, 0,
-     NULL, NULL,
-     "standard deviation of one server's utilisation around the target (clipped to 0-100 %)"},
+    {"noise", SL_FT_REAL, SL_UNIT_PERCENT, S(struct sl_synthetic_cfg, noise), "5 %", 0, 1, 0, NULL,
+     NULL, "standard deviation of one server's utilisation around the target (clipped to 0-100 %)"},
     {"change_interval", SL_FT_TIME, 0, S(struct sl_synthetic_cfg, change_interval_us), "15min",
      0.001, SL_NO_MAX, 0, NULL, NULL,
      "mean time between changes of one server's load (exponential)"},
@@ -96,34 +95,34 @@ static const struct sl_schema synthetic_schema = {
 #define SC(member) offsetof(struct sl_scenario, member)
 
 static const struct sl_field run_fields[] = {
-    {"duration", SL_FT_TIME, 0, S(struct sl_run_cfg, duration_us), "7d", 0, SL_NO_MAX, SL_FF_MIN_EXCL, NULL, NULL,
-     "simulated time span"},
-    {"sample", SL_FT_TIME, 0, S(struct sl_run_cfg, sample_us), "60s", 0.001, SL_NO_MAX, 0, NULL, NULL,
-     "interval of the rows of `timeseries.csv`"},
+    {"duration", SL_FT_TIME, 0, S(struct sl_run_cfg, duration_us), "7d", 0, SL_NO_MAX,
+     SL_FF_MIN_EXCL, NULL, NULL, "simulated time span"},
+    {"sample", SL_FT_TIME, 0, S(struct sl_run_cfg, sample_us), "60s", 0.001, SL_NO_MAX, 0, NULL,
+     NULL, "interval of the rows of `timeseries.csv`"},
     {"seed", SL_FT_INT, 0, S(struct sl_run_cfg, seed), "1", 0, 9007199254740992.0, 0, NULL, NULL,
      "seed of all random streams (same seed, same results); `--seed` overrides it"},
-    {"start", SL_FT_STRING, 0, S(struct sl_run_cfg, start), "2025-01-01", SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL,
-     "local start date and time, `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]`"},
+    {"start", SL_FT_STRING, 0, S(struct sl_run_cfg, start), "2025-01-01", SL_NO_MIN, SL_NO_MAX, 0,
+     NULL, NULL, "local start date and time, `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]`"},
 };
 static const struct sl_field site_fields[] = {
-    {"name", SL_FT_STRING, 0, S(struct sl_site_cfg, name), "xinghua", SL_NO_MIN, SL_NO_MAX, SL_FF_NAME, NULL, NULL,
-     "site name (Chengde, Shijiazhuang and Xinghua are the brief's sites)"},
+    {"name", SL_FT_STRING, 0, S(struct sl_site_cfg, name), "xinghua", SL_NO_MIN, SL_NO_MAX,
+     SL_FF_NAME, NULL, NULL, "site name (Chengde, Shijiazhuang and Xinghua are the brief's sites)"},
 };
 static const struct sl_field fleet_fields[] = {
     {"servers", SL_FT_INT, 0, S(struct sl_fleet_cfg, servers), "1280", 1, 10000000, 0, NULL, NULL,
      "number of servers (1,280 x 8 cards = 10,240 cards in the brief's center)"},
-    {"servers_per_rack", SL_FT_INT, 0, S(struct sl_fleet_cfg, servers_per_rack), "8", 1, 1024, 0, NULL, NULL,
-     "servers per rack: 8 traditional, 16 in the \"three-in-one\" rack (128 chips)"},
-    {"server", SL_FT_STRING, 0, S(struct sl_fleet_cfg, server), "t1008", SL_NO_MIN, SL_NO_MAX, SL_FF_NAME, NULL, NULL,
-     "server model from the catalog (`suanli catalog`)"},
+    {"servers_per_rack", SL_FT_INT, 0, S(struct sl_fleet_cfg, servers_per_rack), "8", 1, 1024, 0,
+     NULL, NULL, "servers per rack: 8 traditional, 16 in the \"three-in-one\" rack (128 chips)"},
+    {"server", SL_FT_STRING, 0, S(struct sl_fleet_cfg, server), "t1008", SL_NO_MIN, SL_NO_MAX,
+     SL_FF_NAME, NULL, NULL, "server model from the catalog (`suanli catalog`)"},
 };
 static const struct sl_field workload_fields[] = {
-    {"synthetic", SL_FT_SECTION, 0, S(struct sl_workload_cfg, synthetic), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &synthetic_schema,
-     "synthetic load source for facility studies"},
+    {"synthetic", SL_FT_SECTION, 0, S(struct sl_workload_cfg, synthetic), NULL, SL_NO_MIN,
+     SL_NO_MAX, 0, NULL, &synthetic_schema, "synthetic load source for facility studies"},
 };
 
-#define SCHEMA(name, type, fields)                                                       \
-    static const struct sl_schema name = {#type, sizeof(struct type), fields,                   \
+#define SCHEMA(name, type, fields)                                                                 \
+    static const struct sl_schema name = {#type, sizeof(struct type), fields,                      \
                                           sizeof fields / sizeof fields[0]}
 SCHEMA(run_schema, sl_run_cfg, run_fields);
 SCHEMA(site_schema, sl_site_cfg, site_fields);
@@ -143,15 +142,13 @@ static const struct sl_field top_fields[] = {
      "servers and racks"},
     {"workload", SL_FT_SECTION, 0, SC(workload), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
      &workload_schema, "what loads the cards"},
-    {"catalog", SL_FT_SECTION, 0, SC(catalog), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
-     &catalog_schema, "additions to the built-in catalog"},
+    {"catalog", SL_FT_SECTION, 0, SC(catalog), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &catalog_schema,
+     "additions to the built-in catalog"},
     {"variants", SL_FT_RAW, 0, 0, NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL,
      "named override sets run side by side (see \"Variants\")"},
 };
-static const struct sl_schema scenario_schema = {"scenario", sizeof(struct sl_scenario),
-                                                 top_fields,
+static const struct sl_schema scenario_schema = {"scenario", sizeof(struct sl_scenario), top_fields,
                                                  sizeof top_fields / sizeof top_fields[0]};
-
 
 /* The `variants:` entries, validated with the same machinery. */
 struct variant_cfg {
@@ -229,7 +226,7 @@ static int parse_override(struct sl_ysources *srcs, const char *origin, const ch
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     if (strcmp(o->path, "variants") == 0 || strncmp(o->path, "variants.", 9) == 0)
         return sl_diag_set(d, SL_EUSAGE, NULL, 0, 0,
-                           "%s: variants cannot be overridden; use --variant NAME to run one", 
+                           "%s: variants cannot be overridden; use --variant NAME to run one",
                            origin);
     const char *value = eq + 1;
     int rc = sl_ytree_parse(srcs, origin, value, strlen(value), &o->value, d);
@@ -311,8 +308,7 @@ static int parse_start(const char *s, int64_t *out)
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (y < 1900 || y > 2200 || mo < 1 || mo > 12 || da < 1 || da > mdays[mo - 1] ||
-        (mo == 2 && da == 29 && !leap) || h > 23 || mi > 59 || se > 59 || h < 0 || mi < 0 ||
-        se < 0)
+        (mo == 2 && da == 29 && !leap) || h > 23 || mi > 59 || se > 59 || h < 0 || mi < 0 || se < 0)
         return SL_EINVAL;
     *out = days_from_civil(y, mo, da) * 86400 + h * 3600 + mi * 60 + se;
     return SL_OK;
@@ -542,14 +538,14 @@ int sl_scenario_load(const struct sl_load_opts *opts, struct sl_scenario_set *ou
             snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", vn);
         }
         if (!vars) {
-            rc = sl_diag_set(d, SL_EUSAGE, NULL, 0, 0,
-                             "--variant %s: the scenario has no variants", opts->variant);
+            rc = sl_diag_set(d, SL_EUSAGE, NULL, 0, 0, "--variant %s: the scenario has no variants",
+                             opts->variant);
             goto done;
         }
         if (found == nvar) {
             rc = sl_diag_set(d, SL_EUSAGE, NULL, 0, 0,
-                             "--variant %s: no such variant; the scenario has: %s",
-                             opts->variant, names);
+                             "--variant %s: no such variant; the scenario has: %s", opts->variant,
+                             names);
             goto done;
         }
     }
@@ -612,7 +608,9 @@ void sl_scenario_doc(FILE *out)
     for (size_t i = 0; i < sizeof variant_fields / sizeof variant_fields[0]; i++) {
         const struct sl_field *f = &variant_fields[i];
         fprintf(out, "| `%s` | %s | %s | %s |\n", f->key,
-                f->type == SL_FT_RAW ? "mapping" : (f->flags & SL_FF_NAME) ? "name" : "text",
+                f->type == SL_FT_RAW      ? "mapping"
+                : (f->flags & SL_FF_NAME) ? "name"
+                                          : "text",
                 (f->flags & SL_FF_REQUIRED) ? "*required*" : "unset", f->doc);
     }
     fputc('\n', out);

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIELD_PTR(obj, f) ((void *)((char *)(obj) + (f)->offset))
+#define FIELD_PTR(obj, f)  ((void *)((char *)(obj) + (f)->offset))
 #define FIELD_CPTR(obj, f) ((const void *)((const char *)(obj) + (f)->offset))
 
 size_t sl_edit_distance(const char *a, const char *b)
@@ -71,8 +71,7 @@ static const char *nearest(const char *word, const char *const *cands, size_t n)
     if (best && bestd > limit) {
         for (size_t i = 0; i < n; i++) {
             size_t lc = strlen(cands[i]);
-            if (len >= 3 && lc >= 3 &&
-                (strncmp(word, cands[i], len < lc ? len : lc) == 0))
+            if (len >= 3 && lc >= 3 && (strncmp(word, cands[i], len < lc ? len : lc) == 0))
                 return cands[i];
         }
         return NULL;
@@ -140,8 +139,7 @@ static int check_range(const struct sl_field *f, double v, const struct sl_ynode
         if (bad) {
             describe_limit(f, f->max, lim, sizeof lim);
             return sl_ynode_error(n, d, SL_EINVAL, "'%s' must be %s %s, got %s", fpath,
-                                  (f->flags & SL_FF_MAX_EXCL) ? "less than" : "at most", lim,
-                                  got);
+                                  (f->flags & SL_FF_MAX_EXCL) ? "less than" : "at most", lim, got);
         }
     }
     return SL_OK;
@@ -193,8 +191,8 @@ static int map_list(const struct sl_field *f, void *obj, const struct sl_ynode *
         char ipath[512];
         snprintf(ipath, sizeof ipath, "%s.%zu", fpath, i);
         list->n = i + 1; /* so release frees partial elements */
-        int rc = sl_schema_map(f->sub, (char *)list->items + i * f->sub->size, n->items[i], ipath,
-                               d);
+        int rc =
+            sl_schema_map(f->sub, (char *)list->items + i * f->sub->size, n->items[i], ipath, d);
         if (rc != SL_OK)
             return rc;
     }
@@ -294,15 +292,12 @@ static int map_value(const struct sl_field *f, void *obj, const struct sl_ynode 
             }
         const char *near = nearest(n->text, f->names, count);
         if (near)
-            return sl_ynode_error(n, d, SL_EINVAL,
-                                  "'%s' expects %s, got '%s' (did you mean '%s'?)", fpath, what,
-                                  n->text, near);
-        return sl_ynode_error(n, d, SL_EINVAL, "'%s' expects %s, got '%s'", fpath, what,
-                              n->text);
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s' expects %s, got '%s' (did you mean '%s'?)",
+                                  fpath, what, n->text, near);
+        return sl_ynode_error(n, d, SL_EINVAL, "'%s' expects %s, got '%s'", fpath, what, n->text);
     }
     case SL_FT_SECTION:
-        return sl_schema_map(f->sub, FIELD_PTR(obj, f), sl_ynode_is_null(n) ? NULL : n, fpath,
-                             d);
+        return sl_schema_map(f->sub, FIELD_PTR(obj, f), sl_ynode_is_null(n) ? NULL : n, fpath, d);
     case SL_FT_LIST:
         return map_list(f, obj, n, fpath, d);
     case SL_FT_RAW:
@@ -357,8 +352,7 @@ int sl_schema_map(const struct sl_schema *schema, void *obj, const struct sl_yno
         } else if (f->flags & SL_FF_REQUIRED) {
             rc = node ? sl_ynode_error(node, d, SL_EINVAL, "missing required key '%s' in '%s'",
                                        f->key, path && path[0] ? path : "the scenario")
-                      : sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "missing required key '%s'",
-                                    fpath);
+                      : sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "missing required key '%s'", fpath);
         } else {
             rc = SL_OK; /* optional, left zero / NULL */
         }
@@ -423,8 +417,8 @@ static int needs_quotes(const char *s)
         return 1;
     if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]))
         return 1;
-    static const char *const reserved[] = {"true", "false", "yes", "no", "on", "off", "null",
-                                           "~", "True", "False", "Null", "NULL", NULL};
+    static const char *const reserved[] = {"true", "false", "yes",   "no",   "on",   "off", "null",
+                                           "~",    "True",  "False", "Null", "NULL", NULL};
     for (int i = 0; reserved[i]; i++)
         if (strcmp(s, reserved[i]) == 0)
             return 1;
@@ -574,8 +568,7 @@ static void doc_type(const struct sl_field *f, char *buf, size_t size)
     case SL_FT_ENUM: {
         size_t used = (size_t)snprintf(buf, size, "one of ");
         for (size_t i = 0; f->names[i] && used < size; i++)
-            used += (size_t)snprintf(buf + used, size - used, "%s`%s`", i ? ", " : "",
-                                     f->names[i]);
+            used += (size_t)snprintf(buf + used, size - used, "%s`%s`", i ? ", " : "", f->names[i]);
         return;
     }
     case SL_FT_SECTION:
@@ -594,8 +587,7 @@ static void doc_type(const struct sl_field *f, char *buf, size_t size)
     if (f->type == SL_FT_REAL && f->unit != SL_UNIT_NONE)
         used += (size_t)snprintf(buf + used, size - used, " (%s)", sl_unit_suffixes(f->unit));
     if (f->type == SL_FT_TIME)
-        used += (size_t)snprintf(buf + used, size - used, " (%s)",
-                                 sl_unit_suffixes(SL_UNIT_TIME));
+        used += (size_t)snprintf(buf + used, size - used, " (%s)", sl_unit_suffixes(SL_UNIT_TIME));
     if (f->min > SL_NO_MIN && used < size) {
         describe_limit(f, f->min, lo, sizeof lo);
         used += (size_t)snprintf(buf + used, size - used, ", %s %s",
@@ -603,8 +595,7 @@ static void doc_type(const struct sl_field *f, char *buf, size_t size)
     }
     if (f->max < SL_NO_MAX && used < size) {
         describe_limit(f, f->max, hi, sizeof hi);
-        snprintf(buf + used, size - used, ", %s %s", (f->flags & SL_FF_MAX_EXCL) ? "<" : "≤",
-                 hi);
+        snprintf(buf + used, size - used, ", %s %s", (f->flags & SL_FF_MAX_EXCL) ? "<" : "≤", hi);
     }
 }
 
@@ -616,9 +607,9 @@ static void doc_section(const struct sl_schema *s, const char *path, FILE *out)
         const struct sl_field *f = &s->fields[i];
         char type[256];
         doc_type(f, type, sizeof type);
-        const char *def = f->def ? f->def
-                          : (f->flags & SL_FF_REQUIRED) ? "*required*"
-                          : f->type == SL_FT_SECTION    ? "(section)"
+        const char *def = f->def                                          ? f->def
+                          : (f->flags & SL_FF_REQUIRED)                   ? "*required*"
+                          : f->type == SL_FT_SECTION                      ? "(section)"
                           : f->type == SL_FT_LIST || f->type == SL_FT_RAW ? "empty"
                                                                           : "unset";
         int code = f->def != NULL;

@@ -44,9 +44,9 @@ enum sl_ftype {
 /* Field flags. */
 #define SL_FF_MIN_EXCL 1u /* value must be > min rather than >= min */
 #define SL_FF_MAX_EXCL 2u
-#define SL_FF_OPTIONAL 4u /* may be absent or null with no default */
-#define SL_FF_REQUIRED 8u /* must be given (list elements: name and such) */
-#define SL_FF_NAME 16u    /* an identifier: letters, digits, '-', '_', '.' */
+#define SL_FF_OPTIONAL 4u  /* may be absent or null with no default */
+#define SL_FF_REQUIRED 8u  /* must be given (list elements: name and such) */
+#define SL_FF_NAME     16u /* an identifier: letters, digits, '-', '_', '.' */
 
 struct sl_schema;
 
@@ -58,8 +58,8 @@ struct sl_field {
     const char *def; /* default as YAML text; NULL: none */
     double min, max; /* inclusive unless flagged; in base units (TIME: seconds) */
     unsigned flags;
-    const char *const *names;     /* ENUM: NULL-terminated */
-    const struct sl_schema *sub;  /* SECTION, LIST element */
+    const char *const *names;    /* ENUM: NULL-terminated */
+    const struct sl_schema *sub; /* SECTION, LIST element */
     const char *doc;
 };
 

@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-#define MAX_NODES 2000000
-#define MAX_DEPTH 256
+#define MAX_NODES      2000000
+#define MAX_DEPTH      256
 #define MAX_FILE_BYTES (64u << 20)
 
 void sl_ysources_release(struct sl_ysources *s)
@@ -161,8 +161,8 @@ int sl_ynode_error(const struct sl_ynode *n, struct sl_diag *d, int code, const 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return sl_diag_set(d, code, n && n->src ? n->src->name : NULL, n ? n->line : 0,
-                       n ? n->col : 0, "%s", msg);
+    return sl_diag_set(d, code, n && n->src ? n->src->name : NULL, n ? n->line : 0, n ? n->col : 0,
+                       "%s", msg);
 }
 
 const char *sl_ynode_describe(const struct sl_ynode *n, char *buf, size_t size)
@@ -478,8 +478,7 @@ static int handle_event(struct builder *b, const yaml_event_t *ev)
                 return builder_error(b, line, col, SL_EINVAL, "text contains a NUL character");
             }
         } else {
-            anchor = t == SL_Y_MAP ? ev->data.mapping_start.anchor
-                                   : ev->data.sequence_start.anchor;
+            anchor = t == SL_Y_MAP ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
         }
         if (anchor && remember_anchor(b, (const char *)anchor, n, t == SL_Y_SCALAR) != SL_OK) {
             sl_ynode_free(n);
@@ -574,8 +573,7 @@ int sl_ytree_parse(struct sl_ysources *srcs, const char *name, const char *text,
             else
                 snprintf(msg, sizeof msg, "YAML syntax error: %s",
                          parser.problem ? parser.problem : "error");
-            rc = sl_diag_set(d, SL_EINVAL, name, (int)m->line + 1, (int)m->column + 1, "%s",
-                             msg);
+            rc = sl_diag_set(d, SL_EINVAL, name, (int)m->line + 1, (int)m->column + 1, "%s", msg);
             break;
         }
         int done = ev.type == YAML_STREAM_END_EVENT;
@@ -617,8 +615,7 @@ int sl_ytree_load_file(struct sl_ysources *srcs, const char *path, struct sl_yno
                            (long long)st.st_size);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return sl_diag_set(d, SL_EIO, path, 0, 0, "cannot open scenario file: %s",
-                           strerror(errno));
+        return sl_diag_set(d, SL_EIO, path, 0, 0, "cannot open scenario file: %s", strerror(errno));
     size_t size = (size_t)st.st_size;
     char *buf = sl_malloc(size + 1);
     if (!buf) {

@@ -101,7 +101,7 @@ int sl_mkdirs(const char *path, struct sl_diag *d)
     if (!p)
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     int rc = SL_OK;
-    for (char *s = p + 1;; s++) {
+    for (char *s = p + (*p == '/');; s++) { /* skip a leading root, not a NUL */
         if (*s != '/' && *s != '\0')
             continue;
         char c = *s;

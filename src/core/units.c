@@ -1,14 +1,14 @@
 /*
  * Quantities with units (see include/suanli/units.h).
  *
- * Each kind has a table of suffixes with the factor that converts to the base
- * unit.  Parsing splits "<number><space?><suffix>", reads the number with
- * strtod in the C locale (suanli never calls setlocale), rejects hex, inf and
- * nan, and looks the suffix up in the kind's table.  Formatting picks the
- * largest unit in which the magnitude is at least one (for time, the largest
- * unit that divides the value exactly) and the shortest %g precision that
- * parses back to the identical double, so `suanli check` output re-reads to
- * the same scenario bit for bit.
+ * Each kind has a table of suffixes.  Parsing splits "<number><space?><suffix>",
+ * checks the number (decimal only: no hex, inf or nan), looks the suffix up,
+ * and converts: decimal units by shifting the exponent in the text before the
+ * one rounding in strtod (C locale; suanli never calls setlocale), other units
+ * by a factor.  Formatting picks the largest unit in which the value is at
+ * least one (for time, the largest of d/h/min that divides it exactly) and
+ * writes the shortest text that parses back to the identical double, so
+ * `suanli check` output re-reads to the same scenario bit for bit.
  */
 #include "suanli/units.h"
 #include "suanli/diag.h"
@@ -20,14 +20,68 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A suffix converts to the base unit by multiplying with factor, or, when
- * factor is negative, by dividing by -factor: "80 %" is then 80 / 100, the
- * correctly rounded 0.8, rather than 80 * 0.01. */
+/* How a suffix converts to the base unit.  Decimal units (kW, ms, %, GB...)
+ * shift the decimal exponent of the number as written before it is rounded
+ * to a double, so "80 %" is the double nearest 0.8 and "5.4 kW" the double
+ * nearest 5400, exactly as if the user had written the base value; and any
+ * double can be written back exactly in any decimal unit.  Other units (Wh,
+ * min, h, d, KiB, /h...) multiply by factor, or divide by -factor when factor
+ * is negative. */
 struct unit {
     const char *suffix;
+    int decimal; /* 1: value = number * 10^e10, exactly rounded */
+    int e10;
     double factor;
-    int preferred; /* used when formatting */
+    int preferred; /* offered when formatting */
 };
+
+#define DEC(sfx, e, pref)                                                                          \
+    {                                                                                              \
+        sfx, 1, e, 0.0, pref                                                                       \
+    }
+#define MUL(sfx, f, pref)                                                                          \
+    {                                                                                              \
+        sfx, 0, 0, f, pref                                                                         \
+    }
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, 0, 0, 0.0, 0                                                                         \
+    }
+
+static const struct unit power_units[] = {DEC("GW", 9, 1), DEC("MW", 6, 1), DEC("kW", 3, 1),
+                                          DEC("W", 0, 1), END};
+static const struct unit energy_units[] = {
+    MUL("GWh", 3.6e12, 1), MUL("MWh", 3.6e9, 1), MUL("kWh", 3.6e6, 1),
+    MUL("Wh", 3600.0, 1),  DEC("GJ", 9, 0),      DEC("MJ", 6, 0),
+    DEC("kJ", 3, 0),       DEC("J", 0, 1),       END};
+static const struct unit voltage_units[] = {DEC("kV", 3, 1), DEC("V", 0, 1), DEC("mV", -3, 1), END};
+static const struct unit time_units[] = {
+    MUL("d", 86400.0, 1), MUL("h", 3600.0, 1), MUL("min", 60.0, 1),     DEC("s", 0, 1),
+    DEC("ms", -3, 1),     DEC("us", -6, 1),    DEC("\xc2\xb5s", -6, 0), END};
+static const struct unit data_units[] = {MUL("TiB", 1099511627776.0, 1),
+                                         DEC("TB", 12, 1),
+                                         MUL("GiB", 1073741824.0, 1),
+                                         DEC("GB", 9, 1),
+                                         MUL("MiB", 1048576.0, 1),
+                                         DEC("MB", 6, 1),
+                                         MUL("KiB", 1024.0, 1),
+                                         DEC("KB", 3, 1),
+                                         DEC("kB", 3, 0),
+                                         DEC("B", 0, 1),
+                                         END};
+static const struct unit rate_units[] = {DEC("/s", 0, 1), MUL("/min", -60.0, 1),
+                                         MUL("/h", -3600.0, 1), MUL("/d", -86400.0, 1), END};
+static const struct unit money_units[] = {DEC("MCNY", 6, 0), DEC("kCNY", 3, 0), DEC("CNY", 0, 1),
+                                          END};
+static const struct unit price_units[] = {DEC("CNY/kWh", 0, 1), DEC("CNY/MWh", -3, 0),
+                                          DEC("CNY/Wh", 3, 0), END};
+static const struct unit temp_units[] = {DEC("C", 0, 1),
+                                         DEC("\xc2\xb0"
+                                             "C",
+                                             0, 0),
+                                         END};
+static const struct unit percent_units[] = {DEC("%", -2, 1), END};
+static const struct unit none_units[] = {END};
 
 static double to_base(double v, double factor)
 {
@@ -39,45 +93,40 @@ static double from_base(double v, double factor)
     return factor < 0 ? v * -factor : v / factor;
 }
 
-static double magnitude(double factor)
+/* Size of one unit in base units (for choosing a readable unit). */
+static double unit_size(const struct unit *u)
 {
-    return factor < 0 ? 1.0 / -factor : factor;
+    return u->decimal ? pow(10.0, u->e10) : (u->factor < 0 ? 1.0 / -u->factor : u->factor);
 }
 
-static const struct unit power_units[] = {
-    {"GW", 1e9, 1}, {"MW", 1e6, 1}, {"kW", 1e3, 1}, {"W", 1.0, 1}, {NULL, 0, 0}};
-static const struct unit energy_units[] = {{"GWh", 3.6e12, 1}, {"MWh", 3.6e9, 1}, {"kWh", 3.6e6, 1},
-                                           {"Wh", 3600.0, 1},  {"GJ", 1e9, 0},    {"MJ", 1e6, 0},
-                                           {"kJ", 1e3, 0},     {"J", 1.0, 1},     {NULL, 0, 0}};
-static const struct unit voltage_units[] = {
-    {"kV", 1e3, 1}, {"V", 1.0, 1}, {"mV", -1e3, 1}, {NULL, 0, 0}};
-static const struct unit time_units[] = {{"d", 86400.0, 1},      {"h", 3600.0, 1}, {"min", 60.0, 1},
-                                         {"s", 1.0, 1},          {"ms", -1e3, 1},  {"us", -1e6, 1},
-                                         {"\xc2\xb5s", -1e6, 0}, {NULL, 0, 0}};
-static const struct unit data_units[] = {{"TiB", 1099511627776.0, 1},
-                                         {"TB", 1e12, 1},
-                                         {"GiB", 1073741824.0, 1},
-                                         {"GB", 1e9, 1},
-                                         {"MiB", 1048576.0, 1},
-                                         {"MB", 1e6, 1},
-                                         {"KiB", 1024.0, 1},
-                                         {"KB", 1e3, 1},
-                                         {"kB", 1e3, 0},
-                                         {"B", 1.0, 1},
-                                         {NULL, 0, 0}};
-static const struct unit rate_units[] = {
-    {"/s", 1.0, 1}, {"/min", -60.0, 1}, {"/h", -3600.0, 1}, {"/d", -86400.0, 1}, {NULL, 0, 0}};
-static const struct unit money_units[] = {
-    {"MCNY", 1e6, 0}, {"kCNY", 1e3, 0}, {"CNY", 1.0, 1}, {NULL, 0, 0}};
-static const struct unit price_units[] = {
-    {"CNY/kWh", 1.0, 1}, {"CNY/MWh", -1e3, 0}, {"CNY/Wh", 1e3, 0}, {NULL, 0, 0}};
-static const struct unit temp_units[] = {{"C", 1.0, 1},
-                                         {"\xc2\xb0"
-                                          "C",
-                                          1.0, 0},
-                                         {NULL, 0, 0}};
-static const struct unit percent_units[] = {{"%", -100.0, 1}, {NULL, 0, 0}};
-static const struct unit none_units[] = {{NULL, 0, 0}};
+/* Reads the decimal number text[0..len) scaled by 10^e10, correctly rounded:
+ * the exponent is shifted in the text, then strtod rounds once. */
+static double scaled_strtod(const char *text, size_t len, int e10)
+{
+    char buf[512];
+    if (len >= sizeof buf - 16)
+        len = sizeof buf - 16;
+    size_t mlen = len;
+    long ex = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == 'e' || text[i] == 'E') {
+            mlen = i;
+            char tmp[32];
+            size_t el = len - i - 1 < sizeof tmp - 1 ? len - i - 1 : sizeof tmp - 1;
+            memcpy(tmp, text + i + 1, el);
+            tmp[el] = '\0';
+            ex = strtol(tmp, NULL, 10);
+            break;
+        }
+    }
+    if (ex > 100000)
+        ex = 100000;
+    if (ex < -100000)
+        ex = -100000;
+    memcpy(buf, text, mlen);
+    snprintf(buf + mlen, sizeof buf - mlen, "e%ld", ex + e10);
+    return strtod(buf, NULL);
+}
 
 struct kind_info {
     const char *name;
@@ -124,7 +173,9 @@ const char *sl_unit_suffixes(enum sl_unit_kind kind)
 
 /* Reads the leading decimal number of s; stores the end in *end.  Rejects
  * what strtod would accept but a scenario should not: hex, inf, nan, a
- * leading '+' or '.', and an empty number. */
+ * leading '+' or '.', and an empty number.  Overflow and underflow are left
+ * to the caller: "1e310 %" is a fine percentage once scaled, and underflow
+ * gives the nearest double (sl_unit_format writes subnormals). */
 static int read_number(const char *s, double *out, const char **end)
 {
     const char *p = s;
@@ -135,9 +186,8 @@ static int read_number(const char *s, double *out, const char **end)
     if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
         return SL_EINVAL;
     char *e;
-    errno = 0;
     double v = strtod(s, &e);
-    if (e == s || errno == ERANGE || !isfinite(v))
+    if (e == s)
         return SL_EINVAL;
     *out = v;
     *end = e;
@@ -167,12 +217,17 @@ int sl_unit_parse(const char *text, enum sl_unit_kind kind, double *out, char *e
                      k->example, k->suffixes, text);
         return SL_EINVAL;
     }
+    size_t numlen = (size_t)(e - p);
     while (*e == ' ' || *e == '\t')
         e++;
     if (kind == SL_UNIT_NONE) {
         if (*e) {
             snprintf(err, errsize, "expected a plain number such as %s, got '%s'", k->example,
                      text);
+            return SL_EINVAL;
+        }
+        if (!isfinite(v)) {
+            snprintf(err, errsize, "number '%s' is out of range", text);
             return SL_EINVAL;
         }
         *out = v;
@@ -188,7 +243,7 @@ int sl_unit_parse(const char *text, enum sl_unit_kind kind, double *out, char *e
         len--;
     for (const struct unit *u = k->units; u->suffix; u++) {
         if (strlen(u->suffix) == len && memcmp(u->suffix, e, len) == 0) {
-            double r = to_base(v, u->factor);
+            double r = u->decimal ? scaled_strtod(p, numlen, u->e10) : to_base(v, u->factor);
             if (!isfinite(r)) {
                 snprintf(err, errsize, "%s '%s' is out of range", k->name, text);
                 return SL_EINVAL;
@@ -228,57 +283,123 @@ int sl_unit_parse_int(const char *text, long long *out, char *err, size_t errsiz
     return SL_OK;
 }
 
-/* Shortest "%.*g" of x (1..17 digits) whose product with factor parses back
- * to exactly want. */
-static void shortest(double x, double factor, double want, char *buf, size_t size)
+/* Writes v in the decimal unit of exponent e10, exactly: the shortest
+ * digit string that reads back as v, with its decimal point moved. */
+static void format_decimal(double v, int e10, char *buf, size_t size)
 {
-    /* Whole numbers read best without an exponent ("80", not "8e+01"). */
-    if (x == floor(x) && fabs(x) < 1e15) {
-        snprintf(buf, size, "%.0f", x);
-        if (to_base(strtod(buf, NULL), factor) == want)
-            return;
+    char sci[64];
+    for (int prec = 0; prec <= 17; prec++) {
+        snprintf(sci, sizeof sci, "%.*e", prec, v);
+        if (strtod(sci, NULL) == v)
+            break;
     }
-    for (int prec = 1; prec <= 17; prec++) {
+    /* sci is "[-]d[.ddd]e[+-]X": collect the digits and the exponent. */
+    const char *q = sci;
+    int neg = *q == '-';
+    if (neg)
+        q++;
+    char digits[32];
+    size_t nd = 0;
+    for (; *q && *q != 'e'; q++)
+        if (*q >= '0' && *q <= '9' && nd < sizeof digits - 1)
+            digits[nd++] = *q;
+    digits[nd] = '\0';
+    while (nd > 1 && digits[nd - 1] == '0')
+        digits[--nd] = '\0';
+    long ex = *q == 'e' ? strtol(q + 1, NULL, 10) : 0;
+    ex -= e10; /* value = 0.d1d2... * 10^(ex + 1) in the unit */
+    if (nd == 1 && digits[0] == '0') {
+        snprintf(buf, size, "%s0", neg ? "-" : ""); /* keeps -0 */
+        return;
+    }
+    if (ex >= 15 || ex < -6) {
+        snprintf(buf, size, "%s%c%s%s%se%ld", neg ? "-" : "", digits[0], nd > 1 ? "." : "",
+                 digits + 1, "", ex);
+        return;
+    }
+    char out[64];
+    size_t o = 0;
+    if (neg)
+        out[o++] = '-';
+    if (ex < 0) {
+        out[o++] = '0';
+        out[o++] = '.';
+        for (long i = -1; i > ex; i--)
+            out[o++] = '0';
+        for (size_t i = 0; i < nd; i++)
+            out[o++] = digits[i];
+    } else {
+        for (long i = 0; i <= ex; i++)
+            out[o++] = (size_t)i < nd ? digits[i] : '0';
+        if ((size_t)ex + 1 < nd) {
+            out[o++] = '.';
+            for (size_t i = (size_t)ex + 1; i < nd; i++)
+                out[o++] = digits[i];
+        }
+    }
+    out[o] = '\0';
+    snprintf(buf, size, "%s", out);
+}
+
+/* Writes v in a non-decimal unit if a short text (at most 9 significant
+ * digits) reads back exactly; returns 0 otherwise. */
+static int format_factor(double v, const struct unit *u, char *buf, size_t size)
+{
+    double x = from_base(v, u->factor);
+    if (!isfinite(x))
+        return 0;
+    for (int prec = 1; prec <= 9; prec++) {
         snprintf(buf, size, "%.*g", prec, x);
-        if (to_base(strtod(buf, NULL), factor) == want)
-            return;
+        if (to_base(strtod(buf, NULL), u->factor) == v) {
+            if (strchr(buf, 'e') && x == floor(x) && fabs(x) < 1e15)
+                snprintf(buf, size, "%.0f", x);
+            return 1;
+        }
     }
-    snprintf(buf, size, "%.17g", x);
+    return 0;
 }
 
 char *sl_unit_format(double value, enum sl_unit_kind kind, char *buf, size_t size)
 {
     const struct kind_info *k = &kinds[kind];
     char num[64];
-    if (kind == SL_UNIT_NONE) {
-        shortest(value, 1.0, value, num, sizeof num);
+    if (kind == SL_UNIT_NONE || !isfinite(value)) {
+        format_decimal(value, 0, num, sizeof num);
         snprintf(buf, size, "%s", num);
         return buf;
     }
     const struct unit *pick = NULL;
     double mag = fabs(value);
-    for (const struct unit *u = k->units; u->suffix; u++) {
+    for (const struct unit *u = k->units; u->suffix && !pick; u++) {
         if (!u->preferred)
             continue;
-        if (!pick)
-            pick = u; /* the largest, in case nothing fits */
-        double x = from_base(value, u->factor);
-        int fits = kind == SL_UNIT_TIME
-                       ? (x == floor(x) && to_base(x, u->factor) == value && value != 0)
-                       : (mag >= magnitude(u->factor));
-        if (fits || value == 0) {
-            pick = u;
-            if (value == 0) {
-                /* zero reads best in the base unit */
-                for (const struct unit *b = k->units; b->suffix; b++)
-                    if (b->factor == 1.0 && b->preferred)
-                        pick = b;
+        if (u->decimal) {
+            /* The largest decimal unit not bigger than the value. */
+            if (mag >= unit_size(u) || value == 0) {
+                if (value == 0 && u->e10 != 0)
+                    continue; /* zero reads best in the base unit */
+                format_decimal(value, u->e10, num, sizeof num);
+                pick = u;
             }
-            break;
+            continue;
         }
-        pick = u; /* fall through to ever smaller units */
+        if (mag < unit_size(u) || value == 0)
+            continue;
+        /* Time reads best in whole days, hours or minutes; other kinds in
+         * any short number of their unit. */
+        double x = from_base(value, u->factor);
+        if (kind == SL_UNIT_TIME && x != floor(x))
+            continue;
+        if (format_factor(value, u, num, sizeof num))
+            pick = u;
     }
-    shortest(from_base(value, pick->factor), pick->factor, value, num, sizeof num);
+    if (!pick) {
+        /* Smaller than every unit: the smallest preferred decimal unit. */
+        for (const struct unit *u = k->units; u->suffix; u++)
+            if (u->preferred && u->decimal)
+                pick = u;
+        format_decimal(value, pick->e10, num, sizeof num);
+    }
     /* Time reads naturally without a space ("7d"); others with one. */
     if (kind == SL_UNIT_TIME)
         snprintf(buf, size, "%s%s", num, pick->suffix);

@@ -5,23 +5,33 @@
 #include "suanli/alloc.h"
 #include "suanli/diag.h"
 
+#include <math.h>
 #include <string.h>
 
 void sl_meter_init(struct sl_meter *m, double value)
 {
     memset(m, 0, sizeof *m);
     m->value = value;
-    m->window_max = value;
-    m->max = value;
-    m->min = value;
+    m->window_max = -INFINITY;
+    m->max = -INFINITY;
+    m->min = INFINITY;
 }
 
+/* Extremes count only values held for a positive time: several changes at
+ * one instant (a server set-up loop, simultaneous events) do not register
+ * the intermediate sums as peaks. */
 void sl_meter_advance(struct sl_meter *m, int64_t now_us)
 {
     if (now_us > m->last_us) {
         double dt = (double)(now_us - m->last_us) * 1e-6;
         m->integral += m->value * dt;
         m->window_integral += m->value * dt;
+        if (m->value > m->window_max)
+            m->window_max = m->value;
+        if (m->value > m->max)
+            m->max = m->value;
+        if (m->value < m->min)
+            m->min = m->value;
         m->last_us = now_us;
     }
 }
@@ -30,18 +40,12 @@ void sl_meter_set(struct sl_meter *m, int64_t now_us, double value)
 {
     sl_meter_advance(m, now_us);
     m->value = value;
-    if (value > m->window_max)
-        m->window_max = value;
-    if (value > m->max)
-        m->max = value;
-    if (value < m->min)
-        m->min = value;
 }
 
 void sl_meter_window_reset(struct sl_meter *m)
 {
     m->window_integral = 0;
-    m->window_max = m->value;
+    m->window_max = -INFINITY;
 }
 
 double sl_server_power_w(const struct sl_server_model *m, double u)

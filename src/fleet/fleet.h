@@ -19,12 +19,14 @@
 
 #include "suanli/scenario.h"
 
-/* A time-weighted meter of a piecewise-constant signal. */
+/* A time-weighted meter of a piecewise-constant signal.  max, min and
+ * window_max cover values held for a positive time (they are -inf/+inf until
+ * time has advanced). */
 struct sl_meter {
     int64_t last_us;
     double value;
-    double integral;          /* value * seconds since the start */
-    double window_integral;   /* since the last window reset */
+    double integral;        /* value * seconds since the start */
+    double window_integral; /* since the last window reset */
     double window_max;
     double max, min;
 };
@@ -40,11 +42,11 @@ void sl_meter_window_reset(struct sl_meter *m);
 struct sl_fleet {
     const struct sl_server_model *model;
     size_t nservers, nracks, per_rack;
-    double *util;   /* per server, 0..1 */
-    double *rack_w; /* per rack */
-    struct sl_meter it_w;    /* fleet IT power */
+    double *util;             /* per server, 0..1 */
+    double *rack_w;           /* per rack */
+    struct sl_meter it_w;     /* fleet IT power */
     struct sl_meter util_sum; /* sum of server utilisations */
-    double rack_peak_w;
+    double rack_peak_w;       /* highest rack power at any instant, set-up excluded */
 };
 
 /* Builds the fleet for sc with every server at utilisation u0.  Returns

@@ -11,6 +11,7 @@
 #include "suanli/alloc.h"
 #include "suanli/diag.h"
 
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -29,12 +30,28 @@ void sl_summary_release(struct sl_summary *s)
     memset(s, 0, sizeof *s);
 }
 
+#ifndef NDEBUG
+/* Is one key a dotted prefix of the other ("a" and "a.b")?  Such a pair
+ * cannot be written as JSON: a value and an object under one name. */
+static int nests(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    return (la < lb && strncmp(a, b, la) == 0 && b[la] == '.') ||
+           (lb < la && strncmp(a, b, lb) == 0 && a[lb] == '.');
+}
+#endif
+
 static struct sl_summary_entry *slot(struct sl_summary *s, const char *key)
 {
+    /* Keys are fixed names in code: plain words separated by dots. */
+    assert(key[0] && !strchr(key, '"') && !strchr(key, '\\'));
+    for (size_t i = 0; i < s->n; i++)
+        assert(!nests(s->items[i].key, key));
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(s->items[i].key, key) == 0) {
             sl_free(s->items[i].s);
             s->items[i].s = NULL;
+            s->items[i].type = SL_V_NULL; /* until the adder succeeds */
             return &s->items[i];
         }
     if (s->n == s->cap) {

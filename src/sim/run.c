@@ -20,16 +20,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PRIO_SAMPLE (-1000)
+#define PRIO_SAMPLE    (-1000)
 #define PROGRESS_EVERY 65536
 
 const struct sl_compare_column sl_compare_columns[] = {
-    {"fleet.racks", "racks"},
-    {"rack_kw.design", "rack kW design"},
-    {"rack_kw.peak", "rack kW peak"},
-    {"power_mw.it_mean", "IT MW mean"},
-    {"power_mw.it_peak", "IT MW peak"},
-    {"energy_mwh.it", "IT MWh"},
+    {"fleet.racks", "racks"},           {"rack_kw.design", "rack kW design"},
+    {"rack_kw.peak", "rack kW peak"},   {"power_mw.it_mean", "IT MW mean"},
+    {"power_mw.it_peak", "IT MW peak"}, {"energy_mwh.it", "IT MWh"},
 };
 const size_t sl_compare_ncolumns = sizeof sl_compare_columns / sizeof sl_compare_columns[0];
 
@@ -79,8 +76,8 @@ static void on_sample(struct sl_engine *eng, void *ctx, uint64_t arg)
 static void on_progress(struct sl_engine *eng, void *ctx)
 {
     struct world *w = ctx;
-    w->opts->progress(w->opts->progress_ctx,
-                      (double)sl_engine_now(eng) / (double)w->end_us, sl_engine_fired(eng));
+    w->opts->progress(w->opts->progress_ctx, (double)sl_engine_now(eng) / (double)w->end_us,
+                      sl_engine_fired(eng));
 }
 
 static int add_summary(struct world *w, struct sl_summary *s)

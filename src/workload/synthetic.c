@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define PRIO_LOAD 0
-#define SL_PI 3.14159265358979323846
+#define SL_PI     3.14159265358979323846
 
 double sl_synthetic_target(const struct sl_synthetic *s, int64_t t_us)
 {
@@ -49,8 +49,8 @@ static void on_change(struct sl_engine *eng, void *ctx, uint64_t arg)
     }
 }
 
-int sl_synthetic_start(struct sl_synthetic *s, const struct sl_scenario *sc,
-                       struct sl_fleet *fleet, struct sl_engine *eng)
+int sl_synthetic_start(struct sl_synthetic *s, const struct sl_scenario *sc, struct sl_fleet *fleet,
+                       struct sl_engine *eng)
 {
     memset(s, 0, sizeof *s);
     s->cfg = &sc->workload.synthetic;

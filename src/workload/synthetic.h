@@ -37,8 +37,8 @@ double sl_synthetic_target(const struct sl_synthetic *s, int64_t t_us);
 
 /* Sets up per-server streams and initial levels, and schedules each
  * server's first change.  Returns SL_OK or SL_ENOMEM. */
-int sl_synthetic_start(struct sl_synthetic *s, const struct sl_scenario *sc,
-                       struct sl_fleet *fleet, struct sl_engine *eng);
+int sl_synthetic_start(struct sl_synthetic *s, const struct sl_scenario *sc, struct sl_fleet *fleet,
+                       struct sl_engine *eng);
 void sl_synthetic_release(struct sl_synthetic *s);
 
 #endif
