@@ -78,29 +78,37 @@ struct sl_engine {
     uint64_t progress_next; /* UINT64_MAX when disabled */
 };
 
-/* Initialises an empty engine at time 0.  Returns SL_OK or SL_ENOMEM. */
+/* Initialises an empty engine at time 0.  Returns SL_OK or SL_ENOMEM (the
+ * current implementation allocates nothing until the first schedule). */
 int sl_engine_init(struct sl_engine *e);
-/* Frees the engine's storage; pending events are dropped. */
+/* Frees the engine's storage; pending events are dropped without calling
+ * their handlers.  The engine may then be initialised again.  O(1). */
 void sl_engine_release(struct sl_engine *e);
 
 /* Schedules fn(ctx, arg) at absolute time t_us >= now with priority prio
- * (SL_PRIO_MIN..SL_PRIO_MAX, lower first).  Stores the event id in *id when id
- * is not NULL.  Returns SL_OK, SL_EINVAL (time in the past or priority out of
- * range) or SL_ENOMEM.  O(log n). */
+ * (SL_PRIO_MIN..SL_PRIO_MAX, lower first).  ctx is borrowed: it must stay
+ * valid until the event fires or is cancelled.  Stores the event id (never 0)
+ * in *id when id is not NULL.  Returns SL_OK, SL_EINVAL (time in the past,
+ * priority out of range, fn NULL), SL_ENOMEM (the engine is then unchanged)
+ * or SL_ERANGE (2^48 schedules and reschedules used up, or 2^32 - 16 events
+ * pending).  O(log n); O(1) expected for random times, and for the first
+ * schedule from a handler, which takes the place of the event being fired. */
 int sl_engine_schedule(struct sl_engine *e, int64_t t_us, int prio, sl_event_fn fn, void *ctx,
                        uint64_t arg, uint64_t *id);
-/* Same, at now + delay_us (delay_us >= 0). */
+/* Same, at now + delay_us (delay_us >= 0; SL_ERANGE if the sum overflows). */
 int sl_engine_schedule_in(struct sl_engine *e, int64_t delay_us, int prio, sl_event_fn fn,
                           void *ctx, uint64_t arg, uint64_t *id);
-/* Removes a pending event.  Returns SL_OK or SL_ESTALE. O(log n). */
+/* Removes a pending event.  Returns SL_OK or SL_ESTALE (the id of an event
+ * that fired, including the handler's own id while it runs, or was cancelled,
+ * or was never issued).  O(log n). */
 int sl_engine_cancel(struct sl_engine *e, uint64_t id);
-/* Moves a pending event to time t_us >= now, keeping its priority; it is
- * ordered as if newly inserted (new sequence number).  Returns SL_OK,
- * SL_ESTALE or SL_EINVAL.  O(log n). */
+/* Moves a pending event to time t_us >= now, keeping its priority and id; it
+ * is ordered as if newly inserted (new sequence number).  Returns SL_OK,
+ * SL_ESTALE, SL_EINVAL or SL_ERANGE (sequence used up).  O(log n). */
 int sl_engine_reschedule(struct sl_engine *e, uint64_t id, int64_t t_us);
-/* Returns nonzero if id names a pending event. */
+/* Returns nonzero if id names a pending event.  O(1). */
 int sl_engine_is_pending(const struct sl_engine *e, uint64_t id);
-/* Time of the earliest pending event, or INT64_MAX when none. */
+/* Time of the earliest pending event, or INT64_MAX when none.  O(1). */
 int64_t sl_engine_next_time(const struct sl_engine *e);
 
 /* Runs events in order while their time is <= end_us.  Stops early when a
@@ -109,13 +117,16 @@ int64_t sl_engine_next_time(const struct sl_engine *e);
  * an enum sl_run_status; it may be called again to continue.  The event limit
  * is checked before firing, so SL_RUN_EVENT_LIMIT means an event <= end_us
  * was held back.  Returns SL_EINVAL if end_us < now and SL_ESTATE if called
- * from a handler. */
+ * from a handler.  O(k log n) for k fired events. */
 int sl_engine_run(struct sl_engine *e, int64_t end_us);
-/* Asks sl_engine_run to return after the current handler. */
+/* Asks sl_engine_run to return after the current handler (and progress
+ * callback).  Outside a run it has no effect. */
 void sl_engine_stop(struct sl_engine *e);
-/* Limits the total number of fired events (0 = unlimited). */
+/* Limits the total number of fired events, counted over all runs
+ * (0 = unlimited). */
 void sl_engine_set_event_limit(struct sl_engine *e, uint64_t limit);
-/* Calls fn every `every` fired events (fn NULL or every 0 disables). */
+/* Calls fn after every `every` fired events, counted from this call (fn NULL
+ * or every 0 disables).  ctx is borrowed. */
 void sl_engine_set_progress(struct sl_engine *e, sl_progress_fn fn, void *ctx, uint64_t every);
 
 static inline int64_t sl_engine_now(const struct sl_engine *e)
