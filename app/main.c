@@ -223,6 +223,7 @@ static int load(const struct cli *c, struct sl_scenario_set *set)
 
 struct progress {
     const char *label;
+    double start_wall;
     double last_wall;
     int shown;
 };
@@ -242,8 +243,12 @@ static void show_progress(void *ctx, double done, uint64_t events)
         return;
     p->last_wall = now;
     p->shown = 1;
-    fprintf(stderr, "\r  %-24s %5.1f %%  %12llu events", p->label, done * 100.0,
-            (unsigned long long)events);
+    double elapsed = now - p->start_wall;
+    double rate = elapsed > 0 ? (double)events / elapsed : 0;
+    double eta = done > 0 ? elapsed * (1.0 - done) / done : 0;
+    fprintf(stderr, "\r  %-20s %5.1f %%  %11llu events  %6.2f M events/s  %s %5.0f s ", p->label,
+            done * 100.0, (unsigned long long)events, rate / 1e6, done < 1.0 ? "ETA" : "in ",
+            done < 1.0 ? eta : elapsed);
     if (done >= 1.0)
         fputc('\n', stderr);
     fflush(stderr);
@@ -388,7 +393,7 @@ static int cmd_run(int argc, char **argv)
             rc = report(&d);
             break;
         }
-        struct progress p = {sc->variant ? sc->variant : sc->name, 0, 0};
+        struct progress p = {sc->variant ? sc->variant : sc->name, wall_now(), 0, 0};
         struct sl_run_opts ro = {dir, tty ? show_progress : NULL, &p};
         if (sl_run_scenario(sc, &ro, &sums[i], &d) != SL_OK) {
             if (p.shown)
