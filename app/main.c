@@ -8,11 +8,16 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include "fleet/server.h"
+#include "suanli/catalog.h"
+#include "suanli/chain.h"
+#include "suanli/cooling.h"
 #include "suanli/diag.h"
 #include "suanli/outfile.h"
 #include "suanli/scenario.h"
 #include "suanli/sim.h"
 #include "suanli/summary.h"
+#include "suanli/weather.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,9 +95,10 @@ static const char show_default_help[] =
 static const char catalog_help[] =
     "Usage: suanli catalog\n"
     "\n"
-    "Lists the built-in presets: server models (for fleet.server) and load shapes\n"
-    "(for workload.synthetic.shape). A scenario adds its own server models under\n"
-    "catalog.servers.\n";
+    "Lists the built-in presets: accelerators, host CPUs, servers, power chains,\n"
+    "cooling plants, sites and load shapes. A scenario adds its own under\n"
+    "catalog.devices, catalog.cpus, catalog.servers, catalog.chains and\n"
+    "catalog.cooling (docs/scenario.md).\n";
 
 static const char keys_help[] =
     "Usage: suanli keys\n"
@@ -471,25 +477,87 @@ static int cmd_show_default(int argc, char **argv)
     return 0;
 }
 
+static const struct sl_device_model *builtin_device(const char *name)
+{
+    for (size_t i = 0; i < sl_catalog_device_count(); i++)
+        if (strcmp(sl_catalog_device(i)->name, name) == 0)
+            return sl_catalog_device(i);
+    return NULL;
+}
+
+static const struct sl_cpu_model *builtin_cpu(const char *name)
+{
+    for (size_t i = 0; i < sl_catalog_cpu_count(); i++)
+        if (strcmp(sl_catalog_cpu(i)->name, name) == 0)
+            return sl_catalog_cpu(i);
+    return NULL;
+}
+
 static int cmd_catalog(int argc, char **argv)
 {
     int rc = no_args(argc, argv, "catalog", catalog_help);
     if (rc)
         return rc < 0 ? 0 : rc;
-    printf("Server models (fleet.server):\n");
-    printf("  %-10s %5s %3s %10s %10s  %s\n", "name", "cards", "U", "max", "idle", "description");
+    printf("Accelerators (catalog.devices; a server's `device`):\n");
+    printf("  %-12s %7s %7s %6s %7s %5s %5s %-10s %7s %-6s\n", "name", "FP16 TF", "INT8 TO",
+           "mem GB", "BW TB/s", "TDP W", "idle", "link", "GB/s", "conf.");
+    for (size_t i = 0; i < sl_catalog_device_count(); i++) {
+        const struct sl_device_model *d = sl_catalog_device(i);
+        printf("  %-12s %7.0f %7.0f %6.0f %7.2f %5.0f %5.0f %-10s %7.0f %-6s\n", d->name,
+               d->fp16_flops / 1e12, d->int8_ops / 1e12, d->memory_bytes / 1e9, d->memory_bw / 1e12,
+               d->tdp_w, d->idle_w, d->link, d->link_bw / 1e9, sl_confidence_names[d->confidence]);
+    }
+    printf("\nHost CPUs (catalog.cpus):\n");
+    for (size_t i = 0; i < sl_catalog_cpu_count(); i++) {
+        const struct sl_cpu_model *c = sl_catalog_cpu(i);
+        printf("  %-18s %3lld cores %4.0f W (idle %3.0f W)  %-6s %s\n", c->name,
+               (long long)c->cores, c->tdp_w, c->idle_w, sl_confidence_names[c->confidence],
+               c->description);
+    }
+    printf("\nServers (fleet.server; input power with ac-2n-ups and air cooling):\n");
     for (size_t i = 0; i < sl_catalog_server_count(); i++) {
         const struct sl_server_model *m = sl_catalog_server(i);
-        printf("  %-10s %5lld %3lld %7.2f kW %7.2f kW  %s\n", m->name, (long long)m->cards,
-               (long long)m->height_u, m->power_max_w / 1e3, m->power_idle_w / 1e3, m->description);
-        printf("  %-10s %5s %3s %10s %10s  source: %s\n", "", "", "", "", "", m->source);
+        struct sl_server_calc calc;
+        struct sl_server_power full, idle;
+        struct sl_diag d;
+        sl_diag_clear(&d);
+        if (sl_server_calc_init(&calc, m, builtin_device(m->device), builtin_cpu(m->cpu),
+                                sl_chain_find_preset("ac-2n-ups"), 0, 0, &d) != SL_OK)
+            continue;
+        sl_server_eval(&calc, 1, 0, &full);
+        sl_server_eval(&calc, 0, 0, &idle);
+        printf("  %-15s %2lldU %lld x %-12s %lld x %-18s %5.2f kW full, %4.2f kW idle, "
+               "%lld x %.1f kW %s PSUs (%lld spare)\n",
+               m->name, (long long)m->height_u, (long long)m->cards, m->device, (long long)m->cpus,
+               m->cpu, full.input_w / 1e3, idle.input_w / 1e3, (long long)m->psus,
+               m->psu_rating_w / 1e3, sl_psu_grade_names[m->psu_grade], (long long)m->psus_spare);
+    }
+    printf("\nPower chains (facility.power_chain; stages grid to silicon):\n");
+    for (size_t i = 0; i < sl_chain_preset_count(); i++) {
+        const struct sl_chain_spec *c = sl_chain_preset(i);
+        const struct sl_stage_spec *st = c->stages.items;
+        printf("  %-11s", c->name);
+        for (size_t k = 0; k < c->stages.n; k++)
+            printf("%s%s", k ? " > " : " ", st[k].name);
+        printf("\n  %-11s %s\n", "", c->description);
+    }
+    printf("\nCooling plants (facility.cooling):\n");
+    for (size_t i = 0; i < sl_cooling_preset_count(); i++) {
+        const struct sl_cooling_spec *c = sl_cooling_preset(i);
+        printf("  %-18s %s\n", c->name, c->description ? c->description : "");
+    }
+    printf("\nSites (site.name, site.weather; or an EPW file path):\n");
+    for (size_t i = 0; i < sl_weather_site_count(); i++) {
+        const struct sl_site_info *s = sl_weather_site(i);
+        printf("  %-13s %-8s %4.1f N %4.0f m  %.4f kg CO2/kWh  weather: %s\n", s->name, s->province,
+               s->latitude_deg, s->elevation_m, s->carbon_kg_per_kwh, s->station);
     }
     printf("\nLoad shapes (workload.synthetic.shape):\n");
     printf("  constant   the fleet's target utilisation stays at `mean`\n");
     printf("  diurnal    mean + amplitude * cos(2 pi (t - peak_time) / period)\n");
     printf("\nScenarios:\n");
-    printf("  default    10,240-card center at Xinghua, traditional vs three-in-one racks\n"
-           "             (suanli show-default)\n");
+    printf("  default    10,240-card center at Xinghua under an 8 MW cap: traditional vs\n"
+           "             three-in-one design (suanli show-default)\n");
     return 0;
 }
 

@@ -67,8 +67,8 @@ printf 'run:\n  duration: 7\n' > nounit.yaml
 expect_bad "missing unit" "nounit.yaml:2:13: 'run.duration': missing unit" run nounit.yaml
 printf 'run:\n  duration: 7 weeks\n' > badunit.yaml
 expect_bad "bad unit" "badunit.yaml:2:13: 'run.duration': unknown time unit 'weeks'" run badunit.yaml
-printf 'catalog:\n  servers:\n    - {name: x, cards: 8, power_max: 5 kV, power_idle: 1 kW}\n' > badunit2.yaml
-expect_bad "unit of the wrong kind" "badunit2.yaml:3:[0-9]+: .*unknown power unit 'kV'" run badunit2.yaml
+printf 'catalog:\n  cpus:\n    - {name: x, tdp: 5 kV, idle: 1 W}\n' > badunit2.yaml
+expect_bad "unit of the wrong kind" "badunit2.yaml:3:22: 'catalog.cpus.0.tdp': unknown power unit 'kV'" run badunit2.yaml
 printf 'fleet:\n  servers: 0\n' > zero.yaml
 expect_bad "zero count" "zero.yaml:2:12: 'fleet.servers' must be at least 1, got 0" run zero.yaml
 printf 'fleet:\n  servers_per_rack: -8\n' > neg.yaml

@@ -34,7 +34,8 @@ for v in traditional three-in-one; do
     check "$v summary: 1,280 servers" grep -q '"servers": 1280,' "$s"
     check "$v summary: variant name" grep -q "\"variant\": \"$v\"," "$s"
     check "$v summary: 7 days" grep -q '"sim_seconds": 604800,' "$s"
-    check "$v timeseries header" test "$(head -n 1 "$d/$v/timeseries.csv")" = "time_s,it_w,it_max_w,util"
+    check "$v timeseries header" test "$(head -n 1 "$d/$v/timeseries.csv")" = \
+        "time_s,it_w,it_max_w,util,facility_w,chain_loss_w,cooling_w,pue,t_db_c,t_wb_c,silicon_w"
     check "$v timeseries has 10,080 rows" test "$(($(wc -l <"$d/$v/timeseries.csv") - 1))" -eq 10080
 done
 check "traditional: 160 racks" grep -q '"racks": 160,' $d/traditional/summary.json
@@ -50,14 +51,17 @@ e_ts=$(awk -F, 'NR > 1 { prev = $1; if (NR > 2) e += p * ($1 - t0); t0 = $1; p =
 check "energy: summary ($e_sum MWh) = time series ($e_ts MWh)" \
     awk -v a="$e_sum" -v b="$e_ts" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d / a < 1e-6) }'
 mean=$(json_num "$s" it_mean)
-check "mean IT power near 1280 x (1.3 + 4.1 x 0.8) kW" \
-    awk -v m="$mean" 'BEGIN { exit !(m > 5.80 && m < 5.92) }'
+check "mean IT power near 1280 x 4.61 kW (t1008 at 80 %)" \
+    awk -v m="$mean" 'BEGIN { exit !(m > 5.85 && m < 5.97) }'
 
 # 3. Exact power with a constant, noise-free load.
 "$bin" run -q --variant traditional --out const --set workload.synthetic.shape=constant \
     --set workload.synthetic.noise=0% --set run.duration=1d
-check "constant load: IT power exactly 5.8624 MW" grep -q '"it_mean": 5.8624,' const/traditional/summary.json
-check "constant load: peak equals mean" grep -q '"it_peak": 5.8624,' const/traditional/summary.json
+s=const/traditional/summary.json
+check "constant load: IT power constant (peak = mean = min)" \
+    test "$(json_num $s it_mean)" = "$(json_num $s it_peak)" -a "$(json_num $s it_mean)" = "$(json_num $s it_min)"
+check "constant load: 1280 x t1008 at 80 % (4.61 kW each)" \
+    awk -v m="$(json_num $s it_mean)" 'BEGIN { exit !(m > 5.90 && m < 5.91) }' 
 
 # 4. Same seed, same bytes; another seed, other bytes.
 "$bin" run -q --set run.duration=2d --out a >/dev/null

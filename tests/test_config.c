@@ -69,7 +69,9 @@ static void test_default_scenario(void **state)
         assert_string_equal(sc->name, "xinghua-10k");
         assert_int_equal(sc->fleet.servers * sc->server->cards, 10240);
         assert_string_equal(sc->server->name, "t1008");
-        assert_true(sc->server->power_max_w == 5400.0);
+        assert_int_equal(sc->server->cards, 8);
+        assert_string_equal(sc->device->name, "t100");
+        assert_true(sc->site.grid_cap_w == 8e6);
         assert_int_equal(sc->run.duration_us, INT64_C(7) * 86400 * 1000000);
         assert_int_equal(sc->run.sample_us, INT64_C(60) * 1000000);
         /* 2025-07-01 00:00 is day 20270 since 1970. */
@@ -147,10 +149,13 @@ static void test_catalog_addition_and_list_override(void **state)
 {
     (void)state;
     const char *text = "fleet:\n  server: big\n"
-                       "catalog:\n  servers:\n"
-                       "    - name: big\n      cards: 16\n      power_max: 11 kW\n"
-                       "      power_idle: 2.5 kW\n";
-    const char *sets[] = {"catalog.servers.0.power_max=12 kW"};
+                       "catalog:\n  devices:\n"
+                       "    - {name: npu, fp16: 300 TFLOPS, int8: 600 TOPS, memory: 96 GB,"
+                       " memory_bw: 2.4 TB/s, tdp: 500 W, idle: 80 W}\n"
+                       "  servers:\n"
+                       "    - name: big\n      device: npu\n      cards: 16\n"
+                       "      cpu: x86-server\n      psu_rating: 3 kW\n      psus: 6\n";
+    const char *sets[] = {"catalog.servers.0.psu_rating=3.6 kW"};
     struct sl_scenario_set set;
     struct sl_diag d;
     assert_int_equal(load_text(text, sets, 1, &set, &d), SL_OK);
@@ -158,8 +163,11 @@ static void test_catalog_addition_and_list_override(void **state)
     assert_string_equal(sc->server->name, "big");
     assert_int_equal(sc->server->cards, 16);
     assert_int_equal(sc->server->height_u, 4);
-    assert_true(sc->server->power_max_w == 12000.0);
-    assert_true(sc->server->power_idle_w == 2500.0);
+    assert_true(sc->server->psu_rating_w == 3600.0);
+    assert_string_equal(sc->device->name, "npu");
+    assert_true(sc->device->fp16_flops == 300e12);
+    assert_true(sc->device->memory_bw == 2.4e12);
+    assert_string_equal(sc->cpu->name, "x86-server");
     sl_scenario_set_release(&set);
 }
 
@@ -183,8 +191,8 @@ static void test_round_trip(void **state)
                        "start: 2024-02-29T13:45:10}\n"
                        "workload:\n  synthetic: {mean: 33.3 %, amplitude: 0.1 %, noise: 0 %,"
                        " period: 12h, change_interval: 250ms}\n"
-                       "catalog:\n  servers:\n    - {name: s, cards: 4, power_max: 3.3 kW,"
-                       " power_idle: 123.456 W, description: \"yes\"}\n"
+                       "catalog:\n  servers:\n    - {name: s, cards: 4, device: h20,"
+                       " cpu: x86-server, memory_idle: 123.456 W, description: \"yes\"}\n"
                        "fleet: {server: s, servers: 7, servers_per_rack: 3}\n";
     struct sl_scenario_set a, b;
     struct sl_diag d;
@@ -195,7 +203,7 @@ static void test_round_trip(void **state)
     assert_string_equal(first, second);
     assert_true(a.items[0].workload.synthetic.mean == b.items[0].workload.synthetic.mean);
     assert_true(b.items[0].workload.synthetic.mean == 0.333);
-    assert_true(b.items[0].server->power_idle_w == 123.456);
+    assert_true(b.items[0].server->memory_idle_w == 123.456);
     assert_int_equal(b.items[0].run.seed, INT64_C(12345678901));
     assert_string_equal(b.items[0].description, "a: quoted # text");
     assert_string_equal(b.items[0].server->description, "yes");
@@ -223,11 +231,11 @@ static void test_errors_have_positions(void **state)
         {"run:\n  duration: 1h\n  sample: 2h\n", NULL, 3, 11, "longer than 'run.duration'"},
         {"workload:\n  synthetic:\n    shape: diurnl\n", NULL, 3, 12, "did you mean 'diurnal'?"},
         {"workload:\n  synthetic:\n    peak_time: 25h\n", NULL, 3, 16, "must be less than 1d"},
-        {"catalog:\n  servers:\n    - {name: x, cards: 8, power_max: 1 kW, power_idle: 2 kW}\n",
-         NULL, 3, 56, "power_idle must be below power_max"},
-        {"catalog:\n  servers:\n    - {name: t1008, cards: 8, power_max: 3 kW, power_idle: 1 kW}\n",
-         NULL, 3, 14, "already built in"},
-        {"catalog:\n  servers:\n    - {cards: 8, power_max: 3 kW, power_idle: 1 kW}\n", NULL, 3, 7,
+        {"catalog:\n  cpus:\n    - {name: x, tdp: 1 kW, idle: 2 kW}\n", NULL, 3, 34,
+         "idle must be below tdp"},
+        {"catalog:\n  servers:\n    - {name: t1008, device: t100, cpu: x86-server}\n", NULL, 3, 14,
+         "already built in"},
+        {"catalog:\n  servers:\n    - {cards: 8, device: t100, cpu: x86-server}\n", NULL, 3, 7,
          "missing required key 'name'"},
         {"name: has space\n", NULL, 1, 7, "must be a name"},
         {"variants:\n  - name: a\n    sets: {}\n", NULL, 3, 5, "did you mean 'set'?"},
@@ -300,7 +308,7 @@ static void test_allocation_failures(void **state)
     (void)state;
     const char *path = write_file("t.yaml", "fleet: {servers: 16}\n"
                                             "catalog:\n  servers:\n    - {name: s, cards: 8,"
-                                            " power_max: 2 kW, power_idle: 1 kW}\n"
+                                            " device: t100, cpu: x86-server}\n"
                                             "variants:\n  - {name: a, set: {fleet.server: s}}\n"
                                             "  - {name: b}\n");
     const char *sets[] = {"run.duration=1d"};

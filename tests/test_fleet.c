@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "fleet/fleet.h"
+#include "fleet/server.h"
 #include "suanli/alloc.h"
 #include "suanli/diag.h"
 #include "suanli/scenario.h"
@@ -54,19 +55,63 @@ static void assert_close(double got, double want, double rel)
 }
 
 /* A scenario with just what the fleet reads. */
+/* A server whose input power is linear in utilisation: one card from
+ * idle_w to max_w, no CPU, memory, NIC or fan power, and a chain whose only
+ * stage is a lossless board stage, so P(u) = idle + (max - idle) u exactly
+ * as docs/model.md's server model reduces to for such a box. */
+static struct sl_device_model g_dev;
+static struct sl_cpu_model g_cpu;
+static struct sl_stage_spec g_vrm;
+static struct sl_chain_spec g_chain;
+static struct sl_server_calc g_calc;
+
+static void make_calc(struct sl_server_model *m, double idle_w, double max_w)
+{
+    memset(m, 0, sizeof *m);
+    memset(&g_dev, 0, sizeof g_dev);
+    memset(&g_cpu, 0, sizeof g_cpu);
+    memset(&g_vrm, 0, sizeof g_vrm);
+    memset(&g_chain, 0, sizeof g_chain);
+    g_dev.name = "test-card";
+    g_dev.idle_w = idle_w;
+    g_dev.tdp_w = max_w;
+    g_cpu.name = "test-cpu";
+    g_cpu.tdp_w = 1;
+    g_vrm.name = "vrm";
+    g_vrm.scope = SL_SCOPE_BOARD;
+    g_vrm.units = 1;
+    g_vrm.efficiency = 1.0;
+    g_chain.name = "test-chain";
+    g_chain.stages.items = &g_vrm;
+    g_chain.stages.n = 1;
+    m->name = "test-server";
+    m->device = "test-card";
+    m->cpu = "test-cpu";
+    m->cards = 1;
+    m->cpus = 0;
+    m->height_u = 4;
+    m->psus = 1;
+    m->psu_rating_w = 1e9;
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    assert_int_equal(sl_server_calc_init(&g_calc, m, &g_dev, &g_cpu, &g_chain, 0, 0, &d), SL_OK);
+}
+
 static void make_scenario(struct sl_scenario *sc, struct sl_server_model *m, int64_t servers,
                           int64_t per_rack, double idle_w, double max_w)
 {
     memset(sc, 0, sizeof *sc);
-    memset(m, 0, sizeof *m);
-    m->name = "test-server";
-    m->cards = 8;
-    m->height_u = 4;
-    m->power_idle_w = idle_w;
-    m->power_max_w = max_w;
+    make_calc(m, idle_w, max_w);
     sc->fleet.servers = servers;
     sc->fleet.servers_per_rack = per_rack;
     sc->server = m;
+}
+
+static double server_power_w(double u)
+{
+    struct sl_server_power p;
+    sl_server_eval(&g_calc, u, 0, &p);
+    return p.input_w;
 }
 
 /* The power of one server, written here from the model equation. */
@@ -80,23 +125,21 @@ static double ref_power(double idle_w, double max_w, double u)
 static void test_server_power(void **state)
 {
     (void)state;
-    struct sl_server_model m = {0};
-    m.power_idle_w = 1000;
-    m.power_max_w = 5000;
-    assert_true(sl_server_power_w(&m, 0) == 1000);
-    assert_true(sl_server_power_w(&m, 0.5) == 3000);
-    assert_true(sl_server_power_w(&m, 1) == 5000);
-    assert_true(sl_server_power_w(&m, 0.25) == 2000);
+    struct sl_server_model m;
+    make_calc(&m, 1000, 5000);
+    assert_true(server_power_w(0) == 1000);
+    assert_true(server_power_w(0.5) == 3000);
+    assert_true(server_power_w(1) == 5000);
+    assert_true(server_power_w(0.25) == 2000);
     /* A realistic 8-card box: 10.2 kW at full load, 2.8 kW idle. */
-    m.power_idle_w = 2800;
-    m.power_max_w = 10200;
-    assert_true(sl_server_power_w(&m, 0) == 2800);
-    assert_true(sl_server_power_w(&m, 0.5) == 6500);
-    assert_true(sl_server_power_w(&m, 1) == 10200);
-    assert_close(sl_server_power_w(&m, 0.3), 5020, 1e-15);
+    make_calc(&m, 2800, 10200);
+    assert_true(server_power_w(0) == 2800);
+    assert_true(server_power_w(0.5) == 6500);
+    assert_true(server_power_w(1) == 10200);
+    assert_close(server_power_w(0.3), 5020, 1e-15);
     /* Linear: equal steps in u give equal steps in power. */
     for (int i = 0; i < 10; i++) {
-        double d = sl_server_power_w(&m, (i + 1) / 10.0) - sl_server_power_w(&m, i / 10.0);
+        double d = server_power_w((i + 1) / 10.0) - server_power_w(i / 10.0);
         assert_close(d, 740, 1e-12);
     }
 }
@@ -173,8 +216,8 @@ static void test_fleet_init_partial_rack(void **state)
     struct sl_server_model m;
     make_scenario(&sc, &m, 10, 4, 1000, 5000);
     struct sl_fleet f;
-    assert_int_equal(sl_fleet_init(&f, &sc, 0.5), SL_OK);
-    assert_ptr_equal(f.model, &m);
+    assert_int_equal(sl_fleet_init(&f, &sc, &g_calc, NULL, 0.5), SL_OK);
+    assert_ptr_equal(f.calc->m, &m);
     assert_int_equal(f.nservers, 10);
     assert_int_equal(f.per_rack, 4);
     assert_int_equal(f.nracks, 3); /* 4 + 4 + 2 */
@@ -214,12 +257,12 @@ static void test_fleet_init_partial_rack(void **state)
 
     /* Exactly full racks, and one rack larger than the fleet. */
     make_scenario(&sc, &m, 8, 4, 1000, 5000);
-    assert_int_equal(sl_fleet_init(&f, &sc, 0), SL_OK);
+    assert_int_equal(sl_fleet_init(&f, &sc, &g_calc, NULL, 0), SL_OK);
     assert_int_equal(f.nracks, 2);
     assert_true(f.rack_w[1] == 4000);
     sl_fleet_release(&f);
     make_scenario(&sc, &m, 3, 8, 1000, 5000);
-    assert_int_equal(sl_fleet_init(&f, &sc, 1), SL_OK);
+    assert_int_equal(sl_fleet_init(&f, &sc, &g_calc, NULL, 1), SL_OK);
     assert_int_equal(f.nracks, 1);
     assert_true(f.rack_w[0] == 15000);
     assert_true(f.rack_peak_w == 15000);
@@ -284,7 +327,7 @@ static void run_random(int64_t servers, int64_t per_rack, double idle_w, double 
     make_scenario(&sc, &m, servers, per_rack, idle_w, max_w);
     struct sl_fleet f;
     double u0 = 0.3;
-    assert_int_equal(sl_fleet_init(&f, &sc, u0), SL_OK);
+    assert_int_equal(sl_fleet_init(&f, &sc, &g_calc, NULL, u0), SL_OK);
 
     struct ref r = {idle_w, max_w, (size_t)servers, (size_t)per_rack, 0, NULL, 0, 0, 0, 0, 0, 0};
     r.nracks = ((size_t)servers + r.per_rack - 1) / r.per_rack;
@@ -407,7 +450,7 @@ static void test_fleet_resum(void **state)
     struct sl_server_model m;
     make_scenario(&sc, &m, 10, 4, 1000, 5000);
     struct sl_fleet f;
-    assert_int_equal(sl_fleet_init(&f, &sc, 0), SL_OK);
+    assert_int_equal(sl_fleet_init(&f, &sc, &g_calc, NULL, 0), SL_OK);
     sl_fleet_set_util(&f, US_PER_S, 1, 0.5);  /* 10000 W -> 12000 W */
     sl_fleet_set_util(&f, US_PER_S, 9, 0.25); /* -> 13000 W */
     assert_close(f.it_w.integral, 10000, 1e-15);
@@ -442,7 +485,7 @@ static void test_fleet_start_meters(void **state)
     struct sl_server_model m;
     make_scenario(&sc, &m, 6, 3, 1000, 5000);
     struct sl_fleet f;
-    assert_int_equal(sl_fleet_init(&f, &sc, 1), SL_OK);
+    assert_int_equal(sl_fleet_init(&f, &sc, &g_calc, NULL, 1), SL_OK);
     assert_true(f.rack_peak_w == 15000);
     for (size_t i = 0; i < 6; i++)
         sl_fleet_set_util(&f, 0, i, 0.25);
@@ -511,7 +554,7 @@ static void test_fleet_alloc_failure(void **state)
         struct torture t = {budget, 0};
         sl_alloc_set_hook(torture_alloc, &t);
         struct sl_fleet f;
-        int rc = sl_fleet_init(&f, &sc, 0.5);
+        int rc = sl_fleet_init(&f, &sc, &g_calc, NULL, 0.5);
         if (rc == SL_OK) {
             sl_fleet_release(&f);
             sl_alloc_set_hook(NULL, NULL);
@@ -527,7 +570,7 @@ static void test_fleet_alloc_failure(void **state)
         failures++;
         assert_true(budget < 10);
     }
-    assert_int_equal(failures, 2); /* the utilisations and the racks */
+    assert_int_equal(failures, 4); /* utilisations, server powers, rack sums, rack inputs */
 }
 
 int main(void)

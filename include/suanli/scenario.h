@@ -18,20 +18,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "suanli/catalog.h"
+#include "suanli/chain.h"
+#include "suanli/cooling.h"
 #include "suanli/diag.h"
 #include "suanli/list.h"
-
-/* A server model from the catalog: the 4U 8-card box and its power envelope.
- * Power is linear in utilisation between idle and max (see docs/model.md). */
-struct sl_server_model {
-    char *name;
-    char *description;
-    int64_t cards;
-    int64_t height_u;
-    double power_max_w;  /* at full load, at the server's input */
-    double power_idle_w; /* powered on, no work */
-    char *source;        /* where the numbers come from */
-};
+#include "suanli/weather.h"
 
 enum sl_shape { SL_SHAPE_CONSTANT = 0, SL_SHAPE_DIURNAL = 1 };
 
@@ -54,8 +46,25 @@ struct sl_run_cfg {
     char *start; /* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS]", local time */
 };
 
+/* A time-of-use price period: [from, to) local time of day. */
+struct sl_tou_period {
+    int64_t from_us;
+    int64_t to_us;
+    double price; /* CNY/kWh */
+};
+
 struct sl_site_cfg {
     char *name;
+    char *weather;      /* built-in site name or EPW path; NULL: the site's own */
+    double grid_cap_w;  /* locked grid allocation */
+    double price;       /* CNY/kWh outside the time-of-use periods */
+    struct sl_list tou; /* struct sl_tou_period */
+    double carbon;      /* kg CO2/kWh; 0: the built-in site's provincial factor */
+};
+
+struct sl_facility_cfg {
+    char *power_chain; /* preset or catalog.chains name */
+    char *cooling;     /* preset or catalog.cooling name */
 };
 
 struct sl_fleet_cfg {
@@ -69,7 +78,11 @@ struct sl_workload_cfg {
 };
 
 struct sl_catalog_cfg {
+    struct sl_list devices; /* struct sl_device_model[] */
+    struct sl_list cpus;    /* struct sl_cpu_model[] */
     struct sl_list servers; /* struct sl_server_model[] */
+    struct sl_list chains;  /* struct sl_chain_spec[] */
+    struct sl_list cooling; /* struct sl_cooling_spec[] */
 };
 
 struct sl_scenario {
@@ -78,12 +91,20 @@ struct sl_scenario {
     struct sl_run_cfg run;
     struct sl_site_cfg site;
     struct sl_fleet_cfg fleet;
+    struct sl_facility_cfg facility;
     struct sl_workload_cfg workload;
     struct sl_catalog_cfg catalog;
 
-    /* Resolved by the loader, not keys of the file. */
-    char *variant;                        /* NULL when the file has no variants */
-    const struct sl_server_model *server; /* points into the catalog */
+    /* Resolved by the loader, not keys of the file; they point into the
+     * built-in catalog or the scenario's own. */
+    char *variant; /* NULL when the file has no variants */
+    const struct sl_server_model *server;
+    const struct sl_device_model *device;
+    const struct sl_cpu_model *cpu;
+    const struct sl_chain_spec *chain;
+    const struct sl_cooling_spec *cooling;
+    const struct sl_site_info *site_info; /* NULL for a site that is not built in */
+    double carbon;                        /* resolved kg CO2/kWh */
     int64_t start_s;                      /* run.start as seconds since 1970 (no zone) */
 };
 
@@ -116,12 +137,15 @@ void sl_scenario_doc(FILE *out);
 /* The built-in default scenario text (scenarios/default.yaml). */
 const char *sl_scenario_default_text(size_t *len);
 
-/* Built-in server catalog. */
-size_t sl_catalog_server_count(void);
-const struct sl_server_model *sl_catalog_server(size_t i);
-/* Looks a server up by name: the scenario's own catalog first, then the
- * built-in one.  Returns NULL if unknown. */
+/* Catalog lookups by name: the scenario's own entries first, then the
+ * built-in ones.  NULL if unknown. */
 const struct sl_server_model *sl_scenario_find_server(const struct sl_scenario *sc,
                                                       const char *name);
+const struct sl_device_model *sl_scenario_find_device(const struct sl_scenario *sc,
+                                                      const char *name);
+const struct sl_cpu_model *sl_scenario_find_cpu(const struct sl_scenario *sc, const char *name);
+const struct sl_chain_spec *sl_scenario_find_chain(const struct sl_scenario *sc, const char *name);
+const struct sl_cooling_spec *sl_scenario_find_cooling(const struct sl_scenario *sc,
+                                                       const char *name);
 
 #endif

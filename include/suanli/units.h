@@ -5,7 +5,8 @@
  * Each kind has one base unit in which suanli computes: power W, energy J,
  * voltage V, time s (the engine converts to int64 microseconds), data bytes,
  * rate 1/s, money CNY, price CNY/kWh, temperature degC, percentage as a
- * fraction (35 % -> 0.35).  A value of a kind other than SL_UNIT_NONE must
+ * fraction (35 % -> 0.35), compute FLOP/s, bandwidth bytes/s, pressure Pa,
+ * temperature difference K.  A value of a kind other than SL_UNIT_NONE must
  * carry a unit: a bare "5.4" for a power is ambiguous and rejected.
  * Suffixes are case-sensitive where SI prefixes demand it (mW vs MW).
  */
@@ -15,17 +16,22 @@
 #include <stddef.h>
 
 enum sl_unit_kind {
-    SL_UNIT_NONE = 0, /* a plain number */
-    SL_UNIT_POWER,    /* W */
-    SL_UNIT_ENERGY,   /* J (Wh = 3600 J) */
-    SL_UNIT_VOLTAGE,  /* V */
-    SL_UNIT_TIME,     /* s */
-    SL_UNIT_DATA,     /* bytes */
-    SL_UNIT_RATE,     /* per second */
-    SL_UNIT_MONEY,    /* CNY */
-    SL_UNIT_PRICE,    /* CNY per kWh */
-    SL_UNIT_TEMP,     /* degrees Celsius */
-    SL_UNIT_PERCENT,  /* fraction of one */
+    SL_UNIT_NONE = 0,  /* a plain number */
+    SL_UNIT_POWER,     /* W */
+    SL_UNIT_ENERGY,    /* J (Wh = 3600 J) */
+    SL_UNIT_VOLTAGE,   /* V */
+    SL_UNIT_TIME,      /* s */
+    SL_UNIT_DATA,      /* bytes */
+    SL_UNIT_RATE,      /* per second */
+    SL_UNIT_MONEY,     /* CNY */
+    SL_UNIT_PRICE,     /* CNY per kWh */
+    SL_UNIT_TEMP,      /* degrees Celsius */
+    SL_UNIT_PERCENT,   /* fraction of one */
+    SL_UNIT_FLOPS,     /* operations per second */
+    SL_UNIT_BANDWIDTH, /* bytes per second */
+    SL_UNIT_PRESSURE,  /* Pa */
+    SL_UNIT_TEMP_DIFF, /* K */
+    SL_UNIT_CARBON,    /* kg CO2 per kWh */
     SL_UNIT_KIND_COUNT
 };
 

@@ -37,35 +37,228 @@ extern const size_t sl__default_scenario_yaml_len;
 
 #define S(type, member) offsetof(type, member)
 
-static const struct sl_field server_fields[] = {
-    {"name", SL_FT_STRING, 0, S(struct sl_server_model, name), NULL, SL_NO_MIN, SL_NO_MAX,
-     SL_FF_REQUIRED | SL_FF_NAME, NULL, NULL, "catalog name, referenced by `fleet.server`"},
-    {"description", SL_FT_STRING, 0, S(struct sl_server_model, description), NULL, SL_NO_MIN,
-     SL_NO_MAX, SL_FF_OPTIONAL, NULL, NULL, "free text"},
-    {"cards", SL_FT_INT, 0, S(struct sl_server_model, cards), NULL, 1, 64, SL_FF_REQUIRED, NULL,
-     NULL, "accelerator cards per server"},
-    {"height_u", SL_FT_INT, 0, S(struct sl_server_model, height_u), "4", 1, 64, 0, NULL, NULL,
-     "height in rack units"},
-    {"power_max", SL_FT_REAL, SL_UNIT_POWER, S(struct sl_server_model, power_max_w), NULL, 0,
-     SL_NO_MAX, SL_FF_REQUIRED | SL_FF_MIN_EXCL, NULL, NULL,
-     "input power at full load (all cards busy)"},
-    {"power_idle", SL_FT_REAL, SL_UNIT_POWER, S(struct sl_server_model, power_idle_w), NULL, 0,
-     SL_NO_MAX, SL_FF_REQUIRED, NULL, NULL,
-     "input power when powered on with no work; must be below `power_max`"},
-    {"source", SL_FT_STRING, 0, S(struct sl_server_model, source), NULL, SL_NO_MIN, SL_NO_MAX,
-     SL_FF_OPTIONAL, NULL, NULL, "where the numbers come from"},
+#define F_STR(key, T, m, def, flags, doc)                                                          \
+    {                                                                                              \
+        key, SL_FT_STRING, 0, S(T, m), def, SL_NO_MIN, SL_NO_MAX, flags, NULL, NULL, doc           \
+    }
+#define F_INT(key, T, m, def, lo, hi, flags, doc)                                                  \
+    {                                                                                              \
+        key, SL_FT_INT, 0, S(T, m), def, lo, hi, flags, NULL, NULL, doc                            \
+    }
+#define F_REAL(key, unit, T, m, def, lo, hi, flags, doc)                                           \
+    {                                                                                              \
+        key, SL_FT_REAL, unit, S(T, m), def, lo, hi, flags, NULL, NULL, doc                        \
+    }
+#define F_ENUM(key, T, m, def, names, doc)                                                         \
+    {                                                                                              \
+        key, SL_FT_ENUM, 0, S(T, m), def, SL_NO_MIN, SL_NO_MAX, 0, names, NULL, doc                \
+    }
+#define F_BOOL(key, T, m, def, doc)                                                                \
+    {                                                                                              \
+        key, SL_FT_BOOL, 0, S(T, m), def, SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL, doc                 \
+    }
+#define F_LIST(key, T, m, sub, doc)                                                                \
+    {                                                                                              \
+        key, SL_FT_LIST, 0, S(T, m), "[]", SL_NO_MIN, SL_NO_MAX, 0, NULL, sub, doc                 \
+    }
+#define REQ      (SL_FF_REQUIRED)
+#define NAME_REQ (SL_FF_REQUIRED | SL_FF_NAME)
+#define OPT      SL_FF_OPTIONAL
+#define POS      SL_FF_MIN_EXCL
+#define SCHEMA(name, type, fields)                                                                 \
+    static const struct sl_schema name = {#type, sizeof(struct type), fields,                      \
+                                          sizeof fields / sizeof fields[0]}
+
+static const char *const confidence_names[] = {"high", "medium", "low", NULL};
+static const char *const grade_names[] = {"titanium", "platinum", "gold", "silver", "bronze", NULL};
+static const char *const scope_names[] = {"facility", "rack", "server", "board", NULL};
+static const char *const redundancy_names[] = {"n", "n+1", "2n", NULL};
+static const char *const cooling_kind_names[] = {"air", "cold-plate", "immersion", NULL};
+static const char *const rejection_names[] = {"dry-cooler", "tower", NULL};
+
+#define T_DEV struct sl_device_model
+static const struct sl_field device_fields[] = {
+    F_STR("name", T_DEV, name, NULL, NAME_REQ, "catalog name, referenced by a server's `device`"),
+    F_STR("description", T_DEV, description, NULL, OPT, "free text"),
+    F_REAL("fp16", SL_UNIT_FLOPS, T_DEV, fp16_flops, NULL, 0, SL_NO_MAX, REQ | POS,
+           "dense FP16/BF16 peak"),
+    F_REAL("int8", SL_UNIT_FLOPS, T_DEV, int8_ops, NULL, 0, SL_NO_MAX, REQ | POS,
+           "dense INT8/FP8 peak"),
+    F_REAL("memory", SL_UNIT_DATA, T_DEV, memory_bytes, NULL, 0, SL_NO_MAX, REQ | POS,
+           "device memory"),
+    F_REAL("memory_bw", SL_UNIT_BANDWIDTH, T_DEV, memory_bw, NULL, 0, SL_NO_MAX, REQ | POS,
+           "device memory bandwidth"),
+    F_REAL("tdp", SL_UNIT_POWER, T_DEV, tdp_w, NULL, 0, SL_NO_MAX, REQ | POS,
+           "board power at full load"),
+    F_REAL("idle", SL_UNIT_POWER, T_DEV, idle_w, NULL, 0, SL_NO_MAX, REQ,
+           "board power with no work; below `tdp`"),
+    F_STR("link", T_DEV, link, "pcie4-x16", 0, "card-to-card link"),
+    F_REAL("link_bw", SL_UNIT_BANDWIDTH, T_DEV, link_bw, "32 GB/s", 0, SL_NO_MAX, POS,
+           "card-to-card bandwidth per card"),
+    F_ENUM("confidence", T_DEV, confidence, "low", confidence_names,
+           "how well the numbers are known"),
+    F_STR("source", T_DEV, source, NULL, OPT, "where the numbers come from"),
 };
-static const struct sl_schema server_schema = {"server models", sizeof(struct sl_server_model),
-                                               server_fields,
-                                               sizeof server_fields / sizeof server_fields[0]};
+SCHEMA(device_schema, sl_device_model, device_fields);
+
+#define T_CPU struct sl_cpu_model
+static const struct sl_field cpu_fields[] = {
+    F_STR("name", T_CPU, name, NULL, NAME_REQ, "catalog name, referenced by a server's `cpu`"),
+    F_STR("description", T_CPU, description, NULL, OPT, "free text"),
+    F_INT("cores", T_CPU, cores, "16", 1, 4096, 0, "cores per socket"),
+    F_REAL("tdp", SL_UNIT_POWER, T_CPU, tdp_w, NULL, 0, SL_NO_MAX, REQ | POS, "power at full load"),
+    F_REAL("idle", SL_UNIT_POWER, T_CPU, idle_w, NULL, 0, SL_NO_MAX, REQ, "power with no work"),
+    F_ENUM("confidence", T_CPU, confidence, "low", confidence_names,
+           "how well the numbers are known"),
+    F_STR("source", T_CPU, source, NULL, OPT, "where the numbers come from"),
+};
+SCHEMA(cpu_schema, sl_cpu_model, cpu_fields);
+
+#define T_SRV struct sl_server_model
+static const struct sl_field server_fields[] = {
+    F_STR("name", T_SRV, name, NULL, NAME_REQ, "catalog name, referenced by `fleet.server`"),
+    F_STR("description", T_SRV, description, NULL, OPT, "free text"),
+    F_INT("height_u", T_SRV, height_u, "4", 1, 64, 0, "height in rack units"),
+    F_STR("device", T_SRV, device, NULL, NAME_REQ, "accelerator model (catalog)"),
+    F_INT("cards", T_SRV, cards, "8", 1, 64, 0, "accelerator cards per server"),
+    F_STR("cpu", T_SRV, cpu, NULL, NAME_REQ, "host CPU model (catalog)"),
+    F_INT("cpus", T_SRV, cpus, "2", 0, 16, 0, "host CPU sockets"),
+    F_REAL("memory_power", SL_UNIT_POWER, T_SRV, memory_w, "150 W", 0, SL_NO_MAX, 0,
+           "host memory at full load"),
+    F_REAL("memory_idle", SL_UNIT_POWER, T_SRV, memory_idle_w, "80 W", 0, SL_NO_MAX, 0,
+           "host memory with no work"),
+    F_REAL("nic_power", SL_UNIT_POWER, T_SRV, nic_w, "220 W", 0, SL_NO_MAX, 0,
+           "NICs and local storage at full load"),
+    F_REAL("nic_idle", SL_UNIT_POWER, T_SRV, nic_idle_w, "120 W", 0, SL_NO_MAX, 0,
+           "NICs and local storage with no work"),
+    F_REAL("other_power", SL_UNIT_POWER, T_SRV, other_w, "0 W", 0, SL_NO_MAX, 0,
+           "constant: BMC, board, misc."),
+    F_REAL("fan_power", SL_UNIT_POWER, T_SRV, fan_w, "400 W", 0, SL_NO_MAX, 0,
+           "fans at full air-cooled heat"),
+    F_REAL("fan_idle", SL_UNIT_POWER, T_SRV, fan_idle_w, "120 W", 0, SL_NO_MAX, 0,
+           "fans at their floor"),
+    F_INT("psus", T_SRV, psus, "4", 1, 16, 0, "installed PSUs, sharing the load"),
+    F_INT("psus_spare", T_SRV, psus_spare, "2", 0, 15, 0,
+          "redundant PSUs among them (2 of 4 for 2+2)"),
+    F_REAL("psu_rating", SL_UNIT_POWER, T_SRV, psu_rating_w, "3 kW", 0, SL_NO_MAX, POS,
+           "rating of one PSU"),
+    F_ENUM("psu_grade", T_SRV, psu_grade, "platinum", grade_names,
+           "80 PLUS grade (efficiency curve)"),
+    F_ENUM("confidence", T_SRV, confidence, "low", confidence_names,
+           "how well the numbers are known"),
+    F_STR("source", T_SRV, source, NULL, OPT, "where the numbers come from"),
+};
+SCHEMA(server_schema, sl_server_model, server_fields);
+
+#define T_PT struct sl_eff_point
+static const struct sl_field point_fields[] = {
+    F_REAL("load", SL_UNIT_PERCENT, T_PT, load, NULL, 0, 2, REQ | POS,
+           "load as a share of the installed rating"),
+    F_REAL("efficiency", SL_UNIT_PERCENT, T_PT, eff, NULL, 0, 1, REQ | POS,
+           "output / input at that load"),
+};
+SCHEMA(point_schema, sl_eff_point, point_fields);
+
+#define T_ST struct sl_stage_spec
+static const struct sl_field stage_fields[] = {
+    F_STR("name", T_ST, name, NULL, NAME_REQ, "stage name (reported per stage)"),
+    F_STR("description", T_ST, description, NULL, OPT, "free text"),
+    F_ENUM("scope", T_ST, scope, "facility", scope_names,
+           "load it carries: the whole site, a rack, a server or a card"),
+    F_BOOL("indoor", T_ST, indoor, "true", "its losses heat the cooled white space"),
+    F_INT("units", T_ST, units, "1", 1, 1000000, 0, "units needed at design load"),
+    F_ENUM("redundancy", T_ST, redundancy, "n", redundancy_names, "installed units: N, N+1 or 2N"),
+    F_REAL("rating", SL_UNIT_POWER, T_ST, rating_w, "0 W", 0, SL_NO_MAX, 0,
+           "rating of one unit; 0 = sized from the design load"),
+    {"sizing", SL_FT_REAL, SL_UNIT_NONE, S(T_ST, sizing), "1", 0, 10, SL_FF_MIN_EXCL, NULL, NULL,
+     "installed capacity (N units) / design output, when sized"},
+    F_BOOL("from_server", T_ST, from_server, "false",
+           "server PSUs: units, rating and 80 PLUS curve from the server model"),
+    F_REAL("efficiency", SL_UNIT_PERCENT, T_ST, efficiency, "0 %", 0, 1, 0,
+           "constant efficiency (0 = use the curve or loss terms)"),
+    F_LIST("curve", T_ST, curve, &point_schema, "efficiency points by increasing load"),
+    F_REAL("loss_no_load", SL_UNIT_PERCENT, T_ST, loss_no_load, "0 %", 0, 1, 0,
+           "fixed loss, share of installed rating"),
+    F_REAL("loss_linear", SL_UNIT_PERCENT, T_ST, loss_linear, "0 %", 0, 1, 0,
+           "loss proportional to load, share of rating at full load"),
+    F_REAL("loss_square", SL_UNIT_PERCENT, T_ST, loss_square, "0 %", 0, 1, 0,
+           "loss with the square of load, share of rating at full load"),
+    F_STR("source", T_ST, source, NULL, OPT, "where the numbers come from"),
+};
+SCHEMA(stage_schema, sl_stage_spec, stage_fields);
+
+#define T_CH struct sl_chain_spec
+static const struct sl_field chain_fields[] = {
+    F_STR("name", T_CH, name, NULL, NAME_REQ, "chain name, referenced by `facility.power_chain`"),
+    F_STR("description", T_CH, description, NULL, OPT, "free text"),
+    F_LIST("stages", T_CH, stages, &stage_schema, "stages from the grid to the silicon"),
+    F_STR("source", T_CH, source, NULL, OPT, "where the numbers come from"),
+};
+SCHEMA(chain_schema, sl_chain_spec, chain_fields);
+
+#define T_CO                    struct sl_cooling_spec
+#define PCT(key, m, def, doc)   F_REAL(key, SL_UNIT_PERCENT, T_CO, m, def, 0, 1, 0, doc)
+#define PA(key, m, def, doc)    F_REAL(key, SL_UNIT_PRESSURE, T_CO, m, def, 0, SL_NO_MAX, 0, doc)
+#define KDIFF(key, m, def, doc) F_REAL(key, SL_UNIT_TEMP_DIFF, T_CO, m, def, 0, 100, 0, doc)
+#define TEMP(key, m, def, doc)  F_REAL(key, SL_UNIT_TEMP, T_CO, m, def, -50, 100, 0, doc)
+static const struct sl_field cooling_fields[] = {
+    F_STR("name", T_CO, name, NULL, NAME_REQ, "plant name, referenced by `facility.cooling`"),
+    F_STR("description", T_CO, description, NULL, OPT, "free text"),
+    F_ENUM("kind", T_CO, kind, "air", cooling_kind_names,
+           "air (CRAH + chilled water), cold-plate or immersion"),
+    PCT("liquid_share", liquid_share, "0 %",
+        "share of card and CPU heat (cold plate) or of all IT heat (immersion) to liquid"),
+    PA("crah_dp", crah_dp_pa, "700 Pa", "CRAH fan pressure rise"),
+    PCT("crah_fan_eff", crah_fan_eff, "70 %", "CRAH fan efficiency"),
+    KDIFF("crah_dt", crah_dt_k, "10 K", "air temperature rise across the IT equipment"),
+    TEMP("chw_supply", chw_supply_c, "12 C", "chilled water supply"),
+    TEMP("chw_return", chw_return_c, "18 C", "chilled water return"),
+    PA("chw_pump_dp", chw_pump_dp_pa, "150 kPa", "chilled water pump head"),
+    PA("cw_pump_dp", cw_pump_dp_pa, "210 kPa", "condenser water pump head"),
+    KDIFF("cw_dt", cw_dt_k, "5 K", "condenser water temperature rise"),
+    PCT("pump_eff", pump_eff, "70 %", "pump efficiency"),
+    KDIFF("tower_approach", tower_approach_k, "4 K", "cooling tower approach to wet-bulb"),
+    KDIFF("hx_approach", hx_approach_k, "2 K", "economizer heat exchanger approach"),
+    PA("tower_fan_dp", tower_fan_dp_pa, "300 Pa", "cooling tower fan pressure rise"),
+    PCT("tower_fan_eff", tower_fan_eff, "70 %", "cooling tower fan efficiency"),
+    {"tower_lg", SL_FT_REAL, SL_UNIT_NONE, S(T_CO, tower_lg_ratio), "1", 0, 10, SL_FF_MIN_EXCL,
+     NULL, NULL, "tower water/air mass flow ratio"},
+    {"chiller_capacity", SL_FT_REAL, SL_UNIT_NONE, S(T_CO, chiller_capacity_share), "2", 0, 10,
+     SL_FF_MIN_EXCL, NULL, NULL, "installed chiller capacity / design air heat"},
+    TEMP("fw_supply", fw_supply_c, "30 C", "warm-water supply to the cold plates or tanks"),
+    TEMP("fw_return", fw_return_c, "38 C", "warm-water return"),
+    PA("cdu_dp", cdu_dp_pa, "200 kPa", "secondary loop head: CDU and cold plates"),
+    PA("fw_pump_dp", fw_pump_dp_pa, "150 kPa", "primary loop head to heat rejection"),
+    F_ENUM("rejection", T_CO, rejection, "dry-cooler", rejection_names,
+           "heat rejection of the liquid loop"),
+    KDIFF("drycooler_approach", drycooler_approach_k, "5 K", "dry cooler approach to dry-bulb"),
+    PCT("drycooler_fan", drycooler_fan_w_per_w, "2 %",
+        "dry cooler fan power per W of heat at design"),
+    {"capacity_margin", SL_FT_REAL, SL_UNIT_NONE, S(T_CO, capacity_margin), "1.2", 0, 10,
+     SL_FF_MIN_EXCL, NULL, NULL, "plant capacity / design heat"},
+    F_STR("source", T_CO, source, NULL, OPT, "where the numbers come from"),
+};
+SCHEMA(cooling_schema, sl_cooling_spec, cooling_fields);
 
 static const struct sl_field catalog_fields[] = {
-    {"servers", SL_FT_LIST, 0, offsetof(struct sl_catalog_cfg, servers), "[]", SL_NO_MIN, SL_NO_MAX,
-     0, NULL, &server_schema,
-     "server models added to the built-in catalog (`suanli catalog` lists those)"},
+    F_LIST("devices", struct sl_catalog_cfg, devices, &device_schema,
+           "accelerators added to the built-in catalog"),
+    F_LIST("cpus", struct sl_catalog_cfg, cpus, &cpu_schema, "host CPUs added"),
+    F_LIST("servers", struct sl_catalog_cfg, servers, &server_schema, "server models added"),
+    F_LIST("chains", struct sl_catalog_cfg, chains, &chain_schema, "power chains added"),
+    F_LIST("cooling", struct sl_catalog_cfg, cooling, &cooling_schema, "cooling plants added"),
 };
-static const struct sl_schema catalog_schema = {"catalog", sizeof(struct sl_catalog_cfg),
-                                                catalog_fields, 1};
+SCHEMA(catalog_schema, sl_catalog_cfg, catalog_fields);
+
+#define T_TOU struct sl_tou_period
+static const struct sl_field tou_fields[] = {
+    {"from", SL_FT_TIME, 0, S(T_TOU, from_us), NULL, 0, 86400, SL_FF_REQUIRED, NULL, NULL,
+     "start, local time of day (`8h`, `690min`)"},
+    {"to", SL_FT_TIME, 0, S(T_TOU, to_us), NULL, 0, 86400, SL_FF_REQUIRED, NULL, NULL,
+     "end, local time of day (may wrap past midnight)"},
+    F_REAL("price", SL_UNIT_PRICE, T_TOU, price, NULL, 0, SL_NO_MAX, REQ, "price in the period"),
+};
+SCHEMA(tou_schema, sl_tou_period, tou_fields);
 
 static const char *const shape_names[] = {"constant", "diurnal", NULL};
 
@@ -104,9 +297,27 @@ static const struct sl_field run_fields[] = {
     {"start", SL_FT_STRING, 0, S(struct sl_run_cfg, start), "2025-01-01", SL_NO_MIN, SL_NO_MAX, 0,
      NULL, NULL, "local start date and time, `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]`"},
 };
+#define T_SITE struct sl_site_cfg
 static const struct sl_field site_fields[] = {
-    {"name", SL_FT_STRING, 0, S(struct sl_site_cfg, name), "xinghua", SL_NO_MIN, SL_NO_MAX,
-     SL_FF_NAME, NULL, NULL, "site name (Chengde, Shijiazhuang and Xinghua are the brief's sites)"},
+    F_STR("name", T_SITE, name, "xinghua", SL_FF_NAME,
+          "site name; the built-in sites are chengde, shijiazhuang and xinghua"),
+    F_STR("weather", T_SITE, weather, NULL, OPT,
+          "a built-in site's weather by name, or the path of an EnergyPlus EPW file; "
+          "unset: the site's own"),
+    F_REAL("grid_cap", SL_UNIT_POWER, T_SITE, grid_cap_w, "8 MW", 0, SL_NO_MAX, POS,
+           "locked grid allocation: the most the site may draw"),
+    F_REAL("price", SL_UNIT_PRICE, T_SITE, price, "0.6 CNY/kWh", 0, SL_NO_MAX, 0,
+           "electricity price outside the time-of-use periods"),
+    F_LIST("tou", T_SITE, tou, &tou_schema, "time-of-use price periods"),
+    F_REAL("carbon", SL_UNIT_CARBON, T_SITE, carbon, NULL, 0, SL_NO_MAX, OPT | POS,
+           "grid carbon intensity; unset: the built-in site's province (MEE 2022)"),
+};
+#define T_FAC struct sl_facility_cfg
+static const struct sl_field facility_fields[] = {
+    F_STR("power_chain", T_FAC, power_chain, "ac-2n-ups", SL_FF_NAME,
+          "power chain preset or `catalog.chains` name"),
+    F_STR("cooling", T_FAC, cooling, "air-chilled-water", SL_FF_NAME,
+          "cooling plant preset or `catalog.cooling` name"),
 };
 static const struct sl_field fleet_fields[] = {
     {"servers", SL_FT_INT, 0, S(struct sl_fleet_cfg, servers), "1280", 1, 10000000, 0, NULL, NULL,
@@ -121,10 +332,8 @@ static const struct sl_field workload_fields[] = {
      SL_NO_MAX, 0, NULL, &synthetic_schema, "synthetic load source for facility studies"},
 };
 
-#define SCHEMA(name, type, fields)                                                                 \
-    static const struct sl_schema name = {#type, sizeof(struct type), fields,                      \
-                                          sizeof fields / sizeof fields[0]}
 SCHEMA(run_schema, sl_run_cfg, run_fields);
+SCHEMA(facility_schema, sl_facility_cfg, facility_fields);
 SCHEMA(site_schema, sl_site_cfg, site_fields);
 SCHEMA(fleet_schema, sl_fleet_cfg, fleet_fields);
 SCHEMA(workload_schema, sl_workload_cfg, workload_fields);
@@ -140,6 +349,8 @@ static const struct sl_field top_fields[] = {
      "where the center is"},
     {"fleet", SL_FT_SECTION, 0, SC(fleet), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &fleet_schema,
      "servers and racks"},
+    {"facility", SL_FT_SECTION, 0, SC(facility), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &facility_schema, "power chain and cooling"},
     {"workload", SL_FT_SECTION, 0, SC(workload), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
      &workload_schema, "what loads the cards"},
     {"catalog", SL_FT_SECTION, 0, SC(catalog), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &catalog_schema,
@@ -174,17 +385,105 @@ const char *sl_scenario_default_text(size_t *len)
 
 size_t sl_catalog_server_count(void);
 
+/* The catalog kinds, described once so lookups, duplicate checks and
+ * "did you mean" work the same for all of them.  Every catalog struct
+ * starts with its `char *name`. */
+struct kind {
+    const char *label; /* "server model" */
+    const char *path;  /* "catalog.servers" */
+    size_t list_offset;
+    size_t elem_size;
+    size_t (*count)(void);
+    const void *(*get)(size_t i);
+};
+
+static const void *get_device(size_t i)
+{
+    return sl_catalog_device(i);
+}
+static const void *get_cpu(size_t i)
+{
+    return sl_catalog_cpu(i);
+}
+static const void *get_server(size_t i)
+{
+    return sl_catalog_server(i);
+}
+static const void *get_chain(size_t i)
+{
+    return sl_chain_preset(i);
+}
+static const void *get_cooling(size_t i)
+{
+    return sl_cooling_preset(i);
+}
+
+enum { K_DEVICE, K_CPU, K_SERVER, K_CHAIN, K_COOLING, K_COUNT };
+#define CAT(m) (offsetof(struct sl_scenario, catalog) + offsetof(struct sl_catalog_cfg, m))
+static const struct kind kinds[K_COUNT] = {
+    {"accelerator", "catalog.devices", CAT(devices), sizeof(struct sl_device_model),
+     sl_catalog_device_count, get_device},
+    {"host CPU", "catalog.cpus", CAT(cpus), sizeof(struct sl_cpu_model), sl_catalog_cpu_count,
+     get_cpu},
+    {"server model", "catalog.servers", CAT(servers), sizeof(struct sl_server_model),
+     sl_catalog_server_count, get_server},
+    {"power chain", "catalog.chains", CAT(chains), sizeof(struct sl_chain_spec),
+     sl_chain_preset_count, get_chain},
+    {"cooling plant", "catalog.cooling", CAT(cooling), sizeof(struct sl_cooling_spec),
+     sl_cooling_preset_count, get_cooling},
+};
+
+static const struct sl_list *own_list(const struct sl_scenario *sc, const struct kind *k)
+{
+    return (const struct sl_list *)(const void *)((const char *)sc + k->list_offset);
+}
+
+static const char *entry_name(const void *entry)
+{
+    return *(char *const *)entry;
+}
+
+static const void *find_entry(const struct sl_scenario *sc, int kind, const char *name)
+{
+    const struct kind *k = &kinds[kind];
+    const struct sl_list *l = own_list(sc, k);
+    for (size_t i = 0; i < l->n; i++) {
+        const void *e = (const char *)l->items + i * k->elem_size;
+        if (strcmp(entry_name(e), name) == 0)
+            return e;
+    }
+    for (size_t i = 0; i < k->count(); i++)
+        if (strcmp(entry_name(k->get(i)), name) == 0)
+            return k->get(i);
+    return NULL;
+}
+
 const struct sl_server_model *sl_scenario_find_server(const struct sl_scenario *sc,
                                                       const char *name)
 {
-    const struct sl_server_model *own = sc->catalog.servers.items;
-    for (size_t i = 0; i < sc->catalog.servers.n; i++)
-        if (strcmp(own[i].name, name) == 0)
-            return &own[i];
-    for (size_t i = 0; i < sl_catalog_server_count(); i++)
-        if (strcmp(sl_catalog_server(i)->name, name) == 0)
-            return sl_catalog_server(i);
-    return NULL;
+    return find_entry(sc, K_SERVER, name);
+}
+
+const struct sl_device_model *sl_scenario_find_device(const struct sl_scenario *sc,
+                                                      const char *name)
+{
+    return find_entry(sc, K_DEVICE, name);
+}
+
+const struct sl_cpu_model *sl_scenario_find_cpu(const struct sl_scenario *sc, const char *name)
+{
+    return find_entry(sc, K_CPU, name);
+}
+
+const struct sl_chain_spec *sl_scenario_find_chain(const struct sl_scenario *sc, const char *name)
+{
+    return find_entry(sc, K_CHAIN, name);
+}
+
+const struct sl_cooling_spec *sl_scenario_find_cooling(const struct sl_scenario *sc,
+                                                       const char *name)
+{
+    return find_entry(sc, K_COOLING, name);
 }
 
 /* An override from the command line, parsed once and applied to every
@@ -324,57 +623,152 @@ static int path_error(const struct sl_ynode *root, const char *path, struct sl_d
     return sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "%s", msg);
 }
 
+/* Reports an unknown catalog name at the key that names it, suggesting the
+ * nearest known name. */
+static int unknown_entry(const struct sl_scenario *sc, int kind, const char *name,
+                         const struct sl_ynode *root, const char *key_path, struct sl_diag *d)
+{
+    const struct kind *k = &kinds[kind];
+    const struct sl_list *l = own_list(sc, k);
+    const char *best = NULL;
+    size_t bestd = (size_t)-1;
+    for (size_t i = 0; i < l->n + k->count(); i++) {
+        const char *cand = i < l->n ? entry_name((const char *)l->items + i * k->elem_size)
+                                    : entry_name(k->get(i - l->n));
+        size_t dist = sl_edit_distance(name, cand);
+        if (dist < bestd) {
+            bestd = dist;
+            best = cand;
+        }
+    }
+    char msg[512];
+    if (best && bestd <= 3)
+        snprintf(msg, sizeof msg, "unknown %s '%s' (did you mean '%s'?)", k->label, name, best);
+    else
+        snprintf(msg, sizeof msg, "unknown %s '%s'; `suanli catalog` lists the built-in ones",
+                 k->label, name);
+    return path_error(root, key_path, d, msg);
+}
+
+/* Own entries must have unique names that do not shadow built-in ones. */
+static int check_own_names(const struct sl_scenario *sc, int kind, const struct sl_ynode *root,
+                           struct sl_diag *d)
+{
+    const struct kind *k = &kinds[kind];
+    const struct sl_list *l = own_list(sc, k);
+    char msg[512], path[128];
+    for (size_t i = 0; i < l->n; i++) {
+        const char *name = entry_name((const char *)l->items + i * k->elem_size);
+        snprintf(path, sizeof path, "%s.%zu.name", k->path, i);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(name, entry_name((const char *)l->items + j * k->elem_size)) == 0) {
+                snprintf(msg, sizeof msg, "%s '%s' is defined twice in the catalog", k->label,
+                         name);
+                return path_error(root, path, d, msg);
+            }
+        for (size_t j = 0; j < k->count(); j++)
+            if (strcmp(name, entry_name(k->get(j))) == 0) {
+                snprintf(msg, sizeof msg, "%s '%s' is already built in; give yours another name",
+                         k->label, name);
+                return path_error(root, path, d, msg);
+            }
+    }
+    return SL_OK;
+}
+
 /* Resolves names and checks rules that involve several keys. */
 static int resolve(struct sl_scenario *sc, const struct sl_ynode *root, struct sl_diag *d)
 {
-    char msg[768];
-    const struct sl_server_model *own = sc->catalog.servers.items;
+    char msg[768], path[128];
+    for (int kind = 0; kind < K_COUNT; kind++)
+        if (check_own_names(sc, kind, root, d) != SL_OK)
+            return SL_EINVAL;
+    const struct sl_device_model *dev = sc->catalog.devices.items;
+    for (size_t i = 0; i < sc->catalog.devices.n; i++)
+        if (!(dev[i].idle_w < dev[i].tdp_w)) {
+            snprintf(path, sizeof path, "catalog.devices.%zu.idle", i);
+            snprintf(msg, sizeof msg, "accelerator '%s': idle must be below tdp", dev[i].name);
+            return path_error(root, path, d, msg);
+        }
+    const struct sl_cpu_model *cpu = sc->catalog.cpus.items;
+    for (size_t i = 0; i < sc->catalog.cpus.n; i++)
+        if (!(cpu[i].idle_w < cpu[i].tdp_w)) {
+            snprintf(path, sizeof path, "catalog.cpus.%zu.idle", i);
+            snprintf(msg, sizeof msg, "host CPU '%s': idle must be below tdp", cpu[i].name);
+            return path_error(root, path, d, msg);
+        }
+    const struct sl_server_model *srv = sc->catalog.servers.items;
     for (size_t i = 0; i < sc->catalog.servers.n; i++) {
-        char path[64];
-        snprintf(path, sizeof path, "catalog.servers.%zu.name", i);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(own[i].name, own[j].name) == 0) {
-                snprintf(msg, sizeof msg, "server model '%s' is defined twice in the catalog",
-                         own[i].name);
-                return path_error(root, path, d, msg);
-            }
-        for (size_t j = 0; j < sl_catalog_server_count(); j++)
-            if (strcmp(own[i].name, sl_catalog_server(j)->name) == 0) {
-                snprintf(msg, sizeof msg,
-                         "server model '%s' is already built in; give yours another name",
-                         own[i].name);
-                return path_error(root, path, d, msg);
-            }
-        if (!(own[i].power_idle_w < own[i].power_max_w)) {
-            snprintf(path, sizeof path, "catalog.servers.%zu.power_idle", i);
-            snprintf(msg, sizeof msg, "server model '%s': power_idle must be below power_max",
-                     own[i].name);
+        snprintf(path, sizeof path, "catalog.servers.%zu.device", i);
+        if (!find_entry(sc, K_DEVICE, srv[i].device))
+            return unknown_entry(sc, K_DEVICE, srv[i].device, root, path, d);
+        snprintf(path, sizeof path, "catalog.servers.%zu.cpu", i);
+        if (!find_entry(sc, K_CPU, srv[i].cpu))
+            return unknown_entry(sc, K_CPU, srv[i].cpu, root, path, d);
+        if (srv[i].psus_spare >= srv[i].psus) {
+            snprintf(path, sizeof path, "catalog.servers.%zu.psus_spare", i);
+            snprintf(msg, sizeof msg, "server model '%s': psus_spare must be below psus",
+                     srv[i].name);
             return path_error(root, path, d, msg);
         }
     }
-    sc->server = sl_scenario_find_server(sc, sc->fleet.server);
-    if (!sc->server) {
-        const char *best = NULL;
-        size_t bestd = (size_t)-1;
-        for (size_t i = 0; i < sc->catalog.servers.n + sl_catalog_server_count(); i++) {
-            const char *cand = i < sc->catalog.servers.n
-                                   ? own[i].name
-                                   : sl_catalog_server(i - sc->catalog.servers.n)->name;
-            size_t dist = sl_edit_distance(sc->fleet.server, cand);
-            if (dist < bestd) {
-                bestd = dist;
-                best = cand;
-            }
+    const struct sl_chain_spec *ch = sc->catalog.chains.items;
+    for (size_t i = 0; i < sc->catalog.chains.n; i++)
+        if (sl_chain_validate(&ch[i], d) != SL_OK) {
+            snprintf(path, sizeof path, "catalog.chains.%zu", i);
+            snprintf(msg, sizeof msg, "%s", d->msg);
+            d->code = SL_OK; /* re-report at the chain's position */
+            return path_error(root, path, d, msg);
         }
-        if (best && bestd <= 3)
-            snprintf(msg, sizeof msg, "unknown server model '%s' (did you mean '%s'?)",
-                     sc->fleet.server, best);
-        else
-            snprintf(msg, sizeof msg,
-                     "unknown server model '%s'; `suanli catalog` lists the built-in ones",
-                     sc->fleet.server);
-        return path_error(root, "fleet.server", d, msg);
+    const struct sl_cooling_spec *co = sc->catalog.cooling.items;
+    for (size_t i = 0; i < sc->catalog.cooling.n; i++)
+        if (sl_cooling_validate(&co[i], d) != SL_OK) {
+            snprintf(path, sizeof path, "catalog.cooling.%zu", i);
+            snprintf(msg, sizeof msg, "%s", d->msg);
+            d->code = SL_OK; /* re-report at the plant's position */
+            return path_error(root, path, d, msg);
+        }
+
+    if (!(sc->server = sl_scenario_find_server(sc, sc->fleet.server)))
+        return unknown_entry(sc, K_SERVER, sc->fleet.server, root, "fleet.server", d);
+    /* Built-in servers name built-in parts; own servers were checked above. */
+    sc->device = sl_scenario_find_device(sc, sc->server->device);
+    sc->cpu = sl_scenario_find_cpu(sc, sc->server->cpu);
+    if (!(sc->chain = sl_scenario_find_chain(sc, sc->facility.power_chain)))
+        return unknown_entry(sc, K_CHAIN, sc->facility.power_chain, root, "facility.power_chain",
+                             d);
+    if (!(sc->cooling = sl_scenario_find_cooling(sc, sc->facility.cooling)))
+        return unknown_entry(sc, K_COOLING, sc->facility.cooling, root, "facility.cooling", d);
+
+    sc->site_info = sl_weather_find_site(sc->site.name);
+    if (sc->site.weather && !strchr(sc->site.weather, '/') && !strstr(sc->site.weather, ".epw") &&
+        !sl_weather_find_site(sc->site.weather)) {
+        snprintf(msg, sizeof msg,
+                 "unknown weather site '%s': give chengde, shijiazhuang, xinghua or the path "
+                 "of an EPW file",
+                 sc->site.weather);
+        return path_error(root, "site.weather", d, msg);
     }
+    if (!sc->site.weather && !sc->site_info) {
+        snprintf(msg, sizeof msg,
+                 "site '%s' is not built in (chengde, shijiazhuang, xinghua): give "
+                 "site.weather (an EPW file) and site.carbon",
+                 sc->site.name);
+        return path_error(root, "site.name", d, msg);
+    }
+    sc->carbon = sc->site.carbon > 0 ? sc->site.carbon
+                 : sc->site_info     ? sc->site_info->carbon_kg_per_kwh
+                                     : 0;
+    if (!(sc->carbon > 0)) {
+        snprintf(msg, sizeof msg, "site '%s' is not built in: give site.carbon", sc->site.name);
+        return path_error(root, "site.name", d, msg);
+    }
+    const struct sl_tou_period *tou = sc->site.tou.items;
+    for (size_t i = 0; i < sc->site.tou.n; i++)
+        if (tou[i].from_us == tou[i].to_us) {
+            snprintf(path, sizeof path, "site.tou.%zu.to", i);
+            return path_error(root, path, d, "a time-of-use period must not be empty");
+        }
     const struct sl_synthetic_cfg *w = &sc->workload.synthetic;
     if (w->shape == SL_SHAPE_DIURNAL &&
         (w->mean - w->amplitude < -1e-12 || w->mean + w->amplitude > 1 + 1e-12)) {

@@ -477,10 +477,15 @@ static void emit_field(const struct sl_field *f, const void *obj, FILE *out, int
     case SL_FT_INT:
         fprintf(out, " %lld\n", (long long)*(const int64_t *)FIELD_CPTR(obj, f));
         break;
-    case SL_FT_REAL:
-        fprintf(out, " %s\n",
-                sl_unit_format(*(const double *)FIELD_CPTR(obj, f), f->unit, buf, sizeof buf));
+    case SL_FT_REAL: {
+        double v = *(const double *)FIELD_CPTR(obj, f);
+        /* An optional value left unset (0) stays unset. */
+        if ((f->flags & SL_FF_OPTIONAL) && v == 0)
+            fputs(" ~\n", out);
+        else
+            fprintf(out, " %s\n", sl_unit_format(v, f->unit, buf, sizeof buf));
         break;
+    }
     case SL_FT_TIME:
         fprintf(out, " %s\n",
                 sl_unit_format((double)*(const int64_t *)FIELD_CPTR(obj, f) / 1e6, SL_UNIT_TIME,

@@ -81,6 +81,22 @@ static const struct unit temp_units[] = {DEC("C", 0, 1),
                                              0, 0),
                                          END};
 static const struct unit percent_units[] = {DEC("%", -2, 1), END};
+static const struct unit flops_units[] = {
+    DEC("PFLOPS", 15, 1), DEC("TFLOPS", 12, 1), DEC("GFLOPS", 9, 1), DEC("FLOPS", 0, 1),
+    DEC("POPS", 15, 0),   DEC("TOPS", 12, 0),   DEC("GOPS", 9, 0),   END};
+static const struct unit bandwidth_units[] = {DEC("TB/s", 12, 1),
+                                              DEC("GB/s", 9, 1),
+                                              DEC("MB/s", 6, 1),
+                                              DEC("B/s", 0, 1),
+                                              MUL("Tb/s", 1.25e11, 0),
+                                              MUL("Gb/s", 1.25e8, 0),
+                                              MUL("GiB/s", 1073741824.0, 0),
+                                              END};
+static const struct unit pressure_units[] = {DEC("MPa", 6, 0), DEC("kPa", 3, 1), DEC("Pa", 0, 1),
+                                             END};
+static const struct unit tempdiff_units[] = {DEC("K", 0, 1), END};
+static const struct unit carbon_units[] = {DEC("kg/kWh", 0, 1), DEC("g/kWh", -3, 0),
+                                           DEC("t/MWh", 0, 0), END};
 static const struct unit none_units[] = {END};
 
 static double to_base(double v, double factor)
@@ -149,6 +165,14 @@ static const struct kind_info kinds[SL_UNIT_KIND_COUNT] = {
     [SL_UNIT_PRICE] = {"energy price", "CNY/kWh", "0.62 CNY/kWh", "CNY/kWh, CNY/MWh", price_units},
     [SL_UNIT_TEMP] = {"temperature", "C", "27 C", "C", temp_units},
     [SL_UNIT_PERCENT] = {"percentage", "%", "35 %", "%", percent_units},
+    [SL_UNIT_FLOPS] = {"compute rate", "FLOPS", "250 TFLOPS",
+                       "FLOPS, GFLOPS, TFLOPS, PFLOPS, GOPS, TOPS, POPS", flops_units},
+    [SL_UNIT_BANDWIDTH] = {"bandwidth", "B/s", "1.6 TB/s", "B/s, MB/s, GB/s, TB/s, Gb/s, Tb/s",
+                           bandwidth_units},
+    [SL_UNIT_PRESSURE] = {"pressure", "Pa", "150 kPa", "Pa, kPa, MPa", pressure_units},
+    [SL_UNIT_TEMP_DIFF] = {"temperature difference", "K", "5 K", "K", tempdiff_units},
+    [SL_UNIT_CARBON] = {"carbon intensity", "kg/kWh", "0.5978 kg/kWh", "kg/kWh, g/kWh, t/MWh",
+                        carbon_units},
 };
 
 const char *sl_unit_kind_name(enum sl_unit_kind kind)

@@ -1,0 +1,111 @@
+/*
+ * Server power (see server.h).
+ */
+#include "fleet/server.h"
+
+#include <string.h>
+
+static void loads(const struct sl_server_calc *c, double u, double cap_w, double liquid_share,
+                  int immersion, struct sl_server_power *p)
+{
+    const struct sl_server_model *m = c->m;
+    /* The synthetic load drives the card over its whole idle-to-TDP range. */
+    double card = c->dev->idle_w + (c->dev->tdp_w - c->dev->idle_w) * u;
+    if (cap_w > 0 && card > cap_w)
+        card = cap_w > c->dev->idle_w ? cap_w : c->dev->idle_w;
+    double cpu = c->cpu->idle_w + (c->cpu->tdp_w - c->cpu->idle_w) * u;
+    double boards = (double)m->cards * card + (double)m->cpus * cpu;
+    double rest = m->memory_idle_w + (m->memory_w - m->memory_idle_w) * u + m->nic_idle_w +
+                  (m->nic_w - m->nic_idle_w) * u + m->other_w;
+    double liquid = immersion ? liquid_share * (boards + rest) : liquid_share * boards;
+    double air = boards + rest - liquid;
+    double fan = 0;
+    if (!immersion) {
+        double x = c->air_design_w > 0 ? air / c->air_design_w : 0;
+        if (x > 1)
+            x = 1;
+        fan = m->fan_idle_w + (m->fan_w - m->fan_idle_w) * x * x * x;
+    }
+    p->board_w = boards;
+    p->silicon_w = c->board_eff * boards;
+    p->fan_w = fan;
+    p->dc_w = boards + rest + fan;
+    p->liquid_heat_w = liquid;
+}
+
+int sl_server_calc_init(struct sl_server_calc *c, const struct sl_server_model *m,
+                        const struct sl_device_model *dev, const struct sl_cpu_model *cpu,
+                        const struct sl_chain_spec *chain, double liquid_share, int immersion,
+                        struct sl_diag *d)
+{
+    memset(c, 0, sizeof *c);
+    c->m = m;
+    c->dev = dev;
+    c->cpu = cpu;
+    c->phases = sl_default_phase_model();
+    c->liquid_share = liquid_share;
+    c->immersion = immersion;
+    c->board_eff = sl_chain_board_efficiency(chain);
+
+    /* The server's PSUs as a stage on their 80 PLUS curve. */
+    const double *lp, *ep;
+    size_t np = sl_psu_curve(m->psu_grade, &lp, &ep);
+    for (size_t i = 0; i < np; i++) {
+        c->psu_curve[i].load = lp[i];
+        c->psu_curve[i].eff = ep[i];
+    }
+    c->psu.name = (char *)"psu";
+    c->psu.scope = SL_SCOPE_SERVER;
+    c->psu.units = m->psus;
+    c->psu.rating_w = m->psu_rating_w;
+    c->psu.curve.items = c->psu_curve;
+    c->psu.curve.n = np;
+
+    /* Air heat at full load with no liquid: what the fans are sized for
+     * (air_design_w is still 0 here, so the fan term is its floor). */
+    struct sl_server_power full;
+    loads(c, 1.0, 0, 0, 0, &full);
+    c->air_design_w = full.dc_w - full.fan_w;
+
+    const struct sl_stage_spec *st = chain->stages.items;
+    for (size_t i = 0; i < chain->stages.n; i++) {
+        if (st[i].scope != SL_SCOPE_SERVER)
+            continue;
+        if (c->nstages == SL_MAX_SERVER_STAGES)
+            return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
+                               "power chain '%s' has more than %d server stages", chain->name,
+                               SL_MAX_SERVER_STAGES);
+        c->stage[c->nstages++] = st[i].from_server ? &c->psu : &st[i];
+    }
+    /* Size the server stages from the design (full-load) output, last
+     * stage first, and check the PSUs can carry it without the spares. */
+    loads(c, 1.0, 0, liquid_share, immersion, &full);
+    double out = full.dc_w;
+    for (size_t k = c->nstages; k-- > 0;) {
+        const struct sl_stage_spec *s = c->stage[k];
+        if (s == &c->psu) {
+            c->capacity_w[k] = m->psu_rating_w * (double)m->psus;
+            double usable = m->psu_rating_w * (double)(m->psus - m->psus_spare);
+            if (out > usable)
+                return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
+                                   "server '%s': its %lld PSUs of %.0f W (%lld spare) cannot "
+                                   "carry %.0f W at full load",
+                                   m->name, (long long)m->psus, m->psu_rating_w,
+                                   (long long)m->psus_spare, out);
+        } else {
+            c->capacity_w[k] = sl_stage_capacity_w(s, out);
+        }
+        out = sl_stage_input_w(s, c->capacity_w[k], out);
+    }
+    return SL_OK;
+}
+
+void sl_server_eval(const struct sl_server_calc *c, double u, double cap_w,
+                    struct sl_server_power *out)
+{
+    loads(c, u, cap_w, c->liquid_share, c->immersion, out);
+    double p = out->dc_w;
+    for (size_t k = c->nstages; k-- > 0;)
+        p = sl_stage_input_w(c->stage[k], c->capacity_w[k], p);
+    out->input_w = p;
+}
