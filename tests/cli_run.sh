@@ -35,7 +35,7 @@ for v in traditional three-in-one; do
     check "$v summary: variant name" grep -q "\"variant\": \"$v\"," "$s"
     check "$v summary: 7 days" grep -q '"sim_seconds": 604800,' "$s"
     check "$v timeseries header" test "$(head -n 1 "$d/$v/timeseries.csv")" = \
-        "time_s,it_w,it_max_w,util,facility_w,chain_loss_w,cooling_w,pue,t_db_c,t_wb_c,silicon_w"
+        "time_s,it_w,it_max_w,util,facility_w,chain_loss_w,cooling_w,aux_w,pue,t_db_c,t_wb_c,silicon_w"
     check "$v timeseries has 10,080 rows" test "$(($(wc -l <"$d/$v/timeseries.csv") - 1))" -eq 10080
 done
 check "traditional: 160 racks" grep -q '"racks": 160,' $d/traditional/summary.json

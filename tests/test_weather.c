@@ -9,7 +9,7 @@
  * sites are checked against the monthly means of the project's calibration
  * notes (reference/power-cooling.md, s. 3, copied below) and against the
  * table weather.c was built from, for the shape of the day (maximum at
- * 15:00), wet-bulb never above dry-bulb, and the facts other modules rely
+ * 16:00), wet-bulb never above dry-bulb, and the facts other modules rely
  * on (a Chengde January is below 0 C wet-bulb in every hour; Xinghua's
  * summer is warmer and more humid than Chengde's).  The calendar mapping is
  * checked at dates whose epoch seconds come from date(1).  The EPW reader
@@ -479,8 +479,8 @@ static void test_builtin_diurnal_shape(void **state)
             if (profile_wb[h] > profile_wb[hi_wb])
                 hi_wb = h;
         }
-        assert_int_equal(hi_db, 15);
-        assert_int_equal(hi_wb, 15);
+        assert_int_equal(hi_db, 16);
+        assert_int_equal(hi_wb, 16);
     }
 }
 
@@ -761,6 +761,10 @@ static void test_epw_file_errors(void **state)
     assert_string_equal(d.file, path);
     sl_diag_clear(&d);
     assert_int_equal(sl_weather_load_epw(&wx_a, "", &d), SL_ENOENT);
+    /* A bare word is more likely a misspelt built-in site. */
+    sl_diag_clear(&d);
+    assert_int_equal(sl_weather_load_epw(&wx_a, "xinhua", &d), SL_ENOENT);
+    assert_non_null(strstr(d.msg, "did you mean 'xinghua'"));
     /* A directory. */
     sl_diag_clear(&d);
     assert_int_equal(sl_weather_load_epw(&wx_a, tmp_dir, &d), SL_EINVAL);

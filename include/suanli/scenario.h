@@ -65,6 +65,7 @@ struct sl_site_cfg {
 struct sl_facility_cfg {
     char *power_chain; /* preset or catalog.chains name */
     char *cooling;     /* preset or catalog.cooling name */
+    double aux_load;   /* lighting, BMS, security: share of design IT power */
 };
 
 struct sl_fleet_cfg {

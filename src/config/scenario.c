@@ -318,6 +318,9 @@ static const struct sl_field facility_fields[] = {
           "power chain preset or `catalog.chains` name"),
     F_STR("cooling", T_FAC, cooling, "air-chilled-water", SL_FF_NAME,
           "cooling plant preset or `catalog.cooling` name"),
+    F_REAL("aux_load", SL_UNIT_PERCENT, T_FAC, aux_load, "1.5 %", 0, 1, 0,
+           "lighting, building management, security: constant, as a share of the design IT "
+           "power"),
 };
 static const struct sl_field fleet_fields[] = {
     {"servers", SL_FT_INT, 0, S(struct sl_fleet_cfg, servers), "1280", 1, 10000000, 0, NULL, NULL,

@@ -51,6 +51,7 @@ int sl_facility_init(struct sl_facility *f, const struct sl_scenario *sc,
     }
     f->design_liquid_w = full.liquid_heat_w * (double)n;
     f->design_air_w = f->design_it_w - f->design_liquid_w + indoor;
+    f->aux_w = sc->facility.aux_load * f->design_it_w;
 
     f->weather = sl_malloc(sizeof *f->weather);
     if (!f->weather)
@@ -98,5 +99,6 @@ void sl_facility_eval(const struct sl_facility *f, double it_w, double liquid_w,
     double air = it_w - liquid_w + out->indoor_loss_w;
     sl_cooling_eval(f->sc->cooling, air, liquid_w, out->t_db_c, out->t_wb_c, f->design_air_w,
                     f->design_liquid_w, &out->cooling);
-    out->facility_w = out->chain_in_w + out->cooling.total_w;
+    out->aux_w = f->aux_w;
+    out->facility_w = out->chain_in_w + out->cooling.total_w + out->aux_w;
 }

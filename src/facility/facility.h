@@ -7,8 +7,10 @@
  * 30134-2 when the chain has rack stages (else the server inputs are); the
  * facility stages (UPS, PDU, transformer, SST...) take the IT power up to the
  * grid.  The cooling plant removes the heat of the IT equipment and of the
- * indoor facility stages at the current outdoor conditions.  The grid draw
- *     facility = IT + facility chain losses + cooling
+ * indoor facility stages at the current outdoor conditions.  Auxiliary
+ * building loads (lighting, building management, security) are a constant
+ * share of the design IT power.  The grid draw
+ *     facility = IT + facility chain losses + cooling + auxiliary
  * holds exactly at every step by construction.
  */
 #ifndef SUANLI_FACILITY_FACILITY_H
@@ -32,6 +34,7 @@ struct sl_facility {
     double design_it_w;     /* all servers at full load */
     double design_liquid_w; /* heat to liquid at full load */
     double design_air_w;    /* heat to air at full load */
+    double aux_w;           /* auxiliary building load */
 };
 
 /* One facility step's result (W unless noted). */
@@ -42,6 +45,7 @@ struct sl_facility_step {
     double indoor_loss_w;
     double stage_loss_w[SL_MAX_STAGES]; /* facility stages */
     struct sl_cooling_result cooling;
+    double aux_w;
     double facility_w;
     double t_db_c, t_wb_c;
 };

@@ -28,9 +28,10 @@
  *   1. the seasonal curve is piecewise linear between one knot per month,
  *      placed at the middle of the month's hours and wrapping from December
  *      to January; the diurnal range follows a curve of the same kind;
- *   2. hour i gets seasonal(i) + range(i)/2 * cos(2 pi (h - 15) / 24), h the
- *      hour of day, so the daily maximum falls at 15:00 and the minimum at
- *      03:00 and the daily max - min is the range; wet-bulb is then clamped
+ *   2. hour i gets seasonal(i) + range(i)/2 * cos(2 pi (h - 16) / 24), h the
+ *      hour of day, so the daily maximum falls at 16:00 (as in all three EPW
+ *      files; their minimum comes at 06:00-07:00) and the minimum at
+ *      04:00, and the daily max - min is the range; wet-bulb is then clamped
  *      to at most the dry-bulb of the same hour;
  *   3. linear interpolation pulls a warm month's mean towards its cooler
  *      neighbours (and the clamp lowers wet-bulb), so the knots start at the
@@ -319,7 +320,7 @@ static void fill_hours(const double knot[12], const double range_knot[12], const
 {
     double diurnal[24];
     for (int h = 0; h < 24; h++)
-        diurnal[h] = 0.5 * cos(2.0 * PI * (double)(h - 15) / 24.0);
+        diurnal[h] = 0.5 * cos(2.0 * PI * (double)(h - 16) / 24.0);
     int m = 0; /* knots at or before hour i */
     for (int i = 0; i < SL_HOURS_PER_YEAR; i++) {
         double t = (double)i;

@@ -45,7 +45,7 @@ const size_t sl_compare_ncolumns = sizeof sl_compare_columns / sizeof sl_compare
 
 /* Run totals, accumulated at each facility step. */
 struct totals {
-    double it_j, chain_in_j, chain_loss_j, cooling_j, facility_j;
+    double it_j, chain_in_j, chain_loss_j, cooling_j, aux_j, facility_j;
     double stage_loss_j[SL_MAX_STAGES];
     double chiller_j, fans_j, pumps_j, unmet_j;
     double cost_cny, co2_kg;
@@ -102,6 +102,7 @@ static void write_row(struct world *w, int64_t t_us)
     T->chain_in_j += st.chain_in_w * span_s;
     T->chain_loss_j += st.chain_loss_w * span_s;
     T->cooling_j += st.cooling.total_w * span_s;
+    T->aux_j += st.aux_w * span_s;
     T->facility_j += st.facility_w * span_s;
     for (size_t k = 0; k < w->fac.nfac; k++)
         T->stage_loss_j[k] += st.stage_loss_w[k] * span_s;
@@ -129,9 +130,9 @@ static void write_row(struct world *w, int64_t t_us)
 
     char t[64];
     sl_format_number((double)w->last_sample_us * 1e-6, t, sizeof t);
-    fprintf(w->series.f, "%s,%.1f,%.1f,%.6f,%.1f,%.1f,%.1f,%.6f,%.2f,%.2f,%.1f\n", t, it,
+    fprintf(w->series.f, "%s,%.1f,%.1f,%.6f,%.1f,%.1f,%.1f,%.1f,%.6f,%.2f,%.2f,%.1f\n", t, it,
             f->it_w.window_max, f->util_sum.window_integral / span_s / (double)f->nservers,
-            st.facility_w, st.chain_loss_w, st.cooling.total_w, pue, st.t_db_c, st.t_wb_c,
+            st.facility_w, st.chain_loss_w, st.cooling.total_w, st.aux_w, pue, st.t_db_c, st.t_wb_c,
             f->silicon_w.window_integral / span_s);
     w->rows++;
     sl_fleet_resum(f, t_us);
@@ -222,6 +223,7 @@ static int add_summary(struct world *w, struct sl_summary *s)
     ADD(sl_summary_num(s, "energy_mwh.it", f->it_w.integral / mwh));
     ADD(sl_summary_num(s, "energy_mwh.chain_loss", T->chain_loss_j / mwh));
     ADD(sl_summary_num(s, "energy_mwh.cooling", T->cooling_j / mwh));
+    ADD(sl_summary_num(s, "energy_mwh.aux", T->aux_j / mwh));
     ADD(sl_summary_num(s, "energy_mwh.facility", T->facility_j / mwh));
     ADD(sl_summary_num(s, "energy_mwh.silicon", f->silicon_w.integral / mwh));
     ADD(sl_summary_num(
@@ -332,8 +334,9 @@ int sl_run_scenario(const struct sl_scenario *sc, const struct sl_run_opts *opts
     path_join(path, sizeof path, opts->out_dir, "timeseries.csv");
     if ((rc = sl_outfile_open(&w->series, path, d)) != SL_OK)
         goto done;
-    fprintf(w->series.f, "time_s,it_w,it_max_w,util,facility_w,chain_loss_w,cooling_w,pue,t_db_c,"
-                         "t_wb_c,silicon_w\n");
+    fprintf(w->series.f,
+            "time_s,it_w,it_max_w,util,facility_w,chain_loss_w,cooling_w,aux_w,pue,t_db_c,"
+            "t_wb_c,silicon_w\n");
     if (opts->progress)
         sl_engine_set_progress(&w->eng, on_progress, w, PROGRESS_EVERY);
 
