@@ -105,6 +105,20 @@ expect_bad "option without value" "option '--out' needs a value" run good.yaml -
 expect_bad "two scenarios" "more than one scenario" run good.yaml good.yaml
 expect_bad "unknown command" "unknown command 'rnu'" rnu
 expect_bad "no command" "no command given"
+expect_bad "unknown power chain" "unknown power chain 'dc-800' \(did you mean 'dc-800-sst'\?\)" run good.yaml --set facility.power_chain=dc-800
+expect_bad "unknown cooling plant" "unknown cooling plant 'immersionn' \(did you mean 'immersion'\?\)" run good.yaml --set facility.cooling=immersionn
+expect_bad "missing weather file" "site.weather: nofile.epw: EPW weather file not found" run good.yaml --set site.weather=nofile.epw
+printf 'LOCATION,x\n' > bad.epw
+expect_bad "malformed weather file" "bad.epw:2:1: .*EPW header" run good.yaml --set site.weather=bad.epw
+expect_bad "site without weather or carbon" "site 'beijing' is not built in" run good.yaml --set site.name=beijing
+printf 'site:\n  tou:\n    - {from: 8h, to: 8h, price: 1 CNY/kWh}\n' > tou.yaml
+expect_bad "empty time-of-use period" "tou.yaml:3:[0-9]+: a time-of-use period must not be empty" run tou.yaml
+printf 'catalog:\n  chains:\n    - name: c\n      stages:\n        - {name: vrm, scope: board, efficiency: 90 %%}\n        - {name: ups, scope: facility, efficiency: 95 %%}\n' > chain.yaml
+expect_bad "chain stages out of order" "chain.yaml:3:7: power chain 'c': stage 'ups' is at a wider scope" run chain.yaml
+printf 'catalog:\n  servers:\n    - {name: s, device: t100, cpu: x86-server, psus: 2, psus_spare: 1, psu_rating: 1 kW}\nfleet: {server: s}\n' > psu.yaml
+expect_bad "PSUs too small" "PSUs of 1000 W .* cannot carry" run psu.yaml
+printf 'site:\n  grid_cap: 0 MW\n' > cap.yaml
+expect_bad "zero grid cap" "cap.yaml:2:13: 'site.grid_cap' must be greater than 0 W" run cap.yaml
 expect_bad "check of a bad file" "unknown.yaml:2:3: unknown key 'servres'" check unknown.yaml
 expect_bad "stray argument" "unexpected argument 'x'" version x
 

@@ -21,6 +21,7 @@
 
 #include "config/schema.h"
 #include "config/ytree.h"
+#include "fleet/server.h"
 #include "suanli/alloc.h"
 
 #include <stddef.h>
@@ -639,6 +640,10 @@ static int unknown_entry(const struct sl_scenario *sc, int kind, const char *nam
         const char *cand = i < l->n ? entry_name((const char *)l->items + i * k->elem_size)
                                     : entry_name(k->get(i - l->n));
         size_t dist = sl_edit_distance(name, cand);
+        /* A known name that starts with what was typed ("dc-800" for
+         * "dc-800-sst") is as good a guess as a near miss. */
+        if (strlen(name) >= 3 && strncmp(cand, name, strlen(name)) == 0)
+            dist = 1;
         if (dist < bestd) {
             bestd = dist;
             best = cand;
@@ -743,6 +748,15 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root, struct s
     if (!(sc->cooling = sl_scenario_find_cooling(sc, sc->facility.cooling)))
         return unknown_entry(sc, K_COOLING, sc->facility.cooling, root, "facility.cooling", d);
 
+    /* The server on this chain: can its PSUs carry it at full load? */
+    struct sl_server_calc calc;
+    struct sl_diag cd;
+    sl_diag_clear(&cd);
+    if (sl_server_calc_init(&calc, sc->server, sc->device, sc->cpu, sc->chain,
+                            sc->cooling->liquid_share, sc->cooling->kind == SL_COOLING_IMMERSION,
+                            &cd) != SL_OK)
+        return path_error(root, "fleet.server", d, cd.msg);
+
     sc->site_info = sl_weather_find_site(sc->site.name);
     if (sc->site.weather && !strchr(sc->site.weather, '/') && !strstr(sc->site.weather, ".epw") &&
         !sl_weather_find_site(sc->site.weather)) {
@@ -751,6 +765,25 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root, struct s
                  "of an EPW file",
                  sc->site.weather);
         return path_error(root, "site.weather", d, msg);
+    }
+    if (sc->site.weather && !sl_weather_find_site(sc->site.weather)) {
+        /* An EPW path: read it now, so a bad file is bad input reported
+         * before anything runs. */
+        struct sl_weather *w = sl_malloc(sizeof *w);
+        if (!w)
+            return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+        struct sl_diag wd;
+        sl_diag_clear(&wd);
+        int rc = sl_weather_load_epw(w, sc->site.weather, &wd);
+        sl_free(w);
+        if (rc == SL_ENOMEM)
+            return sl_diag_set(d, rc, NULL, 0, 0, "out of memory");
+        if (rc != SL_OK) {
+            if (wd.line > 0) /* the position inside the EPW file says most */
+                return sl_diag_set(d, SL_EINVAL, wd.file, wd.line, wd.col, "%s", wd.msg);
+            snprintf(msg, sizeof msg, "site.weather: %s: %s", sc->site.weather, wd.msg);
+            return path_error(root, "site.weather", d, msg);
+        }
     }
     if (!sc->site.weather && !sc->site_info) {
         snprintf(msg, sizeof msg,
