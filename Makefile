@@ -34,6 +34,7 @@ test-asan: deps
 
 bench: build
 	./$(BUILD)/bench/bench_engine
+	./$(BUILD)/bench/bench_facility
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -603,6 +603,52 @@ static void test_alloc_failure_on_replace(void **state)
     sl_summary_release(&s);
 }
 
+/* sl_fmt_fixed agrees with printf's "%.*f" except where v * 10^d lands
+ * within rounding of a halfway point (printf rounds the exact binary value,
+ * sl_fmt_fixed the product); such cases differ by one unit in the last
+ * place. */
+static void test_fmt_fixed(void **state)
+{
+    (void)state;
+    char a[64], b[64];
+    static const struct {
+        double v;
+        int d;
+        const char *want;
+    } fixed[] = {{0, 1, "0.0"},
+                 {-0.0, 1, "0.0"},
+                 {5347029.04, 1, "5347029.0"},
+                 {0.695778, 6, "0.695778"},
+                 {-3.98, 2, "-3.98"},
+                 {12.5, 0, "13"},
+                 {0.05, 2, "0.05"},
+                 {1e20, 1, "1e+20"}};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        char *end = sl_fmt_fixed(a, fixed[i].v, fixed[i].d);
+        *end = '\0';
+        assert_string_equal(a, fixed[i].want);
+    }
+    uint64_t x = 12345;
+    int differ = 0;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double v = ((double)(x >> 11) / 9007199254740992.0 - 0.3) * 2e7;
+        int d = (int)(x % 7);
+        char *end = sl_fmt_fixed(a, v, d);
+        *end = '\0';
+        snprintf(b, sizeof b, "%.*f", d, v);
+        if (strcmp(a, b) != 0) {
+            differ++;
+            /* Only last-digit differences at a halfway point. */
+            double scaled = v * pow(10, d);
+            assert_true(fabs(fabs(scaled - floor(scaled)) - 0.5) < 1e-6);
+        }
+    }
+    assert_true(differ < 50);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -617,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_string_escaping_all_bytes),
         cmocka_unit_test(test_format_number_table),
         cmocka_unit_test(test_format_number_properties),
+        cmocka_unit_test(test_fmt_fixed),
         cmocka_unit_test_teardown(test_alloc_failure, restore_hook),
         cmocka_unit_test_teardown(test_alloc_failure_on_replace, restore_hook),
     };

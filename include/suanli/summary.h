@@ -47,6 +47,14 @@ const struct sl_summary_entry *sl_summary_get(const struct sl_summary *s, const 
 /* Writes the summary as a JSON object (2-space indent, trailing newline). */
 void sl_summary_write_json(const struct sl_summary *s, FILE *out);
 
+/* Writes v with a fixed number of decimals (0..9) at p, without a
+ * terminating NUL, and returns the end.  Rounds v * 10^decimals to the
+ * nearest integer (halves away from zero); values beyond 1e15 in magnitude
+ * and non-finite values fall back to printf's "%.*g".  p needs 32 bytes.
+ * Several times faster than printf for the time series, and, like it, the
+ * same bytes for the same double on every run. */
+char *sl_fmt_fixed(char *p, double v, int decimals);
+
 /* Formats a number the way the JSON writer does. */
 char *sl_format_number(double v, char *buf, size_t size);
 

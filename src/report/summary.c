@@ -208,3 +208,34 @@ void sl_summary_write_json(const struct sl_summary *s, FILE *out)
     write_object(s, "", 0, 0, out);
     fputc('\n', out);
 }
+
+char *sl_fmt_fixed(char *p, double v, int decimals)
+{
+    static const double scale[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    if (decimals < 0)
+        decimals = 0;
+    if (decimals > 9)
+        decimals = 9;
+    double x = v * scale[decimals];
+    if (!isfinite(x) || fabs(v) >= 1e15 || fabs(x) >= 9e18)
+        return p + sprintf(p, "%.*g", 17, v);
+    long long r = llround(x);
+    if (r < 0) {
+        *p++ = '-';
+        r = -r;
+    }
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + r % 10);
+        r /= 10;
+    } while (r > 0 || n <= decimals);
+    for (int i = n - 1; i >= decimals; i--)
+        *p++ = digits[i];
+    if (decimals > 0) {
+        *p++ = '.';
+        for (int i = decimals - 1; i >= 0; i--)
+            *p++ = digits[i];
+    }
+    return p;
+}

@@ -10,15 +10,33 @@
 
 #define PRIO_LOAD 0
 #define SL_PI     3.14159265358979323846
+#define KNOT_US   INT64_C(60000000)
 
-double sl_synthetic_target(const struct sl_synthetic *s, int64_t t_us)
+static double exact_target(const struct sl_synthetic *s, int64_t t_us)
+{
+    const struct sl_synthetic_cfg *c = s->cfg;
+    int64_t phase_us = (s->tod0_us + t_us - c->peak_time_us) % c->period_us;
+    if (phase_us < 0)
+        phase_us += c->period_us;
+    double x = (double)phase_us / (double)c->period_us;
+    return c->mean + c->amplitude * cos(2.0 * SL_PI * x);
+}
+
+double sl_synthetic_target(struct sl_synthetic *s, int64_t t_us)
 {
     const struct sl_synthetic_cfg *c = s->cfg;
     if (c->shape == SL_SHAPE_CONSTANT)
         return c->mean;
-    int64_t phase_us = (s->tod0_us + t_us - c->peak_time_us) % c->period_us;
-    double x = (double)phase_us / (double)c->period_us;
-    return c->mean + c->amplitude * cos(2.0 * SL_PI * x);
+    /* Whole-minute knots, linear in between: a cosine per minute instead of
+     * one per load change (the error is below 4e-7 of utilisation). */
+    int64_t minute = t_us / KNOT_US;
+    if (minute != s->knot) {
+        s->knot = minute;
+        s->knot_a = exact_target(s, minute * KNOT_US);
+        s->knot_b = exact_target(s, (minute + 1) * KNOT_US);
+    }
+    double f = (double)(t_us - minute * KNOT_US) / (double)KNOT_US;
+    return s->knot_a + (s->knot_b - s->knot_a) * f;
 }
 
 static double draw_level(struct sl_synthetic *s, size_t i, int64_t t_us)
@@ -55,6 +73,7 @@ int sl_synthetic_start(struct sl_synthetic *s, const struct sl_scenario *sc, str
     memset(s, 0, sizeof *s);
     s->cfg = &sc->workload.synthetic;
     s->fleet = fleet;
+    s->knot = -1;
     int64_t tod_s = sc->start_s % 86400;
     if (tod_s < 0)
         tod_s += 86400;
