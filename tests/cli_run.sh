@@ -34,10 +34,21 @@ for v in traditional three-in-one; do
     check "$v summary: 1,280 servers" grep -q '"servers": 1280,' "$s"
     check "$v summary: variant name" grep -q "\"variant\": \"$v\"," "$s"
     check "$v summary: 7 days" grep -q '"sim_seconds": 604800,' "$s"
-    check "$v timeseries header" test "$(head -n 1 "$d/$v/timeseries.csv")" = \
-        "time_s,it_w,it_max_w,util,facility_w,chain_loss_w,cooling_w,aux_w,pue,t_db_c,t_wb_c,silicon_w"
+    check "$v timeseries header" test "$(head -n 1 "$d/$v/timeseries.csv" | cut -d, -f1-13)" = \
+        "time_s,it_w,it_max_w,util,facility_w,chain_loss_w,cooling_w,aux_w,pue,t_db_c,t_wb_c,silicon_w,headroom_w"
     check "$v timeseries has 10,080 rows" test "$(($(wc -l <"$d/$v/timeseries.csv") - 1))" -eq 10080
 done
+check "traditional: a loss column per facility stage" \
+    test "$(head -n 1 $d/traditional/timeseries.csv | cut -d, -f14-)" = "loss_transformer_w,loss_ups_w,loss_pdu_w"
+check "three-in-one: a loss column per facility stage" \
+    test "$(head -n 1 $d/three-in-one/timeseries.csv | cut -d, -f14-)" = "loss_sst_w,loss_busway_w"
+# Energy balance row by row: facility = IT + chain loss + cooling + aux (to the printed 0.1 W).
+check "every row: facility = IT + chain loss + cooling + aux" \
+    awk -F, 'NR > 1 { d = $5 - ($2 + $6 + $7 + $8); if (d < 0) d = -d; if (d > 0.25) bad = 1 } END { exit bad }' \
+    $d/traditional/timeseries.csv
+check "every row: chain loss = sum of stage losses" \
+    awk -F, 'NR > 1 { d = $6 - ($14 + $15 + $16); if (d < 0) d = -d; if (d > 0.25) bad = 1 } END { exit bad }' \
+    $d/traditional/timeseries.csv
 check "traditional: 160 racks" grep -q '"racks": 160,' $d/traditional/summary.json
 check "three-in-one: 80 racks" grep -q '"racks": 80,' $d/three-in-one/summary.json
 check "comparison.csv has both variants" test "$(grep -c -E '^(traditional|three-in-one),' $d/comparison.csv)" -eq 2

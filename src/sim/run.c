@@ -145,13 +145,19 @@ static void write_row(struct world *w, int64_t t_us)
                 {st.t_db_c, 2},
                 {st.t_wb_c, 2},
                 {f->silicon_w.window_integral / span_s, 1}};
-    char row[64 * (sizeof cols / sizeof cols[0] + 1)];
+    char row[64 * (sizeof cols / sizeof cols[0] + 2 + SL_MAX_STAGES)];
     char *p = row;
     sl_format_number((double)w->last_sample_us * 1e-6, p, 64);
     p += strlen(p);
     for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
         *p++ = ',';
         p = sl_fmt_fixed(p, cols[k].v, cols[k].decimals);
+    }
+    *p++ = ',';
+    p = sl_fmt_fixed(p, w->sc->site.grid_cap_w - st.facility_w, 1);
+    for (size_t k = 0; k < w->fac.nfac; k++) {
+        *p++ = ',';
+        p = sl_fmt_fixed(p, st.stage_loss_w[k], 1);
     }
     *p++ = '\n';
     fwrite(row, 1, (size_t)(p - row), w->series.f);
@@ -357,9 +363,12 @@ int sl_run_scenario(const struct sl_scenario *sc, const struct sl_run_opts *opts
     path_join(path, sizeof path, opts->out_dir, "timeseries.csv");
     if ((rc = sl_outfile_open(&w->series, path, d)) != SL_OK)
         goto done;
-    fprintf(w->series.f,
-            "time_s,it_w,it_max_w,util,facility_w,chain_loss_w,cooling_w,aux_w,pue,t_db_c,"
-            "t_wb_c,silicon_w\n");
+    fputs("time_s,it_w,it_max_w,util,facility_w,chain_loss_w,cooling_w,aux_w,pue,t_db_c,t_wb_c,"
+          "silicon_w,headroom_w",
+          w->series.f);
+    for (size_t k = 0; k < w->fac.nfac; k++)
+        fprintf(w->series.f, ",loss_%s_w", w->fac.fac[k]->name);
+    fputc('\n', w->series.f);
     if (opts->progress)
         sl_engine_set_progress(&w->eng, on_progress, w, PROGRESS_EVERY);
 
