@@ -1,7 +1,9 @@
 /*
  * Tests for the fleet and its meters (src/fleet/fleet.c).
  *
- * The server model is the linear one of docs/model.md, checked at idle,
+ * The fleet is driven by a server whose power is linear in utilisation
+ * (one card, no host parts or fans, a lossless chain: the component model
+ * of docs/model.md reduces to P_idle + (P_max - P_idle) u), checked at idle,
  * half and full load.  The meter is checked on a piecewise-constant signal
  * whose integral, window integral and extremes are worked out by hand in the
  * comments.  The fleet is then driven by a fixed-seed stream of random
