@@ -72,6 +72,8 @@ static void test_default_scenario(void **state)
         assert_int_equal(sc->server->cards, 8);
         assert_string_equal(sc->device->name, "t100");
         assert_true(sc->site.grid_cap_w == 8e6);
+        /* The phases section defaults to the library's phase model. */
+        assert_memory_equal(&sc->phase_model, sl_default_phase_model(), sizeof sc->phase_model);
         assert_int_equal(sc->run.duration_us, INT64_C(7) * 86400 * 1000000);
         assert_int_equal(sc->run.sample_us, INT64_C(60) * 1000000);
         /* 2025-07-01 00:00 is day 20270 since 1970. */

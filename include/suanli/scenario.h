@@ -78,6 +78,16 @@ struct sl_workload_cfg {
     struct sl_synthetic_cfg synthetic;
 };
 
+/* Power and cap sensitivity of one activity phase (catalog.h). */
+struct sl_phase_param {
+    double activity; /* share of the idle-to-TDP range drawn at full activity */
+    double alpha;    /* speed exponent under a cap */
+};
+
+struct sl_phases_cfg {
+    struct sl_phase_param prefill, decode, train_compute, train_comm;
+};
+
 struct sl_catalog_cfg {
     struct sl_list devices; /* struct sl_device_model[] */
     struct sl_list cpus;    /* struct sl_cpu_model[] */
@@ -94,6 +104,7 @@ struct sl_scenario {
     struct sl_fleet_cfg fleet;
     struct sl_facility_cfg facility;
     struct sl_workload_cfg workload;
+    struct sl_phases_cfg phases;
     struct sl_catalog_cfg catalog;
 
     /* Resolved by the loader, not keys of the file; they point into the
@@ -105,6 +116,7 @@ struct sl_scenario {
     const struct sl_chain_spec *chain;
     const struct sl_cooling_spec *cooling;
     const struct sl_site_info *site_info; /* NULL for a site that is not built in */
+    struct sl_phase_model phase_model;    /* from `phases` */
     double carbon;                        /* resolved kg CO2/kWh */
     int64_t start_s;                      /* run.start as seconds since 1970 (no zone) */
 };

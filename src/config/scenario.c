@@ -342,6 +342,34 @@ SCHEMA(site_schema, sl_site_cfg, site_fields);
 SCHEMA(fleet_schema, sl_fleet_cfg, fleet_fields);
 SCHEMA(workload_schema, sl_workload_cfg, workload_fields);
 
+#define T_PH struct sl_phase_param
+#define PHASE_FIELDS(name, act_def, alpha_def, doc_act)                                            \
+    static const struct sl_field name[] = {                                                        \
+        F_REAL("activity", SL_UNIT_PERCENT, T_PH, activity, act_def, 0, 1, 0, doc_act),            \
+        {"alpha", SL_FT_REAL, SL_UNIT_NONE, S(T_PH, alpha), alpha_def, 0, 10, 0, NULL, NULL,       \
+         "speed under a cap: ((cap - idle) / (P - idle)) ^ alpha"},                                \
+    }
+PHASE_FIELDS(prefill_fields, "100 %", "1", "prefill draws the full idle-to-TDP range");
+PHASE_FIELDS(decode_fields, "55 %", "0.2", "memory-bound decode: 55-70 % of TDP");
+PHASE_FIELDS(train_compute_fields, "95 %", "1", "training compute phase");
+PHASE_FIELDS(train_comm_fields, "35 %", "0.3", "training communication phase");
+SCHEMA(prefill_schema, sl_phase_param, prefill_fields);
+SCHEMA(decode_schema, sl_phase_param, decode_fields);
+SCHEMA(train_compute_schema, sl_phase_param, train_compute_fields);
+SCHEMA(train_comm_schema, sl_phase_param, train_comm_fields);
+#define PHASE(key, m, sub, doc)                                                                    \
+    {                                                                                              \
+        key, SL_FT_SECTION, 0, S(struct sl_phases_cfg, m), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,    \
+            sub, doc                                                                               \
+    }
+static const struct sl_field phases_fields[] = {
+    PHASE("prefill", prefill, &prefill_schema, "prompt processing (compute-bound)"),
+    PHASE("decode", decode, &decode_schema, "token generation (memory-bound)"),
+    PHASE("train_compute", train_compute, &train_compute_schema, "training forward/backward"),
+    PHASE("train_comm", train_comm, &train_comm_schema, "training communication"),
+};
+SCHEMA(phases_schema, sl_phases_cfg, phases_fields);
+
 static const struct sl_field top_fields[] = {
     {"name", SL_FT_STRING, 0, SC(name), "scenario", SL_NO_MIN, SL_NO_MAX, SL_FF_NAME, NULL, NULL,
      "scenario name; outputs go to `out/<name>/` unless `--out` is given"},
@@ -357,6 +385,8 @@ static const struct sl_field top_fields[] = {
      &facility_schema, "power chain and cooling"},
     {"workload", SL_FT_SECTION, 0, SC(workload), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
      &workload_schema, "what loads the cards"},
+    {"phases", SL_FT_SECTION, 0, SC(phases), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &phases_schema,
+     "accelerator power and cap sensitivity by activity phase"},
     {"catalog", SL_FT_SECTION, 0, SC(catalog), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &catalog_schema,
      "additions to the built-in catalog"},
     {"variants", SL_FT_RAW, 0, 0, NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL,
@@ -747,6 +777,14 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root, struct s
                              d);
     if (!(sc->cooling = sl_scenario_find_cooling(sc, sc->facility.cooling)))
         return unknown_entry(sc, K_COOLING, sc->facility.cooling, root, "facility.cooling", d);
+
+    const struct sl_phase_param *ph[] = {&sc->phases.prefill, &sc->phases.decode,
+                                         &sc->phases.train_compute, &sc->phases.train_comm};
+    memset(&sc->phase_model, 0, sizeof sc->phase_model);
+    for (int k = 0; k < 4; k++) {
+        sc->phase_model.activity[SL_PHASE_PREFILL + k] = ph[k]->activity;
+        sc->phase_model.alpha[SL_PHASE_PREFILL + k] = ph[k]->alpha;
+    }
 
     /* The server on this chain: can its PSUs carry it at full load? */
     struct sl_server_calc calc;
