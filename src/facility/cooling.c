@@ -160,6 +160,18 @@ static const double cop_t_min_c = 10.0, cop_t_max_c = 35.0;
  * selection; secondary), about the volume flow of water at the 8 K facility
  * dT, so the secondary pump is computed as a water loop at that dT.
  */
+/* The plant all three presets share: the air side (CRAH, chilled water,
+ * chiller, tower, economizer) and the warm-water loop, with the values and
+ * sources given above.  The presets differ only in where the heat goes. */
+#define SHARED_PLANT                                                                               \
+    .crah_dp_pa = 700.0, .crah_fan_eff = 0.70, .crah_dt_k = 10.0, .chw_supply_c = 12.0,            \
+    .chw_return_c = 18.0, .chw_pump_dp_pa = 150e3, .cw_pump_dp_pa = 210e3, .cw_dt_k = 5.0,         \
+    .pump_eff = 0.70, .tower_approach_k = 4.0, .hx_approach_k = 2.0, .tower_fan_dp_pa = 300.0,     \
+    .tower_fan_eff = 0.70, .tower_lg_ratio = 1.0, .chiller_capacity_share = 2.0,                   \
+    .fw_supply_c = 30.0, .fw_return_c = 38.0, .cdu_dp_pa = 200e3, .fw_pump_dp_pa = 150e3,          \
+    .rejection = SL_REJECT_DRY_COOLER, .drycooler_approach_k = 5.0, .drycooler_fan_w_per_w = 0.02, \
+    .capacity_margin = 1.2
+
 static const struct sl_cooling_spec presets[] = {
     {
         .name = (char *)"air-chilled-water",
@@ -167,29 +179,7 @@ static const struct sl_cooling_spec presets[] = {
                                "cooling tower + waterside economizer",
         .kind = SL_COOLING_AIR_CHW,
         .liquid_share = 0.0,
-        .crah_dp_pa = 700.0,
-        .crah_fan_eff = 0.70,
-        .crah_dt_k = 10.0,
-        .chw_supply_c = 12.0,
-        .chw_return_c = 18.0,
-        .chw_pump_dp_pa = 150e3,
-        .cw_pump_dp_pa = 210e3,
-        .cw_dt_k = 5.0,
-        .pump_eff = 0.70,
-        .tower_approach_k = 4.0,
-        .hx_approach_k = 2.0,
-        .tower_fan_dp_pa = 300.0,
-        .tower_fan_eff = 0.70,
-        .tower_lg_ratio = 1.0,
-        .chiller_capacity_share = 2.0,
-        .fw_supply_c = 30.0,
-        .fw_return_c = 38.0,
-        .cdu_dp_pa = 200e3,
-        .fw_pump_dp_pa = 150e3,
-        .rejection = SL_REJECT_DRY_COOLER,
-        .drycooler_approach_k = 5.0,
-        .drycooler_fan_w_per_w = 0.02,
-        .capacity_margin = 1.2,
+        SHARED_PLANT,
         .source = (char *)"Lei & Masanet 2020 model; ranges robVerce/datacenter_pue "
                           "input_ranges.csv; temperatures and approaches "
                           "reference/power-cooling.md sec. 2.3 (see src/facility/cooling.c)",
@@ -200,29 +190,7 @@ static const struct sl_cooling_spec presets[] = {
                                "(chiller trim); residual room heat via CRAH + chilled water",
         .kind = SL_COOLING_COLD_PLATE,
         .liquid_share = 0.8,
-        .crah_dp_pa = 700.0,
-        .crah_fan_eff = 0.70,
-        .crah_dt_k = 10.0,
-        .chw_supply_c = 12.0,
-        .chw_return_c = 18.0,
-        .chw_pump_dp_pa = 150e3,
-        .cw_pump_dp_pa = 210e3,
-        .cw_dt_k = 5.0,
-        .pump_eff = 0.70,
-        .tower_approach_k = 4.0,
-        .hx_approach_k = 2.0,
-        .tower_fan_dp_pa = 300.0,
-        .tower_fan_eff = 0.70,
-        .tower_lg_ratio = 1.0,
-        .chiller_capacity_share = 2.0,
-        .fw_supply_c = 30.0,
-        .fw_return_c = 38.0,
-        .cdu_dp_pa = 200e3,
-        .fw_pump_dp_pa = 150e3,
-        .rejection = SL_REJECT_DRY_COOLER,
-        .drycooler_approach_k = 5.0,
-        .drycooler_fan_w_per_w = 0.02,
-        .capacity_margin = 1.2,
+        SHARED_PLANT,
         .source = (char *)"Lei & Masanet 2020 model; CDU loop reference/power-cooling.md "
                           "sec. 2.4; warm water and dry cooler sec. 2.3 (see "
                           "src/facility/cooling.c)",
@@ -234,29 +202,7 @@ static const struct sl_cooling_spec presets[] = {
                                "CRAH + chilled water",
         .kind = SL_COOLING_IMMERSION,
         .liquid_share = 0.9,
-        .crah_dp_pa = 700.0,
-        .crah_fan_eff = 0.70,
-        .crah_dt_k = 10.0,
-        .chw_supply_c = 12.0,
-        .chw_return_c = 18.0,
-        .chw_pump_dp_pa = 150e3,
-        .cw_pump_dp_pa = 210e3,
-        .cw_dt_k = 5.0,
-        .pump_eff = 0.70,
-        .tower_approach_k = 4.0,
-        .hx_approach_k = 2.0,
-        .tower_fan_dp_pa = 300.0,
-        .tower_fan_eff = 0.70,
-        .tower_lg_ratio = 1.0,
-        .chiller_capacity_share = 2.0,
-        .fw_supply_c = 30.0,
-        .fw_return_c = 38.0,
-        .cdu_dp_pa = 200e3,
-        .fw_pump_dp_pa = 150e3,
-        .rejection = SL_REJECT_DRY_COOLER,
-        .drycooler_approach_k = 5.0,
-        .drycooler_fan_w_per_w = 0.02,
-        .capacity_margin = 1.2,
+        SHARED_PLANT,
         .source = (char *)"Lei & Masanet 2020 model; warm water and dry cooler "
                           "reference/power-cooling.md sec. 2.3; liquid share an assumption "
                           "(see src/facility/cooling.c)",

@@ -6,7 +6,7 @@
  * accelerator power); docs/model.md ("Hardware catalog") cites each one and
  * marks the low-confidence ones, which a scenario can override by defining
  * its own entries.  Idle powers marked * in hardware-perf.md §5 are
- * placeholders at 15-20 % of TDP; so are ours.
+ * assumptions at 15-20 % of TDP (low confidence); so are ours.
  */
 #include "suanli/catalog.h"
 #include "suanli/chain.h"
@@ -65,16 +65,16 @@ static const struct sl_device_model devices[] = {
 
 static const struct sl_cpu_model cpus[] = {
     {"loongson-3c6000-s", "Loongson 3C6000/S, 16 cores LA664", 16, 120, 40, SL_CONF_MEDIUM,
-     "hardware-perf.md 1.2, 5 (TDP ~100-120 W; idle placeholder)"},
+     "hardware-perf.md 1.2, 5 (TDP ~100-120 W; idle assumed, low)"},
     {"loongson-3c6000-d", "Loongson 3C6000/D, 2 chiplets, 32 cores", 32, 200, 55, SL_CONF_LOW,
      "hardware-perf.md 1.2 (S 120 W up to D/Q 300 W; D taken between), 4 (2 sockets "
      "0.3-0.5 kW full, 0.10-0.15 kW idle)"},
     {"loongson-3c6000-q", "Loongson 3C6000/Q, 4 chiplets, 64 cores", 64, 300, 80, SL_CONF_LOW,
      "hardware-perf.md 1.2 (up to 300 W)"},
     {"kunpeng-920", "Huawei Kunpeng 920, 64 cores ARM", 64, 180, 50, SL_CONF_LOW,
-     "Kunpeng 920 product brief (180 W, 64 cores); idle placeholder"},
+     "Kunpeng 920 product brief (180 W, 64 cores); idle assumed, low"},
     {"x86-server", "generic x86 server CPU (Xeon/EPYC class)", 56, 350, 100, SL_CONF_MEDIUM,
-     "hardware-perf.md 4 (HGX H100: 2 x 350 W CPUs); idle placeholder"},
+     "hardware-perf.md 4 (HGX H100: 2 x 350 W CPUs); idle assumed"},
 };
 
 /* Server rows: name, description, height, device, cards, cpu, cpus,
