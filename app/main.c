@@ -272,7 +272,7 @@ static void print_value(const struct sl_summary_entry *e, char *buf, size_t size
         snprintf(buf, size, "%s", e->s);
     } else {
         double a = e->x < 0 ? -e->x : e->x;
-        int dec = a >= 1000 ? 0 : a >= 100 ? 1 : a >= 1 ? 2 : 3;
+        int dec = a >= 1000 || a == 0 ? 0 : a >= 100 ? 1 : a >= 1 ? 2 : 3;
         snprintf(buf, size, "%.*f", dec, e->x);
     }
 }
@@ -345,13 +345,16 @@ static int write_comparison(const char *dir, const struct sl_scenario_set *set,
 
 static void print_result(const struct sl_scenario *sc, const struct sl_summary *s, const char *dir)
 {
-    char a[64], b[64], c[64], e[64];
-    print_value(sl_summary_get(s, "energy_mwh.it"), a, sizeof a);
-    print_value(sl_summary_get(s, "power_mw.it_mean"), b, sizeof b);
-    print_value(sl_summary_get(s, "power_mw.it_peak"), c, sizeof c);
-    print_value(sl_summary_get(s, "rack_kw.peak"), e, sizeof e);
-    printf("%s%s%s: IT energy %s MWh, mean %s MW, peak %s MW, peak rack %s kW -> %s/\n", sc->name,
-           sc->variant ? "/" : "", sc->variant ? sc->variant : "", a, b, c, e, dir);
+    static const char *const keys[] = {
+        "power_mw.it_mean", "power_mw.facility_mean", "power_mw.facility_peak", "power_mw.grid_cap",
+        "pue.mean",         "cap_exceeded_s"};
+    char v[6][64];
+    for (size_t i = 0; i < 6; i++)
+        print_value(sl_summary_get(s, keys[i]), v[i], sizeof v[i]);
+    printf("%s%s%s: IT %s MW, facility %s MW (peak %s MW, cap %s MW, over the cap %s s), "
+           "PUE %s -> %s/\n",
+           sc->name, sc->variant ? "/" : "", sc->variant ? sc->variant : "", v[0], v[1], v[2], v[3],
+           v[5], v[4], dir);
 }
 
 static int cmd_run(int argc, char **argv)
