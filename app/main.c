@@ -351,10 +351,12 @@ static void print_result(const struct sl_scenario *sc, const struct sl_summary *
     char v[6][64];
     for (size_t i = 0; i < 6; i++)
         print_value(sl_summary_get(s, keys[i]), v[i], sizeof v[i]);
-    printf("%s%s%s: IT %s MW, facility %s MW (peak %s MW, cap %s MW, over the cap %s s), "
+    const struct sl_summary_entry *over = sl_summary_get(s, "cap_exceeded_s");
+    double over_h = over && over->type == SL_V_NUM ? over->x / 3600 : 0.0;
+    printf("%s%s%s: IT %s MW, facility %s MW (peak %s MW, cap %s MW, over the cap %.1f h), "
            "PUE %s -> %s/\n",
            sc->name, sc->variant ? "/" : "", sc->variant ? sc->variant : "", v[0], v[1], v[2], v[3],
-           v[5], v[4], dir);
+           over_h, v[4], dir);
 }
 
 static int cmd_run(int argc, char **argv)
