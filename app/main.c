@@ -348,8 +348,8 @@ static void print_result(const struct sl_scenario *sc, const struct sl_summary *
     static const char *const keys[] = {
         "power_mw.it_mean", "power_mw.facility_mean", "power_mw.facility_peak", "power_mw.grid_cap",
         "pue.mean",         "cap_exceeded_s"};
-    char v[6][64];
-    for (size_t i = 0; i < 6; i++)
+    char v[5][64];
+    for (size_t i = 0; i < 5; i++)
         print_value(sl_summary_get(s, keys[i]), v[i], sizeof v[i]);
     const struct sl_summary_entry *over = sl_summary_get(s, "cap_exceeded_s");
     double over_h = over && over->type == SL_V_NUM ? over->x / 3600 : 0.0;
