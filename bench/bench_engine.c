@@ -17,8 +17,9 @@
  * to multiples of 1/8 of the mean and draws priorities from 0..3, so the
  * pending set holds only a few dozen distinct times, nearly every comparison
  * is decided by priority and insertion sequence, and some successors land at
- * exactly the current time (the worst case for the engine's time-first
- * comparison).
+ * exactly the current time.  That is the engine's worst case: buckets of one
+ * time cannot be split or counting-sorted, so they go through the heap, where
+ * the time-first comparison keeps falling back to full keys.
  *
  * Usage: bench_engine [holds]   (default 10,000,000 per queue size)
  */

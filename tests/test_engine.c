@@ -2,12 +2,21 @@
  * Unit tests for the event engine (include/suanli/engine.h).
  *
  * Order is checked against references that share no code with the engine:
- * a qsort of (time, priority, sequence) for bulk schedules, and a naive
- * model (an unsorted array scanned for its minimum) for the randomized mix
- * of schedule, cancel and reschedule, including operations made from inside
- * handlers while the engine's root is vacant.  sl__engine_check verifies the
- * heap, position and free-list invariants along the way.  Allocation failures
- * are injected through the sl_alloc hook at every allocation in turn.
+ * a qsort of (time, priority, sequence) for bulk schedules, a textbook
+ * binary heap with lazy deletion for the hold model, and a naive model (an
+ * unsorted array scanned for its minimum) for the randomized mix of
+ * schedule, cancel and reschedule, including operations made from inside
+ * handlers while the engine's root is vacant.  sl__engine_check verifies
+ * the invariants of every tier along the way, after every operation in the
+ * small-ladder tests.  Allocation failures are injected through the
+ * sl_alloc hook at every allocation in turn.
+ *
+ * The ladder tests are white-box where they must be: they lower the
+ * thresholds in e.tune so that a few hundred events build rungs several
+ * levels deep, they ask sl__engine_tier where an event is, and they read
+ * the boundaries (bottom_end, top_start, rung[].cur_us) to schedule at
+ * them.  Each asserts that the structures it means to exercise were
+ * actually reached, so that it cannot pass vacuously.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -768,6 +777,12 @@ struct stress {
     size_t fired;
     uint64_t stale[64]; /* ids known to be dead */
     size_t nstale;
+    int check_each;      /* run sl__engine_check after every operation */
+    int wide;            /* also draw huge and near-INT64_MAX times */
+    int allow_enomem;    /* a schedule may fail with SL_ENOMEM */
+    int no_ops;          /* handlers only check the order */
+    size_t enomem;       /* schedules that did */
+    unsigned tiers_seen; /* bit SL__TIER_* of every event placed */
 };
 
 static void stress_fire(struct sl_engine *e, void *ctx, uint64_t token);
@@ -790,17 +805,45 @@ static void model_remove(struct stress *s, size_t i)
     s->ev[i] = s->ev[--s->n];
 }
 
+/* now + d, or INT64_MAX minus a little (but not before now) when that
+ * would overflow. */
+static int64_t clamp_add(uint64_t *rng, int64_t now, int64_t d)
+{
+    if (d > INT64_MAX - now) {
+        int64_t t = INT64_MAX - (int64_t)below(rng, 3);
+        return t < now ? now : t;
+    }
+    return now + d;
+}
+
 static int64_t random_time(struct stress *s)
 {
     /* Mostly near the present and in a coarse grid, so that equal times
      * and schedules at exactly now are common. */
-    uint64_t r = below(&s->rng, 4);
+    uint64_t r = below(&s->rng, s->wide ? 8 : 4);
     int64_t now = sl_engine_now(s->e);
     if (r == 0)
         return now;
     if (r == 1)
-        return now + (int64_t)below(&s->rng, 4) * 10;
-    return now + (int64_t)below(&s->rng, 2000);
+        return clamp_add(&s->rng, now, (int64_t)below(&s->rng, 4) * 10);
+    if (r < 4)
+        return clamp_add(&s->rng, now, (int64_t)below(&s->rng, 2000));
+    /* Wide: a 1 us step, a 10^15 us step, anywhere, and the very end. */
+    if (r == 4)
+        return clamp_add(&s->rng, now, 1);
+    if (r == 5)
+        return clamp_add(&s->rng, now, INT64_C(1000000000000000));
+    if (r == 6)
+        return clamp_add(&s->rng, now, (int64_t)(splitmix64(&s->rng) >> 1));
+    int64_t t = INT64_MAX - (int64_t)below(&s->rng, 4);
+    return t < now ? now : t;
+}
+
+static void note_tier(struct stress *s, uint64_t id)
+{
+    int tier = sl__engine_tier(s->e, id);
+    assert_true(tier >= 0 && tier < 16);
+    s->tiers_seen |= 1u << tier;
 }
 
 static void stress_op(struct stress *s)
@@ -813,10 +856,17 @@ static void stress_op(struct stress *s)
         m->t = random_time(s);
         m->prio = (int)below(&s->rng, 3) - 1;
         m->token = s->next_token++;
-        assert_int_equal(sl_engine_schedule(s->e, m->t, m->prio, stress_fire, s, m->token, &m->id),
-                         SL_OK);
-        m->seq = s->seq++;
-        s->n++;
+        m->id = 0;
+        int rc = sl_engine_schedule(s->e, m->t, m->prio, stress_fire, s, m->token, &m->id);
+        if (rc == SL_ENOMEM && s->allow_enomem) {
+            assert_int_equal(m->id, 0);
+            s->enomem++;
+        } else {
+            assert_int_equal(rc, SL_OK);
+            m->seq = s->seq++;
+            s->n++;
+            note_tier(s, m->id);
+        }
     } else if (r < 7) {
         size_t i = (size_t)below(&s->rng, s->n);
         assert_int_equal(sl_engine_cancel(s->e, s->ev[i].id), SL_OK);
@@ -827,12 +877,15 @@ static void stress_op(struct stress *s)
         assert_int_equal(sl_engine_reschedule(s->e, s->ev[i].id, t), SL_OK);
         s->ev[i].t = t;
         s->ev[i].seq = s->seq++;
+        note_tier(s, s->ev[i].id);
     } else if (s->nstale > 0) {
         uint64_t id = s->stale[below(&s->rng, s->nstale < 64 ? s->nstale : 64)];
         assert_int_equal(sl_engine_cancel(s->e, id), SL_ESTALE);
         assert_int_equal(sl_engine_reschedule(s->e, id, sl_engine_now(s->e)), SL_ESTALE);
         assert_false(sl_engine_is_pending(s->e, id));
     }
+    if (s->check_each)
+        check(s->e);
 }
 
 static void stress_fire(struct sl_engine *e, void *ctx, uint64_t token)
@@ -845,8 +898,10 @@ static void stress_fire(struct sl_engine *e, void *ctx, uint64_t token)
     model_remove(s, i);
     assert_int_equal(sl_engine_pending(e), s->n);
     s->fired++;
+    if (s->check_each)
+        check(e);
     /* Zero to three operations from inside the handler. */
-    uint64_t k = below(&s->rng, 4);
+    uint64_t k = s->no_ops ? 0 : below(&s->rng, 4);
     for (uint64_t j = 0; j < k; j++)
         stress_op(s);
     if (s->fired % 61 == 0)
@@ -1034,6 +1089,863 @@ static void test_release_and_reuse(void **state)
     rec_free(&r);
 }
 
+/* ------------------------------------------------------------------ */
+/* The ladder front end */
+
+/* Lowers the ladder's thresholds so that a few hundred events build rungs
+ * several levels deep, split buckets and use every tier. */
+static void tune_small(struct sl_engine *e)
+{
+    e->tune.ladder_on = 8;
+    e->tune.split = 4;
+    e->tune.occ = 2;
+    e->tune.run_max = 4;
+    e->spill_at = e->tune.ladder_on;
+}
+
+/* Every tier named by sl__engine_tier up to rung 2. */
+#define ALL_TIERS                                                                                  \
+    (1u << SL__TIER_HEAP | 1u << SL__TIER_RUN | 1u << SL__TIER_TOP | 1u << SL__TIER_RUNG0 |        \
+     1u << (SL__TIER_RUNG0 + 1) | 1u << (SL__TIER_RUNG0 + 2))
+
+/* The randomized model test with a small ladder and the invariant checker
+ * after every operation, inside handlers too. */
+static void run_small_ladder_stress(int wide, uint64_t seed)
+{
+    struct sl_engine e;
+    struct stress s;
+    memset(&s, 0, sizeof s);
+    s.e = &e;
+    s.cap = 400;
+    s.ev = calloc(s.cap, sizeof *s.ev);
+    s.rng = seed;
+    s.check_each = 1;
+    s.wide = wide;
+    assert_non_null(s.ev);
+    assert_int_equal(sl_engine_init(&e), SL_OK);
+    tune_small(&e);
+    unsigned max_rungs = 0;
+    for (int round = 0; round < 1500; round++) {
+        uint64_t ops = below(&s.rng, 60);
+        for (uint64_t j = 0; j < ops; j++)
+            stress_op(&s);
+        max_rungs = e.nrungs > max_rungs ? e.nrungs : max_rungs;
+        int64_t now = sl_engine_now(&e);
+        int64_t span = wide && below(&s.rng, 4) == 0 ? (int64_t)(splitmix64(&s.rng) >> 2)
+                                                     : (int64_t)below(&s.rng, 300);
+        int64_t end = clamp_add(&s.rng, now, span);
+        int rc = sl_engine_run(&e, end);
+        assert_true(rc == SL_RUN_END_TIME || rc == SL_RUN_EMPTY);
+        assert_int_equal(rc == SL_RUN_EMPTY, s.n == 0);
+        for (size_t i = 0; i < s.n; i++)
+            assert_true(s.ev[i].t > end);
+        check(&e);
+        if (end > INT64_MAX / 2) {
+            /* Drain and start over, or the clock would pin at the end. */
+            assert_int_equal(sl_engine_run(&e, INT64_MAX), SL_RUN_EMPTY);
+            assert_int_equal(s.n, 0);
+            sl_engine_release(&e);
+            assert_int_equal(sl_engine_init(&e), SL_OK);
+            tune_small(&e);
+            s.nstale = 0;
+        }
+    }
+    assert_true(s.fired > 20000);
+    assert_int_equal(s.tiers_seen & ALL_TIERS, ALL_TIERS);
+    assert_true(max_rungs >= 3);
+    assert_int_equal(sl_engine_run(&e, INT64_MAX), SL_RUN_EMPTY);
+    assert_int_equal(s.n, 0);
+    check(&e);
+    free(s.ev);
+    sl_engine_release(&e);
+}
+
+static void test_small_ladder_check_every_op(void **state)
+{
+    (void)state;
+    run_small_ladder_stress(0, 777);
+}
+
+static void test_small_ladder_wide_times(void **state)
+{
+    (void)state;
+    run_small_ladder_stress(1, 4242);
+}
+
+/* Large bulk schedules against a qsort of (t, prio, seq), for time
+ * distributions that stress the bucket arithmetic.  The engine is filled
+ * first and then drained, so the whole set passes through the top, the
+ * rungs and the bottom. */
+enum bulk_times { BULK_EXP, BULK_NEAR_MAX, BULK_TINY_HUGE, BULK_FULL_RANGE, BULK_TIES };
+
+static int64_t bulk_time(enum bulk_times kind, uint64_t *rng)
+{
+    uint64_t r = splitmix64(rng);
+    switch (kind) {
+    case BULK_EXP: {
+        /* Roughly exponential: a uniform shifted by a geometric power. */
+        int64_t u = (int64_t)(r >> 44);
+        return u << (r & 15);
+    }
+    case BULK_NEAR_MAX:
+        return INT64_MAX - (int64_t)(r >> 40);
+    case BULK_TINY_HUGE:
+        /* Multiples of 1 us and of 10^15 us: neighbours 1 us apart and
+         * clusters 10^15 us apart. */
+        return (int64_t)below(rng, 8000) * INT64_C(1000000000000000) + (int64_t)(r >> 60);
+    case BULK_FULL_RANGE:
+        return (int64_t)(r >> 1);
+    case BULK_TIES:
+    default:
+        return (r & 7) == 0 ? INT64_C(5000000) : (int64_t)(r >> 48);
+    }
+}
+
+static void run_bulk(enum bulk_times kind, size_t n, uint64_t seed)
+{
+    struct sl_engine e;
+    struct recorder r;
+    struct ref_event *ref = calloc(n, sizeof *ref);
+    assert_non_null(ref);
+    assert_int_equal(sl_engine_init(&e), SL_OK);
+    rec_init(&r, n);
+    uint64_t rng = seed;
+    for (uint64_t i = 0; i < n; i++) {
+        ref[i].t = bulk_time(kind, &rng);
+        ref[i].prio = (int)below(&rng, 7) - 3;
+        ref[i].seq = i;
+        assert_int_equal(sl_engine_schedule(&e, ref[i].t, ref[i].prio, record, &r, i, NULL), SL_OK);
+    }
+    check(&e);
+    qsort(ref, n, sizeof *ref, ref_cmp);
+    assert_int_equal(sl_engine_next_time(&e), ref[0].t);
+    /* Stop halfway to check the ladder in the middle of an epoch. */
+    assert_int_equal(sl_engine_run(&e, ref[n / 2].t - 1), SL_RUN_END_TIME);
+    check(&e);
+    assert_int_equal(sl_engine_run(&e, INT64_MAX), SL_RUN_EMPTY);
+    assert_int_equal(r.n, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(r.args[i], ref[i].seq);
+        assert_int_equal(r.times[i], ref[i].t);
+    }
+    check(&e);
+    rec_free(&r);
+    free(ref);
+    sl_engine_release(&e);
+}
+
+static void test_bulk_exponential(void **state)
+{
+    (void)state;
+    run_bulk(BULK_EXP, 200000, 11);
+}
+
+static void test_bulk_near_int64_max(void **state)
+{
+    (void)state;
+    run_bulk(BULK_NEAR_MAX, 200000, 12);
+}
+
+static void test_bulk_tiny_and_huge_steps(void **state)
+{
+    (void)state;
+    run_bulk(BULK_TINY_HUGE, 200000, 13);
+}
+
+static void test_bulk_full_range(void **state)
+{
+    (void)state;
+    run_bulk(BULK_FULL_RANGE, 200000, 14);
+}
+
+static void test_bulk_ties(void **state)
+{
+    (void)state;
+    run_bulk(BULK_TIES, 200000, 15);
+}
+
+/* A reference priority queue for the hold model: a textbook binary heap of
+ * (t, prio, seq) with lazy deletion, sharing no code with the engine. */
+struct rq_item {
+    int64_t t;
+    int prio;
+    uint64_t seq;
+    uint32_t tok;
+};
+
+struct rq {
+    struct rq_item *v;
+    size_t n, cap;
+};
+
+static int rq_less(const struct rq_item *a, const struct rq_item *b)
+{
+    if (a->t != b->t)
+        return a->t < b->t;
+    if (a->prio != b->prio)
+        return a->prio < b->prio;
+    return a->seq < b->seq;
+}
+
+static void rq_push(struct rq *q, struct rq_item x)
+{
+    if (q->n == q->cap) {
+        q->cap = q->cap ? 2 * q->cap : 1024;
+        q->v = realloc(q->v, q->cap * sizeof *q->v);
+        assert_non_null(q->v);
+    }
+    size_t i = q->n++;
+    while (i > 0 && rq_less(&x, &q->v[(i - 1) / 2])) {
+        q->v[i] = q->v[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    q->v[i] = x;
+}
+
+static struct rq_item rq_pop(struct rq *q)
+{
+    assert_true(q->n > 0);
+    struct rq_item top = q->v[0], x = q->v[--q->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= q->n)
+            break;
+        if (c + 1 < q->n && rq_less(&q->v[c + 1], &q->v[c]))
+            c++;
+        if (!rq_less(&q->v[c], &x))
+            break;
+        q->v[i] = q->v[c];
+        i = c;
+    }
+    if (q->n > 0)
+        q->v[i] = x;
+    return top;
+}
+
+/* The hold model run against the reference: every fired event schedules a
+ * successor; some also schedule at now, cancel or reschedule another
+ * pending event.  Increments mix the classic large random ones with 0,
+ * 1 us and 10^15 us steps, so epochs turn over constantly while a cloud of
+ * far events sits in the top across all of them. */
+struct htok {
+    uint64_t id;
+    uint64_t seq;
+    int prio;
+    uint32_t live_at; /* index in live[], UINT32_MAX when not pending */
+};
+
+struct hold_ref {
+    struct sl_engine *e;
+    struct rq q;
+    struct htok *tok;
+    uint32_t ntok, cap;
+    uint32_t *free_tok;
+    uint32_t nfree;
+    uint32_t *live;
+    uint32_t nlive;
+    uint64_t seq, rng, fired;
+    int draining, mixed;
+    unsigned tiers_seen, max_rungs;
+    uint64_t epochs, last_top_start, last_bottom_end;
+    uint64_t at_refill; /* handlers run right after the bottom was refilled */
+};
+
+static void href_fire(struct sl_engine *e, void *ctx, uint64_t arg);
+
+static int64_t href_inc(struct hold_ref *h)
+{
+    uint64_t r = below(&h->rng, 100);
+    if (r < 3)
+        return 0;
+    if (r < 10)
+        return 1;
+    if (h->mixed && r < 12)
+        return INT64_C(1000000000000000);
+    if (h->mixed && r < 20)
+        return (int64_t)below(&h->rng, INT64_C(200000000000));
+    return (int64_t)below(&h->rng, INT64_C(2000000000));
+}
+
+static void href_schedule(struct hold_ref *h, int64_t t, int prio)
+{
+    uint32_t k;
+    if (h->nfree > 0) {
+        k = h->free_tok[--h->nfree];
+    } else {
+        assert_true(h->ntok < h->cap);
+        k = h->ntok++;
+    }
+    struct htok *tk = &h->tok[k];
+    assert_int_equal(sl_engine_schedule(h->e, t, prio, href_fire, h, k, &tk->id), SL_OK);
+    tk->seq = h->seq++;
+    tk->prio = prio;
+    tk->live_at = h->nlive;
+    h->live[h->nlive++] = k;
+    struct rq_item x = {t, prio, tk->seq, k};
+    rq_push(&h->q, x);
+    int tier = sl__engine_tier(h->e, tk->id);
+    assert_true(tier >= 0 && tier < 16);
+    h->tiers_seen |= 1u << tier;
+}
+
+static void href_unlive(struct hold_ref *h, uint32_t k)
+{
+    uint32_t at = h->tok[k].live_at;
+    uint32_t last = h->live[--h->nlive];
+    h->live[at] = last;
+    h->tok[last].live_at = at;
+    h->tok[k].live_at = UINT32_MAX;
+}
+
+static void href_fire(struct sl_engine *e, void *ctx, uint64_t arg)
+{
+    struct hold_ref *h = ctx;
+    struct rq_item x;
+    do
+        x = rq_pop(&h->q);
+    while (h->tok[x.tok].live_at == UINT32_MAX || h->tok[x.tok].seq != x.seq);
+    assert_int_equal(arg, x.tok);
+    assert_int_equal(sl_engine_now(e), x.t);
+    href_unlive(h, x.tok);
+    h->free_tok[h->nfree++] = x.tok;
+    h->fired++;
+    if (e->nrungs > h->max_rungs)
+        h->max_rungs = e->nrungs;
+    if (e->top_start != h->last_top_start) {
+        h->epochs++;
+        h->last_top_start = e->top_start;
+    }
+    if (h->fired % 101 == 0 && h->nlive > 0) {
+        int tier = sl__engine_tier(e, h->tok[h->live[below(&h->rng, h->nlive)]].id);
+        assert_true(tier >= 0 && tier < 16);
+        h->tiers_seen |= 1u << tier;
+    }
+    if (h->draining)
+        return;
+    /* The successor; at now in particular right after the bottom was
+     * refilled from the ladder. */
+    int64_t now = sl_engine_now(e);
+    uint64_t r = below(&h->rng, 40);
+    int64_t inc = href_inc(h);
+    if (e->bottom_end != h->last_bottom_end) {
+        /* The bottom boundary moved since the last handler: the bottom
+         * was just refilled. */
+        h->last_bottom_end = e->bottom_end;
+        h->at_refill++;
+        inc = 0;
+    } else if (r == 2) {
+        inc = 0;
+    }
+    href_schedule(h, clamp_add(&h->rng, now, inc), (int)below(&h->rng, 5) - 2);
+    if (r == 0 && h->nlive > 0) {
+        uint32_t k = h->live[below(&h->rng, h->nlive)];
+        assert_int_equal(sl_engine_cancel(e, h->tok[k].id), SL_OK);
+        href_unlive(h, k);
+        h->free_tok[h->nfree++] = k;
+        /* Keep the population steady. */
+        href_schedule(h, clamp_add(&h->rng, now, href_inc(h)), 0);
+    } else if (r == 1 && h->nlive > 0) {
+        uint32_t k = h->live[below(&h->rng, h->nlive)];
+        int64_t t = clamp_add(&h->rng, now, href_inc(h));
+        assert_int_equal(sl_engine_reschedule(e, h->tok[k].id, t), SL_OK);
+        h->tok[k].seq = h->seq++;
+        struct rq_item y = {t, h->tok[k].prio, h->tok[k].seq, k};
+        rq_push(&h->q, y);
+    }
+}
+
+static void run_hold_reference(uint32_t n, uint64_t holds, uint64_t min_epochs)
+{
+    struct sl_engine e;
+    struct hold_ref h;
+    memset(&h, 0, sizeof h);
+    h.e = &e;
+    h.cap = n + 16;
+    h.tok = calloc(h.cap, sizeof *h.tok);
+    h.free_tok = calloc(h.cap, sizeof *h.free_tok);
+    h.live = calloc(h.cap, sizeof *h.live);
+    assert_non_null(h.tok);
+    assert_non_null(h.free_tok);
+    assert_non_null(h.live);
+    h.rng = 99 + n;
+    assert_int_equal(sl_engine_init(&e), SL_OK);
+    for (uint32_t i = 0; i < n; i++)
+        href_schedule(&h, href_inc(&h), (int)below(&h.rng, 5) - 2);
+    check(&e);
+    /* The classic hold model turns the top over into new rungs again and
+     * again; then tiny and enormous steps push the ladder deeper. */
+    for (int seg = 0; seg < 8; seg++) {
+        if (seg == 6) {
+            assert_true(h.epochs >= min_epochs);
+            h.mixed = 1;
+        }
+        sl_engine_set_event_limit(&e, sl_engine_fired(&e) + holds / 8);
+        assert_int_equal(sl_engine_run(&e, INT64_MAX), SL_RUN_EVENT_LIMIT);
+        assert_int_equal(sl_engine_pending(&e), h.nlive);
+        check(&e);
+    }
+    /* Every tier was used, the ladder went at least three rungs deep, and
+     * handlers scheduled at now right after a refill. */
+    assert_int_equal(h.tiers_seen & ALL_TIERS, ALL_TIERS);
+    assert_true(h.max_rungs >= 3);
+    assert_true(h.at_refill >= 1000);
+    /* Drain, including the 10^15 us cloud. */
+    h.draining = 1;
+    sl_engine_set_event_limit(&e, 0);
+    assert_int_equal(sl_engine_run(&e, INT64_MAX), SL_RUN_EMPTY);
+    assert_int_equal(h.nlive, 0);
+    assert_int_equal(h.fired, holds + n);
+    check(&e);
+    free(h.q.v);
+    free(h.tok);
+    free(h.free_tok);
+    free(h.live);
+    sl_engine_release(&e);
+}
+
+/* 2 x 10^5 pending events: scale, and a few epochs. */
+static void test_hold_reference_large(void **state)
+{
+    (void)state;
+    run_hold_reference(200000, 1000000, 1);
+}
+
+/* 2 x 10^4 pending events: many epochs. */
+static void test_hold_reference_epochs(void **state)
+{
+    (void)state;
+    run_hold_reference(20000, 1000000, 10);
+}
+
+/* 10^4 events at one time with different priorities, scheduled in random
+ * order among 10^5 others, and more of them at that time from a handler
+ * when the clock gets there.  The tie can never be split, so it must end
+ * up whole in the heap, ordered by priority and sequence. */
+struct tie_ctx {
+    struct recorder *r;
+    struct ref_event *ref;
+    size_t nref;
+    uint64_t rng;
+};
+
+static void tie_spawn(struct sl_engine *e, void *ctx, uint64_t arg)
+{
+    struct tie_ctx *c = ctx;
+    record(e, c->r, arg);
+    if (arg != UINT64_MAX - 1)
+        return;
+    for (int i = 0; i < 2000; i++) {
+        struct ref_event *x = &c->ref[c->nref];
+        x->t = sl_engine_now(e);
+        x->prio = (int)below(&c->rng, 201) - 100;
+        x->seq = c->nref++;
+        assert_int_equal(sl_engine_schedule(e, x->t, x->prio, record, c->r, x->seq, NULL), SL_OK);
+    }
+    check(e);
+}
+
+static void test_heavy_ties(void **state)
+{
+    (void)state;
+    enum { TIES = 10000, OTHERS = 100000, LATE = 2000 };
+    const int64_t tie_t = INT64_C(777777);
+    struct sl_engine e;
+    struct recorder r;
+    struct tie_ctx c = {&r, calloc(TIES + OTHERS + LATE, sizeof(struct ref_event)), 0, 5};
+    assert_non_null(c.ref);
+    assert_int_equal(sl_engine_init(&e), SL_OK);
+    rec_init(&r, TIES + OTHERS + LATE + 1);
+    for (size_t i = 0; i < TIES + OTHERS; i++) {
+        struct ref_event *x = &c.ref[c.nref];
+        int tie = below(&c.rng, (TIES + OTHERS) / TIES) == 0 && i % 2 == 0;
+        x->t = tie ? tie_t : (int64_t)below(&c.rng, 2 * (uint64_t)tie_t);
+        x->prio = (int)below(&c.rng, 201) - 100;
+        x->seq = c.nref++;
+        assert_int_equal(sl_engine_schedule(&e, x->t, x->prio, record, &r, x->seq, NULL), SL_OK);
+    }
+    /* The spawner fires first at tie_t (lowest priority) and adds LATE
+     * more events at that same time from inside its handler. */
+    assert_int_equal(
+        sl_engine_schedule(&e, tie_t, SL_PRIO_MIN, tie_spawn, &c, UINT64_MAX - 1, NULL), SL_OK);
+    check(&e);
+    size_t ties = 0;
+    for (size_t i = 0; i < c.nref; i++)
+        ties += c.ref[i].t == tie_t;
+    assert_true(ties > TIES / 2);
+    assert_int_equal(sl_engine_run(&e, INT64_MAX), SL_RUN_EMPTY);
+    assert_int_equal(c.nref, TIES + OTHERS + LATE);
+    qsort(c.ref, c.nref, sizeof *c.ref, ref_cmp);
+    /* The spawner is recorded just before the first event at tie_t. */
+    assert_int_equal(r.n, c.nref + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        if (r.args[i] == UINT64_MAX - 1) {
+            assert_int_equal(r.times[i], tie_t);
+            assert_true(k == c.nref || c.ref[k].t >= tie_t);
+            assert_true(k == 0 || c.ref[k - 1].t < tie_t);
+            continue;
+        }
+        assert_int_equal(r.args[i], c.ref[k].seq);
+        assert_int_equal(r.times[i], c.ref[k].t);
+        k++;
+    }
+    check(&e);
+    rec_free(&r);
+    free(c.ref);
+    sl_engine_release(&e);
+}
+
+/* The ladder near the end of time: a clock close to INT64_MAX, buckets
+ * whose end would overflow, and events at INT64_MAX itself. */
+static void test_time_extremes(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    struct sl_engine e;
+    struct recorder r;
+    struct ref_event *ref = calloc(2 * N + 3, sizeof *ref);
+    assert_non_null(ref);
+    assert_int_equal(sl_engine_init(&e), SL_OK);
+    tune_small(&e);
+    rec_init(&r, 2 * N + 3);
+    uint64_t rng = 8;
+    size_t n = 0;
+    for (size_t i = 0; i < N; i++) {
+        int64_t t = i % 3 == 0   ? INT64_MAX - (int64_t)below(&rng, 5)
+                    : i % 3 == 1 ? INT64_MAX - (int64_t)(splitmix64(&rng) >> 2)
+                                 : (int64_t)(splitmix64(&rng) >> 1);
+        ref[n].t = t;
+        ref[n].prio = (int)below(&rng, 3);
+        ref[n].seq = n;
+        sched(&e, t, ref[n].prio, &r, n);
+        n++;
+    }
+    check(&e);
+    /* Run to just before the end, then add more right at the end. */
+    int64_t late = INT64_MAX - 10;
+    assert_int_equal(sl_engine_run(&e, late), SL_RUN_END_TIME);
+    check(&e);
+    for (size_t i = 0; i < N; i++) {
+        int64_t t = late + (int64_t)below(&rng, 11);
+        ref[n].t = t;
+        ref[n].prio = (int)below(&rng, 3);
+        ref[n].seq = n;
+        sched(&e, t, ref[n].prio, &r, n);
+        n++;
+    }
+    assert_int_equal(sl_engine_schedule_in(&e, 10, 0, record, &r, n, NULL), SL_OK);
+    ref[n].t = INT64_MAX;
+    ref[n].prio = 0;
+    ref[n].seq = n;
+    n++;
+    assert_int_equal(sl_engine_schedule_in(&e, 11, 0, record, &r, n, NULL), SL_ERANGE);
+    check(&e);
+    assert_int_equal(sl_engine_run(&e, INT64_MAX), SL_RUN_EMPTY);
+    assert_int_equal(sl_engine_now(&e), INT64_MAX);
+    qsort(ref, n, sizeof *ref, ref_cmp);
+    assert_int_equal(r.n, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(r.args[i], ref[i].seq);
+        assert_int_equal(r.times[i], ref[i].t);
+    }
+    rec_free(&r);
+    free(ref);
+    sl_engine_release(&e);
+}
+
+/* Events at exactly the ladder's boundaries, and one before: the bottom
+ * boundary, every rung's current and end time, bucket edges, and the top's
+ * start.  Each must land in the one tier that holds its time. */
+static void add_at(struct stress *s, int64_t t)
+{
+    if (t < sl_engine_now(s->e) || s->n == s->cap)
+        return;
+    struct model_event *m = &s->ev[s->n];
+    m->t = t;
+    m->prio = (int)below(&s->rng, 3) - 1;
+    m->token = s->next_token++;
+    assert_int_equal(sl_engine_schedule(s->e, t, m->prio, stress_fire, s, m->token, &m->id), SL_OK);
+    m->seq = s->seq++;
+    s->n++;
+    check(s->e);
+}
+
+static void test_boundary_times(void **state)
+{
+    (void)state;
+    struct sl_engine e;
+    struct stress s;
+    memset(&s, 0, sizeof s);
+    s.e = &e;
+    s.cap = 20000;
+    s.ev = calloc(s.cap, sizeof *s.ev);
+    s.rng = 555;
+    s.no_ops = 1;
+    assert_non_null(s.ev);
+    assert_int_equal(sl_engine_init(&e), SL_OK);
+    tune_small(&e);
+    size_t added = 0;
+    for (int round = 0; round < 200; round++) {
+        while (s.n < 1000) {
+            int64_t now = sl_engine_now(&e);
+            add_at(&s, now + (int64_t)below(&s.rng, 1 << 20));
+        }
+        int64_t end = sl_engine_now(&e) + (int64_t)below(&s.rng, 1 << 14);
+        assert_int_equal(sl_engine_run(&e, end), SL_RUN_END_TIME);
+        size_t before = s.n;
+        uint64_t edges[4 + 6 * SL__RUNGS];
+        size_t ne = 0;
+        edges[ne++] = e.bottom_end;
+        edges[ne++] = e.top_start;
+        for (unsigned r = 0; r < e.nrungs; r++) {
+            const struct sl__rung *R = &e.rung[r];
+            edges[ne++] = R->cur_us;
+            edges[ne++] = R->end;
+            edges[ne++] = R->start + ((uint64_t)R->cur << R->shift);
+            uint32_t k = R->cur + (uint32_t)below(&s.rng, R->nb - R->cur + 1);
+            edges[ne++] = R->start + ((uint64_t)k << R->shift);
+            edges[ne++] = R->start + ((uint64_t)(R->nb - 1) << R->shift);
+        }
+        for (size_t i = 0; i < ne; i++) {
+            if (edges[i] >= (UINT64_C(1) << 62))
+                continue;
+            add_at(&s, (int64_t)edges[i]);
+            add_at(&s, (int64_t)edges[i] - 1);
+        }
+        added += s.n - before;
+    }
+    assert_true(added > 2000);
+    assert_int_equal(sl_engine_run(&e, INT64_MAX), SL_RUN_EMPTY);
+    assert_int_equal(s.n, 0);
+    free(s.ev);
+    sl_engine_release(&e);
+}
+
+/* Cancel and reschedule events in every tier, and reschedule between every
+ * pair of tiers in both directions, against the naive model. */
+static uint64_t find_in_tier(struct stress *s, int tier, size_t *at)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (sl__engine_tier(s->e, s->ev[i].id) == tier) {
+            *at = i;
+            return s->ev[i].id;
+        }
+    }
+    return 0;
+}
+
+/* A time that lands in the given tier now: the latest pending time in it
+ * (-1 if the tier is empty), and in *at that event's model index.  For the
+ * heap, any time of the bottom will do. */
+static int64_t time_in_tier(struct stress *s, int tier, size_t *at)
+{
+    int64_t t = -1;
+    for (size_t i = 0; i < s->n; i++) {
+        int k = sl__engine_tier(s->e, s->ev[i].id);
+        if (tier == SL__TIER_HEAP && k == SL__TIER_RUN)
+            k = SL__TIER_HEAP;
+        if (k == tier && s->ev[i].t > t) {
+            t = s->ev[i].t;
+            *at = i;
+        }
+    }
+    return t;
+}
+
+static void test_every_tier(void **state)
+{
+    (void)state;
+    struct sl_engine e;
+    struct stress s;
+    memset(&s, 0, sizeof s);
+    s.e = &e;
+    s.cap = 5000;
+    s.ev = calloc(s.cap, sizeof *s.ev);
+    s.rng = 31337;
+    s.check_each = 1;
+    s.no_ops = 1;
+    assert_non_null(s.ev);
+    assert_int_equal(sl_engine_init(&e), SL_OK);
+    tune_small(&e);
+    static const int tiers[] = {SL__TIER_HEAP,  SL__TIER_RUN,       SL__TIER_TOP,
+                                SL__TIER_RUNG0, SL__TIER_RUNG0 + 1, SL__TIER_RUNG0 + 2};
+    enum { NT = sizeof tiers / sizeof tiers[0] };
+    unsigned cancelled = 0, moved[NT] = {0};
+    for (int round = 0; round < 400; round++) {
+        /* Refill: spread times, with some at now so the heap has events. */
+        while (s.n < 2000) {
+            struct model_event *m = &s.ev[s.n];
+            int64_t now = sl_engine_now(&e);
+            m->t = below(&s.rng, 8) == 0 ? now : now + (int64_t)below(&s.rng, 1000000);
+            m->prio = (int)below(&s.rng, 3) - 1;
+            m->token = s.next_token++;
+            assert_int_equal(
+                sl_engine_schedule(&e, m->t, m->prio, stress_fire, &s, m->token, &m->id), SL_OK);
+            m->seq = s.seq++;
+            s.n++;
+        }
+        /* Advance a little so that the ladder is mid-epoch. */
+        int64_t end = sl_engine_now(&e) + (int64_t)below(&s.rng, 20000);
+        assert_int_equal(sl_engine_run(&e, end), SL_RUN_END_TIME);
+        check(&e);
+        for (size_t a = 0; a < NT; a++) {
+            size_t i;
+            if (find_in_tier(&s, tiers[a], &i) == 0)
+                continue;
+            if (below(&s.rng, 2)) {
+                assert_int_equal(sl_engine_cancel(&e, s.ev[i].id), SL_OK);
+                model_remove(&s, i);
+                check(&e);
+                cancelled |= 1u << a;
+            }
+        }
+        /* Move one event from each tier to each other tier, starting with
+         * a different target each round: moves out of the small run soon
+         * empty it. */
+        size_t first = (size_t)below(&s.rng, NT);
+        for (size_t a = 0; a < NT; a++) {
+            for (size_t bb = 0; bb < NT; bb++) {
+                size_t b = (first + bb) % NT, i, j;
+                if (find_in_tier(&s, tiers[a], &i) == 0)
+                    continue;
+                int64_t t = time_in_tier(&s, tiers[b], &j);
+                if (t < 0)
+                    continue;
+                uint64_t ref_id = s.ev[j].id;
+                assert_int_equal(sl_engine_reschedule(&e, s.ev[i].id, t), SL_OK);
+                s.ev[i].t = t;
+                s.ev[i].seq = s.seq++;
+                check(&e);
+                /* It joins the event whose time it took (the move may have
+                 * refilled the bottom or split that bucket since); in the
+                 * bottom, either may be in the heap or the run. */
+                int got = sl__engine_tier(&e, s.ev[i].id);
+                int want = sl__engine_tier(&e, ref_id);
+                if (got == SL__TIER_RUN)
+                    got = SL__TIER_HEAP;
+                if (want == SL__TIER_RUN)
+                    want = SL__TIER_HEAP;
+                assert_int_equal(got, want);
+                if (a != b)
+                    moved[a] |= 1u << b;
+            }
+        }
+    }
+    /* Every tier had events cancelled and moved to every other tier (the
+     * run is only ever a source: new events never join it). */
+    for (size_t a = 0; a < NT; a++) {
+        assert_true(cancelled & (1u << a));
+        for (size_t b = 0; b < NT; b++)
+            if (a != b && tiers[b] != SL__TIER_RUN)
+                assert_true(moved[a] & (1u << b));
+    }
+    assert_int_equal(sl_engine_run(&e, INT64_MAX), SL_RUN_EMPTY);
+    assert_int_equal(s.n, 0);
+    free(s.ev);
+    sl_engine_release(&e);
+}
+
+/* Allocation failure anywhere in the ladder: a workload that spills the
+ * heap, builds and splits rungs, fills the run and grows the chunk pool is
+ * run with the n-th allocation failing, for every n; and again with every
+ * allocation from the n-th on failing.  Schedules may report SL_ENOMEM;
+ * everything else must go on, in the model's order, with the invariants
+ * intact. */
+struct fail_nth {
+    long count; /* allocations so far */
+    long fail;  /* the one to fail, or -1 */
+    int and_on; /* fail every later one too */
+    long failures;
+};
+
+static void *nth_alloc(void *ud, void *ptr, size_t size)
+{
+    struct fail_nth *f = ud;
+    if (size == 0) {
+        free(ptr);
+        return NULL;
+    }
+    long k = f->count++;
+    if (f->fail >= 0 && (k == f->fail || (f->and_on && k > f->fail))) {
+        f->failures++;
+        return NULL;
+    }
+    return realloc(ptr, size);
+}
+
+static void ladder_workload(struct fail_nth *f, size_t *enomem)
+{
+    struct sl_engine e;
+    struct stress s;
+    memset(&s, 0, sizeof s);
+    s.e = &e;
+    s.cap = 3000;
+    s.ev = calloc(s.cap, sizeof *s.ev);
+    s.rng = 2024;
+    s.allow_enomem = 1;
+    s.wide = 1;
+    assert_non_null(s.ev);
+    sl_alloc_set_hook(nth_alloc, f);
+    assert_int_equal(sl_engine_init(&e), SL_OK);
+    e.tune.ladder_on = 64;
+    e.tune.split = 16;
+    e.tune.occ = 4;
+    e.tune.run_max = 16;
+    e.spill_at = 64;
+    for (int round = 0; round < 120; round++) {
+        uint64_t ops = below(&s.rng, 80);
+        for (uint64_t j = 0; j < ops; j++)
+            stress_op(&s);
+        check(&e);
+        assert_int_equal(sl_engine_pending(&e), s.n);
+        int64_t end = clamp_add(&s.rng, sl_engine_now(&e), (int64_t)below(&s.rng, 400));
+        int rc = sl_engine_run(&e, end);
+        assert_true(rc == SL_RUN_END_TIME || rc == SL_RUN_EMPTY);
+        check(&e);
+        if (sl_engine_now(&e) > INT64_MAX / 2) {
+            assert_int_equal(sl_engine_run(&e, INT64_MAX), SL_RUN_EMPTY);
+            break;
+        }
+    }
+    /* Memory comes back: the engine is fully usable. */
+    sl_alloc_set_hook(NULL, NULL);
+    for (int i = 0; i < 200; i++)
+        stress_op(&s);
+    check(&e);
+    assert_int_equal(sl_engine_run(&e, INT64_MAX), SL_RUN_EMPTY);
+    assert_int_equal(s.n, 0);
+    *enomem = s.enomem;
+    free(s.ev);
+    sl_engine_release(&e);
+}
+
+static void test_allocation_failure_ladder(void **state)
+{
+    (void)state;
+    struct fail_nth f = {0, -1, 0, 0};
+    size_t enomem;
+    ladder_workload(&f, &enomem);
+    long total = f.count;
+    assert_int_equal(enomem, 0);
+    /* Heap, slots, chunk pool, rung headers, run. */
+    assert_true(total >= 8);
+    long reported = 0, absorbed = 0;
+    for (int and_on = 0; and_on <= 1; and_on++) {
+        for (long k = 0; k < total; k++) {
+            struct fail_nth g = {0, k, and_on, 0};
+            ladder_workload(&g, &enomem);
+            assert_true(g.failures >= 1);
+            reported += enomem > 0;
+            absorbed += enomem == 0;
+        }
+    }
+    /* Some failures reached a caller as SL_ENOMEM (heap and slot growth)
+     * and some were absorbed inside the ladder (pool, rungs, run). */
+    assert_true(reported > 0);
+    assert_true(absorbed > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1058,6 +1970,20 @@ int main(void)
         cmocka_unit_test(test_allocation_failure),
         cmocka_unit_test(test_allocation_failure_in_handler),
         cmocka_unit_test(test_release_and_reuse),
+        cmocka_unit_test(test_small_ladder_check_every_op),
+        cmocka_unit_test(test_small_ladder_wide_times),
+        cmocka_unit_test(test_bulk_exponential),
+        cmocka_unit_test(test_bulk_near_int64_max),
+        cmocka_unit_test(test_bulk_tiny_and_huge_steps),
+        cmocka_unit_test(test_bulk_full_range),
+        cmocka_unit_test(test_bulk_ties),
+        cmocka_unit_test(test_hold_reference_large),
+        cmocka_unit_test(test_hold_reference_epochs),
+        cmocka_unit_test(test_heavy_ties),
+        cmocka_unit_test(test_time_extremes),
+        cmocka_unit_test(test_boundary_times),
+        cmocka_unit_test(test_every_tier),
+        cmocka_unit_test(test_allocation_failure_ladder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

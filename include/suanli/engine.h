@@ -6,11 +6,19 @@
  * scheduled first.  The order is therefore total and independent of memory
  * layout, which is what makes runs byte-reproducible.
  *
- * The pending set is a 4-ary implicit min-heap of small entries plus a
- * slot table that maps an event id to its heap position, so cancel and
- * reschedule are O(log n) through the id.  Ids carry a generation counter:
- * using the id of an event that already fired or was cancelled returns
- * SL_ESTALE instead of touching another event.
+ * The pending set is a ladder queue (unsorted buckets of decreasing width,
+ * sorted only when their time comes) in front of a 4-ary heap, so that
+ * scheduling and firing cost O(1) amortised, independent of how many
+ * events are pending, for the spread-out times of simulation models; small
+ * queues use the heap alone.  A slot table maps an event id
+ * to where its event is stored, so cancel and reschedule go straight to
+ * it.  Ids carry a generation counter: using the id of an event that
+ * already fired or was cancelled returns SL_ESTALE instead of touching
+ * another event.
+ *
+ * "O(1)*" below means O(1) amortised when pending times are spread out and
+ * O(log n) amortised at worst: events in the near future, and many events
+ * at one time, are ordered by the heap.
  *
  * The caller owns and embeds struct sl_engine (libuv style); its fields are
  * private.  Handlers run inside sl_engine_run and may schedule, cancel and
@@ -48,6 +56,50 @@ struct sl__heap_entry {
     uint64_t key; /* (priority + 32768) << 48 | insertion sequence (48 bits) */
 };
 
+/* An event in the top, a rung bucket or the bottom's sorted run. */
+struct sl__ladder_entry {
+    int64_t t_us;
+    uint64_t key;
+    uint32_t slot;
+};
+
+/* Ladder entries are stored in fixed-size chunks from one pool; a bucket is
+ * a list of chunks, all full except the first.  A chunk is 512 bytes. */
+#define SL__CHUNK 21
+struct sl__chunk {
+    uint32_t next;  /* next chunk of the bucket or of the free list */
+    uint32_t count; /* entries in use; 0 exactly when on the free list */
+    struct sl__ladder_entry v[SL__CHUNK];
+};
+
+/* An unsorted bucket: a list of chunks (UINT32_MAX when empty). */
+struct sl__bucket {
+    uint32_t head;
+    uint32_t n;
+};
+
+/* One rung: nb buckets of width 2^shift us from start; the last bucket runs
+ * on to end.  Buckets before cur have been consumed; the rung holds exactly
+ * the pending events in [cur_us, end). */
+struct sl__rung {
+    uint64_t start, end, cur_us;
+    struct sl__bucket *b; /* nb_cap headers; all empty beyond nb */
+    uint32_t nb, nb_cap, cur;
+    unsigned shift;
+};
+
+#define SL__RUNGS 8
+
+/* Thresholds of the ladder, set by sl_engine_init.  Tests lower them (and
+ * spill_at with ladder_on) between init and the first schedule to build
+ * deep ladders from few events. */
+struct sl__engine_tuning {
+    uint32_t ladder_on; /* heap size that moves the heap into a rung */
+    uint32_t split;     /* a bucket with more events is split when reached */
+    uint32_t occ;       /* events per bucket aimed at when a rung is built */
+    uint32_t run_max;   /* largest bucket sorted into the run */
+};
+
 struct sl__event_slot {
     sl_event_fn fn;
     void *ctx;
@@ -61,17 +113,32 @@ struct sl_engine {
     uint64_t seq; /* next insertion sequence */
     uint64_t fired;
     uint64_t event_limit;        /* UINT64_MAX = no limit */
-    struct sl__heap_entry *heap; /* &heap[1] is 64-byte aligned inside heap_raw */
+    struct sl__heap_entry *heap; /* the bottom's heap; &heap[1] is 64-byte aligned */
     uint32_t *hslot;             /* heap index -> slot, parallel to heap */
-    uint32_t *pos;               /* slot -> heap index, UINT32_MAX when not pending */
+    uint64_t *pos;               /* slot -> where its event is, UINT64_MAX when free */
     struct sl__event_slot *slots;
-    size_t n, cap;            /* pending events and heap capacity */
+    size_t n, cap;            /* pending events (all tiers) and heap capacity */
+    size_t hn;                /* events in the heap */
     size_t nslots, slots_cap; /* slots in use (ever) and capacity */
     uint32_t free_head;       /* free-slot list, UINT32_MAX when empty */
     int vacant;               /* heap[0] is a hole left by the event being fired */
     int stop;
     int running;
-    void *heap_raw; /* the allocation holding heap and hslot */
+    void *heap_raw;           /* the allocation holding heap and hslot */
+    uint64_t bottom_end;      /* the bottom holds exactly the pending events before this */
+    uint64_t top_start;       /* the top holds exactly the pending events from this on */
+    int64_t top_min, top_max; /* bounds on the top's times */
+    size_t spill_at;          /* heap size above which the heap is moved into a rung */
+    struct sl__engine_tuning tune;
+    unsigned nrungs;
+    struct sl__bucket top;
+    struct sl__rung rung[SL__RUNGS];
+    struct sl__ladder_entry *run; /* the bottom's sorted run, allocated on first use */
+    uint32_t run_cur, run_end;    /* run[run_cur .. run_end) unconsumed; run[run_cur] is live */
+    struct sl__chunk *chunks;     /* the pool, indexed by chunk id */
+    uint32_t nchunks;             /* chunks allocated in the pool */
+    uint32_t chunk_free;          /* free-chunk list, UINT32_MAX when empty */
+    uint32_t chunks_free;         /* its length */
     sl_progress_fn progress;
     void *progress_ctx;
     uint64_t progress_every;
@@ -82,7 +149,8 @@ struct sl_engine {
  * current implementation allocates nothing until the first schedule). */
 int sl_engine_init(struct sl_engine *e);
 /* Frees the engine's storage; pending events are dropped without calling
- * their handlers.  The engine may then be initialised again.  O(1). */
+ * their handlers.  The engine may then be initialised again.  O(1) frees
+ * (a fixed number of blocks). */
 void sl_engine_release(struct sl_engine *e);
 
 /* Schedules fn(ctx, arg) at absolute time t_us >= now with priority prio
@@ -91,8 +159,7 @@ void sl_engine_release(struct sl_engine *e);
  * in *id when id is not NULL.  Returns SL_OK, SL_EINVAL (time in the past,
  * priority out of range, fn NULL), SL_ENOMEM (the engine is then unchanged)
  * or SL_ERANGE (2^48 schedules and reschedules used up, or 2^32 - 16 events
- * pending).  O(log n); O(1) expected for random times, and for the first
- * schedule from a handler, which takes the place of the event being fired. */
+ * pending).  O(1)*. */
 int sl_engine_schedule(struct sl_engine *e, int64_t t_us, int prio, sl_event_fn fn, void *ctx,
                        uint64_t arg, uint64_t *id);
 /* Same, at now + delay_us (delay_us >= 0; SL_ERANGE if the sum overflows). */
@@ -100,11 +167,11 @@ int sl_engine_schedule_in(struct sl_engine *e, int64_t delay_us, int prio, sl_ev
                           void *ctx, uint64_t arg, uint64_t *id);
 /* Removes a pending event.  Returns SL_OK or SL_ESTALE (the id of an event
  * that fired, including the handler's own id while it runs, or was cancelled,
- * or was never issued).  O(log n). */
+ * or was never issued).  O(1)*. */
 int sl_engine_cancel(struct sl_engine *e, uint64_t id);
 /* Moves a pending event to time t_us >= now, keeping its priority and id; it
  * is ordered as if newly inserted (new sequence number).  Returns SL_OK,
- * SL_ESTALE, SL_EINVAL or SL_ERANGE (sequence used up).  O(log n). */
+ * SL_ESTALE, SL_EINVAL or SL_ERANGE (sequence used up).  O(1)*. */
 int sl_engine_reschedule(struct sl_engine *e, uint64_t id, int64_t t_us);
 /* Returns nonzero if id names a pending event.  O(1). */
 int sl_engine_is_pending(const struct sl_engine *e, uint64_t id);
@@ -117,7 +184,7 @@ int64_t sl_engine_next_time(const struct sl_engine *e);
  * an enum sl_run_status; it may be called again to continue.  The event limit
  * is checked before firing, so SL_RUN_EVENT_LIMIT means an event <= end_us
  * was held back.  Returns SL_EINVAL if end_us < now and SL_ESTATE if called
- * from a handler.  O(k log n) for k fired events. */
+ * from a handler.  O(1)* per fired event. */
 int sl_engine_run(struct sl_engine *e, int64_t end_us);
 /* Asks sl_engine_run to return after the current handler (and progress
  * callback).  Outside a run it has no effect. */
@@ -142,9 +209,17 @@ static inline uint64_t sl_engine_fired(const struct sl_engine *e)
     return e->fired;
 }
 
-/* Private: checks every invariant of the pending set in O(n + slots);
- * returns 0 when consistent, a negative number naming the broken one
- * otherwise.  For tests. */
+/* Private: checks every invariant of the pending set in O(n + slots +
+ * buckets); returns 0 when consistent, a negative number naming the broken
+ * one otherwise.  For tests. */
 int sl__engine_check(const struct sl_engine *e);
+
+/* Private: where a pending event is stored, for tests: one of the values
+ * below, SL__TIER_RUNG0 + r for rung r, or -1 when id is stale.  O(1). */
+#define SL__TIER_HEAP  0 /* the bottom's heap */
+#define SL__TIER_RUN   1 /* the bottom's sorted run */
+#define SL__TIER_TOP   2
+#define SL__TIER_RUNG0 3
+int sl__engine_tier(const struct sl_engine *e, uint64_t id);
 
 #endif
