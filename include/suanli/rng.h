@@ -46,6 +46,10 @@ uint64_t sl_rng_below(struct sl_rng *r, uint64_t n);
 double sl_rng_exponential(struct sl_rng *r, double mean);
 /* Normal with mean mu and standard deviation sigma >= 0. */
 double sl_rng_normal(struct sl_rng *r, double mu, double sigma);
+/* Two independent standard normals from one polar-method draw (the first
+ * equals what sl_rng_normal(r, 0, 1) would return from the same state).
+ * For callers that keep the second one themselves. */
+void sl_rng_normal_pair(struct sl_rng *r, double *x, double *y);
 /* Lognormal: exp(N(mu, sigma)). */
 double sl_rng_lognormal(struct sl_rng *r, double mu, double sigma);
 /* Weibull with shape k > 0 and scale lambda > 0. */

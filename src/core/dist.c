@@ -65,6 +65,21 @@ static double std_normal(struct sl_rng *r)
     return u * sqrt(-2.0 * log(s) / s);
 }
 
+/* Both variates of one polar-method draw: x gets u * f, y gets v * f.
+ * Expected O(1): 4/pi pairs of uniforms. */
+void sl_rng_normal_pair(struct sl_rng *r, double *x, double *y)
+{
+    double u, v, s;
+    do {
+        u = 2.0 * sl_rng_uniform(r) - 1.0;
+        v = 2.0 * sl_rng_uniform(r) - 1.0;
+        s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    double f = sqrt(-2.0 * log(s) / s);
+    *x = u * f;
+    *y = v * f;
+}
+
 /* Returns a standard exponential variate.  O(1). */
 static double std_exponential(struct sl_rng *r)
 {

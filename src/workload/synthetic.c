@@ -42,8 +42,20 @@ double sl_synthetic_target(struct sl_synthetic *s, int64_t t_us)
 static double draw_level(struct sl_synthetic *s, size_t i, int64_t t_us)
 {
     double u = sl_synthetic_target(s, t_us);
-    if (s->cfg->noise > 0)
-        u = sl_rng_normal(&s->level_rng[i], u, s->cfg->noise);
+    if (s->cfg->noise > 0) {
+        /* Normals come in pairs from the polar method; each server keeps
+         * its second one for its next change (its own stream, so the
+         * sequence is the same whatever the other servers do). */
+        double z;
+        if (s->spare_ok[i]) {
+            z = s->spare[i];
+            s->spare_ok[i] = 0;
+        } else {
+            sl_rng_normal_pair(&s->level_rng[i], &z, &s->spare[i]);
+            s->spare_ok[i] = 1;
+        }
+        u += s->cfg->noise * z;
+    }
     return u < 0 ? 0 : u > 1 ? 1 : u;
 }
 
@@ -81,7 +93,9 @@ int sl_synthetic_start(struct sl_synthetic *s, const struct sl_scenario *sc, str
     size_t n = fleet->nservers;
     s->change_rng = sl_calloc(n, sizeof *s->change_rng);
     s->level_rng = sl_calloc(n, sizeof *s->level_rng);
-    if (!s->change_rng || !s->level_rng) {
+    s->spare = sl_calloc(n, sizeof *s->spare);
+    s->spare_ok = sl_calloc(n, sizeof *s->spare_ok);
+    if (!s->change_rng || !s->level_rng || !s->spare || !s->spare_ok) {
         sl_synthetic_release(s);
         return SL_ENOMEM;
     }
@@ -105,5 +119,9 @@ void sl_synthetic_release(struct sl_synthetic *s)
 {
     sl_free(s->change_rng);
     sl_free(s->level_rng);
+    sl_free(s->spare);
+    sl_free(s->spare_ok);
     s->change_rng = s->level_rng = NULL;
+    s->spare = NULL;
+    s->spare_ok = NULL;
 }

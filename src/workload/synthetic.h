@@ -31,8 +31,10 @@ struct sl_synthetic {
     int64_t tod0_us; /* local time of day at t = 0 */
     struct sl_rng *change_rng;
     struct sl_rng *level_rng;
-    int error;    /* set (and the engine stopped) if rescheduling failed */
-    int64_t knot; /* cached minute of the target curve, -1 when none */
+    double *spare;           /* per server: the second normal of the last pair */
+    unsigned char *spare_ok; /* per server: spare holds an unused normal */
+    int error;               /* set (and the engine stopped) if rescheduling failed */
+    int64_t knot;            /* cached minute of the target curve, -1 when none */
     double knot_a, knot_b;
 };
 
