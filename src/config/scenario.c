@@ -1038,7 +1038,10 @@ int sl_scenario_load(const struct sl_load_opts *opts, struct sl_scenario_set *ou
         if (rc == SL_OK)
             rc = build_one(tree, vname, &out->items[out->n], d);
         out->n++; /* counted even on error so release frees it */
-        if (rc != SL_OK && vname && d && d->code != SL_ENOMEM) {
+        /* Name the variant, unless the error is in a command-line override,
+         * which fails the same way in every variant. */
+        if (rc != SL_OK && vname && d && d->code != SL_ENOMEM &&
+            strncmp(d->file, "--set", 5) != 0 && strncmp(d->file, "--seed", 6) != 0) {
             char prefix[sizeof d->msg];
             snprintf(prefix, sizeof prefix, "in variant '%s': %s", vname, d->msg);
             memcpy(d->msg, prefix, sizeof d->msg);
