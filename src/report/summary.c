@@ -218,7 +218,7 @@ char *sl_fmt_fixed(char *p, double v, int decimals)
         decimals = 9;
     double x = v * scale[decimals];
     if (!isfinite(x) || fabs(v) >= 1e15 || fabs(x) >= 9e18)
-        return p + sprintf(p, "%.*g", 17, v);
+        return p + snprintf(p, 32, "%.*g", 17, v);
     long long r = llround(x);
     if (r < 0) {
         *p++ = '-';
