@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "torture.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -511,40 +513,6 @@ static void test_fleet_start_meters(void **state)
     sl_fleet_release(&f);
 }
 
-/* ---- Allocation failures. ---- */
-
-struct torture {
-    long remaining;
-    long live;
-};
-
-static void *torture_alloc(void *ud, void *ptr, size_t size)
-{
-    struct torture *t = ud;
-    if (size == 0) {
-        if (ptr) {
-            t->live--;
-            free(ptr);
-        }
-        return NULL;
-    }
-    if (t->remaining == 0)
-        return NULL;
-    if (t->remaining > 0)
-        t->remaining--;
-    void *p = realloc(ptr, size);
-    if (p && !ptr)
-        t->live++;
-    return p;
-}
-
-static int restore_hook(void **state)
-{
-    (void)state;
-    sl_alloc_set_hook(NULL, NULL);
-    return 0;
-}
-
 static void test_fleet_alloc_failure(void **state)
 {
     (void)state;
@@ -553,7 +521,7 @@ static void test_fleet_alloc_failure(void **state)
     make_scenario(&sc, &m, 10, 4, 1000, 5000);
     int failures = 0;
     for (long budget = 0;; budget++) {
-        struct torture t = {budget, 0};
+        struct torture t = {budget, 0, 0};
         sl_alloc_set_hook(torture_alloc, &t);
         struct sl_fleet f;
         int rc = sl_fleet_init(&f, &sc, &g_calc, NULL, 0.5);

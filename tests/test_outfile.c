@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "torture.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -458,33 +460,6 @@ static void test_mkdirs_empty(void **state)
     assert_int_equal(d.code, SL_EIO);
 }
 
-/* ---- Allocation failures. ---- */
-
-struct torture {
-    long remaining;
-    long live;
-};
-
-static void *torture_alloc(void *ud, void *ptr, size_t size)
-{
-    struct torture *t = ud;
-    if (size == 0) {
-        if (ptr) {
-            t->live--;
-            free(ptr);
-        }
-        return NULL;
-    }
-    if (t->remaining == 0)
-        return NULL;
-    if (t->remaining > 0)
-        t->remaining--;
-    void *p = realloc(ptr, size);
-    if (p && !ptr)
-        t->live++;
-    return p;
-}
-
 static void test_alloc_failure(void **state)
 {
     const char *dir = *state;
@@ -492,7 +467,7 @@ static void test_alloc_failure(void **state)
     join(path, dir, "out.json");
     int failures = 0;
     for (long budget = 0;; budget++) {
-        struct torture t = {budget, 0};
+        struct torture t = {budget, 0, 0};
         struct sl_outfile o;
         struct sl_diag d;
         sl_diag_clear(&d);
@@ -519,7 +494,7 @@ static void test_alloc_failure(void **state)
     assert_int_equal(failures, 2); /* the temp name and the final name */
     assert_true(exists(path));
 
-    struct torture t = {0, 0};
+    struct torture t = {0, 0, 0};
     struct sl_diag d;
     sl_diag_clear(&d);
     join(path, dir, "never/made");

@@ -27,6 +27,8 @@
 
 #include <cmocka.h>
 
+#include "torture.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -965,42 +967,6 @@ static void test_alias_invalid(void **state)
     /* Rejected before any weight is read (ok has only two). */
     expect_alias_einval(ok, (size_t)UINT32_MAX + 1);
 #endif
-}
-
-/* An allocation hook that fails once `remaining` allocations have
- * succeeded (-1: never) and counts live blocks to detect leaks. */
-struct torture {
-    long remaining;
-    long live;
-    long calls;
-};
-
-static void *torture_alloc(void *ud, void *ptr, size_t size)
-{
-    struct torture *t = ud;
-    if (size == 0) {
-        if (ptr) {
-            t->live--;
-            free(ptr);
-        }
-        return NULL;
-    }
-    t->calls++;
-    if (t->remaining == 0)
-        return NULL;
-    if (t->remaining > 0)
-        t->remaining--;
-    void *p = realloc(ptr, size);
-    if (p && !ptr)
-        t->live++;
-    return p;
-}
-
-static int restore_hook(void **state)
-{
-    (void)state;
-    sl_alloc_set_hook(NULL, NULL);
-    return 0;
 }
 
 static void test_alias_alloc_failure(void **state)

@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "torture.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -474,40 +476,6 @@ static void test_format_number_properties(void **state)
 
 /* ---- Allocation failures. ---- */
 
-/* A hook that fails once `remaining` allocations have succeeded (-1:
- * never) and counts live blocks to detect leaks. */
-struct torture {
-    long remaining;
-    long live;
-};
-
-static void *torture_alloc(void *ud, void *ptr, size_t size)
-{
-    struct torture *t = ud;
-    if (size == 0) {
-        if (ptr) {
-            t->live--;
-            free(ptr);
-        }
-        return NULL;
-    }
-    if (t->remaining == 0)
-        return NULL;
-    if (t->remaining > 0)
-        t->remaining--;
-    void *p = realloc(ptr, size);
-    if (p && !ptr)
-        t->live++;
-    return p;
-}
-
-static int restore_hook(void **state)
-{
-    (void)state;
-    sl_alloc_set_hook(NULL, NULL);
-    return 0;
-}
-
 /* Builds a summary of 50 entries (two array growths) with strings, and
  * replaces some, returning the first error. */
 static int build(struct sl_summary *s)
@@ -544,7 +512,7 @@ static void test_alloc_failure(void **state)
 
     int failures = 0;
     for (long budget = 0;; budget++) {
-        struct torture t = {budget, 0};
+        struct torture t = {budget, 0, 0};
         sl_alloc_set_hook(torture_alloc, &t);
         struct sl_summary s;
         sl_summary_init(&s);
@@ -588,7 +556,7 @@ static void test_alloc_failure_on_replace(void **state)
     sl_summary_init(&s);
     assert_int_equal(sl_summary_str(&s, "a", "old"), SL_OK);
     assert_int_equal(sl_summary_int(&s, "b", 1), SL_OK);
-    struct torture t = {0, 0};
+    struct torture t = {0, 0, 0};
     sl_alloc_set_hook(torture_alloc, &t);
     int rc = sl_summary_str(&s, "a", "new");
     sl_alloc_set_hook(NULL, NULL);
