@@ -189,6 +189,7 @@ static void test_round_trip(void **state)
 {
     (void)state;
     const char *text = "name: rt\ndescription: \"a: quoted # text\"\n"
+                       "facility: {step: 30s}\n"
                        "run: {duration: 36h, sample: 90s, seed: 12345678901, "
                        "start: 2024-02-29T13:45:10}\n"
                        "workload:\n  synthetic: {mean: 33.3 %, amplitude: 0.1 %, noise: 0 %,"

@@ -29,6 +29,7 @@ enum sl_phase {
     SL_PHASE_DECODE,
     SL_PHASE_TRAIN_COMPUTE,
     SL_PHASE_TRAIN_COMM,
+    SL_PHASE_MIXED, /* a blend measured by utilisation alone (the synthetic load) */
     SL_PHASE_COUNT
 };
 

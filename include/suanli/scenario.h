@@ -37,6 +37,7 @@ struct sl_synthetic_cfg {
     int64_t peak_time_us; /* time of day of the diurnal peak */
     double noise;         /* standard deviation of a server's level */
     int64_t change_interval_us;
+    int phase; /* enum sl_phase the cards are in while loaded */
 };
 
 struct sl_run_cfg {
@@ -66,6 +67,7 @@ struct sl_facility_cfg {
     char *power_chain; /* preset or catalog.chains name */
     char *cooling;     /* preset or catalog.cooling name */
     double aux_load;   /* lighting, BMS, security: share of design IT power */
+    int64_t step_us;   /* facility control step; run.sample is a multiple of it */
 };
 
 struct sl_fleet_cfg {
@@ -85,7 +87,7 @@ struct sl_phase_param {
 };
 
 struct sl_phases_cfg {
-    struct sl_phase_param prefill, decode, train_compute, train_comm;
+    struct sl_phase_param prefill, decode, train_compute, train_comm, mixed;
 };
 
 struct sl_catalog_cfg {
@@ -118,6 +120,7 @@ struct sl_scenario {
     const struct sl_site_info *site_info; /* NULL for a site that is not built in */
     struct sl_phase_model phase_model;    /* from `phases` */
     double carbon;                        /* resolved kg CO2/kWh */
+    struct sl_weather *weather;           /* loaded once by the loader; owned */
     int64_t start_s;                      /* run.start as seconds since 1970 (no zone) */
 };
 

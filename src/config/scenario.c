@@ -281,6 +281,10 @@ static const struct sl_field synthetic_fields[] = {
     {"change_interval", SL_FT_TIME, 0, S(struct sl_synthetic_cfg, change_interval_us), "15min",
      0.001, SL_NO_MAX, 0, NULL, NULL,
      "mean time between changes of one server's load (exponential)"},
+    {"phase", SL_FT_ENUM, 0, S(struct sl_synthetic_cfg, phase), "mixed", SL_NO_MIN, SL_NO_MAX, 0,
+     sl_phase_names, NULL,
+     "activity phase of the loaded cards (see `phases`); `mixed` spans the whole idle-to-TDP "
+     "range"},
 };
 static const struct sl_schema synthetic_schema = {
     "synthetic load", sizeof(struct sl_synthetic_cfg), synthetic_fields,
@@ -322,6 +326,9 @@ static const struct sl_field facility_fields[] = {
     F_REAL("aux_load", SL_UNIT_PERCENT, T_FAC, aux_load, "1.5 %", 0, 1, 0,
            "lighting, building management, security: constant, as a share of the design IT "
            "power"),
+    {"step", SL_FT_TIME, 0, S(struct sl_facility_cfg, step_us), "1min", 1, 3600, 0, NULL, NULL,
+     "control step of the facility: chain, cooling, cap, cost and carbon are evaluated on the "
+     "exact IT energy of each step; `run.sample` must be a whole multiple of it"},
 };
 static const struct sl_field fleet_fields[] = {
     {"servers", SL_FT_INT, 0, S(struct sl_fleet_cfg, servers), "1280", 1, 10000000, 0, NULL, NULL,
@@ -353,10 +360,12 @@ PHASE_FIELDS(prefill_fields, "100 %", "1", "prefill draws the full idle-to-TDP r
 PHASE_FIELDS(decode_fields, "55 %", "0.2", "memory-bound decode: 55-70 % of TDP");
 PHASE_FIELDS(train_compute_fields, "95 %", "1", "training compute phase");
 PHASE_FIELDS(train_comm_fields, "35 %", "0.3", "training communication phase");
+PHASE_FIELDS(mixed_fields, "100 %", "0.6", "a blend of phases measured by utilisation alone");
 SCHEMA(prefill_schema, sl_phase_param, prefill_fields);
 SCHEMA(decode_schema, sl_phase_param, decode_fields);
 SCHEMA(train_compute_schema, sl_phase_param, train_compute_fields);
 SCHEMA(train_comm_schema, sl_phase_param, train_comm_fields);
+SCHEMA(mixed_schema, sl_phase_param, mixed_fields);
 #define PHASE(key, m, sub, doc)                                                                    \
     {                                                                                              \
         key, SL_FT_SECTION, 0, S(struct sl_phases_cfg, m), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,    \
@@ -367,6 +376,7 @@ static const struct sl_field phases_fields[] = {
     PHASE("decode", decode, &decode_schema, "token generation (memory-bound)"),
     PHASE("train_compute", train_compute, &train_compute_schema, "training forward/backward"),
     PHASE("train_comm", train_comm, &train_comm_schema, "training communication"),
+    PHASE("mixed", mixed, &mixed_schema, "aggregate load (the synthetic source's default)"),
 };
 SCHEMA(phases_schema, sl_phases_cfg, phases_fields);
 
@@ -779,9 +789,10 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root, struct s
         return unknown_entry(sc, K_COOLING, sc->facility.cooling, root, "facility.cooling", d);
 
     const struct sl_phase_param *ph[] = {&sc->phases.prefill, &sc->phases.decode,
-                                         &sc->phases.train_compute, &sc->phases.train_comm};
+                                         &sc->phases.train_compute, &sc->phases.train_comm,
+                                         &sc->phases.mixed};
     memset(&sc->phase_model, 0, sizeof sc->phase_model);
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         sc->phase_model.activity[SL_PHASE_PREFILL + k] = ph[k]->activity;
         sc->phase_model.alpha[SL_PHASE_PREFILL + k] = ph[k]->alpha;
     }
@@ -804,22 +815,22 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root, struct s
                  sc->site.weather);
         return path_error(root, "site.weather", d, msg);
     }
-    if (sc->site.weather && !sl_weather_find_site(sc->site.weather)) {
-        /* An EPW path: read it now, so a bad file is bad input reported
-         * before anything runs. */
-        struct sl_weather *w = sl_malloc(sizeof *w);
-        if (!w)
+    if (sc->site.weather || sc->site_info) {
+        /* Load the weather once, here: a bad EPW file is bad input reported
+         * before anything runs, and the run uses this copy. */
+        const char *wname = sc->site.weather ? sc->site.weather : sc->site.name;
+        if (!(sc->weather = sl_malloc(sizeof *sc->weather)))
             return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
         struct sl_diag wd;
         sl_diag_clear(&wd);
-        int rc = sl_weather_load_epw(w, sc->site.weather, &wd);
-        sl_free(w);
+        int rc = sl_weather_find_site(wname) ? sl_weather_builtin(sc->weather, wname, &wd)
+                                             : sl_weather_load_epw(sc->weather, wname, &wd);
         if (rc == SL_ENOMEM)
             return sl_diag_set(d, rc, NULL, 0, 0, "out of memory");
         if (rc != SL_OK) {
             if (wd.line > 0) /* the position inside the EPW file says most */
                 return sl_diag_set(d, SL_EINVAL, wd.file, wd.line, wd.col, "%s", wd.msg);
-            snprintf(msg, sizeof msg, "site.weather: %s: %s", sc->site.weather, wd.msg);
+            snprintf(msg, sizeof msg, "site.weather: %s: %s", wname, wd.msg);
             return path_error(root, "site.weather", d, msg);
         }
     }
@@ -855,6 +866,14 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root, struct s
         return path_error(root, "run.sample", d,
                           "'run.sample' is longer than 'run.duration': there would be no "
                           "complete sample");
+    if (sc->run.sample_us % sc->facility.step_us != 0) {
+        snprintf(msg, sizeof msg,
+                 "'run.sample' (%.6g s) is not a whole multiple of 'facility.step' (%.6g s): "
+                 "rows aggregate whole facility steps; change either",
+                 (double)sc->run.sample_us * 1e-6, (double)sc->facility.step_us * 1e-6);
+        return path_error(
+            root, sl_ytree_lookup(root, "run.sample") ? "run.sample" : "facility.step", d, msg);
+    }
     if (parse_start(sc->run.start, &sc->start_s) != SL_OK) {
         snprintf(msg, sizeof msg,
                  "'run.start' expects a date such as 2025-01-01 or 2025-07-01T08:00, got '%s'",
@@ -866,6 +885,7 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root, struct s
 
 static void scenario_release(struct sl_scenario *sc)
 {
+    sl_free(sc->weather);
     sl_schema_release(&scenario_schema, sc);
     sl_free(sc->variant);
     memset(sc, 0, sizeof *sc);

@@ -53,22 +53,12 @@ int sl_facility_init(struct sl_facility *f, const struct sl_scenario *sc,
     f->design_air_w = f->design_it_w - f->design_liquid_w + indoor;
     f->aux_w = sc->facility.aux_load * f->design_it_w;
 
-    f->weather = sl_malloc(sizeof *f->weather);
-    if (!f->weather)
-        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
-    const char *w = sc->site.weather ? sc->site.weather : sc->site.name;
-    int rc = sl_weather_find_site(w) ? sl_weather_builtin(f->weather, w, d)
-                                     : sl_weather_load_epw(f->weather, w, d);
-    if (rc != SL_OK) {
-        sl_free(f->weather);
-        f->weather = NULL;
-    }
-    return rc;
+    f->weather = sc->weather;
+    return SL_OK;
 }
 
 void sl_facility_release(struct sl_facility *f)
 {
-    sl_free(f->weather);
     f->weather = NULL;
 }
 

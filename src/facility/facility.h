@@ -24,7 +24,7 @@
 
 struct sl_facility {
     const struct sl_scenario *sc;
-    struct sl_weather *weather;
+    const struct sl_weather *weather; /* the scenario's */
     const struct sl_stage_spec *fac[SL_MAX_STAGES]; /* facility stages, grid first */
     double fac_cap_w[SL_MAX_STAGES];
     size_t nfac;

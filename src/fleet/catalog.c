@@ -14,8 +14,9 @@
 #include <math.h>
 #include <stddef.h>
 
-const char *const sl_phase_names[] = {"idle",          "prefill",    "decode",
-                                      "train-compute", "train-comm", NULL};
+/* The same spelling as the `phases.*` keys. */
+const char *const sl_phase_names[] = {"idle",       "prefill", "decode", "train_compute",
+                                      "train_comm", "mixed",   NULL};
 const char *const sl_psu_grade_names[] = {"titanium", "platinum", "gold", "silver", "bronze", NULL};
 const char *const sl_confidence_names[] = {"high", "medium", "low", NULL};
 
@@ -148,9 +149,9 @@ static const struct sl_server_model servers[] = {
 
 /* Phase activity and cap sensitivity (docs/model.md, "Device power"). */
 static const struct sl_phase_model phase_model = {
-    /* idle, prefill, decode, train-compute, train-comm */
-    {0.0, 1.0, 0.55, 0.95, 0.35},
-    {0.0, 1.0, 0.2, 1.0, 0.3},
+    /* idle, prefill, decode, train-compute, train-comm, mixed */
+    {0.0, 1.0, 0.55, 0.95, 0.35, 1.0},
+    {0.0, 1.0, 0.2, 1.0, 0.3, 0.6},
 };
 
 size_t sl_catalog_device_count(void)
