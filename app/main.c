@@ -64,12 +64,16 @@ static const char run_help[] =
     "  --seed N         seed of all random streams (same as --set run.seed=N)\n"
     "  --variant NAME   run only this variant\n"
     "  --out DIR        output directory (default: out/<scenario name>)\n"
+    "  -j, --jobs N     variants run at once (default: one per processor); the\n"
+    "                   outputs are the same for any N\n"
     "  -q, --quiet      print nothing but errors\n"
     "  -h, --help       show this help\n"
     "\n"
     "Outputs, in DIR (or DIR/<variant> for each variant):\n"
     "  summary.json     results: energy, power, racks... (keys in docs/outputs.md)\n"
-    "  timeseries.csv   one row per run.sample: time_s, it_w, it_max_w, util\n"
+    "  timeseries.csv   one row per run.sample: power, PUE, weather, headroom...\n"
+    "  monthly.csv      one row per calendar month: energy, PUE, cost, peak, hours\n"
+    "                   over the cap\n"
     "  scenario.yaml    the fully resolved scenario, to repeat the run exactly\n"
     "  comparison.csv   (DIR, with variants) one row per variant\n"
     "Files are written atomically; the same scenario and seed give identical bytes.\n"
@@ -146,6 +150,7 @@ struct cli {
     const char *out;
     int quiet;
     int help;
+    int jobs; /* -j: 0 = one per processor */
 };
 
 static int is_opt(const char *arg, const char *name, const char **value)
@@ -167,6 +172,7 @@ static int is_opt(const char *arg, const char *name, const char **value)
 static int parse_cli(int argc, char **argv, const char *cmd, int allow_out, struct cli *c)
 {
     memset(c, 0, sizeof *c);
+    const char *jobs = NULL;
     c->sets = calloc((size_t)argc, sizeof *c->sets);
     if (!c->sets) {
         fprintf(stderr, "%s: out of memory\n", prog);
@@ -181,6 +187,8 @@ static int parse_cli(int argc, char **argv, const char *cmd, int allow_out, stru
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             c->quiet = 1;
             continue;
+        } else if (allow_out && (is_opt(a, "-j", &v) || is_opt(a, "--jobs", &v))) {
+            slot = &jobs;
         } else if (is_opt(a, "--set", &v)) {
             slot = &c->sets[c->nsets++];
         } else if (is_opt(a, "--seed", &v)) {
@@ -210,6 +218,13 @@ static int parse_cli(int argc, char **argv, const char *cmd, int allow_out, stru
         if (!*c->seed || *end || c->seed[0] == '-')
             return usage_error(cmd, "--seed expects a non-negative integer, got '%s'", c->seed);
     }
+    if (jobs) {
+        char *end;
+        long n = strtol(jobs, &end, 10);
+        if (!*jobs || *end || n < 1 || n > 64)
+            return usage_error(cmd, "-j expects a number of jobs from 1 to 64, got '%s'", jobs);
+        c->jobs = (int)n;
+    }
     if (c->out && !*c->out)
         return usage_error(cmd, "--out expects a directory");
     return 0;
@@ -227,8 +242,12 @@ static int load(const struct cli *c, struct sl_scenario_set *set)
 
 /* ---- progress ---- */
 
+/* One line on stderr for the whole set: each scenario's share done, the
+ * events so far and the rate. */
 struct progress {
-    const char *label;
+    const struct sl_scenario_set *set;
+    double *done;
+    uint64_t *events;
     double start_wall;
     double last_wall;
     int shown;
@@ -241,21 +260,32 @@ static double wall_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void show_progress(void *ctx, double done, uint64_t events)
+static void show_progress(void *ctx, size_t index, double done, uint64_t events)
 {
     struct progress *p = ctx;
+    p->done[index] = done;
+    p->events[index] = events;
     double now = wall_now();
-    if (done < 1.0 && now - p->last_wall < 0.1)
+    int all = 1;
+    double sum = 0;
+    uint64_t ev = 0;
+    for (size_t i = 0; i < p->set->n; i++) {
+        sum += p->done[i];
+        ev += p->events[i];
+        all &= p->done[i] >= 1.0;
+    }
+    if (!all && now - p->last_wall < 0.1)
         return;
     p->last_wall = now;
     p->shown = 1;
+    double frac = sum / (double)p->set->n;
     double elapsed = now - p->start_wall;
-    double rate = elapsed > 0 ? (double)events / elapsed : 0;
-    double eta = done > 0 ? elapsed * (1.0 - done) / done : 0;
-    fprintf(stderr, "\r  %-20s %5.1f %%  %11llu events  %6.2f M events/s  %s %5.0f s ", p->label,
-            done * 100.0, (unsigned long long)events, rate / 1e6, done < 1.0 ? "ETA" : "in ",
-            done < 1.0 ? eta : elapsed);
-    if (done >= 1.0)
+    double rate = elapsed > 0 ? (double)ev / elapsed : 0;
+    double eta = frac > 0 ? elapsed * (1.0 - frac) / frac : 0;
+    fprintf(stderr, "\r  %zu run%s %5.1f %%  %11llu events  %6.2f M events/s  %s %5.0f s ",
+            p->set->n, p->set->n == 1 ? " " : "s", frac * 100.0, (unsigned long long)ev, rate / 1e6,
+            all ? "in " : "ETA", all ? elapsed : eta);
+    if (all)
         fputc('\n', stderr);
     fflush(stderr);
 }
@@ -275,72 +305,6 @@ static void print_value(const struct sl_summary_entry *e, char *buf, size_t size
         int dec = a >= 1000 || a == 0 ? 0 : a >= 100 ? 1 : a >= 1 ? 2 : 3;
         snprintf(buf, size, "%.*f", dec, e->x);
     }
-}
-
-static void print_table(const struct sl_scenario_set *set, const struct sl_summary *sums)
-{
-    size_t width[32];
-    size_t ncol = sl_compare_ncolumns + 1;
-    char cell[64];
-    width[0] = strlen("variant");
-    for (size_t r = 0; r < set->n; r++) {
-        size_t l = strlen(set->items[r].variant ? set->items[r].variant : "-");
-        if (l > width[0])
-            width[0] = l;
-    }
-    for (size_t c = 1; c < ncol; c++) {
-        width[c] = strlen(sl_compare_columns[c - 1].header);
-        for (size_t r = 0; r < set->n; r++) {
-            print_value(sl_summary_get(&sums[r], sl_compare_columns[c - 1].key), cell, sizeof cell);
-            if (strlen(cell) > width[c])
-                width[c] = strlen(cell);
-        }
-    }
-    printf("\n%-*s", (int)width[0], "variant");
-    for (size_t c = 1; c < ncol; c++)
-        printf("  %*s", (int)width[c], sl_compare_columns[c - 1].header);
-    printf("\n");
-    for (size_t r = 0; r < set->n; r++) {
-        printf("%-*s", (int)width[0], set->items[r].variant ? set->items[r].variant : "-");
-        for (size_t c = 1; c < ncol; c++) {
-            print_value(sl_summary_get(&sums[r], sl_compare_columns[c - 1].key), cell, sizeof cell);
-            printf("  %*s", (int)width[c], cell);
-        }
-        printf("\n");
-    }
-}
-
-static int write_comparison(const char *dir, const struct sl_scenario_set *set,
-                            const struct sl_summary *sums, struct sl_diag *d)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/comparison.csv", dir);
-    struct sl_outfile o;
-    int rc = sl_outfile_open(&o, path, d);
-    if (rc != SL_OK)
-        return rc;
-    fprintf(o.f, "variant");
-    for (size_t c = 0; c < sl_compare_ncolumns; c++)
-        fprintf(o.f, ",%s", sl_compare_columns[c].key);
-    fputc('\n', o.f);
-    for (size_t r = 0; r < set->n; r++) {
-        fprintf(o.f, "%s", set->items[r].variant);
-        for (size_t c = 0; c < sl_compare_ncolumns; c++) {
-            const struct sl_summary_entry *e = sl_summary_get(&sums[r], sl_compare_columns[c].key);
-            char buf[64];
-            if (!e || e->type == SL_V_NULL)
-                buf[0] = '\0';
-            else if (e->type == SL_V_INT)
-                snprintf(buf, sizeof buf, "%lld", (long long)e->i);
-            else if (e->type == SL_V_NUM)
-                sl_format_number(e->x, buf, sizeof buf);
-            else
-                snprintf(buf, sizeof buf, "%s", e->s);
-            fprintf(o.f, ",%s", buf);
-        }
-        fputc('\n', o.f);
-    }
-    return sl_outfile_commit(&o, d);
 }
 
 static void print_result(const struct sl_scenario *sc, const struct sl_summary *s, const char *dir)
@@ -384,50 +348,49 @@ static int cmd_run(int argc, char **argv)
         base[--nbase] = '\0';
 
     struct sl_summary *sums = calloc(set.n, sizeof *sums);
+    double *done = calloc(set.n, sizeof *done);
+    uint64_t *events = calloc(set.n, sizeof *events);
     struct sl_diag d;
     sl_diag_clear(&d);
-    if (!sums) {
+    if (!sums || !done || !events) {
         fprintf(stderr, "%s: out of memory\n", prog);
         rc = EXIT_RUN_FAILED;
         goto done;
     }
-    int tty = isatty(2) && !c.quiet;
-    for (size_t i = 0; i < set.n && rc == 0; i++) {
-        const struct sl_scenario *sc = &set.items[i];
-        char dir[4096];
-        if (sc->variant)
-            snprintf(dir, sizeof dir, "%s/%s", base, sc->variant);
-        else
-            snprintf(dir, sizeof dir, "%s", base);
+    for (size_t i = 0; i < set.n; i++)
         sl_summary_init(&sums[i]);
-        if (sl_mkdirs(dir, &d) != SL_OK) {
-            rc = report(&d);
-            break;
-        }
-        struct progress p = {sc->variant ? sc->variant : sc->name, wall_now(), 0, 0};
-        struct sl_run_opts ro = {dir, tty ? show_progress : NULL, &p};
-        if (sl_run_scenario(sc, &ro, &sums[i], &d) != SL_OK) {
-            if (p.shown)
-                fputc('\n', stderr);
-            rc = report(&d);
-            if (rc == EXIT_BAD_INPUT)
-                rc = EXIT_RUN_FAILED;
-            break;
-        }
-        if (!c.quiet)
-            print_result(sc, &sums[i], dir);
+    if (sl_mkdirs(base, &d) != SL_OK) {
+        rc = report(&d);
+        goto done;
     }
-    if (rc == 0 && set.has_variants && set.n > 1) {
-        if (!c.quiet)
-            print_table(&set, sums);
-        if (write_comparison(base, &set, sums, &d) != SL_OK)
-            rc = report(&d) ? EXIT_RUN_FAILED : 0;
+    int tty = isatty(2) && !c.quiet;
+    struct progress p = {&set, done, events, wall_now(), 0, 0};
+    struct sl_run_opts ro = {base, tty ? show_progress : NULL, &p, c.jobs};
+    if (sl_run_set(&set, &ro, sums, &d) != SL_OK) {
+        if (p.shown)
+            fputc('\n', stderr);
+        rc = report(&d);
+        if (rc == EXIT_BAD_INPUT)
+            rc = EXIT_RUN_FAILED;
+        goto done;
+    }
+    if (!c.quiet) {
+        for (size_t i = 0; i < set.n; i++) {
+            char dir[4096];
+            print_result(&set.items[i], &sums[i], sl_run_dir(&set, i, base, dir, sizeof dir));
+        }
+        if (set.has_variants && set.n > 1) {
+            putchar('\n');
+            sl_compare_print(&set, sums, stdout);
+        }
     }
 done:
     if (sums)
         for (size_t i = 0; i < set.n; i++)
             sl_summary_release(&sums[i]);
     free(sums);
+    free(done);
+    free(events);
     sl_scenario_set_release(&set);
     free(c.sets);
     return rc;

@@ -1,29 +1,41 @@
 /*
- * Running a scenario: build the world, drive it with the engine, write the
+ * Running scenarios: build the world, drive it with the engine, write the
  * outputs.
  *
- * The pipeline is the same for every model that later plugs in:
- *     scenario -> world (fleet, workload sources, ...) -> engine run
- *     -> per-sample rows (timeseries.csv) and end-of-run results
- *        (summary.json) -> atomic files in the output directory.
- * A run writes summary.json, timeseries.csv and scenario.yaml (the fully
- * resolved scenario, to rerun it exactly).
+ * The pipeline is the same for every model that plugs in:
+ *     scenario -> world (fleet, facility, workload sources) -> engine run
+ *     -> facility steps -> observers (timeseries.csv, monthly.csv, the
+ *        summary) -> atomic files in the output directory.
+ * A run writes summary.json, timeseries.csv, monthly.csv and scenario.yaml
+ * (the fully resolved scenario, to rerun it exactly); a set of variants
+ * also writes comparison.csv beside the variants' folders.  Outputs are
+ * docs/outputs.md.
  */
 #ifndef SUANLI_SIM_H
 #define SUANLI_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "suanli/diag.h"
 #include "suanli/scenario.h"
 #include "suanli/summary.h"
 
-/* Called now and then during a run with the fraction done (0..1) and the
- * number of events so far. */
-typedef void (*sl_run_progress_fn)(void *ctx, double done, uint64_t events);
+/* Called now and then during a run with the index of the scenario in its
+ * set (0 for a single run), the fraction done (0..1) and the number of
+ * events so far.  Calls are serialised, also when variants run on several
+ * threads. */
+typedef void (*sl_run_progress_fn)(void *ctx, size_t index, double done, uint64_t events);
 
 struct sl_run_opts {
-    const char *out_dir;         /* must exist */
+    /* sl_run_scenario: the run's folder, which must exist.  sl_run_set:
+     * the base folder; a set with variants writes each into
+     * <out_dir>/<variant>/ (created). */
+    const char *out_dir;
     sl_run_progress_fn progress; /* may be NULL */
     void *progress_ctx;
+    int jobs; /* sl_run_set: scenarios run at once; 0: one per processor */
 };
 
 /* Runs sc, writes the outputs into opts->out_dir and fills summary (which the
@@ -32,12 +44,39 @@ struct sl_run_opts {
 int sl_run_scenario(const struct sl_scenario *sc, const struct sl_run_opts *opts,
                     struct sl_summary *summary, struct sl_diag *d);
 
-/* The columns of the variant comparison table: summary key, header. */
+/* Runs every scenario of set, up to opts->jobs at once; sums holds set->n
+ * summaries the caller initialised.  The outputs do not depend on the
+ * number of jobs.  With variants, writes comparison.csv into opts->out_dir.
+ * Returns SL_OK or the error of the first scenario (in set order) that
+ * failed, with d filled and its name in the message; the others still run. */
+int sl_run_set(const struct sl_scenario_set *set, const struct sl_run_opts *opts,
+               struct sl_summary *sums, struct sl_diag *d);
+
+/* The output folder of scenario i of set under base (base itself without
+ * variants).  Returns buf. */
+char *sl_run_dir(const struct sl_scenario_set *set, size_t i, const char *base, char *buf,
+                 size_t size);
+
+/* The columns of the variant comparison: summary key, header, unit,
+ * scale from the summary's value to the unit, decimals in the table. */
 struct sl_compare_column {
     const char *key;
     const char *header;
+    const char *unit;
+    double scale;
+    int decimals;
 };
 extern const struct sl_compare_column sl_compare_columns[];
 extern const size_t sl_compare_ncolumns;
+
+/* Prints the comparison table of a set's summaries for a terminal: a
+ * header, a units line and one row per variant, with thousands
+ * separators. */
+void sl_compare_print(const struct sl_scenario_set *set, const struct sl_summary *sums, FILE *out);
+
+/* Writes comparison.csv (one row per variant, the summary keys as column
+ * names, numbers as in summary.json) into dir, atomically. */
+int sl_compare_write(const char *dir, const struct sl_scenario_set *set,
+                     const struct sl_summary *sums, struct sl_diag *d);
 
 #endif

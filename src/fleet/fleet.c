@@ -2,162 +2,340 @@
  * Fleet state and IT power (see fleet.h).
  */
 #include "fleet/fleet.h"
-#include "facility/facility.h"
+
 #include "suanli/alloc.h"
 #include "suanli/diag.h"
 
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
-void sl_meter_init(struct sl_meter *m, double value)
+void sl_fleet_design(const struct sl_server_calc *calc, const struct sl_chain_spec *chain,
+                     size_t nservers, size_t per_rack, double *it_w, double *liquid_w,
+                     double *rack_w)
 {
-    memset(m, 0, sizeof *m);
-    m->value = value;
-    m->window_max = -INFINITY;
-    m->max = -INFINITY;
-    m->min = INFINITY;
+    struct sl_server_power full;
+    sl_server_eval_full(calc, &full);
+    struct sl_stage_stack rs;
+    if (sl_stack_collect(&rs, chain, SL_SCOPE_RACK) != SL_OK)
+        rs.n = 0;
+    double full_rack = full.input_w * (double)per_rack;
+    double rack_in = sl_stack_size(&rs, full_rack);
+    size_t full_racks = nservers / per_rack, rest = nservers % per_rack;
+    double it = (double)full_racks * rack_in;
+    if (rest)
+        it += sl_stack_input_w(&rs, full.input_w * (double)rest, NULL);
+    if (it_w)
+        *it_w = it;
+    if (liquid_w)
+        *liquid_w = full.liquid_heat_w * (double)nservers;
+    if (rack_w)
+        *rack_w = rack_in;
 }
 
-/* Extremes count only values held for a positive time: several changes at
- * one instant (a server set-up loop, simultaneous events) do not register
- * the intermediate sums as peaks. */
-void sl_meter_advance(struct sl_meter *m, int64_t now_us)
+size_t sl_fleet_rack_first(const struct sl_fleet *f, size_t r)
 {
-    if (now_us > m->last_us) {
-        double dt = (double)(now_us - m->last_us) * 1e-6;
-        m->integral += m->value * dt;
-        m->window_integral += m->value * dt;
-        if (m->value > m->window_max)
-            m->window_max = m->value;
-        if (m->value > m->max)
-            m->max = m->value;
-        if (m->value < m->min)
-            m->min = m->value;
-        m->last_us = now_us;
-    }
+    return r * f->per_rack;
 }
 
-void sl_meter_set(struct sl_meter *m, int64_t now_us, double value)
+size_t sl_fleet_rack_count(const struct sl_fleet *f, size_t r)
 {
-    sl_meter_advance(m, now_us);
-    m->value = value;
-}
-
-void sl_meter_window_reset(struct sl_meter *m)
-{
-    m->window_integral = 0;
-    m->window_max = -INFINITY;
-}
-
-#define NMETERS 7
-
-static struct sl_meter *meters(struct sl_fleet *f, size_t i)
-{
-    struct sl_meter *m[NMETERS] = {&f->it_w,      &f->server_in_w, &f->dc_w,    &f->board_w,
-                                   &f->silicon_w, &f->liquid_w,    &f->util_sum};
-    return m[i];
-}
-
-static double rack_input(const struct sl_fleet *f, double servers_w)
-{
-    return f->fac ? sl_facility_rack_input_w(f->fac, servers_w) : servers_w;
+    size_t lo = r * f->per_rack;
+    return lo + f->per_rack <= f->nservers ? f->per_rack : f->nservers - lo;
 }
 
 int sl_fleet_init(struct sl_fleet *f, const struct sl_scenario *sc,
-                  const struct sl_server_calc *calc, const struct sl_facility *fac, double u0)
+                  const struct sl_server_calc *calc)
 {
     memset(f, 0, sizeof *f);
     f->calc = calc;
-    f->fac = fac;
+    f->dev = calc->dev;
     f->nservers = (size_t)sc->fleet.servers;
     f->per_rack = (size_t)sc->fleet.servers_per_rack;
     f->nracks = (f->nservers + f->per_rack - 1) / f->per_rack;
-    f->util = sl_calloc(f->nservers, sizeof *f->util);
+    f->cards_per_server = (size_t)calc->m->cards;
+    f->ncards = f->nservers * f->cards_per_server;
+    for (int p = 0; p < SL_PHASE_COUNT; p++) {
+        double a = sc->phase_model.activity[p];
+        f->share[p] = a;
+        f->range_w[p] = (f->dev->tdp_w - f->dev->idle_w) * a;
+        f->alpha[p] = sc->phase_model.alpha[p];
+    }
+    if (sl_stack_collect(&f->rack_stack, sc->chain, SL_SCOPE_RACK) != SL_OK)
+        return SL_ERANGE;
+    sl_fleet_design(calc, sc->chain, f->nservers, f->per_rack, &f->design_it_w, &f->design_liquid_w,
+                    &f->design_rack_w);
+    struct sl_server_power full;
+    sl_server_eval_full(calc, &full);
+    sl_stack_size(&f->rack_stack, full.input_w * (double)f->per_rack);
+
+    f->card = sl_calloc(f->ncards, sizeof *f->card);
     f->srv = sl_calloc(f->nservers, sizeof *f->srv);
-    f->rack_servers_w = sl_calloc(f->nracks, sizeof *f->rack_servers_w);
-    f->rack_w = sl_calloc(f->nracks, sizeof *f->rack_w);
-    if (!f->util || !f->srv || !f->rack_servers_w || !f->rack_w) {
+    f->rack = sl_calloc(f->nracks, sizeof *f->rack);
+    f->owners_cap = 8;
+    f->owner = sl_calloc(f->owners_cap, sizeof *f->owner);
+    if (!f->card || !f->srv || !f->rack || !f->owner) {
         sl_fleet_release(f);
         return SL_ENOMEM;
     }
-    struct sl_server_power p0;
-    sl_server_eval(calc, u0, 0, &p0);
-    for (size_t i = 0; i < f->nservers; i++) {
-        f->util[i] = u0;
-        f->srv[i] = p0;
-    }
+    f->owner[0].name = "free";
+    f->nowners = 1;
+    /* Every card idle: one server evaluation serves them all. */
+    struct sl_server_state idle;
+    memset(&idle, 0, sizeof idle);
+    idle.cards_w = f->dev->idle_w * (double)f->cards_per_server;
+    sl_server_eval(calc, idle.cards_w, 0.0, &idle.p);
+    for (size_t i = 0; i < f->nservers; i++)
+        f->srv[i] = idle;
     sl_fleet_start_meters(f);
     return SL_OK;
 }
 
 void sl_fleet_release(struct sl_fleet *f)
 {
-    sl_free(f->util);
+    sl_free(f->card);
     sl_free(f->srv);
-    sl_free(f->rack_servers_w);
-    sl_free(f->rack_w);
+    sl_free(f->rack);
+    sl_free(f->owner);
     memset(f, 0, sizeof *f);
 }
 
-void sl_fleet_set_util(struct sl_fleet *f, int64_t now_us, size_t i, double u)
+int sl_fleet_add_owner(struct sl_fleet *f, const char *name, sl_speed_fn speed_changed, void *ctx,
+                       uint16_t *id)
 {
+    if (f->nowners > UINT16_MAX)
+        return SL_ERANGE;
+    if (f->nowners == f->owners_cap) {
+        struct sl_fleet_owner *o = sl_reallocarray(f->owner, f->owners_cap * 2, sizeof *o);
+        if (!o)
+            return SL_ENOMEM;
+        f->owner = o;
+        f->owners_cap *= 2;
+    }
+    f->owner[f->nowners] = (struct sl_fleet_owner){name, speed_changed, ctx};
+    *id = (uint16_t)f->nowners++;
+    return SL_OK;
+}
+
+int sl_fleet_claim(struct sl_fleet *f, uint16_t owner, size_t first, size_t n)
+{
+    if (first > f->ncards || n > f->ncards - first || owner == 0 || owner >= f->nowners)
+        return SL_ERANGE;
+    for (size_t i = first; i < first + n; i++)
+        if (f->card[i].owner != 0)
+            return SL_ESTATE;
+    for (size_t i = first; i < first + n; i++)
+        f->card[i].owner = owner;
+    return SL_OK;
+}
+
+/* ---- Power ---- */
+
+static inline double card_power(const struct sl_fleet *f, const struct sl_card *c)
+{
+    double p = f->dev->idle_w + f->range_w[c->phase] * c->activity;
+    if (c->cap_w > 0 && p > (double)c->cap_w)
+        p = (double)c->cap_w > f->dev->idle_w ? (double)c->cap_w : f->dev->idle_w;
+    return p;
+}
+
+static double card_speed(const struct sl_fleet *f, const struct sl_card *c)
+{
+    double idle = f->dev->idle_w;
+    double p = idle + f->range_w[c->phase] * c->activity;
+    double cap = (double)c->cap_w;
+    if (cap <= 0 || p <= cap || p <= idle)
+        return 1.0;
+    double headroom = cap > idle ? (cap - idle) / (p - idle) : 0;
+    double s = pow(headroom, f->alpha[c->phase]);
+    /* A card capped at idle still crawls: never report zero speed. */
+    return s > 1e-3 ? s : 1e-3;
+}
+
+double sl_fleet_card_power_w(const struct sl_fleet *f, size_t i)
+{
+    return card_power(f, &f->card[i]);
+}
+
+double sl_fleet_card_speed(const struct sl_fleet *f, size_t i)
+{
+    return card_speed(f, &f->card[i]);
+}
+
+void sl_fleet_advance(struct sl_fleet *f, int64_t now_us)
+{
+    struct sl_fleet_meter *m = &f->m;
+    if (now_us <= m->last_us)
+        return;
+    /* Extremes count only values held for a positive time: several changes
+     * at one instant do not register the intermediate sums as peaks. */
+    double dt = (double)(now_us - m->last_us) * 1e-6;
+    for (int q = 0; q < SL_Q_COUNT; q++)
+        m->e[q] += m->v[q] * dt;
+    if (m->v[SL_Q_IT] > m->it_max_w)
+        m->it_max_w = m->v[SL_Q_IT];
+    if (m->v[SL_Q_IT] < m->it_min_w)
+        m->it_min_w = m->v[SL_Q_IT];
+    m->last_us = now_us;
+}
+
+void sl_fleet_take_window(struct sl_fleet *f, int64_t now_us, double *e, double *max_w,
+                          double *min_w)
+{
+    sl_fleet_advance(f, now_us);
+    memcpy(e, f->m.e, sizeof f->m.e);
+    memset(f->m.e, 0, sizeof f->m.e);
+    *max_w = f->m.it_max_w;
+    *min_w = f->m.it_min_w;
+    f->m.it_max_w = -INFINITY;
+    f->m.it_min_w = INFINITY;
+}
+
+/* Recomputes server s from its cards and moves the totals by the change.
+ * The meter has been advanced to the time of the change. */
+static void update_server(struct sl_fleet *f, size_t s)
+{
+    const struct sl_card *c = &f->card[s * f->cards_per_server];
+    double cards_w = 0, load = 0;
+    for (size_t k = 0; k < f->cards_per_server; k++) {
+        cards_w += card_power(f, &c[k]);
+        load += f->share[c[k].phase] * c[k].activity;
+    }
+    struct sl_server_state *st = &f->srv[s];
     struct sl_server_power p;
-    sl_server_eval(f->calc, u, 0, &p);
-    const struct sl_server_power *o = &f->srv[i];
-    size_t r = i / f->per_rack;
-    f->rack_servers_w[r] += p.input_w - o->input_w;
-    double rack_in = rack_input(f, f->rack_servers_w[r]);
-    double drack = rack_in - f->rack_w[r];
-    f->rack_w[r] = rack_in;
+    sl_server_eval(f->calc, cards_w, load / (double)f->cards_per_server, &p);
+    const struct sl_server_power *o = &st->p;
+
+    struct sl_rack_state *r = &f->rack[s / f->per_rack];
+    double old_loss = r->input_w - r->servers_w; /* exactly 0 without rack stages */
+    r->servers_w += p.input_w - o->input_w;
+    double rack_in = sl_stack_input_w(&f->rack_stack, r->servers_w, NULL);
+    double d_rack = rack_in - r->input_w;
+    r->input_w = rack_in;
     if (rack_in > f->rack_peak_w)
         f->rack_peak_w = rack_in;
-    sl_meter_set(&f->it_w, now_us, f->it_w.value + drack);
-    sl_meter_set(&f->server_in_w, now_us, f->server_in_w.value + (p.input_w - o->input_w));
-    sl_meter_set(&f->dc_w, now_us, f->dc_w.value + (p.dc_w - o->dc_w));
-    sl_meter_set(&f->board_w, now_us, f->board_w.value + (p.board_w - o->board_w));
-    sl_meter_set(&f->silicon_w, now_us, f->silicon_w.value + (p.silicon_w - o->silicon_w));
-    sl_meter_set(&f->liquid_w, now_us, f->liquid_w.value + (p.liquid_heat_w - o->liquid_heat_w));
-    sl_meter_set(&f->util_sum, now_us, f->util_sum.value + (u - f->util[i]));
-    f->srv[i] = p;
-    f->util[i] = u;
+
+    double *v = f->m.v;
+    v[SL_Q_IT] += d_rack;
+    v[SL_Q_RACK_LOSS] += (rack_in - r->servers_w) - old_loss;
+    v[SL_Q_SERVER_LOSS] += (p.input_w - p.dc_w) - (o->input_w - o->dc_w);
+    v[SL_Q_DC] += p.dc_w - o->dc_w;
+    v[SL_Q_BOARD] += p.board_w - o->board_w;
+    v[SL_Q_BOARD_LOSS] += (p.board_w - p.silicon_w) - (o->board_w - o->silicon_w);
+    v[SL_Q_LIQUID] += p.liquid_heat_w - o->liquid_heat_w;
+    v[SL_Q_LOAD] += load - st->load;
+    st->p = p;
+    st->cards_w = cards_w;
+    st->load = load;
+}
+
+static void update_servers(struct sl_fleet *f, size_t first, size_t n)
+{
+    if (n == 0)
+        return;
+    size_t s0 = first / f->cards_per_server, s1 = (first + n - 1) / f->cards_per_server;
+    for (size_t s = s0; s <= s1; s++)
+        update_server(f, s);
+}
+
+void sl_fleet_set_load(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, int phase,
+                       double activity)
+{
+    assert(first <= f->ncards && n <= f->ncards - first);
+    assert(phase >= 0 && phase < SL_PHASE_COUNT);
+    if (!(activity > 0))
+        activity = 0; /* also NaN */
+    else if (activity > 1)
+        activity = 1;
+    sl_fleet_advance(f, now_us);
+    for (size_t i = first; i < first + n; i++) {
+        assert(f->card[i].owner != 0);
+        f->card[i].phase = (uint8_t)phase;
+        f->card[i].activity = activity;
+    }
+    update_servers(f, first, n);
+}
+
+void sl_fleet_release_cards(struct sl_fleet *f, int64_t now_us, uint16_t owner, size_t first,
+                            size_t n)
+{
+    assert(first <= f->ncards && n <= f->ncards - first);
+    (void)owner;
+    sl_fleet_advance(f, now_us);
+    for (size_t i = first; i < first + n; i++) {
+        assert(f->card[i].owner == owner);
+        f->card[i].owner = 0;
+        f->card[i].phase = SL_PHASE_IDLE;
+        f->card[i].activity = 0;
+    }
+    update_servers(f, first, n);
+}
+
+void sl_fleet_set_cap(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, double cap_w)
+{
+    assert(first <= f->ncards && n <= f->ncards - first);
+    if (!(cap_w > 0))
+        cap_w = 0;
+    sl_fleet_advance(f, now_us);
+    for (size_t i = first; i < first + n; i++) {
+        struct sl_card *c = &f->card[i];
+        double before = card_speed(f, c);
+        c->cap_w = (float)cap_w;
+        c->spare = c->owner != 0 && card_speed(f, c) != before; /* speed moved */
+    }
+    update_servers(f, first, n);
+    /* Owners hear of it once the fleet is consistent: one call per run of
+     * consecutive cards of one owner whose speed moved. */
+    for (size_t i = first; i < first + n;) {
+        if (!f->card[i].spare) {
+            i++;
+            continue;
+        }
+        uint16_t owner = f->card[i].owner;
+        size_t j = i;
+        while (j < first + n && f->card[j].spare && f->card[j].owner == owner)
+            f->card[j++].spare = 0;
+        const struct sl_fleet_owner *o = &f->owner[owner];
+        if (o->speed_changed)
+            o->speed_changed(o->ctx, now_us, i, j - i);
+        i = j;
+    }
 }
 
 void sl_fleet_resum(struct sl_fleet *f, int64_t now_us)
 {
-    double sum[NMETERS] = {0};
+    sl_fleet_advance(f, now_us);
+    double sum[SL_Q_COUNT] = {0};
     for (size_t r = 0; r < f->nracks; r++) {
-        size_t lo = r * f->per_rack;
-        size_t hi = lo + f->per_rack < f->nservers ? lo + f->per_rack : f->nservers;
+        size_t lo = sl_fleet_rack_first(f, r), hi = lo + sl_fleet_rack_count(f, r);
         double rs = 0;
         for (size_t i = lo; i < hi; i++) {
-            const struct sl_server_power *p = &f->srv[i];
+            const struct sl_server_state *st = &f->srv[i];
+            const struct sl_server_power *p = &st->p;
             rs += p->input_w;
-            sum[2] += p->dc_w;
-            sum[3] += p->board_w;
-            sum[4] += p->silicon_w;
-            sum[5] += p->liquid_heat_w;
-            sum[6] += f->util[i];
+            sum[SL_Q_SERVER_LOSS] += p->input_w - p->dc_w;
+            sum[SL_Q_DC] += p->dc_w;
+            sum[SL_Q_BOARD] += p->board_w;
+            sum[SL_Q_BOARD_LOSS] += p->board_w - p->silicon_w;
+            sum[SL_Q_LIQUID] += p->liquid_heat_w;
+            sum[SL_Q_LOAD] += st->load;
         }
-        f->rack_servers_w[r] = rs;
-        f->rack_w[r] = rack_input(f, rs);
-        sum[0] += f->rack_w[r];
-        sum[1] += rs;
+        f->rack[r].servers_w = rs;
+        f->rack[r].input_w = sl_stack_input_w(&f->rack_stack, rs, NULL);
+        sum[SL_Q_IT] += f->rack[r].input_w;
+        sum[SL_Q_RACK_LOSS] += f->rack[r].input_w - rs;
     }
-    for (size_t k = 0; k < NMETERS; k++) {
-        sl_meter_advance(meters(f, k), now_us);
-        meters(f, k)->value = sum[k];
-    }
+    memcpy(f->m.v, sum, sizeof sum);
 }
 
 void sl_fleet_start_meters(struct sl_fleet *f)
 {
+    memset(&f->m, 0, sizeof f->m);
     sl_fleet_resum(f, 0);
-    for (size_t k = 0; k < NMETERS; k++) {
-        struct sl_meter *m = meters(f, k);
-        sl_meter_init(m, m->value);
-    }
+    f->m.it_max_w = -INFINITY;
+    f->m.it_min_w = INFINITY;
     f->rack_peak_w = 0;
     for (size_t r = 0; r < f->nracks; r++)
-        if (f->rack_w[r] > f->rack_peak_w)
-            f->rack_peak_w = f->rack_w[r];
+        if (f->rack[r].input_w > f->rack_peak_w)
+            f->rack_peak_w = f->rack[r].input_w;
 }

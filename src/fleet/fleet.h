@@ -1,15 +1,30 @@
 /*
- * The fleet: servers in racks, each at some utilisation, and the IT power
- * they draw.
+ * The fleet: cards in servers in racks, what each card is doing, and the IT
+ * power that follows.
  *
- * Each server's power at its utilisation comes from the server calculator
- * (fleet/server.h: cards, CPUs, memory, NICs, fans, then the server's
- * conversion stages); a rack's input adds the chain's rack stages (a power
- * shelf).  Power is piecewise constant between events, so energy is
- * integrated exactly: before any change a meter adds P * (now - last) to its
- * running integral.  Rack totals are kept incrementally so the peak rack
- * power is exact at every instant; the fleet totals are recomputed from the
- * servers at each sample so rounding cannot drift over millions of updates.
+ * Every card has an owner (the workload that claimed it, or none), a phase
+ * (idle, prefill, decode, training compute or communication, or the
+ * "mixed" blend of the synthetic load), an activity within that phase
+ * (0..1) and a power limit.  Its board power is
+ *     P = P_idle + (P_tdp - P_idle) * a_phase * activity,  limited by the cap
+ * and its speed under the cap ((cap - P_idle) / (P - P_idle)) ^ alpha_phase
+ * (catalog.h; the `phases.*` keys).  A server's power comes from the sum of
+ * its cards' power and its host activity (the mean of its cards' load
+ * shares a_phase * activity) through the server calculator (server.h); a
+ * rack's input adds the chain's rack stages (a power shelf).
+ *
+ * Power is piecewise constant between events, so energy is integrated
+ * exactly: every change first advances one vector meter (one dt, eight
+ * multiply-adds) and then applies the change's deltas to the fleet totals.
+ * Only the server whose cards changed and its rack are recomputed.  Rack
+ * totals are kept incrementally so the peak rack power is exact at every
+ * instant; sl_fleet_resum recomputes every total from the servers now and
+ * then so rounding cannot drift over millions of updates.
+ *
+ * Workloads use the fleet through claim / set_load / release; a power
+ * manager through set_cap.  When a cap changes a card's speed, the card's
+ * owner is told (one call per run of consecutive cards of one owner), so
+ * it can reschedule its work.
  */
 #ifndef SUANLI_FLEET_FLEET_H
 #define SUANLI_FLEET_FLEET_H
@@ -18,65 +33,149 @@
 #include <stdint.h>
 
 #include "fleet/server.h"
+#include "power/stack.h"
 #include "suanli/scenario.h"
 
-/* A time-weighted meter of a piecewise-constant signal.  max, min and
- * window_max cover values held for a positive time (they are -inf/+inf until
- * time has advanced). */
-struct sl_meter {
-    int64_t last_us;
-    double value;
-    double integral;        /* value * seconds since the start */
-    double window_integral; /* since the last window reset */
-    double window_max;
-    double max, min;
+/* One card's state (16 bytes).  owner 0 means free; a free card is idle
+ * at activity 0.  cap_w 0 means no limit. */
+struct sl_card {
+    double activity; /* 0..1 of the phase's range */
+    float cap_w;     /* board power limit */
+    uint16_t owner;  /* index into the fleet's owners; 0: free */
+    uint8_t phase;   /* enum sl_phase */
+    uint8_t spare;
 };
 
-void sl_meter_init(struct sl_meter *m, double value);
-/* Integrates up to now_us (>= last_us). */
-void sl_meter_advance(struct sl_meter *m, int64_t now_us);
-/* Integrates to now_us, then changes the value. */
-void sl_meter_set(struct sl_meter *m, int64_t now_us, double value);
-/* Starts a new window at the current value (call after advancing). */
-void sl_meter_window_reset(struct sl_meter *m);
+/* Told that the speed of cards [first, first + n) changed (a cap moved). */
+typedef void (*sl_speed_fn)(void *ctx, int64_t now_us, size_t first, size_t n);
 
-struct sl_facility;
+struct sl_fleet_owner {
+    const char *name; /* borrowed; for messages */
+    sl_speed_fn speed_changed;
+    void *ctx;
+};
 
-/* Per-server state: utilisation and the power it gives. */
+/* The totals the fleet meters. */
+enum sl_fleet_q {
+    SL_Q_IT = 0,      /* rack inputs: the IT power of ISO/IEC 30134-2 */
+    SL_Q_RACK_LOSS,   /* rack stages */
+    SL_Q_SERVER_LOSS, /* server stages (PSUs, converters) */
+    SL_Q_DC,          /* server DC loads */
+    SL_Q_BOARD,       /* card and CPU board input */
+    SL_Q_BOARD_LOSS,  /* board stages (voltage regulators) */
+    SL_Q_LIQUID,      /* heat leaving through liquid */
+    SL_Q_LOAD,        /* sum of card load shares (dimensionless) */
+    SL_Q_COUNT
+};
+
+/* Time-weighted sums of the fleet totals over a window (the current
+ * facility step).  v holds the totals now, e their integrals from the start
+ * of the window to last_us (W*s; load*s for SL_Q_LOAD).  it_max_w and
+ * it_min_w are the extremes of v[SL_Q_IT] held for a positive time in the
+ * window (-inf/+inf when none). */
+struct sl_fleet_meter {
+    int64_t last_us;
+    double v[SL_Q_COUNT];
+    double e[SL_Q_COUNT];
+    double it_max_w, it_min_w;
+};
+
+/* Per-server state, one cache line: its power and the sums over its cards
+ * it was computed from. */
+struct sl_server_state {
+    struct sl_server_power p;
+    double cards_w; /* sum of its cards' board power */
+    double load;    /* sum of its cards' load shares */
+};
+
+struct sl_rack_state {
+    double servers_w; /* sum of its servers' inputs */
+    double input_w;   /* its input: servers through the rack stages */
+};
+
+/* The fleet.  Invariants: card has nservers * cards_per_server entries,
+ * card i in server i / cards_per_server, server s in rack s / per_rack; srv
+ * and rack agree with card (up to rounding, until the next resum); meter.v
+ * is the sum over racks and servers; owner[0] is the "free" placeholder. */
 struct sl_fleet {
     const struct sl_server_calc *calc;
-    const struct sl_facility *fac; /* rack stages; NULL: none */
-    size_t nservers, nracks, per_rack;
-    double *util;                /* per server, 0..1 */
-    struct sl_server_power *srv; /* per server, at its utilisation */
-    double *rack_servers_w;      /* per rack: sum of server inputs */
-    double *rack_w;              /* per rack: rack input (IT) */
-    struct sl_meter it_w;        /* sum of rack inputs: IT power */
-    struct sl_meter server_in_w; /* sum of server inputs */
-    struct sl_meter dc_w;        /* sum of server DC loads */
-    struct sl_meter board_w;     /* sum of card and CPU board power */
-    struct sl_meter silicon_w;   /* sum of silicon power */
-    struct sl_meter liquid_w;    /* heat to liquid */
-    struct sl_meter util_sum;    /* sum of server utilisations */
-    double rack_peak_w;          /* highest rack power at any instant, set-up excluded */
+    const struct sl_device_model *dev;
+    struct sl_stage_stack rack_stack;
+    size_t nservers, nracks, per_rack, cards_per_server, ncards;
+    double range_w[SL_PHASE_COUNT]; /* per phase: (P_tdp - P_idle) * a_phase */
+    double share[SL_PHASE_COUNT];   /* per phase: a_phase */
+    double alpha[SL_PHASE_COUNT];   /* per phase */
+    struct sl_card *card;
+    struct sl_server_state *srv;
+    struct sl_rack_state *rack;
+    struct sl_fleet_owner *owner;
+    size_t nowners, owners_cap;
+    struct sl_fleet_meter m;
+    double rack_peak_w; /* highest rack input at any instant since the start */
+    double design_it_w, design_liquid_w, design_rack_w;
 };
 
-/* Builds the fleet for sc with every server at utilisation u0, using the
- * prepared server calculator and, when fac is not NULL, its rack stages.
- * Returns SL_OK or SL_ENOMEM. */
+/* Design loads of a fleet of nservers servers in racks of per_rack (every
+ * card at TDP): IT power, heat to liquid, and the input of a full rack.
+ * The rack stages of chain are sized from a full rack.  Pure. */
+void sl_fleet_design(const struct sl_server_calc *calc, const struct sl_chain_spec *chain,
+                     size_t nservers, size_t per_rack, double *it_w, double *liquid_w,
+                     double *rack_w);
+
+/* Builds the fleet of sc, every card free and idle, with the prepared
+ * server calculator (borrowed; it must outlive the fleet).  Returns SL_OK,
+ * SL_ERANGE (too many rack stages) or SL_ENOMEM. */
 int sl_fleet_init(struct sl_fleet *f, const struct sl_scenario *sc,
-                  const struct sl_server_calc *calc, const struct sl_facility *fac, double u0);
+                  const struct sl_server_calc *calc);
 void sl_fleet_release(struct sl_fleet *f);
 
-/* Sets server i's utilisation at time now_us (>= the last change). */
-void sl_fleet_set_util(struct sl_fleet *f, int64_t now_us, size_t i, double u);
+/* Servers of rack r: [first, first + count). */
+size_t sl_fleet_rack_first(const struct sl_fleet *f, size_t r);
+size_t sl_fleet_rack_count(const struct sl_fleet *f, size_t r);
 
-/* Restarts the meters and the rack peak from the current state, at time
- * 0: call after setting the initial utilisations, so the one-by-one set-up
- * does not count as a power swing. */
-void sl_fleet_start_meters(struct sl_fleet *f);
+/* Registers a workload that can own cards; *id receives its owner id
+ * (>= 1).  name and ctx are borrowed.  SL_OK, SL_ERANGE (65,535 owners) or
+ * SL_ENOMEM. */
+int sl_fleet_add_owner(struct sl_fleet *f, const char *name, sl_speed_fn speed_changed, void *ctx,
+                       uint16_t *id);
 
-/* Recomputes the fleet totals from the servers (exact re-sum) at now_us. */
+/* Gives cards [first, first + n) to owner; SL_ESTATE (and no change) when
+ * any of them is owned, SL_ERANGE when the range is outside the fleet. */
+int sl_fleet_claim(struct sl_fleet *f, uint16_t owner, size_t first, size_t n);
+
+/* Frees cards [first, first + n) (they must belong to owner: asserted) at
+ * now_us; they become idle. */
+void sl_fleet_release_cards(struct sl_fleet *f, int64_t now_us, uint16_t owner, size_t first,
+                            size_t n);
+
+/* Sets the phase and activity (clamped to 0..1) of cards [first, first +
+ * n), which their owner calls, at now_us (>= the last change).  Cost: one
+ * server evaluation per server touched. */
+void sl_fleet_set_load(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, int phase,
+                       double activity);
+
+/* Sets the power limit of cards [first, first + n) (0: none) at now_us and
+ * tells the owners whose cards' speed changed. */
+void sl_fleet_set_cap(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, double cap_w);
+
+/* Board power and speed (0..1] of card i now. */
+double sl_fleet_card_power_w(const struct sl_fleet *f, size_t i);
+double sl_fleet_card_speed(const struct sl_fleet *f, size_t i);
+
+/* Integrates the meter up to now_us (>= its last time). */
+void sl_fleet_advance(struct sl_fleet *f, int64_t now_us);
+
+/* Advances to now_us, copies the window's integrals into e (SL_Q_COUNT
+ * values) and its IT extremes, and starts a new window. */
+void sl_fleet_take_window(struct sl_fleet *f, int64_t now_us, double *e, double *max_w,
+                          double *min_w);
+
+/* Recomputes every total from the servers (exact re-sum) at now_us. */
 void sl_fleet_resum(struct sl_fleet *f, int64_t now_us);
+
+/* Restarts the meter, the extremes and the rack peak from the current
+ * state at time 0: call after the sources set their initial loads, so the
+ * one-by-one set-up is neither energy nor a peak. */
+void sl_fleet_start_meters(struct sl_fleet *f);
 
 #endif

@@ -5,18 +5,14 @@
 
 #include <string.h>
 
-static void loads(const struct sl_server_calc *c, double u, double cap_w, double liquid_share,
+static void loads(const struct sl_server_calc *c, double cards_w, double h, double liquid_share,
                   int immersion, struct sl_server_power *p)
 {
     const struct sl_server_model *m = c->m;
-    /* The synthetic load drives the card over its whole idle-to-TDP range. */
-    double card = c->dev->idle_w + (c->dev->tdp_w - c->dev->idle_w) * u;
-    if (cap_w > 0 && card > cap_w)
-        card = cap_w > c->dev->idle_w ? cap_w : c->dev->idle_w;
-    double cpu = c->cpu->idle_w + (c->cpu->tdp_w - c->cpu->idle_w) * u;
-    double boards = (double)m->cards * card + (double)m->cpus * cpu;
-    double rest = m->memory_idle_w + (m->memory_w - m->memory_idle_w) * u + m->nic_idle_w +
-                  (m->nic_w - m->nic_idle_w) * u + m->other_w;
+    double cpu = c->cpu->idle_w + (c->cpu->tdp_w - c->cpu->idle_w) * h;
+    double boards = cards_w + (double)m->cpus * cpu;
+    double rest = m->memory_idle_w + (m->memory_w - m->memory_idle_w) * h + m->nic_idle_w +
+                  (m->nic_w - m->nic_idle_w) * h + m->other_w;
     double liquid = immersion ? liquid_share * (boards + rest) : liquid_share * boards;
     double air = boards + rest - liquid;
     double fan = 0;
@@ -42,7 +38,7 @@ int sl_server_calc_init(struct sl_server_calc *c, const struct sl_server_model *
     c->m = m;
     c->dev = dev;
     c->cpu = cpu;
-    c->phases = sl_default_phase_model();
+    c->full_cards_w = (double)m->cards * dev->tdp_w;
     c->liquid_share = liquid_share;
     c->immersion = immersion;
     c->board_eff = sl_chain_board_efficiency(chain);
@@ -64,27 +60,27 @@ int sl_server_calc_init(struct sl_server_calc *c, const struct sl_server_model *
     /* Air heat at full load with no liquid: what the fans are sized for
      * (air_design_w is still 0 here, so the fan term is its floor). */
     struct sl_server_power full;
-    loads(c, 1.0, 0, 0, 0, &full);
+    loads(c, c->full_cards_w, 1.0, 0, 0, &full);
     c->air_design_w = full.dc_w - full.fan_w;
 
     const struct sl_stage_spec *st = chain->stages.items;
     for (size_t i = 0; i < chain->stages.n; i++) {
         if (st[i].scope != SL_SCOPE_SERVER)
             continue;
-        if (c->nstages == SL_MAX_SERVER_STAGES)
+        if (c->stack.n == SL_MAX_SERVER_STAGES)
             return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
                                "power chain '%s' has more than %d server stages", chain->name,
                                SL_MAX_SERVER_STAGES);
-        c->stage[c->nstages++] = st[i].from_server ? &c->psu : &st[i];
+        c->stack.stage[c->stack.n++] = st[i].from_server ? &c->psu : &st[i];
     }
     /* Size the server stages from the design (full-load) output, last
      * stage first, and check the PSUs can carry it without the spares. */
-    loads(c, 1.0, 0, liquid_share, immersion, &full);
+    loads(c, c->full_cards_w, 1.0, liquid_share, immersion, &full);
     double out = full.dc_w;
-    for (size_t k = c->nstages; k-- > 0;) {
-        const struct sl_stage_spec *s = c->stage[k];
+    for (size_t k = c->stack.n; k-- > 0;) {
+        const struct sl_stage_spec *s = c->stack.stage[k];
         if (s == &c->psu) {
-            c->capacity_w[k] = m->psu_rating_w * (double)m->psus;
+            c->stack.capacity_w[k] = m->psu_rating_w * (double)m->psus;
             double usable = m->psu_rating_w * (double)(m->psus - m->psus_spare);
             if (out > usable)
                 return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
@@ -93,19 +89,21 @@ int sl_server_calc_init(struct sl_server_calc *c, const struct sl_server_model *
                                    m->name, (long long)m->psus, m->psu_rating_w,
                                    (long long)m->psus_spare, out);
         } else {
-            c->capacity_w[k] = sl_stage_capacity_w(s, out);
+            c->stack.capacity_w[k] = sl_stage_capacity_w(s, out);
         }
-        out = sl_stage_input_w(s, c->capacity_w[k], out);
+        out = sl_stage_input_w(s, c->stack.capacity_w[k], out);
     }
     return SL_OK;
 }
 
-void sl_server_eval(const struct sl_server_calc *c, double u, double cap_w,
+void sl_server_eval(const struct sl_server_calc *c, double cards_w, double host,
                     struct sl_server_power *out)
 {
-    loads(c, u, cap_w, c->liquid_share, c->immersion, out);
-    double p = out->dc_w;
-    for (size_t k = c->nstages; k-- > 0;)
-        p = sl_stage_input_w(c->stage[k], c->capacity_w[k], p);
-    out->input_w = p;
+    loads(c, cards_w, host, c->liquid_share, c->immersion, out);
+    out->input_w = sl_stack_input_w(&c->stack, out->dc_w, NULL);
+}
+
+void sl_server_eval_full(const struct sl_server_calc *c, struct sl_server_power *out)
+{
+    sl_server_eval(c, c->full_cards_w, 1.0, out);
 }

@@ -1,11 +1,12 @@
 /*
- * Server power: from card activity to the power at the server's input.
+ * Server power: from its cards' board power to the power at its input.
  *
- * For a server whose cards run at activity u (0..1 of their idle-to-TDP
- * range; the synthetic load's utilisation):
- *     cards  n_c * P_dev(u)            (board input power, catalog.h)
- *     CPUs   n_p * (P_idle + (P_tdp - P_idle) u)   (hosts busy with the cards)
- *     memory, NICs: idle + (max - idle) u;  other: constant
+ * The fleet (fleet.h) knows each card's phase, activity and cap, and hands
+ * a server's calculator two numbers: the sum of its cards' board power and
+ * the host activity h (0..1, the mean of its cards' load shares; the hosts
+ * are as busy as the cards they feed).  Then
+ *     CPUs   n_p * (P_idle + (P_tdp - P_idle) h)
+ *     memory, NICs: idle + (max - idle) h;  other: constant
  *     fans   P_fan_idle + (P_fan - P_fan_idle) x^3,  x = air heat / air heat
  *            at full load without liquid cooling (fan affinity law: power
  *            goes with airflow cubed, airflow with the heat it carries);
@@ -20,35 +21,40 @@
 #ifndef SUANLI_FLEET_SERVER_H
 #define SUANLI_FLEET_SERVER_H
 
+#include "power/stack.h"
 #include "suanli/catalog.h"
 #include "suanli/chain.h"
 
 #define SL_MAX_SERVER_STAGES 8
 
+/* One server's power at one state.  Invariants: input_w >= dc_w >=
+ * board_w >= silicon_w >= 0 and liquid_heat_w <= dc_w. */
 struct sl_server_power {
-    double input_w;   /* at the input of the server's first stage */
-    double dc_w;      /* loads: boards, memory, NICs, other, fans */
-    double board_w;   /* cards + CPUs, board input */
-    double silicon_w; /* reaching accelerator and CPU silicon */
-    double fan_w;
+    double input_w;       /* at the input of the server's first stage */
+    double dc_w;          /* loads: boards, memory, NICs, other, fans */
+    double board_w;       /* cards + CPUs, board input */
+    double silicon_w;     /* reaching accelerator and CPU silicon */
+    double fan_w;         /* part of dc_w */
     double liquid_heat_w; /* heat removed by liquid */
 };
 
-/* A server model combined with a chain and a cooling mode, precomputed. */
+/* A server model combined with a chain and a cooling mode, precomputed
+ * once per run and read-only afterwards (several fleets may share one).
+ * Invariants: stack holds the chain's server stages, at most
+ * SL_MAX_SERVER_STAGES, with the PSU stage pointing at psu; air_design_w >
+ * 0; 0 < board_eff <= 1. */
 struct sl_server_calc {
     const struct sl_server_model *m;
     const struct sl_device_model *dev;
     const struct sl_cpu_model *cpu;
-    const struct sl_phase_model *phases;
-    const struct sl_stage_spec *stage[SL_MAX_SERVER_STAGES]; /* server scope, grid first */
-    double capacity_w[SL_MAX_SERVER_STAGES];
-    struct sl_stage_spec psu; /* the server's PSUs as a stage */
+    struct sl_stage_stack stack; /* server scope, grid first, sized */
+    struct sl_stage_spec psu;    /* the server's PSUs as a stage */
     struct sl_eff_point psu_curve[4];
-    size_t nstages;
     double board_eff;
     double liquid_share; /* of card + CPU heat (cold plate), of all heat (immersion) */
     int immersion;
     double air_design_w; /* air heat without fans at full load, no liquid */
+    double full_cards_w; /* the cards' board power at TDP */
 };
 
 /* Prepares the calculator.  Returns SL_OK, or SL_EINVAL when the chain has
@@ -59,8 +65,14 @@ int sl_server_calc_init(struct sl_server_calc *c, const struct sl_server_model *
                         const struct sl_chain_spec *chain, double liquid_share, int immersion,
                         struct sl_diag *d);
 
-/* Power at card activity u with each card capped at cap_w (0 = no cap). */
-void sl_server_eval(const struct sl_server_calc *c, double u, double cap_w,
+/* Power of a server whose cards draw cards_w of board power in all, with
+ * host activity host (0..1).  Pure; about 30 floating-point operations plus
+ * the server stages. */
+void sl_server_eval(const struct sl_server_calc *c, double cards_w, double host,
                     struct sl_server_power *out);
+
+/* Power at full load: every card at TDP, hosts fully busy (the design
+ * point that sizes racks, chains and plants). */
+void sl_server_eval_full(const struct sl_server_calc *c, struct sl_server_power *out);
 
 #endif

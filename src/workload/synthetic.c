@@ -2,15 +2,15 @@
  * The synthetic load source (see synthetic.h).
  */
 #include "workload/synthetic.h"
+
 #include "suanli/alloc.h"
 #include "suanli/diag.h"
 
 #include <math.h>
 #include <string.h>
 
-#define PRIO_LOAD 0
-#define SL_PI     3.14159265358979323846
-#define KNOT_US   INT64_C(60000000)
+#define SL_PI   3.14159265358979323846
+#define KNOT_US INT64_C(60000000)
 
 static double exact_target(const struct sl_synthetic *s, int64_t t_us)
 {
@@ -51,7 +51,7 @@ static double draw_level(struct sl_synthetic *s, size_t i, int64_t t_us)
             z = s->spare[i];
             s->spare_ok[i] = 0;
         } else {
-            sl_rng_normal_pair(&s->level_rng[i], &z, &s->spare[i]);
+            sl_rng_normal_pair(&s->srv[i].level, &z, &s->spare[i]);
             s->spare_ok[i] = 1;
         }
         u += s->cfg->noise * z;
@@ -61,9 +61,15 @@ static double draw_level(struct sl_synthetic *s, size_t i, int64_t t_us)
 
 static int64_t draw_gap(struct sl_synthetic *s, size_t i)
 {
-    double gap_us = sl_rng_exponential(&s->change_rng[i], (double)s->cfg->change_interval_us);
+    double gap_us = sl_rng_exponential(&s->srv[i].change, (double)s->cfg->change_interval_us);
     /* At least 1 us, so a server never changes twice at one instant. */
     return gap_us < 1.0 ? 1 : (int64_t)gap_us;
+}
+
+static void set_server(struct sl_synthetic *s, int64_t now, size_t i, double u)
+{
+    size_t cps = s->fleet->cards_per_server;
+    sl_fleet_set_load(s->fleet, now, i * cps, cps, s->cfg->phase, u);
 }
 
 static void on_change(struct sl_engine *eng, void *ctx, uint64_t arg)
@@ -71,57 +77,90 @@ static void on_change(struct sl_engine *eng, void *ctx, uint64_t arg)
     struct sl_synthetic *s = ctx;
     size_t i = (size_t)arg;
     int64_t now = sl_engine_now(eng);
-    sl_fleet_set_util(s->fleet, now, i, draw_level(s, i, now));
-    int rc = sl_engine_schedule(eng, now + draw_gap(s, i), PRIO_LOAD, on_change, s, arg, NULL);
-    if (rc != SL_OK) {
-        s->error = rc;
-        sl_engine_stop(eng);
-    }
+    set_server(s, now, i, draw_level(s, i, now));
+    s->changes++;
+    if (sl_engine_schedule(eng, now + draw_gap(s, i), SL_PRIO_LOAD, on_change, s, arg, NULL) !=
+        SL_OK)
+        sl_world_fail(s->w, SL_ENOMEM, "out of memory scheduling the synthetic load");
 }
 
-int sl_synthetic_start(struct sl_synthetic *s, const struct sl_scenario *sc, struct sl_fleet *fleet,
-                       struct sl_engine *eng)
+static int start(void *state, struct sl_world *w, struct sl_diag *d)
 {
-    memset(s, 0, sizeof *s);
+    struct sl_synthetic *s = state;
+    const struct sl_scenario *sc = w->sc;
     s->cfg = &sc->workload.synthetic;
-    s->fleet = fleet;
+    s->w = w;
+    s->fleet = &w->fleet;
     s->knot = -1;
     int64_t tod_s = sc->start_s % 86400;
     if (tod_s < 0)
         tod_s += 86400;
     s->tod0_us = tod_s * 1000000;
-    size_t n = fleet->nservers;
-    s->change_rng = sl_calloc(n, sizeof *s->change_rng);
-    s->level_rng = sl_calloc(n, sizeof *s->level_rng);
+    size_t n = s->fleet->nservers;
+    s->srv = sl_calloc(n, sizeof *s->srv);
     s->spare = sl_calloc(n, sizeof *s->spare);
     s->spare_ok = sl_calloc(n, sizeof *s->spare_ok);
-    if (!s->change_rng || !s->level_rng || !s->spare || !s->spare_ok) {
-        sl_synthetic_release(s);
-        return SL_ENOMEM;
-    }
+    if (!s->srv || !s->spare || !s->spare_ok)
+        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    int rc = sl_fleet_add_owner(s->fleet, "synthetic", NULL, NULL, &s->owner);
+    if (rc == SL_OK)
+        rc = sl_fleet_claim(s->fleet, s->owner, 0, s->fleet->ncards);
+    if (rc != SL_OK)
+        return sl_diag_set(d, rc, NULL, 0, 0, "the synthetic load cannot claim the fleet's cards");
     uint64_t seed = (uint64_t)sc->run.seed;
     uint64_t src_change = sl_rng_source_id("synthetic.change");
     uint64_t src_level = sl_rng_source_id("synthetic.level");
     for (size_t i = 0; i < n; i++) {
-        sl_rng_seed(&s->change_rng[i], seed, src_change, i);
-        sl_rng_seed(&s->level_rng[i], seed, src_level, i);
-        sl_fleet_set_util(fleet, 0, i, draw_level(s, i, 0));
-        int rc = sl_engine_schedule(eng, draw_gap(s, i), PRIO_LOAD, on_change, s, i, NULL);
-        if (rc != SL_OK) {
-            sl_synthetic_release(s);
-            return rc;
-        }
+        sl_rng_seed(&s->srv[i].change, seed, src_change, i);
+        sl_rng_seed(&s->srv[i].level, seed, src_level, i);
+        set_server(s, 0, i, draw_level(s, i, 0));
+        if (sl_engine_schedule(&w->eng, draw_gap(s, i), SL_PRIO_LOAD, on_change, s, i, NULL) !=
+            SL_OK)
+            return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     }
     return SL_OK;
 }
 
-void sl_synthetic_release(struct sl_synthetic *s)
+static void release(void *state)
 {
-    sl_free(s->change_rng);
-    sl_free(s->level_rng);
+    struct sl_synthetic *s = state;
+    sl_free(s->srv);
     sl_free(s->spare);
     sl_free(s->spare_ok);
-    s->change_rng = s->level_rng = NULL;
+    s->srv = NULL;
     s->spare = NULL;
     s->spare_ok = NULL;
 }
+
+static const char *const columns[] = {"synthetic_target"};
+
+/* The target utilisation at the middle of the row. */
+static void sample(void *state, const struct sl_world *w, int64_t t0_us, int64_t t1_us,
+                   double *values)
+{
+    (void)w;
+    /* The knot cache only saves work: the value depends on the time alone. */
+    values[0] = sl_synthetic_target(state, t0_us + (t1_us - t0_us) / 2);
+}
+
+static int summary(void *state, const struct sl_world *w, struct sl_summary *s)
+{
+    (void)w;
+    const struct sl_synthetic *y = state;
+    int rc = sl_summary_str(s, "synthetic.phase", sl_phase_names[y->cfg->phase]);
+    if (rc == SL_OK)
+        rc = sl_summary_int(s, "synthetic.load_changes", (int64_t)y->changes);
+    return rc;
+}
+
+const struct sl_source_ops sl_synthetic_source = {
+    .name = "synthetic",
+    .state_size = sizeof(struct sl_synthetic),
+    .enabled = NULL,
+    .start = start,
+    .release = release,
+    .ncolumns = 1,
+    .columns = columns,
+    .sample = sample,
+    .summary = summary,
+};

@@ -1,0 +1,42 @@
+/*
+ * A stack of conversion stages: the stages of one chain at one scope, as
+ * one instance (one server's PSUs and converters, one rack's power shelf,
+ * the site's transformer and UPS), with each stage's installed capacity.
+ *
+ * Power flows up: the input of the stack for an output P is found stage by
+ * stage from the load end, P_in(k) = sl_stage_input_w(stage k, cap k,
+ * P_in(k+1)).  Capacities are sized once from the design output (every
+ * server at full load) unless the stage has a rating.  A stack borrows its
+ * stage specs: they must outlive it (they live in the scenario or in the
+ * built-in presets).  Invariants: n <= SL_STACK_MAX; stage[0] is nearest the
+ * grid; capacity_w[k] > 0 for every stage.
+ */
+#ifndef SUANLI_POWER_STACK_H
+#define SUANLI_POWER_STACK_H
+
+#include <stddef.h>
+
+#include "suanli/chain.h"
+
+#define SL_STACK_MAX 16
+
+struct sl_stage_stack {
+    const struct sl_stage_spec *stage[SL_STACK_MAX]; /* grid first */
+    double capacity_w[SL_STACK_MAX];
+    size_t n;
+};
+
+/* Collects the stages of chain c at scope into s (capacities not yet
+ * sized).  Returns SL_OK, or SL_ERANGE when there are more than
+ * SL_STACK_MAX. */
+int sl_stack_collect(struct sl_stage_stack *s, const struct sl_chain_spec *c, int scope);
+
+/* Sizes every stage from the design output of the stack (its load end).
+ * Returns the stack's input at design. */
+double sl_stack_size(struct sl_stage_stack *s, double design_out_w);
+
+/* Input power of the stack for an output power (identity for an empty
+ * stack).  When loss_w is not NULL, loss_w[k] receives stage k's loss. */
+double sl_stack_input_w(const struct sl_stage_stack *s, double out_w, double *loss_w);
+
+#endif

@@ -1,0 +1,286 @@
+/*
+ * The world and its facility control step (see world.h).
+ */
+#include "world/world.h"
+
+#include "suanli/alloc.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The fleet totals are re-summed from the servers every this many steps,
+ * so incremental rounding cannot drift. */
+#define RESUM_EVERY 64
+
+void sl_world_fail(struct sl_world *w, int code, const char *fmt, ...)
+{
+    if (w->error == SL_OK) {
+        w->error = code;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(w->diag.msg, sizeof w->diag.msg, fmt, ap);
+        va_end(ap);
+        w->diag.code = code;
+    }
+    sl_engine_stop(&w->eng);
+}
+
+double sl_site_price(const struct sl_scenario *sc, int64_t local_s)
+{
+    int64_t tod_us = (local_s % 86400 + 86400) % 86400 * 1000000;
+    const struct sl_tou_period *p = sc->site.tou.items;
+    for (size_t i = 0; i < sc->site.tou.n; i++) {
+        int in = p[i].from_us < p[i].to_us ? (tod_us >= p[i].from_us && tod_us < p[i].to_us)
+                                           : (tod_us >= p[i].from_us || tod_us < p[i].to_us);
+        if (in)
+            return p[i].price;
+    }
+    return sc->site.price;
+}
+
+int64_t sl_world_local_s(const struct sl_world *w, int64_t t_us)
+{
+    return w->sc->start_s + t_us / 1000000;
+}
+
+/* ---- The facility step ---- */
+
+static void add_totals(struct sl_site_totals *T, const struct sl_site_step *st, size_t nstages)
+{
+    const struct sl_facility_eval *fe = &st->fe;
+    const struct sl_cooling_result *c = &fe->cooling;
+    double dt = st->dt_s;
+    for (int q = 0; q < SL_Q_COUNT; q++)
+        T->fleet_j[q] += st->fleet_w[q] * dt;
+    T->chain_in_j += fe->chain_in_w * dt;
+    T->chain_loss_j += fe->chain_loss_w * dt;
+    T->cooling_j += c->total_w * dt;
+    T->aux_j += fe->aux_w * dt;
+    T->facility_j += fe->facility_w * dt;
+    for (size_t k = 0; k < nstages; k++)
+        T->stage_loss_j[k] += fe->stage_loss_w[k] * dt;
+    T->chiller_j += c->chiller_w * dt;
+    T->fans_j += (c->crah_fan_w + c->tower_fan_w + c->drycooler_fan_w) * dt;
+    T->pumps_j += (c->chw_pump_w + c->cw_pump_w + c->cdu_pump_w + c->fw_pump_w) * dt;
+    T->unmet_j += c->unmet_w * dt;
+    if (c->inlet_rise_k > T->max_inlet_rise_k)
+        T->max_inlet_rise_k = c->inlet_rise_k;
+    T->cost_cny += st->cost_cny;
+    T->co2_kg += st->co2_kg;
+    double it = st->fleet_w[SL_Q_IT];
+    double pue = it > 0 ? fe->facility_w / it : 0;
+    int first = st->index == 0;
+    if (first || fe->facility_w > T->facility_peak_w)
+        T->facility_peak_w = fe->facility_w;
+    if (first || pue < T->pue_min)
+        T->pue_min = pue;
+    if (first || pue > T->pue_max)
+        T->pue_max = pue;
+    if (first || st->it_max_w > T->it_max_w)
+        T->it_max_w = st->it_max_w;
+    if (first || st->it_min_w < T->it_min_w)
+        T->it_min_w = st->it_min_w;
+    if (st->over_cap)
+        T->cap_exceeded_s += dt;
+}
+
+/* Closes the step [w->step_t0_us, t1_us). */
+static void close_step(struct sl_world *w, int64_t t1_us)
+{
+    const struct sl_scenario *sc = w->sc;
+    struct sl_site_step *st = &w->step;
+    double e[SL_Q_COUNT];
+    sl_fleet_take_window(&w->fleet, t1_us, e, &st->it_max_w, &st->it_min_w);
+    st->t0_us = w->step_t0_us;
+    st->t1_us = t1_us;
+    st->dt_s = (double)(t1_us - st->t0_us) * 1e-6;
+    st->index = w->nsteps;
+    for (int q = 0; q < SL_Q_COUNT; q++)
+        st->fleet_w[q] = e[q] / st->dt_s;
+    st->util = st->fleet_w[SL_Q_LOAD] / (double)w->fleet.ncards;
+    st->local_mid_s = sc->start_s + (st->t0_us + t1_us) / 2000000;
+    sl_facility_eval(&w->fac, st->fleet_w[SL_Q_IT], st->fleet_w[SL_Q_LIQUID], st->local_mid_s,
+                     &st->fe);
+    st->headroom_w = sc->site.grid_cap_w - st->fe.facility_w;
+    st->over_cap = st->fe.facility_w > sc->site.grid_cap_w;
+    st->price = sl_site_price(sc, st->local_mid_s);
+    double kwh = st->fe.facility_w * st->dt_s / 3.6e6;
+    st->cost_cny = kwh * st->price;
+    st->co2_kg = kwh * sc->carbon;
+    add_totals(&w->tot, st, w->fac.stack.n);
+    for (size_t i = 0; i < w->nobs; i++)
+        if (w->obs[i].ops->step)
+            w->obs[i].ops->step(w->obs[i].state, w, st);
+    w->nsteps++;
+    w->step_t0_us = t1_us;
+    if (w->nsteps % RESUM_EVERY == 0)
+        sl_fleet_resum(&w->fleet, t1_us);
+}
+
+static void on_step(struct sl_engine *eng, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    struct sl_world *w = ctx;
+    int64_t now = sl_engine_now(eng);
+    close_step(w, now);
+    int64_t next = now + w->sc->facility.step_us;
+    if (next < w->end_us &&
+        sl_engine_schedule(eng, next, SL_PRIO_STEP, on_step, w, 0, NULL) != SL_OK)
+        sl_world_fail(w, SL_ENOMEM, "out of memory scheduling the facility step");
+}
+
+/* ---- Building and running ---- */
+
+static size_t count(const void *const *list)
+{
+    size_t n = 0;
+    while (list && list[n])
+        n++;
+    return n;
+}
+
+int sl_world_init(struct sl_world *w, const struct sl_scenario *sc, const char *out_dir,
+                  const struct sl_source_ops *const *sources,
+                  const struct sl_observer_ops *const *observers, struct sl_diag *d)
+{
+    memset(w, 0, sizeof *w);
+    w->sc = sc;
+    w->out_dir = out_dir;
+    w->end_us = sc->run.duration_us;
+    int rc = sl_engine_init(&w->eng);
+    if (rc != SL_OK)
+        return sl_diag_set(d, rc, NULL, 0, 0, "out of memory");
+    rc = sl_server_calc_init(&w->calc, sc->server, sc->device, sc->cpu, sc->chain,
+                             sc->cooling->liquid_share, sc->cooling->kind == SL_COOLING_IMMERSION,
+                             d);
+    if (rc == SL_OK && (rc = sl_fleet_init(&w->fleet, sc, &w->calc)) != SL_OK)
+        rc = sl_diag_set(d, rc, NULL, 0, 0,
+                         rc == SL_ENOMEM ? "out of memory building the fleet"
+                                         : "power chain '%s' has too many rack stages",
+                         sc->chain->name);
+    if (rc == SL_OK)
+        rc = sl_facility_init(&w->fac, sc, w->fleet.design_it_w, w->fleet.design_liquid_w, d);
+    if (rc != SL_OK) {
+        sl_world_release(w);
+        return rc;
+    }
+    size_t ns = count((const void *const *)sources), no = count((const void *const *)observers);
+    w->src = sl_calloc(ns ? ns : 1, sizeof *w->src);
+    w->obs = sl_calloc(no ? no : 1, sizeof *w->obs);
+    if (!w->src || !w->obs)
+        goto nomem;
+    for (size_t i = 0; i < ns; i++) {
+        if (sources[i]->enabled && !sources[i]->enabled(sc))
+            continue;
+        struct sl_world_source *s = &w->src[w->nsrc];
+        if (!(s->state = sl_calloc(1, sources[i]->state_size ? sources[i]->state_size : 1)))
+            goto nomem;
+        s->ops = sources[i];
+        w->nsrc++;
+    }
+    for (size_t i = 0; i < no; i++) {
+        struct sl_world_observer *o = &w->obs[w->nobs];
+        if (!(o->state = sl_calloc(1, observers[i]->state_size ? observers[i]->state_size : 1)))
+            goto nomem;
+        o->ops = observers[i];
+        w->nobs++;
+    }
+    return SL_OK;
+nomem:
+    sl_world_release(w);
+    return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory building the world");
+}
+
+void sl_world_release(struct sl_world *w)
+{
+    for (size_t i = w->nobs; i-- > 0;) {
+        w->obs[i].ops->release(w->obs[i].state);
+        sl_free(w->obs[i].state);
+    }
+    for (size_t i = w->nsrc; i-- > 0;) {
+        w->src[i].ops->release(w->src[i].state);
+        sl_free(w->src[i].state);
+    }
+    sl_free(w->obs);
+    sl_free(w->src);
+    sl_fleet_release(&w->fleet);
+    sl_engine_release(&w->eng);
+    memset(w, 0, sizeof *w);
+}
+
+int sl_world_start(struct sl_world *w, struct sl_diag *d)
+{
+    for (size_t i = 0; i < w->nobs; i++)
+        if (w->obs[i].ops->open) {
+            int rc = w->obs[i].ops->open(w->obs[i].state, w, d);
+            if (rc != SL_OK)
+                return rc;
+        }
+    for (size_t i = 0; i < w->nsrc; i++) {
+        int rc = w->src[i].ops->start(w->src[i].state, w, d);
+        if (rc != SL_OK)
+            return rc;
+    }
+    /* The sources' set-up at time 0 is neither energy nor a swing. */
+    sl_fleet_start_meters(&w->fleet);
+    int64_t first = w->sc->facility.step_us;
+    if (first < w->end_us &&
+        sl_engine_schedule(&w->eng, first, SL_PRIO_STEP, on_step, w, 0, NULL) != SL_OK)
+        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    return SL_OK;
+}
+
+int sl_world_run(struct sl_world *w)
+{
+    int status = sl_engine_run(&w->eng, w->end_us);
+    if (w->error != SL_OK)
+        return w->error;
+    if (status == SL_RUN_STOPPED) {
+        sl_world_fail(w, SL_ESTATE, "the run stopped early at t = %.0f s",
+                      (double)sl_engine_now(&w->eng) * 1e-6);
+        return w->error;
+    }
+    if (w->step_t0_us < w->end_us)
+        close_step(w, w->end_us); /* the last, partial step */
+    return w->error;
+}
+
+/* ---- Capacity under the cap ---- */
+
+/* Facility power at full load in the worst hour for n servers. */
+static double worst_for(const struct sl_world *w, size_t n)
+{
+    const struct sl_scenario *sc = w->sc;
+    double it, liquid;
+    sl_fleet_design(&w->calc, sc->chain, n, w->fleet.per_rack, &it, &liquid, NULL);
+    struct sl_facility f;
+    if (sl_facility_init(&f, sc, it, liquid, NULL) != SL_OK)
+        return INFINITY;
+    return sl_facility_design_worst_w(&f, NULL);
+}
+
+size_t sl_world_servers_at_cap(const struct sl_world *w, double *worst_w)
+{
+    double cap = w->sc->site.grid_cap_w;
+    double worst = sl_facility_design_worst_w(&w->fac, NULL);
+    if (worst_w)
+        *worst_w = worst;
+    if (!(worst > 0))
+        return 0;
+    /* Facility power is close to proportional to the fleet (stages and
+     * plants are sized from the design), so start from the proportional
+     * estimate and walk to the exact boundary. */
+    double est = floor(cap / (worst / (double)w->fleet.nservers));
+    if (!(est < 1e12))
+        est = 1e12;
+    size_t n = est > 0 ? (size_t)est : 0;
+    for (int i = 0; i < 64 && n > 0 && worst_for(w, n) > cap; i++)
+        n--;
+    for (int i = 0; i < 64 && worst_for(w, n + 1) <= cap; i++)
+        n++;
+    if (n > 0 && worst_for(w, n) > cap)
+        n = 0; /* 64 steps did not reach the boundary: say nothing fits */
+    return n;
+}

@@ -1,0 +1,183 @@
+/*
+ * The world: one run's fleet, facility and engine, the facility control
+ * step, and the plug-in interfaces of workload sources and observers.
+ *
+ * Layers (each includes only those before it): core -> config -> power ->
+ * fleet -> facility -> world -> workload sources and report observers ->
+ * sim (the registry and the run).  A model plugs in as a module that fills
+ * one `struct sl_source_ops` (or `sl_observer_ops`) and one line in the
+ * registry (src/sim/registry.c); nothing here names a particular model.
+ *
+ * The facility control step.  Every `facility.step` (and at the end of the
+ * run, a last partial step) an engine event at priority SL_PRIO_STEP, which
+ * runs before the model's events of the same instant, closes the step
+ * [t0, t1): it reads the fleet's exact energy over the step (the meters
+ * integrate piecewise-constant power), takes the mean IT power and liquid
+ * heat up through the facility at the weather of the step's midpoint, and
+ * prices it (time of use), counts its carbon and compares it with the
+ * grid cap.  The result is `w->step`, which observers receive and a power
+ * manager may read at its own interval.  Output sampling (`run.sample`, a
+ * whole multiple of the step) only aggregates steps, so every energy total
+ * and the time over the cap are independent of it.
+ */
+#ifndef SUANLI_WORLD_WORLD_H
+#define SUANLI_WORLD_WORLD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "facility/facility.h"
+#include "fleet/fleet.h"
+#include "fleet/server.h"
+#include "suanli/diag.h"
+#include "suanli/engine.h"
+#include "suanli/scenario.h"
+#include "suanli/summary.h"
+
+/* Engine priorities: the facility step closes an interval before the
+ * events of its end instant run. */
+#define SL_PRIO_STEP (-1000)
+#define SL_PRIO_LOAD 0
+
+/* One closed facility step [t0_us, t1_us).  Fleet quantities are means
+ * over the step (exact: energy / duration); fe is the facility at those
+ * means.  Invariants: t1_us > t0_us; it_min_w <= fleet_w[SL_Q_IT] <=
+ * it_max_w; over_cap is fe.facility_w > the grid cap. */
+struct sl_site_step {
+    int64_t t0_us, t1_us;
+    double dt_s;
+    int64_t local_mid_s; /* local calendar time of the midpoint */
+    double fleet_w[SL_Q_COUNT];
+    double it_max_w, it_min_w;
+    double util; /* mean card load share */
+    struct sl_facility_eval fe;
+    double headroom_w; /* grid cap - facility power (negative: over) */
+    double price;      /* CNY/kWh */
+    double cost_cny;
+    double co2_kg;
+    int over_cap;
+    uint64_t index; /* 0 for the first step */
+};
+
+struct sl_world;
+
+/* A workload source.  The world allocates state_size zeroed bytes for it.
+ * start claims cards and schedules the first events (SL_OK, or an error with
+ * d filled); release frees what start allocated (also after a failed
+ * start).  columns/sample add time-series columns (ncolumns names; sample
+ * fills one value per column for the row [t0, t1)); summary adds entries
+ * at the end.  Any callback but start and release may be NULL. */
+struct sl_source_ops {
+    const char *name;
+    size_t state_size;
+    int (*enabled)(const struct sl_scenario *sc);
+    int (*start)(void *state, struct sl_world *w, struct sl_diag *d);
+    void (*release)(void *state);
+    size_t ncolumns;
+    const char *const *columns;
+    void (*sample)(void *state, const struct sl_world *w, int64_t t0_us, int64_t t1_us,
+                   double *values);
+    int (*summary)(void *state, const struct sl_world *w, struct sl_summary *s);
+};
+
+/* An observer of the run.  open prepares its outputs (temporary files in
+ * w->out_dir), step sees every closed facility step, finish completes its
+ * outputs and adds summary entries, commit makes its files visible
+ * (rename), release drops anything uncommitted.  Any callback may be
+ * NULL but release. */
+struct sl_observer_ops {
+    const char *name;
+    size_t state_size;
+    int (*open)(void *state, struct sl_world *w, struct sl_diag *d);
+    void (*step)(void *state, struct sl_world *w, const struct sl_site_step *st);
+    int (*finish)(void *state, struct sl_world *w, struct sl_summary *s, struct sl_diag *d);
+    int (*commit)(void *state, struct sl_diag *d);
+    void (*release)(void *state);
+};
+
+struct sl_world_source {
+    const struct sl_source_ops *ops;
+    void *state;
+};
+
+struct sl_world_observer {
+    const struct sl_observer_ops *ops;
+    void *state;
+};
+
+/* Totals over all steps (J unless noted), kept by the world so every
+ * observer and the summary read one set. */
+struct sl_site_totals {
+    double fleet_j[SL_Q_COUNT];
+    double chain_in_j, chain_loss_j, cooling_j, aux_j, facility_j;
+    double stage_loss_j[SL_MAX_STAGES];
+    double chiller_j, fans_j, pumps_j, unmet_j;
+    double cost_cny, co2_kg;
+    double facility_peak_w, pue_min, pue_max;
+    double it_max_w, it_min_w;
+    double cap_exceeded_s;
+    double max_inlet_rise_k;
+};
+
+/* One run.  Built by sl_world_init, driven by the engine, read by
+ * observers.  Invariants: fleet and facility are built from sc with the
+ * same server calculator; step is the last closed step (index valid when
+ * nsteps > 0); last_e holds the fleet meter integrals at step.t1_us. */
+struct sl_world {
+    const struct sl_scenario *sc;
+    const char *out_dir;
+    struct sl_engine eng;
+    struct sl_server_calc calc;
+    struct sl_fleet fleet;
+    struct sl_facility fac;
+    struct sl_site_step step;
+    struct sl_site_totals tot;
+    uint64_t nsteps;
+    int64_t end_us;
+    int64_t step_t0_us;
+    double last_e[SL_Q_COUNT];
+    struct sl_world_source *src;
+    size_t nsrc;
+    struct sl_world_observer *obs;
+    size_t nobs;
+    int error;           /* first failure inside the run (SL_OK: none) */
+    struct sl_diag diag; /* its message */
+};
+
+/* Builds the world of sc (server calculator, fleet, facility, engine) and
+ * instantiates the given sources (those enabled for sc) and observers, in
+ * order; both lists end with NULL.  out_dir is borrowed.  Returns SL_OK or
+ * an error with d filled; on error everything is released. */
+int sl_world_init(struct sl_world *w, const struct sl_scenario *sc, const char *out_dir,
+                  const struct sl_source_ops *const *sources,
+                  const struct sl_observer_ops *const *observers, struct sl_diag *d);
+void sl_world_release(struct sl_world *w);
+
+/* Starts the sources, the meters and the step clock. */
+int sl_world_start(struct sl_world *w, struct sl_diag *d);
+
+/* Runs the engine to the end and closes the last partial step.  Returns
+ * SL_OK, or the first failure recorded with sl_world_fail (w->diag). */
+int sl_world_run(struct sl_world *w);
+
+/* Records the first failure inside a run and stops the engine. */
+void sl_world_fail(struct sl_world *w, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Electricity price (CNY/kWh) at a local calendar time: the first
+ * time-of-use period that contains the time of day, else the base price. */
+double sl_site_price(const struct sl_scenario *sc, int64_t local_s);
+
+/* Local calendar time of simulation time t_us. */
+int64_t sl_world_local_s(const struct sl_world *w, int64_t t_us);
+
+/* The largest fleet of this design (servers of the scenario's model, racks
+ * of its size) whose facility power at full load stays within the grid
+ * cap in every hour of the weather year.  0 when not even one server
+ * fits. */
+size_t sl_world_servers_at_cap(const struct sl_world *w, double *worst_w);
+
+#endif
