@@ -8,7 +8,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "fleet/server.h"
 #include "suanli/catalog.h"
 #include "suanli/chain.h"
 #include "suanli/cooling.h"
@@ -485,19 +484,17 @@ static int cmd_catalog(int argc, char **argv)
     printf("\nServers (fleet.server; input power with ac-2n-ups and air cooling):\n");
     for (size_t i = 0; i < sl_catalog_server_count(); i++) {
         const struct sl_server_model *m = sl_catalog_server(i);
-        struct sl_server_calc calc;
-        struct sl_server_power full, idle;
+        double full_w, idle_w;
         struct sl_diag d;
         sl_diag_clear(&d);
-        if (sl_server_calc_init(&calc, m, builtin_device(m->device), builtin_cpu(m->cpu),
-                                sl_chain_find_preset("ac-2n-ups"), 0, 0, &d) != SL_OK)
+        if (sl_server_model_power(m, builtin_device(m->device), builtin_cpu(m->cpu),
+                                  sl_chain_find_preset("ac-2n-ups"), &full_w, &idle_w,
+                                  &d) != SL_OK)
             continue;
-        sl_server_eval(&calc, 1, 0, &full);
-        sl_server_eval(&calc, 0, 0, &idle);
         printf("  %-15s %2lldU %lld x %-12s %lld x %-18s %5.2f kW full, %4.2f kW idle, "
                "%lld x %.1f kW %s PSUs (%lld spare)\n",
                m->name, (long long)m->height_u, (long long)m->cards, m->device, (long long)m->cpus,
-               m->cpu, full.input_w / 1e3, idle.input_w / 1e3, (long long)m->psus,
+               m->cpu, full_w / 1e3, idle_w / 1e3, (long long)m->psus,
                m->psu_rating_w / 1e3, sl_psu_grade_names[m->psu_grade], (long long)m->psus_spare);
     }
     printf("\nPower chains (facility.power_chain; stages grid to silicon):\n");

@@ -115,6 +115,17 @@ double sl_device_power_w(const struct sl_device_model *d, const struct sl_phase_
 double sl_device_speed(const struct sl_device_model *d, const struct sl_phase_model *pm, int phase,
                        double activity, double cap_w);
 
+struct sl_chain_spec;
+struct sl_diag;
+
+/* Input power of one server of model m on chain (air cooled) at full load
+ * (every card at TDP, hosts busy) and at idle, into *full_w and *idle_w
+ * (either may be NULL).  Returns SL_OK, or SL_EINVAL when its PSUs cannot
+ * carry it or the chain has too many server stages (d filled). */
+int sl_server_model_power(const struct sl_server_model *m, const struct sl_device_model *dev,
+                          const struct sl_cpu_model *cpu, const struct sl_chain_spec *chain,
+                          double *full_w, double *idle_w, struct sl_diag *d);
+
 /* 80 PLUS efficiency (230 V internal redundant) at a load fraction, for the
  * points the programme defines; below the lowest point see chain.h. */
 size_t sl_psu_curve(int grade, const double **loads, const double **effs);

@@ -70,11 +70,12 @@ int sl_fleet_init(struct sl_fleet *f, const struct sl_scenario *sc,
     sl_stack_size(&f->rack_stack, full.input_w * (double)f->per_rack);
 
     f->card = sl_calloc(f->ncards, sizeof *f->card);
+    f->cap_w = sl_calloc(f->ncards, sizeof *f->cap_w);
     f->srv = sl_calloc(f->nservers, sizeof *f->srv);
     f->rack = sl_calloc(f->nracks, sizeof *f->rack);
     f->owners_cap = 8;
     f->owner = sl_calloc(f->owners_cap, sizeof *f->owner);
-    if (!f->card || !f->srv || !f->rack || !f->owner) {
+    if (!f->card || !f->cap_w || !f->srv || !f->rack || !f->owner) {
         sl_fleet_release(f);
         return SL_ENOMEM;
     }
@@ -83,10 +84,11 @@ int sl_fleet_init(struct sl_fleet *f, const struct sl_scenario *sc,
     /* Every card idle: one server evaluation serves them all. */
     struct sl_server_state idle;
     memset(&idle, 0, sizeof idle);
-    idle.cards_w = f->dev->idle_w * (double)f->cards_per_server;
-    sl_server_eval(calc, idle.cards_w, 0.0, &idle.p);
-    for (size_t i = 0; i < f->nservers; i++)
+    sl_server_eval(calc, f->dev->idle_w * (double)f->cards_per_server, 0.0, &idle.p);
+    for (size_t i = 0; i < f->nservers; i++) {
         f->srv[i] = idle;
+        f->srv[i].rack = (uint32_t)(i / f->per_rack);
+    }
     sl_fleet_start_meters(f);
     return SL_OK;
 }
@@ -94,6 +96,7 @@ int sl_fleet_init(struct sl_fleet *f, const struct sl_scenario *sc,
 void sl_fleet_release(struct sl_fleet *f)
 {
     sl_free(f->card);
+    sl_free(f->cap_w);
     sl_free(f->srv);
     sl_free(f->rack);
     sl_free(f->owner);
@@ -131,19 +134,22 @@ int sl_fleet_claim(struct sl_fleet *f, uint16_t owner, size_t first, size_t n)
 
 /* ---- Power ---- */
 
-static inline double card_power(const struct sl_fleet *f, const struct sl_card *c)
+static inline double card_power(const struct sl_fleet *f, size_t i)
 {
-    double p = f->dev->idle_w + f->range_w[c->phase] * c->activity;
-    if (c->cap_w > 0 && p > (double)c->cap_w)
-        p = (double)c->cap_w > f->dev->idle_w ? (double)c->cap_w : f->dev->idle_w;
+    const struct sl_card *c = &f->card[i];
+    double p = f->dev->idle_w + f->range_w[c->phase] * (double)c->activity;
+    double cap = (double)f->cap_w[i];
+    if (cap > 0 && p > cap)
+        p = cap > f->dev->idle_w ? cap : f->dev->idle_w;
     return p;
 }
 
-static double card_speed(const struct sl_fleet *f, const struct sl_card *c)
+static double card_speed(const struct sl_fleet *f, size_t i)
 {
+    const struct sl_card *c = &f->card[i];
     double idle = f->dev->idle_w;
-    double p = idle + f->range_w[c->phase] * c->activity;
-    double cap = (double)c->cap_w;
+    double p = idle + f->range_w[c->phase] * (double)c->activity;
+    double cap = (double)f->cap_w[i];
     if (cap <= 0 || p <= cap || p <= idle)
         return 1.0;
     double headroom = cap > idle ? (cap - idle) / (p - idle) : 0;
@@ -154,12 +160,12 @@ static double card_speed(const struct sl_fleet *f, const struct sl_card *c)
 
 double sl_fleet_card_power_w(const struct sl_fleet *f, size_t i)
 {
-    return card_power(f, &f->card[i]);
+    return card_power(f, i);
 }
 
 double sl_fleet_card_speed(const struct sl_fleet *f, size_t i)
 {
-    return card_speed(f, &f->card[i]);
+    return card_speed(f, i);
 }
 
 void sl_fleet_advance(struct sl_fleet *f, int64_t now_us)
@@ -191,22 +197,17 @@ void sl_fleet_take_window(struct sl_fleet *f, int64_t now_us, double *e, double 
     f->m.it_min_w = INFINITY;
 }
 
-/* Recomputes server s from its cards and moves the totals by the change.
- * The meter has been advanced to the time of the change. */
-static void update_server(struct sl_fleet *f, size_t s)
+/* Gives server s the power of cards drawing cards_w in all with load
+ * shares summing to load, and moves the totals by the change.  The meter
+ * has been advanced to the time of the change. */
+static void apply_server(struct sl_fleet *f, size_t s, double cards_w, double load)
 {
-    const struct sl_card *c = &f->card[s * f->cards_per_server];
-    double cards_w = 0, load = 0;
-    for (size_t k = 0; k < f->cards_per_server; k++) {
-        cards_w += card_power(f, &c[k]);
-        load += f->share[c[k].phase] * c[k].activity;
-    }
     struct sl_server_state *st = &f->srv[s];
     struct sl_server_power p;
     sl_server_eval(f->calc, cards_w, load / (double)f->cards_per_server, &p);
     const struct sl_server_power *o = &st->p;
 
-    struct sl_rack_state *r = &f->rack[s / f->per_rack];
+    struct sl_rack_state *r = &f->rack[st->rack];
     double old_loss = r->input_w - r->servers_w; /* exactly 0 without rack stages */
     r->servers_w += p.input_w - o->input_w;
     double rack_in = sl_stack_input_w(&f->rack_stack, r->servers_w, NULL);
@@ -225,8 +226,22 @@ static void update_server(struct sl_fleet *f, size_t s)
     v[SL_Q_LIQUID] += p.liquid_heat_w - o->liquid_heat_w;
     v[SL_Q_LOAD] += load - st->load;
     st->p = p;
-    st->cards_w = cards_w;
     st->load = load;
+}
+
+/* Recomputes server s from its cards. */
+static void update_server(struct sl_fleet *f, size_t s)
+{
+    size_t i0 = s * f->cards_per_server;
+    double cards_w = 0, load = 0;
+    uint32_t ncapped = 0;
+    for (size_t i = i0; i < i0 + f->cards_per_server; i++) {
+        cards_w += card_power(f, i);
+        load += f->share[f->card[i].phase] * (double)f->card[i].activity;
+        ncapped += f->cap_w[i] > 0;
+    }
+    f->srv[s].ncapped = ncapped;
+    apply_server(f, s, cards_w, load);
 }
 
 static void update_servers(struct sl_fleet *f, size_t first, size_t n)
@@ -251,9 +266,46 @@ void sl_fleet_set_load(struct sl_fleet *f, int64_t now_us, size_t first, size_t 
     for (size_t i = first; i < first + n; i++) {
         assert(f->card[i].owner != 0);
         f->card[i].phase = (uint8_t)phase;
-        f->card[i].activity = activity;
+        f->card[i].activity = (float)activity;
     }
-    update_servers(f, first, n);
+    size_t cps = f->cards_per_server;
+    if (n == 0)
+        return;
+    /* A whole server without caps, all its cards alike: its card power is
+     * one product, not a sum over the cards (the synthetic load's case). */
+    for (size_t s = first / cps, s1 = (first + n - 1) / cps; s <= s1; s++) {
+        if (s * cps >= first && (s + 1) * cps <= first + n && f->srv[s].ncapped == 0) {
+            double card_w = f->dev->idle_w + f->range_w[phase] * activity;
+            apply_server(f, s, (double)cps * card_w, (double)cps * (f->share[phase] * activity));
+        } else {
+            update_server(f, s);
+        }
+    }
+}
+
+void sl_fleet_set_server_load(struct sl_fleet *f, int64_t now_us, size_t s, int phase,
+                              double activity)
+{
+    assert(s < f->nservers);
+    assert(phase >= 0 && phase < SL_PHASE_COUNT);
+    if (!(activity > 0))
+        activity = 0; /* also NaN */
+    else if (activity > 1)
+        activity = 1;
+    sl_fleet_advance(f, now_us);
+    size_t cps = f->cards_per_server;
+    struct sl_card *c = &f->card[s * cps];
+    for (size_t k = 0; k < cps; k++) {
+        assert(c[k].owner != 0);
+        c[k].phase = (uint8_t)phase;
+        c[k].activity = (float)activity;
+    }
+    if (f->srv[s].ncapped == 0) {
+        double card_w = f->dev->idle_w + f->range_w[phase] * activity;
+        apply_server(f, s, (double)cps * card_w, (double)cps * (f->share[phase] * activity));
+    } else {
+        update_server(f, s);
+    }
 }
 
 void sl_fleet_release_cards(struct sl_fleet *f, int64_t now_us, uint16_t owner, size_t first,
@@ -278,23 +330,22 @@ void sl_fleet_set_cap(struct sl_fleet *f, int64_t now_us, size_t first, size_t n
         cap_w = 0;
     sl_fleet_advance(f, now_us);
     for (size_t i = first; i < first + n; i++) {
-        struct sl_card *c = &f->card[i];
-        double before = card_speed(f, c);
-        c->cap_w = (float)cap_w;
-        c->spare = c->owner != 0 && card_speed(f, c) != before; /* speed moved */
+        double before = card_speed(f, i);
+        f->cap_w[i] = (float)cap_w;
+        f->card[i].moved = f->card[i].owner != 0 && card_speed(f, i) != before;
     }
     update_servers(f, first, n);
     /* Owners hear of it once the fleet is consistent: one call per run of
      * consecutive cards of one owner whose speed moved. */
     for (size_t i = first; i < first + n;) {
-        if (!f->card[i].spare) {
+        if (!f->card[i].moved) {
             i++;
             continue;
         }
         uint16_t owner = f->card[i].owner;
         size_t j = i;
-        while (j < first + n && f->card[j].spare && f->card[j].owner == owner)
-            f->card[j++].spare = 0;
+        while (j < first + n && f->card[j].moved && f->card[j].owner == owner)
+            f->card[j++].moved = 0;
         const struct sl_fleet_owner *o = &f->owner[owner];
         if (o->speed_changed)
             o->speed_changed(o->ctx, now_us, i, j - i);

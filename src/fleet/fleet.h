@@ -36,14 +36,17 @@
 #include "power/stack.h"
 #include "suanli/scenario.h"
 
-/* One card's state (16 bytes).  owner 0 means free; a free card is idle
- * at activity 0.  cap_w 0 means no limit. */
+/* One card's state (8 bytes, eight cards to a cache line).  owner 0 means
+ * free; a free card is idle at activity 0.  The activity is kept to float
+ * precision (2^-24 relative): a server's power is computed from the
+ * caller's double when all its cards are set alike (the fast path), from
+ * the stored floats otherwise.  Power limits live apart (struct sl_fleet,
+ * cap_w), since most events never read them. */
 struct sl_card {
-    double activity; /* 0..1 of the phase's range */
-    float cap_w;     /* board power limit */
-    uint16_t owner;  /* index into the fleet's owners; 0: free */
-    uint8_t phase;   /* enum sl_phase */
-    uint8_t spare;
+    float activity; /* 0..1 of the phase's range */
+    uint16_t owner; /* index into the fleet's owners; 0: free */
+    uint8_t phase;  /* enum sl_phase */
+    uint8_t moved;  /* scratch of sl_fleet_set_cap: speed changed */
 };
 
 /* Told that the speed of cards [first, first + n) changed (a cap moved). */
@@ -84,8 +87,9 @@ struct sl_fleet_meter {
  * it was computed from. */
 struct sl_server_state {
     struct sl_server_power p;
-    double cards_w; /* sum of its cards' board power */
-    double load;    /* sum of its cards' load shares */
+    double load;      /* sum of its cards' load shares */
+    uint32_t ncapped; /* its cards with a power limit */
+    uint32_t rack;    /* its rack (saves a division per event) */
 };
 
 struct sl_rack_state {
@@ -106,6 +110,7 @@ struct sl_fleet {
     double share[SL_PHASE_COUNT];   /* per phase: a_phase */
     double alpha[SL_PHASE_COUNT];   /* per phase */
     struct sl_card *card;
+    float *cap_w; /* per card: board power limit, 0 = none */
     struct sl_server_state *srv;
     struct sl_rack_state *rack;
     struct sl_fleet_owner *owner;
@@ -153,6 +158,12 @@ void sl_fleet_release_cards(struct sl_fleet *f, int64_t now_us, uint16_t owner, 
  * server evaluation per server touched. */
 void sl_fleet_set_load(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, int phase,
                        double activity);
+
+/* The same for every card of server s: the fast path of workloads that
+ * drive whole servers (no division, one product for the card power when
+ * the server has no capped card). */
+void sl_fleet_set_server_load(struct sl_fleet *f, int64_t now_us, size_t s, int phase,
+                              double activity);
 
 /* Sets the power limit of cards [first, first + n) (0: none) at now_us and
  * tells the owners whose cards' speed changed. */

@@ -3,6 +3,8 @@
  */
 #include "fleet/server.h"
 
+#include "suanli/diag.h"
+
 #include <string.h>
 
 static void loads(const struct sl_server_calc *c, double cards_w, double h, double liquid_share,
@@ -106,4 +108,22 @@ void sl_server_eval(const struct sl_server_calc *c, double cards_w, double host,
 void sl_server_eval_full(const struct sl_server_calc *c, struct sl_server_power *out)
 {
     sl_server_eval(c, c->full_cards_w, 1.0, out);
+}
+
+int sl_server_model_power(const struct sl_server_model *m, const struct sl_device_model *dev,
+                          const struct sl_cpu_model *cpu, const struct sl_chain_spec *chain,
+                          double *full_w, double *idle_w, struct sl_diag *d)
+{
+    struct sl_server_calc c;
+    int rc = sl_server_calc_init(&c, m, dev, cpu, chain, 0, 0, d);
+    if (rc != SL_OK)
+        return rc;
+    struct sl_server_power p;
+    sl_server_eval_full(&c, &p);
+    if (full_w)
+        *full_w = p.input_w;
+    sl_server_eval(&c, (double)m->cards * dev->idle_w, 0, &p);
+    if (idle_w)
+        *idle_w = p.input_w;
+    return SL_OK;
 }

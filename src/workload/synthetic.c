@@ -68,8 +68,7 @@ static int64_t draw_gap(struct sl_synthetic *s, size_t i)
 
 static void set_server(struct sl_synthetic *s, int64_t now, size_t i, double u)
 {
-    size_t cps = s->fleet->cards_per_server;
-    sl_fleet_set_load(s->fleet, now, i * cps, cps, s->cfg->phase, u);
+    sl_fleet_set_server_load(s->fleet, now, i, s->cfg->phase, u);
 }
 
 static void on_change(struct sl_engine *eng, void *ctx, uint64_t arg)
