@@ -35,6 +35,7 @@ test-asan: deps
 bench: build
 	./$(BUILD)/bench/bench_engine
 	./$(BUILD)/bench/bench_facility
+	./$(BUILD)/bench/bench_rng
 	./$(BUILD)/bench/bench_run
 
 format:

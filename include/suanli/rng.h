@@ -8,10 +8,18 @@
  * entity means a policy change cannot perturb, say, the arrival process:
  * comparisons use common random numbers.
  *
- * Samplers take their natural parameters and are exact (no tables except the
- * alias method).  All functions are pure functions of the stream state, so the
- * same key gives the same sequence on every platform with IEEE doubles and a
- * correctly rounded libm (exp/log/log1p/pow/sqrt).
+ * Samplers take their natural parameters and are exact.  The standard
+ * exponential and normal use the ziggurat method (G. Marsaglia and W. W.
+ * Tsang, "The ziggurat method for generating random variables", J. Stat.
+ * Software 5(8), 2000), with 256 layers, the layer, sign and 53-bit
+ * magnitude taken from disjoint bits of one 64-bit draw (the correction of
+ * J. A. Doornik, "An improved ziggurat method to generate normal random
+ * samples", 2005), and constant tables computed offline
+ * (scripts/gen_ziggurat.py); the other continuous samplers build on these
+ * two.  All functions are pure functions of the stream state, so the same
+ * key gives the same sequence on every platform with IEEE doubles and a
+ * correctly rounded libm (exp/log/log1p/pow/sqrt); the tables are literals,
+ * read-only and shared safely by any number of threads.
  */
 #ifndef SUANLI_RNG_H
 #define SUANLI_RNG_H
@@ -42,13 +50,19 @@ double sl_rng_uniform_pos(struct sl_rng *r);
 /* Unbiased integer in [0, n); n must be > 0 (Lemire's method). */
 uint64_t sl_rng_below(struct sl_rng *r, uint64_t n);
 
-/* Exponential with the given mean (> 0). */
+/* Standard exponential (mean 1), by the ziggurat. */
+double sl_rng_std_exponential(struct sl_rng *r);
+/* Exponential with the given mean (> 0): mean * sl_rng_std_exponential. */
 double sl_rng_exponential(struct sl_rng *r, double mean);
-/* Normal with mean mu and standard deviation sigma >= 0. */
+/* Standard normal N(0, 1), by the ziggurat. */
+double sl_rng_std_normal(struct sl_rng *r);
+/* Normal with mean mu and standard deviation sigma >= 0:
+ * mu + sigma * sl_rng_std_normal. */
 double sl_rng_normal(struct sl_rng *r, double mu, double sigma);
-/* Two independent standard normals from one polar-method draw (the first
- * equals what sl_rng_normal(r, 0, 1) would return from the same state).
- * For callers that keep the second one themselves. */
+/* Two independent standard normals, from two ziggurat draws (no longer the
+ * polar method): *x is what sl_rng_std_normal would return from the same
+ * state, *y the next one.  Kept for callers that hold the second value
+ * themselves; it is exactly two calls of sl_rng_std_normal. */
 void sl_rng_normal_pair(struct sl_rng *r, double *x, double *y);
 /* Lognormal: exp(N(mu, sigma)). */
 double sl_rng_lognormal(struct sl_rng *r, double mu, double sigma);

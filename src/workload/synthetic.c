@@ -35,27 +35,15 @@ double sl_synthetic_target(struct sl_synthetic *s, int64_t t_us)
         s->knot_a = exact_target(s, minute * KNOT_US);
         s->knot_b = exact_target(s, (minute + 1) * KNOT_US);
     }
-    double f = (double)(t_us - minute * KNOT_US) / (double)KNOT_US;
+    double f = (double)(t_us - minute * KNOT_US) * (1.0 / (double)KNOT_US);
     return s->knot_a + (s->knot_b - s->knot_a) * f;
 }
 
 static double draw_level(struct sl_synthetic *s, size_t i, int64_t t_us)
 {
     double u = sl_synthetic_target(s, t_us);
-    if (s->cfg->noise > 0) {
-        /* Normals come in pairs from the polar method; each server keeps
-         * its second one for its next change (its own stream, so the
-         * sequence is the same whatever the other servers do). */
-        double z;
-        if (s->spare_ok[i]) {
-            z = s->spare[i];
-            s->spare_ok[i] = 0;
-        } else {
-            sl_rng_normal_pair(&s->srv[i].level, &z, &s->spare[i]);
-            s->spare_ok[i] = 1;
-        }
-        u += s->cfg->noise * z;
-    }
+    if (s->cfg->noise > 0)
+        u += s->cfg->noise * sl_rng_std_normal(&s->srv[i].level);
     return u < 0 ? 0 : u > 1 ? 1 : u;
 }
 
@@ -97,9 +85,7 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
     s->tod0_us = tod_s * 1000000;
     size_t n = s->fleet->nservers;
     s->srv = sl_calloc(n, sizeof *s->srv);
-    s->spare = sl_calloc(n, sizeof *s->spare);
-    s->spare_ok = sl_calloc(n, sizeof *s->spare_ok);
-    if (!s->srv || !s->spare || !s->spare_ok)
+    if (!s->srv)
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     int rc = sl_fleet_add_owner(s->fleet, "synthetic", NULL, NULL, &s->owner);
     if (rc == SL_OK)
@@ -124,11 +110,7 @@ static void release(void *state)
 {
     struct sl_synthetic *s = state;
     sl_free(s->srv);
-    sl_free(s->spare);
-    sl_free(s->spare_ok);
     s->srv = NULL;
-    s->spare = NULL;
-    s->spare_ok = NULL;
 }
 
 static const char *const columns[] = {"synthetic_target"};

@@ -13,7 +13,8 @@
  *     u_i = clip(u*(t) + noise * z, 0, 1),   z ~ N(0, 1),
  * which all of its cards take as their activity in `workload.synthetic.phase`
  * (default `mixed`, whose activity share is 100 %: the whole idle-to-TDP
- * range).  Both the change times and the levels come from per-server
+ * range).  Gaps and normals come from the ziggurat samplers (rng.h), one
+ * normal per change.  Both the change times and the levels come from per-server
  * random streams ("synthetic.change", "synthetic.level"), so the same seed
  * gives the same load whatever else the scenario changes.  With noise 0 the
  * load still steps at random times, following the target.
@@ -41,8 +42,6 @@ struct sl_synthetic {
     uint16_t owner;
     int64_t tod0_us; /* local time of day at t = 0 */
     struct sl_synthetic_server *srv;
-    double *spare;           /* per server: the second normal of the last pair */
-    unsigned char *spare_ok; /* per server: spare holds an unused normal */
     int64_t knot;
     double knot_a, knot_b;
     uint64_t changes; /* load changes after the start */
