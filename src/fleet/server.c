@@ -19,7 +19,7 @@ static void loads(const struct sl_server_calc *c, double cards_w, double h, doub
     double air = boards + rest - liquid;
     double fan = 0;
     if (!immersion) {
-        double x = c->air_design_w > 0 ? air / c->air_design_w : 0;
+        double x = air * c->inv_air_design;
         if (x > 1)
             x = 1;
         fan = m->fan_idle_w + (m->fan_w - m->fan_idle_w) * x * x * x;
@@ -64,6 +64,7 @@ int sl_server_calc_init(struct sl_server_calc *c, const struct sl_server_model *
     struct sl_server_power full;
     loads(c, c->full_cards_w, 1.0, 0, 0, &full);
     c->air_design_w = full.dc_w - full.fan_w;
+    c->inv_air_design = c->air_design_w > 0 ? 1.0 / c->air_design_w : 0;
 
     const struct sl_stage_spec *st = chain->stages.items;
     for (size_t i = 0; i < chain->stages.n; i++) {
@@ -95,6 +96,7 @@ int sl_server_calc_init(struct sl_server_calc *c, const struct sl_server_model *
         }
         out = sl_stage_input_w(s, c->stack.capacity_w[k], out);
     }
+    sl_stack_compile(&c->stack);
     return SL_OK;
 }
 

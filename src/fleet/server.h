@@ -53,8 +53,9 @@ struct sl_server_calc {
     double board_eff;
     double liquid_share; /* of card + CPU heat (cold plate), of all heat (immersion) */
     int immersion;
-    double air_design_w; /* air heat without fans at full load, no liquid */
-    double full_cards_w; /* the cards' board power at TDP */
+    double air_design_w;   /* air heat without fans at full load, no liquid */
+    double inv_air_design; /* 1 / air_design_w, 0 before it is known */
+    double full_cards_w;   /* the cards' board power at TDP */
 };
 
 /* Prepares the calculator.  Returns SL_OK, or SL_EINVAL when the chain has

@@ -18,12 +18,27 @@
 
 #include "suanli/chain.h"
 
-#define SL_STACK_MAX 16
+#define SL_STACK_MAX  16
+#define SL_FAST_TABLE 8
+
+/* One stage prepared for fast evaluation (sl_stack_compile): the loss
+ * model of sl_stage_input_w with divisions by constants turned into
+ * products (results agree to a few ulps). */
+struct sl_stage_fast {
+    int kind;                /* 0 generic, 1 efficiency, 2 table, 3 loss terms */
+    double eff;              /* kind 1 */
+    double inv_cap;          /* kinds 2, 3: 1 / capacity */
+    double loss0, inv_load0; /* kind 2: loss at the first point, 1 / its load */
+    double nl, lin, sq;      /* kind 3: capacity x the loss terms */
+    size_t n;                /* kind 2: points */
+    double load[SL_FAST_TABLE], eff0[SL_FAST_TABLE], slope[SL_FAST_TABLE];
+};
 
 struct sl_stage_stack {
     const struct sl_stage_spec *stage[SL_STACK_MAX]; /* grid first */
     double capacity_w[SL_STACK_MAX];
     size_t n;
+    struct sl_stage_fast fast[SL_STACK_MAX];
 };
 
 /* Collects the stages of chain c at scope into s (capacities not yet
@@ -34,6 +49,10 @@ int sl_stack_collect(struct sl_stage_stack *s, const struct sl_chain_spec *c, in
 /* Sizes every stage from the design output of the stack (its load end).
  * Returns the stack's input at design. */
 double sl_stack_size(struct sl_stage_stack *s, double design_out_w);
+
+/* Prepares the fast form of every stage; call after the capacities are
+ * final (sl_stack_size does). */
+void sl_stack_compile(struct sl_stage_stack *s);
 
 /* Input power of the stack for an output power (identity for an empty
  * stack).  When loss_w is not NULL, loss_w[k] receives stage k's loss. */
