@@ -108,6 +108,17 @@ static void test_loss_terms_and_redundancy(void **state)
     assert_true(fabs(sl_stage_input_w(pdu, 1, 980) - 1000) < 1e-9);
 }
 
+/* The server at card activity u (the whole idle-to-TDP range) with each
+ * card limited to cap_w (0: none), hosts as busy as the cards. */
+static void eval_at(const struct sl_server_calc *c, double u, double cap_w,
+                    struct sl_server_power *p)
+{
+    double card = c->dev->idle_w + (c->dev->tdp_w - c->dev->idle_w) * u;
+    if (cap_w > 0 && card > cap_w)
+        card = cap_w > c->dev->idle_w ? cap_w : c->dev->idle_w;
+    sl_server_eval(c, (double)c->m->cards * card, u, p);
+}
+
 /* The reference's derived grid-to-chip products (power-cooling.md 1.4) at
  * the loads the stages see in a 2N design near 80 % utilisation. */
 static void test_chain_products(void **state)
@@ -122,7 +133,7 @@ static void test_chain_products(void **state)
         struct sl_server_calc c;
         init_calc(&c, "t1008", cases[i].chain, 0);
         struct sl_server_power p;
-        sl_server_eval(&c, 0.8, 0, &p);
+        eval_at(&c, 0.8, 0, &p);
         double eff = p.dc_w / p.input_w * c.board_eff; /* server and board stages */
         const struct sl_stage_spec *st = ch->stages.items;
         for (size_t k = 0; k < ch->stages.n; k++) {
@@ -145,30 +156,30 @@ static void test_server_power(void **state)
     /* The brief's 4U 8-card server: about 5.4 kW at full load; idle
      * 1.2-1.4 kW (hardware-perf.md 4). */
     init_calc(&c, "t1008", "ac-2n-ups", 0);
-    sl_server_eval(&c, 1, 0, &full);
-    sl_server_eval(&c, 0, 0, &idle);
+    eval_at(&c, 1, 0, &full);
+    eval_at(&c, 0, 0, &idle);
     assert_true(full.input_w > 5300 && full.input_w < 5550);
     assert_true(idle.input_w > 1200 && idle.input_w < 1400);
     assert_true(full.fan_w == 400);
     /* HGX H100: 8.4 kW measured max, 10.2 kW rated. */
     init_calc(&c, "hgx-h100", "ac-2n-ups", 0);
-    sl_server_eval(&c, 1, 0, &full);
+    eval_at(&c, 1, 0, &full);
     assert_true(full.input_w > 8000 && full.input_w < 9000);
     /* Cold plates take most of the fans' work away. */
     init_calc(&c, "t1008", "ac-2n-ups", 0.8);
-    sl_server_eval(&c, 1, 0, &full);
+    eval_at(&c, 1, 0, &full);
     assert_true(full.fan_w < 150);
     assert_true(fabs(full.liquid_heat_w - 0.8 * full.board_w) < 1e-9);
     /* A cap lowers the cards' power and the server's. */
     struct sl_server_power capped;
-    sl_server_eval(&c, 1, 300, &capped);
+    eval_at(&c, 1, 300, &capped);
     assert_true(capped.board_w < full.board_w);
     assert_true(capped.input_w < full.input_w);
     /* Monotone in load. */
     double prev = 0;
     for (int i = 0; i <= 20; i++) {
         struct sl_server_power p;
-        sl_server_eval(&c, i / 20.0, 0, &p);
+        eval_at(&c, i / 20.0, 0, &p);
         assert_true(p.input_w > prev);
         prev = p.input_w;
     }
