@@ -322,6 +322,88 @@ static void print_result(const struct sl_scenario *sc, const struct sl_summary *
            over_h, v[4], dir);
 }
 
+/* ---- where results go without --out ---- */
+
+/* The resolved scenario as run.c writes it into scenario.yaml (without the
+ * comment line); the caller frees it. */
+static char *resolved_text(const struct sl_scenario *sc)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    sl_scenario_emit(sc, f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* 1 when path holds a scenario.yaml whose scenario is not sc's, 0 when it
+ * holds none or sc's. */
+static int holds_other(const char *dir, const struct sl_scenario *sc)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/scenario.yaml", dir);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    char *want = resolved_text(sc);
+    int other = 1;
+    if (want) {
+        size_t n = strlen(want), got = 0;
+        char *have = malloc(n + 2);
+        int c;
+        /* Skip the comment line run.c puts first. */
+        while ((c = fgetc(f)) != EOF && c != '\n')
+            ;
+        if (have) {
+            got = fread(have, 1, n + 1, f);
+            other = got != n || memcmp(have, want, n) != 0;
+        }
+        free(have);
+        free(want);
+    }
+    fclose(f);
+    return other;
+}
+
+/* 1 when base holds results of a scenario other than set's. */
+static int base_holds_other(const char *base, const struct sl_scenario_set *set)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        char dir[4096];
+        if (holds_other(sl_run_dir(set, i, base, dir, sizeof dir), &set->items[i]))
+            return 1;
+    }
+    return 0;
+}
+
+/* Without --out, results go to out/<name>/; when that folder holds the
+ * results of a different scenario (other --set values, an edited file),
+ * they go to the first out/<name>-N/ that holds none or this scenario's,
+ * with a note, instead of silently replacing them. */
+static void default_base(const struct sl_scenario_set *set, int quiet, char *base, size_t size)
+{
+    snprintf(base, size, "out/%s", set->items[0].name);
+    if (!base_holds_other(base, set))
+        return;
+    char first[2048];
+    snprintf(first, sizeof first, "%s", base);
+    for (int k = 2; k < 1000; k++) {
+        snprintf(base, size, "out/%s-%d", set->items[0].name, k);
+        if (!base_holds_other(base, set))
+            break;
+    }
+    if (!quiet)
+        fprintf(stderr,
+                "%s: note: %s/ holds the results of a different scenario; writing to %s/ "
+                "(choose with --out)\n",
+                prog, first, base);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     struct cli c;
@@ -341,7 +423,7 @@ static int cmd_run(int argc, char **argv)
     if (c.out)
         snprintf(base, sizeof base, "%s", c.out);
     else
-        snprintf(base, sizeof base, "out/%s", set.items[0].name);
+        default_base(&set, c.quiet, base, sizeof base);
     size_t nbase = strlen(base);
     while (nbase > 1 && base[nbase - 1] == '/')
         base[--nbase] = '\0';
@@ -488,14 +570,13 @@ static int cmd_catalog(int argc, char **argv)
         struct sl_diag d;
         sl_diag_clear(&d);
         if (sl_server_model_power(m, builtin_device(m->device), builtin_cpu(m->cpu),
-                                  sl_chain_find_preset("ac-2n-ups"), &full_w, &idle_w,
-                                  &d) != SL_OK)
+                                  sl_chain_find_preset("ac-2n-ups"), &full_w, &idle_w, &d) != SL_OK)
             continue;
         printf("  %-15s %2lldU %lld x %-12s %lld x %-18s %5.2f kW full, %4.2f kW idle, "
                "%lld x %.1f kW %s PSUs (%lld spare)\n",
                m->name, (long long)m->height_u, (long long)m->cards, m->device, (long long)m->cpus,
-               m->cpu, full_w / 1e3, idle_w / 1e3, (long long)m->psus,
-               m->psu_rating_w / 1e3, sl_psu_grade_names[m->psu_grade], (long long)m->psus_spare);
+               m->cpu, full_w / 1e3, idle_w / 1e3, (long long)m->psus, m->psu_rating_w / 1e3,
+               sl_psu_grade_names[m->psu_grade], (long long)m->psus_spare);
     }
     printf("\nPower chains (facility.power_chain; stages grid to silicon):\n");
     for (size_t i = 0; i < sl_chain_preset_count(); i++) {
