@@ -1,5 +1,5 @@
 /*
- * Tests for outdoor weather (src/facility/weather.c).
+ * Tests for outdoor weather (src/facility/weather.c, psychro.c, epw.c).
  *
  * Wet-bulb temperatures are checked against published psychrometric values:
  * the chart value for 30 C / 50 %, ASHRAE Fundamentals 2017 ch. 1 example 1,
