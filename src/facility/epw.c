@@ -7,7 +7,13 @@
  * year, 8,760 hourly rows in order from Jan 1 hour 1 to Dec 31 hour 24.  A
  * row's "hour H" holds the conditions at H:00, so the row of (month, day, H)
  * goes to index day_of_year * 24 + H, and the last row (Dec 31 24:00) wraps
- * to index 0.  The reader checks month, day and hour of every row, needs
+ * to index 0.  Files made from a leap year (a real year, or an AMY file)
+ * have 8,784 rows, 24 of them for Feb 29; those are read and checked like
+ * any other, then dropped, since the typical year has 365 days (weather_int.h)
+ * and a simulated Feb 29 reads Feb 28.  Which kind a file is shows at the
+ * row after Feb 28 hour 24 (columns 2 and 3: month 2, day 29, or month 3,
+ * day 1); any other row count is an error.  The reader checks month, day and
+ * hour of every row, needs
  * fields 7 (dry bulb C), 9 (relative humidity %) and 10 (station pressure
  * Pa), and rejects missing values (99.9 for temperature, 999 for humidity)
  * and values outside the ranges of the EPW definition; a missing pressure
@@ -26,6 +32,7 @@
 #include "suanli/diag.h"
 #include "suanli/weather.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -177,19 +184,44 @@ static int row_number(const char *path, int lineno, const char *s, const struct 
                        n > 40 ? "..." : "");
 }
 
-/* Parses data row `row` (0-based) from s[0, len) into w. */
-static int parse_row(const char *path, int lineno, const char *s, size_t len, int row,
-                     double elevation_m, struct sl_weather *w, struct sl_diag *d)
+/* Where the reader is in the year.  Rows come in calendar order, one per
+ * hour from Jan 1 hour 1 to Dec 31 hour 24; month, day and hour name the row
+ * the next line must be.  A file either has all 24 rows of Feb 29 or none:
+ * the row after Feb 28 hour 24 decides (leap is set when it is a Feb 29
+ * row), so rows == 8,760 or 8,784 at Dec 31 hour 24, and month == 13 after
+ * it. */
+struct epw_cursor {
+    int month, day, hour; /* 1-12 (13 at the end), 1-31, 1-24 */
+    int leap;             /* the file has Feb 29 rows */
+    int leap_line;        /* line of the first Feb 29 row, if leap */
+    int rows;             /* hourly rows read so far */
+};
+
+/* Moves the cursor to the row after the current one. */
+static void cursor_next(struct epw_cursor *c)
+{
+    c->rows++;
+    if (++c->hour <= 24)
+        return;
+    c->hour = 1;
+    int days = sl__typical_days_in_month(c->month) + (c->leap && c->month == 2);
+    if (++c->day <= days)
+        return;
+    c->day = 1;
+    c->month++;
+}
+
+/* Parses the data row at the cursor from s[0, len) into w.  Feb 29 rows
+ * are checked like any other, then dropped: the typical year has 365 days. */
+static int parse_row(const char *path, int lineno, const char *s, size_t len,
+                     struct epw_cursor *cur, double elevation_m, struct sl_weather *w,
+                     struct sl_diag *d)
 {
     static const int needed[] = {2, 3, 4, 7, 9, 10};
-    int doy = row / 24, hour = row % 24 + 1, month = 1;
-    while (month < 12 && sl__typical_day_of_year(month + 1, 1) <= doy)
-        month++;
-    int day = doy - sl__typical_day_of_year(month, 1) + 1;
     if (is_blank(s, len))
         return sl_diag_set(d, SL_EINVAL, path, lineno, 1,
                            "empty line; expected the hourly row of month %d, day %d, hour %d",
-                           month, day, hour);
+                           cur->month, cur->day, cur->hour);
     struct field fl[EPW_FIELDS];
     int n = split_fields(s, len, fl, EPW_FIELDS);
     if (n < EPW_FIELDS) {
@@ -203,19 +235,26 @@ static int parse_row(const char *path, int lineno, const char *s, size_t len, in
                            n, n == 1 ? "" : "s", missing, epw_field_name(missing));
     }
     double v[3];
-    const int want[3] = {month, day, hour};
     for (int k = 0; k < 3; k++) {
         int rc = row_number(path, lineno, s, fl, k + 2, &v[k], d);
         if (rc != SL_OK)
             return rc;
     }
+    if (cur->month == 3 && cur->day == 1 && cur->hour == 1 && v[0] == 2.0 && v[1] == 29.0) {
+        /* A leap-year file: Feb 29 comes before Mar 1. */
+        cur->leap = 1;
+        cur->leap_line = lineno;
+        cur->month = 2;
+        cur->day = 29;
+    }
+    const int want[3] = {cur->month, cur->day, cur->hour};
     for (int k = 0; k < 3; k++)
         if (v[k] != (double)want[k])
             return sl_diag_set(d, SL_EINVAL, path, lineno, field_col(&fl[k + 1]),
-                               "expected the row of month %d, day %d, hour %d (hourly row %d; a "
-                               "typical year runs from Jan 1 hour 1 to Dec 31 hour 24 of a "
-                               "365-day year), found month %g, day %g, hour %g",
-                               month, day, hour, row + 1, v[0], v[1], v[2]);
+                               "expected the row of month %d, day %d, hour %d (hourly row %d; "
+                               "rows run from Jan 1 hour 1 to Dec 31 hour 24, with or without "
+                               "the 24 rows of Feb 29), found month %g, day %g, hour %g",
+                               cur->month, cur->day, cur->hour, cur->rows + 1, v[0], v[1], v[2]);
     double t, rh, p;
     int rc = row_number(path, lineno, s, fl, 7, &t, d);
     if (rc == SL_OK)
@@ -246,7 +285,11 @@ static int parse_row(const char *path, int lineno, const char *s, size_t len, in
         return sl_diag_set(d, SL_EINVAL, path, lineno, field_col(&fl[9]),
                            "station pressure %g Pa is outside the EPW range (31000, 120000)", p);
     }
-    size_t i = (size_t)((row + 1) % SL_HOURS_PER_YEAR); /* hour H is H:00 */
+    if (cur->month == 2 && cur->day == 29)
+        return SL_OK;
+    /* Hour H is H:00, so Dec 31 hour 24 wraps to Jan 1 00:00. */
+    size_t i = (size_t)((sl__typical_day_of_year(cur->month, cur->day) * 24 + cur->hour) %
+                        SL_HOURS_PER_YEAR);
     w->t_db_c[i] = t;
     w->t_wb_c[i] = sl_wet_bulb_c(t, rh > 100.0 ? 100.0 : rh, p);
     return SL_OK;
@@ -289,24 +332,32 @@ static int parse_epw(FILE *f, const char *path, struct sl_weather *w, struct sl_
                                "expected the EPW header record 'DATA PERIODS,...' (the last of "
                                "the 8 header lines)");
     }
-    for (int row = 0; row < SL_HOURS_PER_YEAR; row++) {
+    struct epw_cursor cur = {1, 1, 1, 0, 0, 0};
+    while (cur.month <= 12) {
         int r = read_line(f, buf, sizeof buf, &len);
         lineno++;
         if (r == -2)
             return sl_diag_set(d, SL_EIO, path, lineno, 0, "read error: %s", strerror(errno));
+        if (r == 0 && cur.leap)
+            return sl_diag_set(d, SL_EINVAL, path, lineno, 1,
+                               "the file ends after %d hourly row%s; an EPW file with Feb 29 "
+                               "(from line %d) has 8,784 (one per hour of a 366-day year)",
+                               cur.rows, cur.rows == 1 ? "" : "s", cur.leap_line);
         if (r == 0)
             return sl_diag_set(d, SL_EINVAL, path, lineno, 1,
                                "the file ends after %d hourly row%s; an EPW typical year has "
-                               "8,760 (one per hour of a 365-day year)",
-                               row, row == 1 ? "" : "s");
+                               "8,760 (one per hour of a 365-day year), or 8,784 with Feb 29",
+                               cur.rows, cur.rows == 1 ? "" : "s");
         if (r == -1)
             return sl_diag_set(d, SL_EINVAL, path, lineno, 1,
                                "line longer than %d characters; expected an hourly EPW row",
                                EPW_LINE_MAX);
-        int rc = parse_row(path, lineno, buf, len, row, elevation_m, w, d);
+        int rc = parse_row(path, lineno, buf, len, &cur, elevation_m, w, d);
         if (rc != SL_OK)
             return rc;
+        cursor_next(&cur);
     }
+    assert(cur.rows == SL_HOURS_PER_YEAR + (cur.leap ? 24 : 0));
     for (;;) {
         int r = read_line(f, buf, sizeof buf, &len);
         lineno++;
@@ -314,10 +365,15 @@ static int parse_epw(FILE *f, const char *path, struct sl_weather *w, struct sl_
             return SL_OK;
         if (r == -2)
             return sl_diag_set(d, SL_EIO, path, lineno, 0, "read error: %s", strerror(errno));
+        if ((r == -1 || !is_blank(buf, len)) && cur.leap)
+            return sl_diag_set(d, SL_EINVAL, path, lineno, 1,
+                               "more than 8,784 hourly rows; an EPW file with Feb 29 (from line "
+                               "%d) has exactly 8,784, ending with Dec 31 hour 24",
+                               cur.leap_line);
         if (r == -1 || !is_blank(buf, len))
             return sl_diag_set(d, SL_EINVAL, path, lineno, 1,
                                "more than 8,760 hourly rows; an EPW typical year has exactly "
-                               "8,760 (leap-year files with Feb 29 are not supported)");
+                               "8,760, ending with Dec 31 hour 24 (8,784 with Feb 29)");
     }
 }
 
