@@ -396,6 +396,15 @@ static void test_unknown_site(void **state)
     sl_diag_clear(&d);
     assert_int_equal(sl_weather_builtin(&wx_a, NULL, &d), SL_ENOENT);
     assert_non_null(strstr(d.msg, "chengde"));
+    /* Nothing near: the list, without a guess. */
+    sl_diag_clear(&d);
+    assert_int_equal(sl_weather_builtin(&wx_a, "nowhere", &d), SL_ENOENT);
+    assert_null(strstr(d.msg, "did you mean"));
+    assert_non_null(strstr(d.msg, "chengde, shijiazhuang, xinghua"));
+    /* The start of a name is a good guess. */
+    sl_diag_clear(&d);
+    assert_int_equal(sl_weather_builtin(&wx_a, "XING", &d), SL_ENOENT);
+    assert_non_null(strstr(d.msg, "did you mean 'xinghua'"));
     /* A NULL diagnostic is allowed. */
     assert_int_equal(sl_weather_builtin(&wx_a, "nowhere", NULL), SL_ENOENT);
 }

@@ -42,6 +42,7 @@
 #include "facility/weather_int.h"
 #include "suanli/calendar.h"
 #include "suanli/diag.h"
+#include "suanli/suggest.h"
 #include "suanli/weather.h"
 
 #include <math.h>
@@ -186,38 +187,6 @@ const struct sl_site_info *sl_weather_find_site(const char *name)
     return NULL;
 }
 
-/* Case-insensitive Levenshtein distance, for "did you mean" (names longer
- * than 63 characters are compared by their first 63). */
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t row[64];
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63)
-        la = 63;
-    if (lb > 63)
-        lb = 63;
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t cost =
-                ascii_lower((unsigned char)a[i - 1]) == ascii_lower((unsigned char)b[j - 1]) ? 0
-                                                                                             : 1;
-            size_t best = diag + cost;
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 /* Hour (fractional) of the middle of month m's (0-11) hourly samples. */
 static double mid_month_hour(int m)
 {
@@ -307,19 +276,15 @@ static void expand_months(const double mean[12], const double range[12], const d
 
 const char *sl__weather_site_hint(const char *name, char *known, size_t size)
 {
-    const char *nearest = builtin_sites[0].info.name;
-    size_t best = (size_t)-1;
+    const char *names[N_SITES];
     known[0] = '\0';
     for (size_t i = 0; i < N_SITES; i++) {
         size_t len = strlen(known);
         snprintf(known + len, size - len, "%s%s", i ? ", " : "", builtin_sites[i].info.name);
-        size_t dist = edit_distance(name, builtin_sites[i].info.name);
-        if (dist < best) {
-            best = dist;
-            nearest = builtin_sites[i].info.name;
-        }
+        names[i] = builtin_sites[i].info.name;
     }
-    return nearest;
+    return sl_suggest_nearest(name, names, N_SITES, sl_suggest_threshold(name),
+                              SL_SUGGEST_NOCASE | SL_SUGGEST_PREFIX);
 }
 
 int sl_weather_builtin(struct sl_weather *w, const char *site, struct sl_diag *d)
@@ -335,10 +300,14 @@ int sl_weather_builtin(struct sl_weather *w, const char *site, struct sl_diag *d
             return sl_diag_set(d, SL_ENOENT, NULL, 0, 0,
                                "no weather site given; built-in sites: %s (or give an EPW file)",
                                known);
+        if (nearest)
+            return sl_diag_set(d, SL_ENOENT, NULL, 0, 0,
+                               "unknown weather site '%s'; did you mean '%s'? Built-in sites: "
+                               "%s (or give an EPW file)",
+                               site, nearest, known);
         return sl_diag_set(d, SL_ENOENT, NULL, 0, 0,
-                           "unknown weather site '%s'; did you mean '%s'? Built-in sites: %s "
-                           "(or give an EPW file)",
-                           site, nearest, known);
+                           "unknown weather site '%s'; built-in sites: %s (or give an EPW file)",
+                           site, known);
     }
     double mean[12], range[12];
     snprintf(w->name, sizeof w->name, "%s", s->info.name);
