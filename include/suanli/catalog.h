@@ -115,8 +115,4 @@ double sl_device_power_w(const struct sl_device_model *d, const struct sl_phase_
 double sl_device_speed(const struct sl_device_model *d, const struct sl_phase_model *pm, int phase,
                        double activity, double cap_w);
 
-/* 80 PLUS efficiency (230 V internal redundant) at a load fraction, for the
- * points the programme defines; below the lowest point see chain.h. */
-size_t sl_psu_curve(int grade, const double **loads, const double **effs);
-
 #endif
