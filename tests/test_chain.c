@@ -1,6 +1,7 @@
 /*
- * Power-chain stages: the 80 PLUS points, loss terms, redundancy and sizing,
- * the below-table rule, validation, and the server power built on them.
+ * Power-chain stages (src/power/chain.c) and PSU curves (src/power/psu.c):
+ * the 80 PLUS points, loss terms, redundancy and sizing, the below-table
+ * rule, validation, and the server power built on them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -82,6 +83,41 @@ static void test_80plus_points(void **state)
     /* ...so efficiency keeps falling below 20 % load: 0.1 / (0.1 + 0.75 x
      * loss20 / cap) = 0.857 at 10 %. */
     assert_true(fabs(sl_stage_efficiency(&c.psu, 0.1) - 0.1 / (0.1 + 0.75 * 0.2 / 9)) < 1e-12);
+}
+
+/* sl_psu_curve (src/power/psu.c) indexes grades in the order of enum
+ * sl_psu_grade without seeing it; the two must agree, point for point with
+ * the 80 PLUS table (power-cooling.md 1.1). */
+static void test_psu_curve_grades(void **state)
+{
+    (void)state;
+    static const struct {
+        int grade;
+        size_t n;
+        double load0, eff50;
+    } want[] = {
+        {SL_PSU_TITANIUM, 4, 0.1, 0.96}, {SL_PSU_PLATINUM, 3, 0.2, 0.94},
+        {SL_PSU_GOLD, 3, 0.2, 0.92},     {SL_PSU_SILVER, 3, 0.2, 0.89},
+        {SL_PSU_BRONZE, 3, 0.2, 0.85},
+    };
+    assert_int_equal(sizeof want / sizeof want[0], SL_PSU_GRADE_COUNT);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const double *loads, *effs;
+        size_t n = sl_psu_curve(want[i].grade, &loads, &effs);
+        assert_int_equal(n, want[i].n);
+        assert_true(loads[0] == want[i].load0);
+        assert_true(loads[n - 2] == 0.5 && loads[n - 1] == 1.0);
+        assert_true(effs[n - 2] == want[i].eff50);
+        for (size_t k = 1; k < n; k++)
+            assert_true(loads[k] > loads[k - 1]);
+    }
+    /* Unknown grades read as Platinum. */
+    const double *lp, *ep, *lx, *ex;
+    sl_psu_curve(SL_PSU_PLATINUM, &lp, &ep);
+    assert_int_equal(sl_psu_curve(SL_PSU_GRADE_COUNT, &lx, &ex), 3);
+    assert_ptr_equal(ex, ep);
+    assert_int_equal(sl_psu_curve(-1, &lx, &ex), 3);
+    assert_ptr_equal(ex, ep);
 }
 
 static void test_loss_terms_and_redundancy(void **state)
@@ -271,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_chain_products),
         cmocka_unit_test(test_server_power),
         cmocka_unit_test(test_psu_overload_rejected),
+        cmocka_unit_test(test_psu_curve_grades),
         cmocka_unit_test(test_validation),
         cmocka_unit_test(test_device_phases),
     };

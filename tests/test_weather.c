@@ -1,5 +1,5 @@
 /*
- * Tests for outdoor weather (src/facility/weather.c).
+ * Tests for outdoor weather (src/facility/weather.c, psychro.c, epw.c).
  *
  * Wet-bulb temperatures are checked against published psychrometric values:
  * the chart value for 30 C / 50 %, ASHRAE Fundamentals 2017 ch. 1 example 1,
@@ -16,7 +16,8 @@
  * is checked on the real CSWD files when ../shared/data is present, and
  * always on synthetic files written to a temporary directory: well-formed
  * ones (values land at the right hours), malformed ones (each error names
- * the right line and column), and randomly corrupted ones (never a crash).
+ * the right line and column), leap-year ones (8,784 rows, Feb 29 checked
+ * and dropped), and randomly corrupted ones (never a crash).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -395,6 +396,15 @@ static void test_unknown_site(void **state)
     sl_diag_clear(&d);
     assert_int_equal(sl_weather_builtin(&wx_a, NULL, &d), SL_ENOENT);
     assert_non_null(strstr(d.msg, "chengde"));
+    /* Nothing near: the list, without a guess. */
+    sl_diag_clear(&d);
+    assert_int_equal(sl_weather_builtin(&wx_a, "nowhere", &d), SL_ENOENT);
+    assert_null(strstr(d.msg, "did you mean"));
+    assert_non_null(strstr(d.msg, "chengde, shijiazhuang, xinghua"));
+    /* The start of a name is a good guess. */
+    sl_diag_clear(&d);
+    assert_int_equal(sl_weather_builtin(&wx_a, "XING", &d), SL_ENOENT);
+    assert_non_null(strstr(d.msg, "did you mean 'xinghua'"));
     /* A NULL diagnostic is allowed. */
     assert_int_equal(sl_weather_builtin(&wx_a, "nowhere", NULL), SL_ENOENT);
 }
@@ -826,6 +836,112 @@ static void test_epw_row_count(void **state)
     expect_error(SL_EINVAL, row_line(8760), 1, "more than 8,760");
 }
 
+/* ---- Leap-year EPW files. ---- */
+
+/* Feb 29 in a leap-year file: rows 1416-1439 (0-based), between Feb 28
+ * hour 24 (row 1415) and Mar 1 hour 1 (row 1440; row 1416 of a common
+ * year). */
+#define FEB29_FIRST (59 * 24)
+
+/* Writes row `hour` (1-24) of Feb 29, with values no common-year row has. */
+static void make_feb29_row(char *buf, size_t size, int hour)
+{
+    snprintf(buf, size, "2004,2,29,%d,0,?9?9?9?9E0,41.5,0.0,7,101000%s", hour,
+             ",0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0");
+}
+
+/* Writes tmp_file as a leap-year file: the header, then the first `rows` of
+ * the 8,784 rows (the common year's rows with Feb 29's 24 inserted after Feb
+ * 28), with row `e->row` (0-based, in the leap file) replaced by e->line,
+ * then `extra` copies of the last row written. */
+static void write_leap_epw(int rows, const struct edit *e, int extra)
+{
+    FILE *f = fopen(tmp_file, "wb");
+    assert_non_null(f);
+    for (int h = 0; h < 8; h++)
+        fprintf(f, "%s\n", epw_header[h]);
+    char buf[1024];
+    for (int r = 0; r < rows + extra; r++) {
+        int lr = r < rows ? r : rows - 1;
+        if (lr >= FEB29_FIRST && lr < FEB29_FIRST + 24)
+            make_feb29_row(buf, sizeof buf, lr - FEB29_FIRST + 1);
+        else
+            make_row(buf, sizeof buf, lr < FEB29_FIRST ? lr : lr - 24);
+        fprintf(f, "%s\n", e && e->row == r && e->line ? e->line : buf);
+    }
+    fclose(f);
+}
+
+static void test_epw_leap_year(void **state)
+{
+    (void)state;
+    /* The common year as the reference. */
+    write_epw(8, SL_HOURS_PER_YEAR, NULL, "\n");
+    assert_int_equal(sl_weather_load_epw(&wx_b, tmp_file, NULL), SL_OK);
+    write_leap_epw(SL_HOURS_PER_YEAR + 24, NULL, 0);
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    int rc = sl_weather_load_epw(&wx_a, tmp_file, &d);
+    if (rc != SL_OK)
+        fail_msg("leap-year file: %s at %d:%d: %s", sl_strerror(rc), d.line, d.col, d.msg);
+    /* Without Feb 29 the year is exactly the common one ... */
+    assert_memory_equal(wx_a.t_db_c, wx_b.t_db_c, sizeof wx_a.t_db_c);
+    assert_memory_equal(wx_a.t_wb_c, wx_b.t_wb_c, sizeof wx_a.t_wb_c);
+    for (int i = 0; i < SL_HOURS_PER_YEAR; i++)
+        assert_true(wx_a.t_db_c[i] != 41.5);
+    /* ... so Mar 1 01:00 (EPW Mar 1 hour 1, common row 1416) is hour
+     * 59 * 24 + 1 of the typical year, where it is in a common year. */
+    int mar1 = 59 * 24 + 1;
+    char text[32];
+    snprintf(text, sizeof text, "%.1f", syn_t(FEB29_FIRST));
+    assert_true(wx_a.t_db_c[mar1] == strtod(text, NULL));
+    /* 2024-03-01 01:00 local = 19783 days + 3600 s; 2024-02-29 01:00 reads
+     * Feb 28 01:00 (hour 58 * 24 + 1). */
+    double t_db;
+    sl_weather_at(&wx_a, 19783LL * 86400 + 3600, &t_db, NULL);
+    assert_true(t_db == wx_a.t_db_c[mar1]);
+    sl_weather_at(&wx_a, 19782LL * 86400 + 3600, &t_db, NULL);
+    assert_true(t_db == wx_a.t_db_c[58 * 24 + 1]);
+    /* Dec 31 hour 24, the last of 8,784 rows, wraps to hour 0. */
+    snprintf(text, sizeof text, "%.1f", syn_t(SL_HOURS_PER_YEAR - 1));
+    assert_true(wx_a.t_db_c[0] == strtod(text, NULL));
+}
+
+static void test_epw_leap_year_errors(void **state)
+{
+    (void)state;
+    /* 8,785 rows: one too many, named at its line. */
+    write_leap_epw(SL_HOURS_PER_YEAR + 24, NULL, 1);
+    expect_error(SL_EINVAL, row_line(SL_HOURS_PER_YEAR + 24), 1, "more than 8,784");
+    /* 8,783 rows: one short. */
+    write_leap_epw(SL_HOURS_PER_YEAR + 23, NULL, 0);
+    expect_error(SL_EINVAL, row_line(SL_HOURS_PER_YEAR + 23), 1, "8783 hourly rows");
+    /* Feb 29 rows are checked like any other: a temperature out of range. */
+    char line[1024];
+    make_feb29_row(line, sizeof line, 5);
+    set_field(line, sizeof line, 7, "75.0");
+    struct edit e = {FEB29_FIRST + 4, line};
+    write_leap_epw(SL_HOURS_PER_YEAR + 24, &e, 0);
+    expect_error(SL_EINVAL, row_line(FEB29_FIRST + 4), field_col(line, 7), "outside");
+    /* ... and a missing humidity. */
+    make_feb29_row(line, sizeof line, 24);
+    set_field(line, sizeof line, 9, "999");
+    e.row = FEB29_FIRST + 23;
+    write_leap_epw(SL_HOURS_PER_YEAR + 24, &e, 0);
+    expect_error(SL_EINVAL, row_line(FEB29_FIRST + 23), field_col(line, 9), "missing");
+    /* Only part of Feb 29: its third row is Mar 1 hour 1. */
+    make_row(line, sizeof line, FEB29_FIRST);
+    e.row = FEB29_FIRST + 2;
+    write_leap_epw(SL_HOURS_PER_YEAR + 24, &e, 0);
+    expect_error(SL_EINVAL, row_line(FEB29_FIRST + 2), field_col(line, 2),
+                 "expected the row of month 2, day 29, hour 3");
+    /* Feb 29 anywhere but after Feb 28 is out of order. */
+    make_feb29_row(line, sizeof line, 1);
+    e.row = 100;
+    write_epw(8, SL_HOURS_PER_YEAR, &e, "\n");
+    expect_error(SL_EINVAL, row_line(100), field_col(line, 2), "expected the row of month 1");
+}
+
 static void test_epw_truncated(void **state)
 {
     (void)state;
@@ -1012,6 +1128,8 @@ int main(void)
         cmocka_unit_test(test_epw_file_errors),
         cmocka_unit_test(test_epw_unreadable),
         cmocka_unit_test(test_epw_row_count),
+        cmocka_unit_test(test_epw_leap_year),
+        cmocka_unit_test(test_epw_leap_year_errors),
         cmocka_unit_test(test_epw_truncated),
         cmocka_unit_test(test_epw_bad_fields),
         cmocka_unit_test(test_epw_missing_columns),

@@ -126,8 +126,4 @@ int sl_server_model_power(const struct sl_server_model *m, const struct sl_devic
                           const struct sl_cpu_model *cpu, const struct sl_chain_spec *chain,
                           double *full_w, double *idle_w, struct sl_diag *d);
 
-/* 80 PLUS efficiency (230 V internal redundant) at a load fraction, for the
- * points the programme defines; below the lowest point see chain.h. */
-size_t sl_psu_curve(int grade, const double **loads, const double **effs);
-
 #endif

@@ -98,6 +98,14 @@ int sl_chain_validate(const struct sl_chain_spec *c, struct sl_diag *d);
  * the silicon per W of board input). */
 double sl_chain_board_efficiency(const struct sl_chain_spec *c);
 
+/* 80 PLUS efficiency curve of a PSU grade (230 V internal redundant): sets
+ * *loads and *effs to the programme's test points (load fractions,
+ * increasing, and required efficiencies; static, borrowed) and returns how
+ * many (4 for Titanium, 3 for the others).  grade is an enum sl_psu_grade
+ * (suanli/catalog.h: titanium 0 ... bronze 4); others read as Platinum.
+ * Below the lowest point the table rule above applies (src/power/psu.c). */
+size_t sl_psu_curve(int grade, const double **loads, const double **effs);
+
 /* Built-in presets: ac-2n-ups, ac-eco, hvdc-240, hvdc-336, dc-800-sst. */
 size_t sl_chain_preset_count(void);
 const struct sl_chain_spec *sl_chain_preset(size_t i);

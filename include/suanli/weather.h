@@ -8,8 +8,9 @@
  *     from the CSWD EnergyPlus weather files (see docs/model.md, "Weather"),
  *     expanded to 8,760 hours with a smooth seasonal curve and a diurnal
  *     cycle, so the binary needs no data files;
- *   - an EnergyPlus EPW file: the 8,760 hourly rows are read as they are,
- *     and wet-bulb is computed from dry-bulb, relative humidity and pressure.
+ *   - an EnergyPlus EPW file: the 8,760 hourly rows are read as they are
+ *     (a leap-year file's 8,784 without its Feb 29 rows), and wet-bulb is
+ *     computed from dry-bulb, relative humidity and pressure.
  *
  * A weather is a typical year: simulated time maps to the hour of the year of
  * the local calendar date (Feb 29 reads as Feb 28) and conditions are
@@ -57,8 +58,9 @@ const struct sl_site_info *sl_weather_find_site(const char *name);
  * the known sites and the nearest one).  Allocates nothing. */
 int sl_weather_builtin(struct sl_weather *w, const char *site, struct sl_diag *d);
 
-/* Reads an EPW file (8 header lines, then 8,760 hourly rows; columns 7 dry
- * bulb C, 9 relative humidity %, 10 station pressure Pa).  Errors name
+/* Reads an EPW file (8 header lines, then 8,760 hourly rows, or 8,784 with
+ * the 24 rows of Feb 29, which are checked and dropped; columns 2-4 month,
+ * day, hour, 7 dry bulb C, 9 relative humidity %, 10 station pressure Pa).  Errors name
  * file:line:column and what was expected (SL_EINVAL), or SL_ENOENT/SL_EIO.
  * A missing file is SL_ENOENT; a directory or an unreadable file SL_EINVAL;
  * missing temperature or humidity values (99.9, 999) are errors, a missing

@@ -10,6 +10,7 @@
 #include "config/schema.h"
 
 #include "suanli/alloc.h"
+#include "suanli/suggest.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -19,32 +20,6 @@
 #define FIELD_PTR(obj, f)  ((void *)((char *)(obj) + (f)->offset))
 #define FIELD_CPTR(obj, f) ((const void *)((const char *)(obj) + (f)->offset))
 
-size_t sl_edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return (size_t)-1;
-    size_t row[65];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            size_t best = diag + cost;
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 static const struct sl_field *find_field(const struct sl_schema *s, const char *key)
 {
     for (size_t i = 0; i < s->nfields; i++)
@@ -53,30 +28,11 @@ static const struct sl_field *find_field(const struct sl_schema *s, const char *
     return NULL;
 }
 
-/* Nearest name among candidates, or NULL if none is close. */
+/* Nearest name among candidates ("did you mean"), or NULL if none is
+ * close: within the usual threshold, or sharing a prefix. */
 static const char *nearest(const char *word, const char *const *cands, size_t n)
 {
-    const char *best = NULL;
-    size_t bestd = (size_t)-1;
-    for (size_t i = 0; i < n; i++) {
-        size_t dist = sl_edit_distance(word, cands[i]);
-        if (dist < bestd) {
-            bestd = dist;
-            best = cands[i];
-        }
-    }
-    size_t len = strlen(word);
-    size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;
-    /* A key that is a prefix or extension of a known key is also close. */
-    if (best && bestd > limit) {
-        for (size_t i = 0; i < n; i++) {
-            size_t lc = strlen(cands[i]);
-            if (len >= 3 && lc >= 3 && (strncmp(word, cands[i], len < lc ? len : lc) == 0))
-                return cands[i];
-        }
-        return NULL;
-    }
-    return best;
+    return sl_suggest_nearest(word, cands, n, sl_suggest_threshold(word), SL_SUGGEST_PREFIX);
 }
 
 static void join_path(char *buf, size_t size, const char *path, const char *key)

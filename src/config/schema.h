@@ -27,6 +27,7 @@
 #include "config/ytree.h"
 #include "suanli/diag.h"
 #include "suanli/list.h"
+#include "suanli/suggest.h" /* sl_edit_distance, for the loader's suggestions */
 #include "suanli/units.h"
 
 enum sl_ftype {
@@ -92,8 +93,5 @@ void sl_schema_doc(const struct sl_schema *schema, FILE *out);
 /* Finds the field for a dotted path through sections and lists (numeric
  * segments index lists).  Returns NULL if there is no such key. */
 const struct sl_field *sl_schema_find(const struct sl_schema *schema, const char *path);
-
-/* Levenshtein distance, for "did you mean" suggestions. */
-size_t sl_edit_distance(const char *a, const char *b);
 
 #endif

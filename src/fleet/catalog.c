@@ -220,27 +220,3 @@ double sl_device_speed(const struct sl_device_model *d, const struct sl_phase_mo
     /* A card capped at idle still crawls: never report zero speed. */
     return s > 1e-3 ? s : 1e-3;
 }
-
-/* 80 PLUS 230 V internal redundant (power-cooling.md 1.1): Titanium at
- * 10/20/50/100 %, the others at 20/50/100 %. */
-static const double load4[] = {0.1, 0.2, 0.5, 1.0};
-static const double load3[] = {0.2, 0.5, 1.0};
-static const double titanium[] = {0.90, 0.94, 0.96, 0.91};
-static const double platinum[] = {0.90, 0.94, 0.91};
-static const double gold[] = {0.88, 0.92, 0.88};
-static const double silver[] = {0.85, 0.89, 0.85};
-static const double bronze[] = {0.81, 0.85, 0.81};
-
-size_t sl_psu_curve(int grade, const double **loads, const double **effs)
-{
-    static const double *const tables[] = {titanium, platinum, gold, silver, bronze};
-    if (grade < 0 || grade >= SL_PSU_GRADE_COUNT)
-        grade = SL_PSU_PLATINUM;
-    *effs = tables[grade];
-    if (grade == SL_PSU_TITANIUM) {
-        *loads = load4;
-        return 4;
-    }
-    *loads = load3;
-    return 3;
-}
