@@ -92,6 +92,12 @@ struct sl_cooling_result {
     double liquid_free_cooling;
     double unmet_w;      /* heat above the plant's capacity */
     double inlet_rise_k; /* resulting rise of server inlet air temperature */
+    /* Heat the plant removes, from its own loops' flows: the CRAH air mass
+     * flow x cp_air x dT (all heat for an air plant), and the secondary
+     * water flow x cp_w x dT of the liquid loop.  Their sum plus unmet_w
+     * is the heat the plant was given. */
+    double removed_air_w;
+    double removed_liquid_w;
 };
 
 /* Evaluates the plant for heat_air_w to room air and heat_liquid_w to liquid

@@ -271,6 +271,7 @@ static void air_side(const struct sl_cooling_spec *s, double q_w, double t_wb_c,
 {
     double m_air = s->crah_dt_k > 0 ? q_w / (cp_air_j_kgk * s->crah_dt_k) : 0;
     r->crah_fan_w += fan_w(m_air, s->crah_dp_pa, s->crah_fan_eff);
+    r->removed_air_w += nonneg(m_air) * cp_air_j_kgk * s->crah_dt_k;
     double m_chw = water_flow_kg_s(q_w, s->chw_return_c - s->chw_supply_c);
     r->chw_pump_w += pump_w(m_chw, s->chw_pump_dp_pa, s->pump_eff);
 
@@ -302,7 +303,9 @@ static void liquid_side(const struct sl_cooling_spec *s, double q_w, double t_db
                         double design_w, struct sl_cooling_result *r)
 {
     double dt_fw = s->fw_return_c - s->fw_supply_c;
-    r->cdu_pump_w += pump_w(water_flow_kg_s(q_w, dt_fw), s->cdu_dp_pa, s->pump_eff);
+    double m_cdu = water_flow_kg_s(q_w, dt_fw);
+    r->cdu_pump_w += pump_w(m_cdu, s->cdu_dp_pa, s->pump_eff);
+    r->removed_liquid_w += m_cdu * cp_water_j_kgk * dt_fw;
 
     int by_tower = s->rejection == SL_REJECT_TOWER;
     double t_free = by_tower ? t_wb_c + s->tower_approach_k + s->hx_approach_k
