@@ -651,7 +651,7 @@ static void test_phase_keys(void **state)
     assert_true(c.items[0].phase_model.activity[SL_PHASE_PREFILL] == 0.30);
 
     double cards = (double)(sc->fleet.servers * sc->server->cards);
-    double d_card_w = (sc->device->tdp_w - sc->device->idle_w) * 0.35 * 0.8;
+    double d_card_w = (sc->device->tdp_w - sc->device->idle_w) * 0.35 * (double)(float)0.8;
     const struct sl_server_model *m = sc->server;
     double host_range_w = (double)m->cpus * (sc->cpu->tdp_w - sc->cpu->idle_w) +
                           (m->memory_w - m->memory_idle_w) + (m->nic_w - m->nic_idle_w);
@@ -686,8 +686,8 @@ static void test_phase_keys(void **state)
     }
     /* a: decode at 20 %; c: decode at the default 55 %, prefill at 30 %. */
     double idle = sc->device->idle_w, range = sc->device->tdp_w - idle;
-    assert_close(sl_fleet_card_power_w(&f[0], 0), idle + range * 0.20 * 0.8, 1e-15);
-    assert_close(sl_fleet_card_power_w(&f[1], 0), idle + range * 0.55 * 0.8, 1e-15);
+    assert_close(sl_fleet_card_power_w(&f[0], 0), idle + range * 0.20 * (double)(float)0.8, 1e-15);
+    assert_close(sl_fleet_card_power_w(&f[1], 0), idle + range * 0.55 * (double)(float)0.8, 1e-15);
     assert_close(sl_fleet_card_power_w(&f[1], 0) - sl_fleet_card_power_w(&f[0], 0), d_card_w,
                  1e-12);
     for (int i = 0; i < 2; i++)

@@ -213,8 +213,6 @@ static void apply_server(struct sl_fleet *f, size_t s, double cards_w, double lo
     double rack_in = sl_stack_input_w(&f->rack_stack, r->servers_w, NULL);
     double d_rack = rack_in - r->input_w;
     r->input_w = rack_in;
-    if (rack_in > f->rack_peak_w)
-        f->rack_peak_w = rack_in;
 
     double *v = f->m.v;
     v[SL_Q_IT] += d_rack;
@@ -244,6 +242,15 @@ static void update_server(struct sl_fleet *f, size_t s)
     apply_server(f, s, cards_w, load);
 }
 
+/* The rack peak is taken once a call has changed all its servers: the
+ * half-applied state inside one call never existed. */
+static void rack_peaks(struct sl_fleet *f, size_t s0, size_t s1)
+{
+    for (size_t r = f->srv[s0].rack; r <= f->srv[s1].rack; r++)
+        if (f->rack[r].input_w > f->rack_peak_w)
+            f->rack_peak_w = f->rack[r].input_w;
+}
+
 static void update_servers(struct sl_fleet *f, size_t first, size_t n)
 {
     if (n == 0)
@@ -251,6 +258,7 @@ static void update_servers(struct sl_fleet *f, size_t first, size_t n)
     size_t s0 = first / f->cards_per_server, s1 = (first + n - 1) / f->cards_per_server;
     for (size_t s = s0; s <= s1; s++)
         update_server(f, s);
+    rack_peaks(f, s0, s1);
 }
 
 void sl_fleet_set_load(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, int phase,
@@ -262,6 +270,7 @@ void sl_fleet_set_load(struct sl_fleet *f, int64_t now_us, size_t first, size_t 
         activity = 0; /* also NaN */
     else if (activity > 1)
         activity = 1;
+    activity = (double)(float)activity; /* what the cards keep */
     sl_fleet_advance(f, now_us);
     for (size_t i = first; i < first + n; i++) {
         assert(f->card[i].owner != 0);
@@ -273,7 +282,8 @@ void sl_fleet_set_load(struct sl_fleet *f, int64_t now_us, size_t first, size_t 
         return;
     /* A whole server without caps, all its cards alike: its card power is
      * one product, not a sum over the cards (the synthetic load's case). */
-    for (size_t s = first / cps, s1 = (first + n - 1) / cps; s <= s1; s++) {
+    size_t s0 = first / cps, s1 = (first + n - 1) / cps;
+    for (size_t s = s0; s <= s1; s++) {
         if (s * cps >= first && (s + 1) * cps <= first + n && f->srv[s].ncapped == 0) {
             double card_w = f->dev->idle_w + f->range_w[phase] * activity;
             apply_server(f, s, (double)cps * card_w, (double)cps * (f->share[phase] * activity));
@@ -281,6 +291,7 @@ void sl_fleet_set_load(struct sl_fleet *f, int64_t now_us, size_t first, size_t 
             update_server(f, s);
         }
     }
+    rack_peaks(f, s0, s1);
 }
 
 void sl_fleet_set_server_load(struct sl_fleet *f, int64_t now_us, size_t s, int phase,
@@ -292,6 +303,7 @@ void sl_fleet_set_server_load(struct sl_fleet *f, int64_t now_us, size_t s, int 
         activity = 0; /* also NaN */
     else if (activity > 1)
         activity = 1;
+    activity = (double)(float)activity; /* what the cards keep */
     sl_fleet_advance(f, now_us);
     size_t cps = f->cards_per_server;
     struct sl_card *c = &f->card[s * cps];
@@ -306,6 +318,9 @@ void sl_fleet_set_server_load(struct sl_fleet *f, int64_t now_us, size_t s, int 
     } else {
         update_server(f, s);
     }
+    double rack_in = f->rack[f->srv[s].rack].input_w;
+    if (rack_in > f->rack_peak_w)
+        f->rack_peak_w = rack_in;
 }
 
 void sl_fleet_release_cards(struct sl_fleet *f, int64_t now_us, uint16_t owner, size_t first,
