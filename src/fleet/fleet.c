@@ -73,9 +73,10 @@ int sl_fleet_init(struct sl_fleet *f, const struct sl_scenario *sc,
     f->cap_w = sl_calloc(f->ncards, sizeof *f->cap_w);
     f->srv = sl_calloc(f->nservers, sizeof *f->srv);
     f->rack = sl_calloc(f->nracks, sizeof *f->rack);
+    f->dirty_racks = sl_calloc(f->nracks, sizeof *f->dirty_racks);
     f->owners_cap = 8;
     f->owner = sl_calloc(f->owners_cap, sizeof *f->owner);
-    if (!f->card || !f->cap_w || !f->srv || !f->rack || !f->owner) {
+    if (!f->card || !f->cap_w || !f->srv || !f->rack || !f->dirty_racks || !f->owner) {
         sl_fleet_release(f);
         return SL_ENOMEM;
     }
@@ -99,6 +100,7 @@ void sl_fleet_release(struct sl_fleet *f)
     sl_free(f->cap_w);
     sl_free(f->srv);
     sl_free(f->rack);
+    sl_free(f->dirty_racks);
     sl_free(f->owner);
     memset(f, 0, sizeof *f);
 }
@@ -180,6 +182,13 @@ void sl_fleet_advance(struct sl_fleet *f, int64_t now_us)
         m->e[q] += m->v[q] * dt;
     if (m->v[SL_Q_IT] > m->it_max_w)
         m->it_max_w = m->v[SL_Q_IT];
+    for (size_t k = 0; k < f->ndirty; k++) {
+        struct sl_rack_state *r = &f->rack[f->dirty_racks[k]];
+        if (r->input_w > f->rack_peak_w)
+            f->rack_peak_w = r->input_w;
+        r->dirty = 0;
+    }
+    f->ndirty = 0;
     if (m->v[SL_Q_IT] < m->it_min_w)
         m->it_min_w = m->v[SL_Q_IT];
     m->last_us = now_us;
@@ -213,6 +222,10 @@ static void apply_server(struct sl_fleet *f, size_t s, double cards_w, double lo
     double rack_in = sl_stack_input_w(&f->rack_stack, r->servers_w, NULL);
     double d_rack = rack_in - r->input_w;
     r->input_w = rack_in;
+    if (!r->dirty) {
+        r->dirty = 1;
+        f->dirty_racks[f->ndirty++] = st->rack;
+    }
 
     double *v = f->m.v;
     v[SL_Q_IT] += d_rack;
@@ -242,15 +255,6 @@ static void update_server(struct sl_fleet *f, size_t s)
     apply_server(f, s, cards_w, load);
 }
 
-/* The rack peak is taken once a call has changed all its servers: the
- * half-applied state inside one call never existed. */
-static void rack_peaks(struct sl_fleet *f, size_t s0, size_t s1)
-{
-    for (size_t r = f->srv[s0].rack; r <= f->srv[s1].rack; r++)
-        if (f->rack[r].input_w > f->rack_peak_w)
-            f->rack_peak_w = f->rack[r].input_w;
-}
-
 static void update_servers(struct sl_fleet *f, size_t first, size_t n)
 {
     if (n == 0)
@@ -258,7 +262,6 @@ static void update_servers(struct sl_fleet *f, size_t first, size_t n)
     size_t s0 = first / f->cards_per_server, s1 = (first + n - 1) / f->cards_per_server;
     for (size_t s = s0; s <= s1; s++)
         update_server(f, s);
-    rack_peaks(f, s0, s1);
 }
 
 void sl_fleet_set_load(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, int phase,
@@ -291,7 +294,6 @@ void sl_fleet_set_load(struct sl_fleet *f, int64_t now_us, size_t first, size_t 
             update_server(f, s);
         }
     }
-    rack_peaks(f, s0, s1);
 }
 
 void sl_fleet_set_server_load(struct sl_fleet *f, int64_t now_us, size_t s, int phase,
@@ -318,9 +320,6 @@ void sl_fleet_set_server_load(struct sl_fleet *f, int64_t now_us, size_t s, int 
     } else {
         update_server(f, s);
     }
-    double rack_in = f->rack[f->srv[s].rack].input_w;
-    if (rack_in > f->rack_peak_w)
-        f->rack_peak_w = rack_in;
 }
 
 void sl_fleet_release_cards(struct sl_fleet *f, int64_t now_us, uint16_t owner, size_t first,
@@ -400,8 +399,11 @@ void sl_fleet_start_meters(struct sl_fleet *f)
     sl_fleet_resum(f, 0);
     f->m.it_max_w = -INFINITY;
     f->m.it_min_w = INFINITY;
+    /* The start state counts once time advances (it may not last). */
     f->rack_peak_w = 0;
-    for (size_t r = 0; r < f->nracks; r++)
-        if (f->rack[r].input_w > f->rack_peak_w)
-            f->rack_peak_w = f->rack[r].input_w;
+    f->ndirty = 0;
+    for (size_t r = 0; r < f->nracks; r++) {
+        f->rack[r].dirty = 1;
+        f->dirty_racks[f->ndirty++] = (uint32_t)r;
+    }
 }

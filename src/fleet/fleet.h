@@ -17,8 +17,10 @@
  * exactly: every change first advances one vector meter (one dt, eight
  * multiply-adds) and then applies the change's deltas to the fleet totals.
  * Only the server whose cards changed and its rack are recomputed.  Rack
- * totals are kept incrementally so the peak rack power is exact at every
- * instant; sl_fleet_resum recomputes every total from the servers now and
+ * totals are kept incrementally and a rack changed at an instant is looked
+ * at when time next advances, so the peak rack power is exact over every
+ * state that lasted (like the IT extremes, a state that lasts no time is no
+ * peak); sl_fleet_resum recomputes every total from the servers now and
  * then so rounding cannot drift over millions of updates.
  *
  * Workloads use the fleet through claim / set_load / release; a power
@@ -95,6 +97,8 @@ struct sl_server_state {
 struct sl_rack_state {
     double servers_w; /* sum of its servers' inputs */
     double input_w;   /* its input: servers through the rack stages */
+    uint32_t dirty;   /* changed since the meter's last time (in dirty_racks) */
+    uint32_t spare;
 };
 
 /* The fleet.  Invariants: card has nservers * cards_per_server entries,
@@ -116,7 +120,9 @@ struct sl_fleet {
     struct sl_fleet_owner *owner;
     size_t nowners, owners_cap;
     struct sl_fleet_meter m;
-    double rack_peak_w; /* highest rack input at any instant since the start */
+    double rack_peak_w;    /* highest rack input held for a positive time */
+    uint32_t *dirty_racks; /* racks changed at the meter's current instant */
+    size_t ndirty;
     double design_it_w, design_liquid_w, design_rack_w;
 };
 
