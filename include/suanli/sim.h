@@ -7,8 +7,8 @@
  *     -> facility steps -> observers (timeseries.csv, monthly.csv, the
  *        summary) -> atomic files in the output directory.
  * A run writes summary.json, timeseries.csv, monthly.csv and scenario.yaml
- * (the fully resolved scenario, to rerun it exactly); a set of variants
- * also writes comparison.csv beside the variants' folders.  Outputs are
+ * (the fully resolved scenario, to rerun it exactly); a set of two or
+ * more variants also writes comparison.csv beside the variants' folders.  Outputs are
  * docs/outputs.md.
  */
 #ifndef SUANLI_SIM_H
@@ -46,7 +46,8 @@ int sl_run_scenario(const struct sl_scenario *sc, const struct sl_run_opts *opts
 
 /* Runs every scenario of set, up to opts->jobs at once; sums holds set->n
  * summaries the caller initialised.  The outputs do not depend on the
- * number of jobs.  With variants, writes comparison.csv into opts->out_dir.
+ * number of jobs.  With two or more variants, writes comparison.csv into
+ * opts->out_dir.
  * Returns SL_OK or the error of the first scenario (in set order) that
  * failed, with d filled and its name in the message; the others still run. */
 int sl_run_set(const struct sl_scenario_set *set, const struct sl_run_opts *opts,

@@ -267,20 +267,43 @@ size_t sl_world_servers_at_cap(const struct sl_world *w, double *worst_w)
     double worst = sl_facility_design_worst_w(&w->fac, NULL);
     if (worst_w)
         *worst_w = worst;
-    if (!(worst > 0))
+    if (!(worst > 0) || !(worst_for(w, 1) <= cap))
         return 0;
     /* Facility power is close to proportional to the fleet (stages and
-     * plants are sized from the design), so start from the proportional
-     * estimate and walk to the exact boundary. */
+     * plants are sized from the design), so the proportional estimate is
+     * within a few servers of the answer: bracket it by steps that double,
+     * then bisect.  lo always fits, hi never does. */
     double est = floor(cap / (worst / (double)w->fleet.nservers));
-    if (!(est < 1e12))
+    if (!(est >= 1))
+        est = 1;
+    if (est > 1e12)
         est = 1e12;
-    size_t n = est > 0 ? (size_t)est : 0;
-    for (int i = 0; i < 64 && n > 0 && worst_for(w, n) > cap; i++)
-        n--;
-    for (int i = 0; i < 64 && worst_for(w, n + 1) <= cap; i++)
-        n++;
-    if (n > 0 && worst_for(w, n) > cap)
-        n = 0; /* 64 steps did not reach the boundary: say nothing fits */
-    return n;
+    size_t lo, hi, step = 1, n = (size_t)est;
+    if (worst_for(w, n) <= cap) {
+        lo = n;
+        for (;;) {
+            hi = lo + step;
+            if (step > ((size_t)1 << 50) || worst_for(w, hi) > cap)
+                break;
+            lo = hi;
+            step *= 2;
+        }
+    } else {
+        hi = n;
+        for (;;) {
+            lo = hi > step ? hi - step : 1;
+            if (lo == 1 || worst_for(w, lo) <= cap)
+                break;
+            hi = lo;
+            step *= 2;
+        }
+    }
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (worst_for(w, mid) <= cap)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
 }

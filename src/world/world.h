@@ -2,9 +2,9 @@
  * The world: one run's fleet, facility and engine, the facility control
  * step, and the plug-in interfaces of workload sources and observers.
  *
- * Layers (each includes only those before it): core -> config -> power ->
- * fleet -> facility -> world -> workload sources and report observers ->
- * sim (the registry and the run).  A model plugs in as a module that fills
+ * Layers (each includes only those before it; tests/cli_layers.sh): core ->
+ * power -> fleet -> facility -> config -> world -> workload sources and
+ * report observers -> sim (the registry and the run).  A model plugs in as a module that fills
  * one `struct sl_source_ops` (or `sl_observer_ops`) and one line in the
  * registry (src/sim/registry.c); nothing here names a particular model.
  *
@@ -175,9 +175,11 @@ double sl_site_price(const struct sl_scenario *sc, int64_t local_s);
 int64_t sl_world_local_s(const struct sl_world *w, int64_t t_us);
 
 /* The largest fleet of this design (servers of the scenario's model, racks
- * of its size) whose facility power at full load stays within the grid
- * cap in every hour of the weather year.  0 when not even one server
- * fits. */
+ * of its size, chain and plant sized for that fleet) whose facility power
+ * at full load stays within the grid cap in every hour of the weather
+ * year; 0 when not even one server fits.  Assumes the worst-hour power
+ * grows with the fleet (it does: every term is non-decreasing in it).
+ * Costs a few dozen year scans. */
 size_t sl_world_servers_at_cap(const struct sl_world *w, double *worst_w);
 
 #endif
