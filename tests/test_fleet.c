@@ -20,6 +20,11 @@
  * (Kahan-compensated) and compares with the fleet's incrementally kept
  * meter, rack totals and rack peak to a relative 1e-9.  The fleet sizes
  * include a partial last rack.
+ *
+ * The rack peak, like the IT extremes, is the highest rack input HELD FOR
+ * A POSITIVE TIME: a rack state enters it only once time advances while it
+ * holds, so a state that lasts no time (several changes at one instant, the
+ * half-applied state inside one call) is never a peak.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -512,8 +517,10 @@ static void test_speed_callback(void **state)
  *     [3, 4) s      activity 0.25           2000 W, load 0.25
  * Window [0, 4): IT 1000 + 6000 + 2000 = 9000 J, load 0 + 1 + 0.25 = 1.25,
  * extremes held for a positive time 3000 W and 1000 W (5000 W was never
- * held).  Window [4, 4): empty, no extremes.  Window [4, 6): 4000 J, 2000 W
- * both ways. */
+ * held).  The rack peak follows the same rule: 1000 W once time reaches
+ * 1 s, 3000 W once it reaches 3 s, and still 3000 W at 4 s, never 5000 W.
+ * Window [4, 4): empty, no extremes.  Window [4, 6): 4000 J, 2000 W both
+ * ways. */
 static void test_window(void **state)
 {
     (void)state;
@@ -522,9 +529,13 @@ static void test_window(void **state)
     init_fleet(&f);
     uint16_t a = add_owner(&f, "a", NULL, NULL);
     assert_int_equal(sl_fleet_claim(&f, a, 0, 1), SL_OK);
+    assert_true(f.rack_peak_w == 0); /* the idle start has lasted no time yet */
     sl_fleet_set_load(&f, 1 * US_PER_S, 0, 1, SL_PHASE_MIXED, 0.5);
+    assert_true(f.rack_peak_w == 1000); /* idle held [0, 1); 3000 W not yet held */
     sl_fleet_set_load(&f, 3 * US_PER_S, 0, 1, SL_PHASE_MIXED, 1);
+    assert_true(f.rack_peak_w == 3000); /* 3000 W held [1, 3); 5000 W not yet held */
     sl_fleet_set_load(&f, 3 * US_PER_S, 0, 1, SL_PHASE_MIXED, 0.25);
+    assert_true(f.rack_peak_w == 3000);
     double e[SL_Q_COUNT], max_w, min_w;
     sl_fleet_take_window(&f, 4 * US_PER_S, e, &max_w, &min_w);
     assert_close(e[SL_Q_IT], 9000, 1e-15);
@@ -535,8 +546,10 @@ static void test_window(void **state)
     assert_close(e[SL_Q_LOAD], 1.25, 1e-15);
     assert_true(max_w == 3000);
     assert_true(min_w == 1000);
-    /* The fleet's peak rack counts instants, also the 5000 W one. */
-    assert_true(f.rack_peak_w == 5000);
+    /* The window's advance to 4 s counted the 2000 W held [3, 4); the
+     * 5000 W instant at 3 s lasted no time and is no peak. */
+    assert_true(f.rack_peak_w == 3000);
+    assert_true(f.rack_peak_w != 5000);
 
     sl_fleet_take_window(&f, 4 * US_PER_S, e, &max_w, &min_w);
     for (int q = 0; q < SL_Q_COUNT; q++)
@@ -549,6 +562,7 @@ static void test_window(void **state)
     assert_close(e[SL_Q_LOAD], 0.5, 1e-15);
     assert_true(max_w == 2000 && min_w == 2000);
     assert_int_equal(f.m.last_us, 6 * US_PER_S);
+    assert_true(f.rack_peak_w == 3000); /* the peak outlives the windows */
     sl_fleet_release(&f);
 }
 
@@ -556,7 +570,14 @@ static void test_window(void **state)
 
 /* 10 servers of 1 card, 4 to a rack (4 + 4 + 2), idle 1000 W, TDP 5000 W,
  * a rack shelf of efficiency 0.8: a rack's input is its servers / 0.8.
- * Idle: racks 5000, 5000, 2500 W; IT 12500 W. */
+ * Idle: racks 5000, 5000, 2500 W; IT 12500 W.  Signal (rack 0, 1, 2):
+ *     [0, 1) s   5000   5000   2500 W     IT 12500 W
+ *     [1, 2) s   5000   5000   7500 W     IT 17500 W (server 9 at full load)
+ *     [2, 3) s  15000   5000   7500 W     IT 27500 W (servers 0, 1 too)
+ *     at 3 s    25000 W for no time (servers 0..3 at full load, then idle)
+ *     [3, 4) s   5000   5000   7500 W     IT 17500 W
+ * Rack peak held for a positive time: 5000 W at 1 s, 7500 W at 2 s,
+ * 15000 W from 3 s on; never 25000 W. */
 static void test_partial_rack(void **state)
 {
     (void)state;
@@ -579,17 +600,29 @@ static void test_partial_rack(void **state)
 
     uint16_t a = add_owner(&f, "a", NULL, NULL);
     assert_int_equal(sl_fleet_claim(&f, a, 0, 10), SL_OK);
+    assert_true(f.rack_peak_w == 0);                          /* nothing held yet */
     sl_fleet_set_load(&f, US_PER_S, 9, 1, SL_PHASE_MIXED, 1); /* rack 2: 6000 / 0.8 */
     assert_close(f.rack[2].input_w, 7500, 1e-15);
     assert_close(f.rack[0].input_w, 5000, 1e-15);
     assert_close(f.m.v[SL_Q_IT], 17500, 1e-12);
+    assert_close(f.rack_peak_w, 5000, 1e-15); /* 7500 W has lasted no time yet */
+    sl_fleet_advance(&f, 2 * US_PER_S);
     assert_close(f.rack_peak_w, 7500, 1e-15);
     sl_fleet_set_load(&f, 2 * US_PER_S, 0, 2, SL_PHASE_MIXED, 1); /* rack 0: 12000 / 0.8 */
     assert_close(f.rack[0].input_w, 15000, 1e-15);
+    assert_close(f.rack_peak_w, 7500, 1e-15);
+    sl_fleet_advance(&f, 3 * US_PER_S);
     assert_close(f.rack_peak_w, 15000, 1e-15);
-    sl_fleet_set_load(&f, 3 * US_PER_S, 0, 2, SL_PHASE_IDLE, 0);
-    assert_close(f.rack_peak_w, 15000, 1e-15); /* the peak stays */
+    /* At 3 s rack 0 goes to 20000 / 0.8 = 25000 W and back to idle at the
+     * same instant: a state that lasts no time. */
+    sl_fleet_set_load(&f, 3 * US_PER_S, 0, 4, SL_PHASE_MIXED, 1);
+    assert_close(f.rack[0].input_w, 25000, 1e-15);
+    sl_fleet_set_load(&f, 3 * US_PER_S, 0, 4, SL_PHASE_IDLE, 0);
+    assert_close(f.rack[0].input_w, 5000, 1e-15);
     assert_close(f.m.e[SL_Q_IT], 12500 + 17500 + 27500, 1e-12);
+    sl_fleet_advance(&f, 4 * US_PER_S);
+    assert_close(f.rack_peak_w, 15000, 1e-15); /* the peak stays; 25000 W never held */
+    assert_close(f.m.e[SL_Q_IT], 12500 + 17500 + 27500 + 17500, 1e-12);
     sl_fleet_release(&f);
     assert_null(f.card);
     assert_null(f.rack);
@@ -600,9 +633,10 @@ static void test_partial_rack(void **state)
  * going up and one going down, must not register the state in which only
  * the first has changed.  2 servers of 1 card in one rack, idle 1000 W,
  * TDP 5000 W: server 0 idle (1000 W), server 1 at full load (5000 W), rack
- * 6000 W; both to activity 0.5 (3000 W each) keeps the rack at 6000 W.
- * Updating server 0 first would show 3000 + 5000 = 8000 W, a rack state
- * that never existed. */
+ * 6000 W held [0, 1) s; at 1 s both to activity 0.5 (3000 W each) keeps
+ * the rack at 6000 W, held [1, 2) s.  Updating server 0 first would show
+ * 3000 + 5000 = 8000 W, a rack state that lasted no time (it never
+ * existed outside the call), so the peak is 6000 W. */
 static void test_rack_peak_one_call(void **state)
 {
     (void)state;
@@ -613,11 +647,15 @@ static void test_rack_peak_one_call(void **state)
     assert_int_equal(sl_fleet_claim(&f, a, 0, 2), SL_OK);
     sl_fleet_set_load(&f, 0, 1, 1, SL_PHASE_MIXED, 1);
     sl_fleet_start_meters(&f);
-    assert_true(f.rack_peak_w == 6000);
+    double start_peak_w = f.rack_peak_w; /* the start state has lasted no time */
     sl_fleet_set_load(&f, US_PER_S, 0, 2, SL_PHASE_MIXED, 0.5);
-    double rack_w = f.rack[0].input_w, peak_w = f.rack_peak_w;
+    double rack_w = f.rack[0].input_w, first_peak_w = f.rack_peak_w;
+    sl_fleet_advance(&f, 2 * US_PER_S);
+    double peak_w = f.rack_peak_w;
     sl_fleet_release(&f); /* before the checks, so a failure leaks nothing */
+    assert_true(start_peak_w == 0);
     assert_true(rack_w == 6000);
+    assert_true(first_peak_w == 6000); /* the start state, held [0, 1) s */
     if (peak_w != 6000)
         print_error("rack peak %.17g W after one call that kept the rack at 6000 W\n", peak_w);
     assert_true(peak_w == 6000);
@@ -640,7 +678,8 @@ struct ref {
     double load_s, load_c;
     double liquid_j, liquid_c;
     double win_it_j, win_load_s, win_max_w, win_min_w;
-    double peak_rack_w, max_w_seen, min_w_seen;
+    double peak_rack_w; /* highest rack state held for a positive time */
+    double max_w_seen, min_w_seen;
 };
 
 static void kahan(double *sum, double *c, double x)
@@ -692,16 +731,18 @@ static double ref_load(const struct ref *r)
     return sum;
 }
 
-static void ref_peaks(struct ref *r)
-{
-    for (size_t k = 0; k < r->nracks; k++)
-        r->peak_rack_w = fmax(r->peak_rack_w, ref_rack_w(r, k));
-}
-
-/* Time passes at the current state. */
+/* Time passes (dt_s > 0) at the current state.  Only now does the
+ * current state of every rack count toward the rack peak, as the IT
+ * extremes do: a state replaced at the instant it began never gets here. */
 static void ref_advance(struct ref *r, double dt_s)
 {
-    double it = ref_it_w(r), load = ref_load(r);
+    assert_true(dt_s > 0);
+    double it = 0, load = ref_load(r);
+    for (size_t k = 0; k < r->nracks; k++) {
+        double rack_w = ref_rack_w(r, k);
+        it += rack_w;
+        r->peak_rack_w = fmax(r->peak_rack_w, rack_w);
+    }
     kahan(&r->it_j, &r->it_c, it * dt_s);
     kahan(&r->load_s, &r->load_c, load * dt_s);
     kahan(&r->liquid_j, &r->liquid_c, r->liquid_share * ref_boards_w(r) * dt_s);
@@ -755,8 +796,8 @@ static void run_random(int64_t servers, int64_t per_rack, int64_t cards, double 
     assert_true(f.m.e[SL_Q_IT] == 0);
     assert_int_equal(f.m.last_us, 0);
     check_racks(&f, &r);
-    ref_peaks(&r);
-    assert_close(f.rack_peak_w, r.peak_rack_w, 1e-12);
+    /* The start state is no peak until time advances while it holds. */
+    assert_true(f.rack_peak_w == 0 && r.peak_rack_w == 0);
     assert_close(f.m.v[SL_Q_IT], ref_it_w(&r), 1e-12);
     r.max_w_seen = r.win_max_w = -INFINITY;
     r.min_w_seen = r.win_min_w = INFINITY;
@@ -781,26 +822,31 @@ static void run_random(int64_t servers, int64_t per_rack, int64_t cards, double 
         uint64_t what = splitmix64(&seed) % 16;
         if (what < 11) {
             /* A load change on the owned cards of the range, as a
-             * workload would: one call per owned run. */
+             * workload would: one call per owned run.  One in thirteen
+             * first sends the same runs to full prefill load at the same
+             * instant: a spike that lasts no time and is never a peak. */
             int phase = (int)(splitmix64(&seed) % SL_PHASE_COUNT);
             double act = uniform01(&seed) * 1.2 - 0.1; /* some out of 0..1 */
             if (step % 17 == 0)
                 act = 1;
             double clamped = act < 0 ? 0 : act > 1 ? 1 : act;
-            for (size_t i = first; i < first + n;) {
-                if (!r.card[i].owned) {
-                    i++;
-                    continue;
+            for (int pass = step % 13 == 0 ? 0 : 1; pass < 2; pass++) {
+                int ph = pass ? phase : SL_PHASE_PREFILL;
+                double a = pass ? act : 1, kept = pass ? (double)(float)clamped : 1;
+                for (size_t i = first; i < first + n;) {
+                    if (!r.card[i].owned) {
+                        i++;
+                        continue;
+                    }
+                    size_t j = i;
+                    while (j < first + n && r.card[j].owned) {
+                        r.card[j].phase = ph;
+                        r.card[j].activity = kept; /* cards keep floats */
+                        j++;
+                    }
+                    sl_fleet_set_load(&f, now, i, j - i, ph, a);
+                    i = j;
                 }
-                size_t j = i;
-                while (j < first + n && r.card[j].owned) {
-                    r.card[j].phase = phase;
-                    r.card[j].activity = (double)(float)clamped; /* cards keep floats */
-                    j++;
-                }
-                sl_fleet_set_load(&f, now, i, j - i, phase, act);
-                ref_peaks(&r);
-                i = j;
             }
         } else if (what < 14) {
             /* Caps in whole watts between idle and TDP, or none. */
@@ -825,7 +871,6 @@ static void run_random(int64_t servers, int64_t per_rack, int64_t cards, double 
                     j++;
                 }
                 sl_fleet_release_cards(&f, now, owner, i, j - i);
-                ref_peaks(&r);
                 i = j;
             }
         } else {
@@ -839,7 +884,6 @@ static void run_random(int64_t servers, int64_t per_rack, int64_t cards, double 
                 for (size_t i = first; i < first + n; i++)
                     r.card[i].owned = 1;
         }
-        ref_peaks(&r);
 
         for (size_t i = first; i < first + n; i++)
             assert_close(sl_fleet_card_power_w(&f, i),
@@ -847,6 +891,11 @@ static void run_random(int64_t servers, int64_t per_rack, int64_t cards, double 
         assert_close(f.m.v[SL_Q_IT], ref_it_w(&r), 1e-9);
         assert_close(f.m.v[SL_Q_LOAD], ref_load(&r), 1e-9);
         if (step % 64 == 0) {
+            /* A step may have made no call that advances the fleet (a
+             * claim, or no owned card in the range): bring it to now, as
+             * the reference is, before comparing the peaks. */
+            sl_fleet_advance(&f, now);
+            assert_close(f.rack_peak_w, r.peak_rack_w, 1e-9);
             check_racks(&f, &r);
             assert_close(f.m.v[SL_Q_BOARD], ref_boards_w(&r), 1e-9);
             assert_close(f.m.v[SL_Q_RACK_LOSS], ref_it_w(&r) - ref_boards_w(&r), 1e-9);
@@ -862,6 +911,7 @@ static void run_random(int64_t servers, int64_t per_rack, int64_t cards, double 
             assert_close(e[SL_Q_LOAD], r.win_load_s, 1e-9);
             assert_close(max_w, r.win_max_w, 1e-9);
             assert_close(min_w, r.win_min_w, 1e-9);
+            assert_close(f.rack_peak_w, r.peak_rack_w, 1e-9);
             window_start = now;
             r.win_it_j = r.win_load_s = 0;
             r.win_max_w = -INFINITY;
@@ -924,6 +974,7 @@ static void run_random_total(uint64_t seed)
     assert_close(f.m.e[SL_Q_LIQUID], r.liquid_j, 1e-9);
     assert_close(f.m.it_max_w, r.max_w_seen, 1e-9);
     assert_close(f.m.it_min_w, r.min_w_seen, 1e-9);
+    assert_close(f.rack_peak_w, r.peak_rack_w, 1e-9);
     free(r.card);
     sl_fleet_release(&f);
 }
@@ -993,8 +1044,12 @@ static void test_resum(void **state)
 }
 
 /* sl_fleet_start_meters forgets the set-up: the swing of setting cards one
- * by one at time 0 is neither energy, an extreme nor a rack peak.  6
- * servers of 1 card, 3 to a rack, idle 1000 W, TDP 5000 W. */
+ * by one at time 0 is neither energy, an extreme nor a rack peak, and the
+ * start state is a peak only once time advances.  6 servers of 1 card, 3
+ * to a rack, idle 1000 W, TDP 5000 W.  Signal after the start (rack 0, 1):
+ *     [0, 2) s   6000   6000 W     IT 12000 W (every card at 0.25)
+ *     [2, 3) s   6000   7000 W     IT 13000 W (card 5 at 0.5)
+ * Rack peak: 6000 W at 2 s, 7000 W at 3 s. */
 static void test_start_meters(void **state)
 {
     (void)state;
@@ -1003,13 +1058,13 @@ static void test_start_meters(void **state)
     init_fleet(&f);
     uint16_t a = add_owner(&f, "a", NULL, NULL);
     assert_int_equal(sl_fleet_claim(&f, a, 0, 6), SL_OK);
-    assert_true(f.rack_peak_w == 3000);
+    assert_true(f.rack_peak_w == 0); /* the idle 3000 W racks have lasted no time */
     sl_fleet_set_load(&f, 0, 0, 6, SL_PHASE_MIXED, 1); /* 15 kW racks */
     sl_fleet_set_load(&f, 0, 0, 6, SL_PHASE_MIXED, 0.25);
-    assert_true(f.rack_peak_w == 15000);    /* racks count instants */
-    assert_true(f.m.it_max_w == -INFINITY); /* nothing held for any time */
+    assert_true(f.rack_peak_w == 0);        /* nothing held for any time: */
+    assert_true(f.m.it_max_w == -INFINITY); /* neither 3000 W nor 15000 W */
     sl_fleet_start_meters(&f);
-    assert_true(f.rack_peak_w == 6000);
+    assert_true(f.rack_peak_w == 0); /* the 6000 W start state counts once it lasts */
     assert_true(f.m.v[SL_Q_IT] == 12000);
     assert_true(f.m.it_max_w == -INFINITY && f.m.it_min_w == INFINITY);
     for (int q = 0; q < SL_Q_COUNT; q++)
@@ -1018,6 +1073,8 @@ static void test_start_meters(void **state)
     sl_fleet_set_load(&f, 2 * US_PER_S, 5, 1, SL_PHASE_MIXED, 0.5);
     assert_close(f.m.e[SL_Q_IT], 24000, 1e-15);
     assert_true(f.m.it_max_w == 12000 && f.m.it_min_w == 12000); /* held for 2 s */
+    assert_true(f.rack_peak_w == 6000); /* held for 2 s; 7000 W not yet held */
+    assert_true(f.rack[1].input_w == 7000);
     sl_fleet_advance(&f, 3 * US_PER_S);
     assert_true(f.m.it_max_w == 13000);
     assert_true(f.rack_peak_w == 7000);
@@ -1048,12 +1105,13 @@ static void test_alloc_failure(void **state)
         assert_null(f.card);
         assert_null(f.srv);
         assert_null(f.rack);
+        assert_null(f.dirty_racks);
         assert_null(f.owner);
         sl_fleet_release(&f);
         failures++;
         assert_true(budget < 10);
     }
-    assert_int_equal(failures, 5); /* cards, caps, servers, racks, owners */
+    assert_int_equal(failures, 6); /* cards, caps, servers, racks, dirty racks, owners */
 
     /* Growing the owner table: a failure leaves the fleet as it was. */
     struct sl_fleet f;
