@@ -288,15 +288,16 @@ static const struct sl_field site_fields[] = {
     F_STR("name", T_SITE, name, "xinghua", SL_FF_NAME,
           "site name; the built-in sites are chengde, shijiazhuang and xinghua"),
     F_STR("weather", T_SITE, weather, NULL, OPT,
-          "a built-in site's weather by name, or the path of an EnergyPlus EPW file; "
-          "unset: the site's own"),
+          "a built-in site's weather by name, or the path of an EnergyPlus EPW file (a "
+          "relative path starts at the scenario file's folder); unset: the site's own"),
     F_REAL("grid_cap", SL_UNIT_POWER, T_SITE, grid_cap_w, "8 MW", 0, SL_NO_MAX, POS,
            "locked grid allocation: the most the site may draw"),
     F_REAL("price", SL_UNIT_PRICE, T_SITE, price, "0.6 CNY/kWh", 0, SL_NO_MAX, 0,
            "electricity price outside the time-of-use periods"),
     F_LIST("tou", T_SITE, tou, &tou_schema, "time-of-use price periods"),
     F_REAL("carbon", SL_UNIT_CARBON, T_SITE, carbon, NULL, 0, SL_NO_MAX, OPT | POS,
-           "grid carbon intensity; unset: the built-in site's province (MEE 2022)"),
+           "grid carbon intensity; unset: the built-in site's province (MEE 2022), which "
+           "`suanli check` then shows"),
 };
 #define T_FAC struct sl_facility_cfg
 static const struct sl_field facility_fields[] = {
