@@ -174,6 +174,32 @@ static void test_catalog_addition_and_list_override(void **state)
     sl_scenario_set_release(&set);
 }
 
+/* One lookup serves callers with a scenario (own entries first) and
+ * without one (built-in entries only). */
+static void test_catalog_lookup(void **state)
+{
+    (void)state;
+    assert_string_equal(sl_scenario_find_device(NULL, "t100")->name, "t100");
+    assert_string_equal(sl_scenario_find_cpu(NULL, "x86-server")->name, "x86-server");
+    assert_string_equal(sl_scenario_find_server(NULL, "t1008")->name, "t1008");
+    assert_string_equal(sl_scenario_find_chain(NULL, "ac-2n-ups")->name, "ac-2n-ups");
+    assert_string_equal(sl_scenario_find_cooling(NULL, "air-chilled-water")->name,
+                        "air-chilled-water");
+    assert_null(sl_scenario_find_device(NULL, "t1008"));
+    assert_null(sl_scenario_find_server(NULL, "s"));
+    struct sl_scenario_set set;
+    struct sl_diag d;
+    assert_int_equal(load_text("catalog:\n  servers:\n    - {name: s, device: t100,"
+                               " cpu: x86-server}\n",
+                               NULL, 0, &set, &d),
+                     SL_OK);
+    const struct sl_scenario *sc = &set.items[0];
+    assert_ptr_equal(sl_scenario_find_server(sc, "s"), sc->catalog.servers.items);
+    assert_ptr_equal(sl_scenario_find_server(sc, "t1008"), sl_scenario_find_server(NULL, "t1008"));
+    assert_null(sl_scenario_find_server(sc, "nope"));
+    sl_scenario_set_release(&set);
+}
+
 static void test_aliases(void **state)
 {
     (void)state;
@@ -540,6 +566,7 @@ int main(void)
         cmocka_unit_test(test_null_values_mean_default),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_catalog_addition_and_list_override),
+        cmocka_unit_test(test_catalog_lookup),
         cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_relative_paths),
