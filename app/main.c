@@ -526,22 +526,6 @@ static int cmd_show_default(int argc, char **argv)
     return 0;
 }
 
-static const struct sl_device_model *builtin_device(const char *name)
-{
-    for (size_t i = 0; i < sl_catalog_device_count(); i++)
-        if (strcmp(sl_catalog_device(i)->name, name) == 0)
-            return sl_catalog_device(i);
-    return NULL;
-}
-
-static const struct sl_cpu_model *builtin_cpu(const char *name)
-{
-    for (size_t i = 0; i < sl_catalog_cpu_count(); i++)
-        if (strcmp(sl_catalog_cpu(i)->name, name) == 0)
-            return sl_catalog_cpu(i);
-    return NULL;
-}
-
 static int cmd_catalog(int argc, char **argv)
 {
     int rc = no_args(argc, argv, "catalog", catalog_help);
@@ -569,7 +553,8 @@ static int cmd_catalog(int argc, char **argv)
         double full_w, idle_w;
         struct sl_diag d;
         sl_diag_clear(&d);
-        if (sl_server_model_power(m, builtin_device(m->device), builtin_cpu(m->cpu),
+        if (sl_server_model_power(m, sl_scenario_find_device(NULL, m->device),
+                                  sl_scenario_find_cpu(NULL, m->cpu),
                                   sl_chain_find_preset("ac-2n-ups"), &full_w, &idle_w, &d) != SL_OK)
             continue;
         printf("  %-15s %2lldU %lld x %-12s %lld x %-18s %5.2f kW full, %4.2f kW idle, "

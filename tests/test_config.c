@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "suanli/alloc.h"
@@ -173,6 +174,32 @@ static void test_catalog_addition_and_list_override(void **state)
     sl_scenario_set_release(&set);
 }
 
+/* One lookup serves callers with a scenario (own entries first) and
+ * without one (built-in entries only). */
+static void test_catalog_lookup(void **state)
+{
+    (void)state;
+    assert_string_equal(sl_scenario_find_device(NULL, "t100")->name, "t100");
+    assert_string_equal(sl_scenario_find_cpu(NULL, "x86-server")->name, "x86-server");
+    assert_string_equal(sl_scenario_find_server(NULL, "t1008")->name, "t1008");
+    assert_string_equal(sl_scenario_find_chain(NULL, "ac-2n-ups")->name, "ac-2n-ups");
+    assert_string_equal(sl_scenario_find_cooling(NULL, "air-chilled-water")->name,
+                        "air-chilled-water");
+    assert_null(sl_scenario_find_device(NULL, "t1008"));
+    assert_null(sl_scenario_find_server(NULL, "s"));
+    struct sl_scenario_set set;
+    struct sl_diag d;
+    assert_int_equal(load_text("catalog:\n  servers:\n    - {name: s, device: t100,"
+                               " cpu: x86-server}\n",
+                               NULL, 0, &set, &d),
+                     SL_OK);
+    const struct sl_scenario *sc = &set.items[0];
+    assert_ptr_equal(sl_scenario_find_server(sc, "s"), sc->catalog.servers.items);
+    assert_ptr_equal(sl_scenario_find_server(sc, "t1008"), sl_scenario_find_server(NULL, "t1008"));
+    assert_null(sl_scenario_find_server(sc, "nope"));
+    sl_scenario_set_release(&set);
+}
+
 static void test_aliases(void **state)
 {
     (void)state;
@@ -201,6 +228,17 @@ static void test_round_trip(void **state)
     struct sl_diag d;
     assert_int_equal(load_text(text, NULL, 0, &a, &d), SL_OK);
     char *first = emit(&a.items[0]);
+    /* The carbon factor came from the built-in site; the resolved text
+     * shows the number used, not `~`, and it loads back to the same. */
+    double kg = 0;
+    char unit[16] = "";
+    size_t at = 0;
+    while (first[at] && strncmp(first + at, "\n  carbon: ", 11) != 0)
+        at++;
+    assert_int_equal(sscanf(first + at, "\n  carbon: %lf %15s", &kg, unit), 2);
+    assert_string_equal(unit, "kg/kWh");
+    assert_true(kg == a.items[0].carbon);
+    assert_true(kg > 0);
     assert_int_equal(load_text(first, NULL, 0, &b, &d), SL_OK);
     char *second = emit(&b.items[0]);
     assert_string_equal(first, second);
@@ -210,10 +248,117 @@ static void test_round_trip(void **state)
     assert_int_equal(b.items[0].run.seed, INT64_C(12345678901));
     assert_string_equal(b.items[0].description, "a: quoted # text");
     assert_string_equal(b.items[0].server->description, "yes");
+    assert_true(b.items[0].carbon == a.items[0].carbon);
     free(first);
     free(second);
     sl_scenario_set_release(&a);
     sl_scenario_set_release(&b);
+}
+
+/* A minimal valid EPW file: 8 header lines and 8,760 hourly rows. */
+static void write_epw(const char *path)
+{
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("LOCATION,Testville,Test,CHN,TEST,000000,40.00,117.00,8.0,500.0\n"
+          "DESIGN CONDITIONS,0\nTYPICAL/EXTREME PERIODS,0\nGROUND TEMPERATURES,0\n"
+          "HOLIDAYS/DAYLIGHT SAVINGS,No,0,0,0\nCOMMENTS 1,test_config\nCOMMENTS 2,\n"
+          "DATA PERIODS,1,1,Data,Sunday, 1/ 1,12/31\n",
+          f);
+    for (int m = 1; m <= 12; m++)
+        for (int day = 1; day <= mdays[m - 1]; day++)
+            for (int h = 1; h <= 24; h++)
+                fprintf(f, "2005,%d,%d,%d,0,?9?9?9?9E0,%.1f,5.0,50,100000%s\n", m, day, h,
+                        10.0 + (h % 12), ",0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0");
+    fclose(f);
+}
+
+static void write_at(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A relative weather path is taken from the folder of the scenario file
+ * that names it, from whatever directory the scenario is loaded; one from
+ * --set from the current directory.  The resolved scenario names the file
+ * by its absolute path and loads back to it from anywhere. */
+static void test_relative_paths(void **state)
+{
+    (void)state;
+    char sub[600], other[600], scen[700], epw[700], back[700], cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(sub, sizeof sub, "%s/sub", tmpdir);
+    snprintf(other, sizeof other, "%s/other", tmpdir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_int_equal(mkdir(other, 0700), 0);
+    snprintf(epw, sizeof epw, "%s/w.epw", sub);
+    snprintf(scen, sizeof scen, "%s/s.yaml", sub);
+    snprintf(back, sizeof back, "%s/back.yaml", other);
+    write_epw(epw);
+    write_at(scen, "run: {duration: 1d}\nsite: {weather: w.epw}\n"
+                   "variants:\n  - {name: a}\n  - {name: b, set: {site.weather: ./w.epw}}\n");
+
+    /* From another directory, by a relative and by an absolute name. */
+    struct sl_scenario_set set, set2;
+    struct sl_diag d;
+    assert_int_equal(chdir(tmpdir), 0);
+    struct sl_load_opts o = {"sub/s.yaml", NULL, 0, NULL, NULL};
+    sl_diag_clear(&d);
+    assert_int_equal(sl_scenario_load(&o, &set, &d), SL_OK);
+    assert_int_equal(set.n, 2);
+    for (size_t i = 0; i < set.n; i++) {
+        assert_string_equal(set.items[i].site.weather, epw);
+        assert_non_null(set.items[i].weather);
+    }
+    assert_int_equal(chdir(other), 0);
+    o.path = scen;
+    sl_diag_clear(&d);
+    assert_int_equal(sl_scenario_load(&o, &set2, &d), SL_OK);
+    assert_string_equal(set2.items[0].site.weather, epw);
+    sl_scenario_set_release(&set2);
+
+    /* The resolved scenario, written elsewhere, loads back to the same file. */
+    char *text = emit(&set.items[0]);
+    write_at(back, text);
+    assert_int_equal(chdir("/"), 0);
+    o.path = back;
+    sl_diag_clear(&d);
+    assert_int_equal(sl_scenario_load(&o, &set2, &d), SL_OK);
+    assert_string_equal(set2.items[0].site.weather, epw);
+    char *text2 = emit(&set2.items[0]);
+    assert_string_equal(text + strcspn(text, "\n") + 1, text2); /* less "# variant: a" */
+    free(text);
+    free(text2);
+    sl_scenario_set_release(&set2);
+    sl_scenario_set_release(&set);
+
+    /* --set resolves against the current directory, not the file's. */
+    const char *sets[] = {"site.weather=w.epw"};
+    struct sl_load_opts os = {scen, sets, 1, NULL, "a"};
+    assert_int_equal(chdir(tmpdir), 0);
+    sl_diag_clear(&d);
+    assert_int_equal(sl_scenario_load(&os, &set, &d), SL_EINVAL);
+    char missing[700];
+    snprintf(missing, sizeof missing, "w.epw: EPW weather file not found (%s/w.epw)", tmpdir);
+    assert_non_null(strstr(d.msg, missing));
+    assert_string_equal(d.file, "--set 'site.weather=w.epw'");
+    assert_int_equal(chdir(sub), 0);
+    sl_diag_clear(&d);
+    assert_int_equal(sl_scenario_load(&os, &set, &d), SL_OK);
+    assert_string_equal(set.items[0].site.weather, epw);
+    sl_scenario_set_release(&set);
+
+    /* The built-in default with --set: the current directory too. */
+    struct sl_load_opts od = {NULL, sets, 1, NULL, "traditional"};
+    sl_diag_clear(&d);
+    assert_int_equal(sl_scenario_load(&od, &set, &d), SL_OK);
+    assert_string_equal(set.items[0].site.weather, epw);
+    sl_scenario_set_release(&set);
+    assert_int_equal(chdir(cwd), 0);
 }
 
 struct bad_case {
@@ -421,8 +566,10 @@ int main(void)
         cmocka_unit_test(test_null_values_mean_default),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_catalog_addition_and_list_override),
+        cmocka_unit_test(test_catalog_lookup),
         cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_relative_paths),
         cmocka_unit_test(test_errors_have_positions),
         cmocka_unit_test(test_docs_in_sync),
         cmocka_unit_test(test_allocation_failures),

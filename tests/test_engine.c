@@ -29,6 +29,7 @@
 
 #include "suanli/alloc.h"
 #include "suanli/diag.h"
+#include "core/engine_int.h"
 #include "suanli/engine.h"
 
 /* ------------------------------------------------------------------ */

@@ -50,27 +50,14 @@ enum sl_run_status {
     SL_RUN_EVENT_LIMIT = 3 /* the event limit was reached */
 };
 
-/* Private: the fields below are described in src/core/engine.c. */
-struct sl__heap_entry {
-    int64_t t_us; /* >= 0: the clock starts at 0 and never runs backwards */
-    uint64_t key; /* (priority + 32768) << 48 | insertion sequence (48 bits) */
-};
-
-/* An event in the top, a rung bucket or the bottom's sorted run. */
-struct sl__ladder_entry {
-    int64_t t_us;
-    uint64_t key;
-    uint32_t slot;
-};
-
-/* Ladder entries are stored in fixed-size chunks from one pool; a bucket is
- * a list of chunks, all full except the first.  A chunk is 512 bytes. */
-#define SL__CHUNK 21
-struct sl__chunk {
-    uint32_t next;  /* next chunk of the bucket or of the free list */
-    uint32_t count; /* entries in use; 0 exactly when on the free list */
-    struct sl__ladder_entry v[SL__CHUNK];
-};
+/* Private.  The caller embeds struct sl_engine, so its size is public; the
+ * types it reaches only through pointers, the engine's constants and its
+ * test hooks are in src/core/engine_int.h, and the fields are described in
+ * src/core/engine.c. */
+struct sl__heap_entry;
+struct sl__ladder_entry;
+struct sl__chunk;
+struct sl__event_slot;
 
 /* An unsorted bucket: a list of chunks (UINT32_MAX when empty). */
 struct sl__bucket {
@@ -98,14 +85,6 @@ struct sl__engine_tuning {
     uint32_t split;     /* a bucket with more events is split when reached */
     uint32_t occ;       /* events per bucket aimed at when a rung is built */
     uint32_t run_max;   /* largest bucket sorted into the run */
-};
-
-struct sl__event_slot {
-    sl_event_fn fn;
-    void *ctx;
-    uint64_t arg;
-    uint32_t gen; /* bumped each time the slot is freed; never 0 */
-    uint32_t next_free;
 };
 
 struct sl_engine {
@@ -208,18 +187,5 @@ static inline uint64_t sl_engine_fired(const struct sl_engine *e)
 {
     return e->fired;
 }
-
-/* Private: checks every invariant of the pending set in O(n + slots +
- * buckets); returns 0 when consistent, a negative number naming the broken
- * one otherwise.  For tests. */
-int sl__engine_check(const struct sl_engine *e);
-
-/* Private: where a pending event is stored, for tests: one of the values
- * below, SL__TIER_RUNG0 + r for rung r, or -1 when id is stale.  O(1). */
-#define SL__TIER_HEAP  0 /* the bottom's heap */
-#define SL__TIER_RUN   1 /* the bottom's sorted run */
-#define SL__TIER_TOP   2
-#define SL__TIER_RUNG0 3
-int sl__engine_tier(const struct sl_engine *e, uint64_t id);
 
 #endif

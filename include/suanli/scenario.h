@@ -6,7 +6,11 @@
  * `variants:` into one resolved scenario per variant, and validates all of
  * them before anything runs, so bad input never leaves partial output.  The
  * key reference is docs/scenario.md (generated from the same schema tables
- * that drive validation, see src/config/scenario.c).
+ * that drive validation, see src/config/scenario_schema.c).
+ *
+ * A relative file path in a scenario file (an EPW `site.weather`) is taken
+ * from the folder of that file; from --set, from the current directory.
+ * The loaded scenario holds the absolute path.
  *
  * All quantities are in base units: W, J, s (times as int64 microseconds),
  * fractions for percentages.
@@ -154,7 +158,11 @@ void sl_scenario_doc(FILE *out);
 const char *sl_scenario_default_text(size_t *len);
 
 /* Catalog lookups by name: the scenario's own entries first, then the
- * built-in ones.  NULL if unknown. */
+ * built-in ones (devices, CPUs and servers of catalog.h, the chain and
+ * cooling presets).  sc may be NULL to look in the built-in catalog alone;
+ * this is the one lookup, for callers with and without a scenario.  The
+ * result is borrowed from sc or from static data; NULL if unknown.
+ * O(entries). */
 const struct sl_server_model *sl_scenario_find_server(const struct sl_scenario *sc,
                                                       const char *name);
 const struct sl_device_model *sl_scenario_find_device(const struct sl_scenario *sc,

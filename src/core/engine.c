@@ -120,7 +120,7 @@
  * whenever n > 0, and the plain-heap state when n == 0; heap capacity >= n;
  * every key's sequence < seq.
  */
-#include "suanli/engine.h"
+#include "core/engine_int.h"
 
 #include "suanli/alloc.h"
 #include "suanli/diag.h"

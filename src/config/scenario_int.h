@@ -1,0 +1,101 @@
+/*
+ * What the scenario loader's files share; private to src/config/.
+ *
+ * The loader is four files, each with one job:
+ *   scenario_schema.c    the key tables (sl__scenario_schema, sl__variant_schema);
+ *   scenario_catalog.c   catalog names: own entries, then built-in ones, and
+ *                        the "unknown ... (did you mean ...)" diagnostics;
+ *   scenario_variants.c  command-line overrides and `variants:` sets, merged
+ *                        into the YAML tree before mapping;
+ *   scenario.c           sl_scenario_load: parse, override, map, resolve
+ *                        (names, file paths, weather, cross-key rules),
+ *                        plus emit and doc.
+ * Functions here follow the library's conventions: they return SL_OK or a
+ * negative SL_E* code and fill the diagnostic with the position of the key
+ * at fault.
+ */
+#ifndef SUANLI_CONFIG_SCENARIO_INT_H
+#define SUANLI_CONFIG_SCENARIO_INT_H
+
+#include "config/schema.h"
+#include "config/ytree.h"
+#include "suanli/scenario.h"
+
+/* The whole scenario file, and one entry of its `variants:` list. */
+extern const struct sl_schema sl__scenario_schema;
+extern const struct sl_schema sl__variant_schema;
+
+/* One `variants:` entry as mapped by sl__variant_schema; its `set:` stays in
+ * the tree (it is applied there, not mapped).  Both strings are owned and
+ * released with sl_schema_release; name is always set after a successful
+ * map, description may be NULL. */
+struct sl__variant_cfg {
+    char *name;
+    char *description;
+};
+
+/* Catalog kinds, indexes into the table of scenario_catalog.c. */
+enum sl__catalog_kind {
+    SL__KIND_DEVICE,
+    SL__KIND_CPU,
+    SL__KIND_SERVER,
+    SL__KIND_CHAIN,
+    SL__KIND_COOLING,
+    SL__KIND_COUNT
+};
+
+/* The entry of a kind called name: sc's own entries first (sc may be NULL:
+ * built-in only), then the built-in table.  NULL if unknown.  The result is
+ * borrowed from sc or from static data.  O(entries). */
+const void *sl__scenario_find_entry(const struct sl_scenario *sc, int kind, const char *name);
+
+/* Reports an unknown name of a kind at the node of key_path in root (or
+ * without a position when the key is absent), suggesting the nearest known
+ * name.  Returns SL_EINVAL. */
+int sl__scenario_unknown_entry(const struct sl_scenario *sc, int kind, const char *name,
+                               const struct sl_ynode *root, const char *key_path,
+                               struct sl_diag *d);
+
+/* Checks that sc's own catalog entries have unique names per kind and
+ * shadow no built-in one.  Returns SL_OK or SL_EINVAL. */
+int sl__scenario_check_own_names(const struct sl_scenario *sc, const struct sl_ynode *root,
+                                 struct sl_diag *d);
+
+/* Reports msg at the node of a dotted key path in root, or without a
+ * position when the key is absent (a default).  Returns SL_EINVAL. */
+int sl__scenario_path_error(const struct sl_ynode *root, const char *path, struct sl_diag *d,
+                            const char *msg);
+
+/* A command-line override, parsed once and applied to every variant's
+ * tree.  path (owned) is the dotted key; value (owned) the parsed YAML with
+ * every line and column 0; src the override's origin in the loader's
+ * struct sl_ysources, which outlives it.  All NULL after release. */
+struct sl__override {
+    char *path;
+    struct sl_ynode *value;
+    const struct sl_ysource *src;
+};
+
+/* Parses "a.b.c=value" (arg) into *o; origin ("--set '...'") names it in
+ * diagnostics and becomes its source in srcs.  Returns SL_OK, SL_EUSAGE
+ * (no '=', no value, a `variants` key), SL_EINVAL (bad YAML) or
+ * SL_ENOMEM; release *o with sl__override_release in every case. */
+int sl__override_parse(struct sl_ysources *srcs, const char *origin, const char *arg,
+                       struct sl__override *o, struct sl_diag *d);
+void sl__override_release(struct sl__override *o);
+
+/* Sets a copy of o's value at o's path in root.  Returns SL_OK, SL_EINVAL
+ * (the path runs through a scalar or past a list) or SL_ENOMEM. */
+int sl__override_apply(struct sl_ynode *root, const struct sl__override *o, struct sl_diag *d);
+
+/* Applies a variant's `set:` mapping (NULL or null: nothing) to root;
+ * vname names the variant in messages.  Returns SL_OK, SL_EINVAL or
+ * SL_ENOMEM. */
+int sl__variant_apply(struct sl_ynode *root, const struct sl_ynode *set, const char *vname,
+                      struct sl_diag *d);
+
+/* Checks the `variants:` node: a non-empty list of entries with valid,
+ * distinct names.  Returns SL_OK, SL_EINVAL or SL_ENOMEM. */
+int sl__variants_check(const struct sl_ynode *vars, struct sl_diag *d);
+
+#endif

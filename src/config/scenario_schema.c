@@ -1,0 +1,401 @@
+/*
+ * The scenario schema: the single definition of every scenario key.
+ *
+ * Each table row gives a key's type, unit, default (as YAML text, parsed like
+ * a user's value), range and a one-line meaning.  Validation
+ * (sl_schema_map), the resolved YAML of `suanli check` (sl_schema_emit) and
+ * the key reference in docs/scenario.md (sl_schema_doc) all come from these
+ * tables, so a new key is one row here and nothing else.  The catalog
+ * schemas (devices, CPUs, servers, chains, cooling plants) describe the
+ * same structs as the built-in tables of src/fleet and src/facility, so a
+ * user's entry is exactly as expressive as a built-in one.
+ *
+ * Only sl__scenario_schema (the whole file) and sl__variant_schema (one
+ * `variants:` entry) leave this file; see scenario_int.h.
+ */
+#include "config/scenario_int.h"
+
+#include <stddef.h>
+
+#define S(type, member) offsetof(type, member)
+
+#define F_STR(key, T, m, def, flags, doc)                                                          \
+    {                                                                                              \
+        key, SL_FT_STRING, 0, S(T, m), def, SL_NO_MIN, SL_NO_MAX, flags, NULL, NULL, doc           \
+    }
+#define F_INT(key, T, m, def, lo, hi, flags, doc)                                                  \
+    {                                                                                              \
+        key, SL_FT_INT, 0, S(T, m), def, lo, hi, flags, NULL, NULL, doc                            \
+    }
+#define F_REAL(key, unit, T, m, def, lo, hi, flags, doc)                                           \
+    {                                                                                              \
+        key, SL_FT_REAL, unit, S(T, m), def, lo, hi, flags, NULL, NULL, doc                        \
+    }
+#define F_ENUM(key, T, m, def, names, doc)                                                         \
+    {                                                                                              \
+        key, SL_FT_ENUM, 0, S(T, m), def, SL_NO_MIN, SL_NO_MAX, 0, names, NULL, doc                \
+    }
+#define F_BOOL(key, T, m, def, doc)                                                                \
+    {                                                                                              \
+        key, SL_FT_BOOL, 0, S(T, m), def, SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL, doc                 \
+    }
+#define F_LIST(key, T, m, sub, doc)                                                                \
+    {                                                                                              \
+        key, SL_FT_LIST, 0, S(T, m), "[]", SL_NO_MIN, SL_NO_MAX, 0, NULL, sub, doc                 \
+    }
+#define REQ      (SL_FF_REQUIRED)
+#define NAME_REQ (SL_FF_REQUIRED | SL_FF_NAME)
+#define OPT      SL_FF_OPTIONAL
+#define POS      SL_FF_MIN_EXCL
+#define SCHEMA(name, type, fields)                                                                 \
+    static const struct sl_schema name = {#type, sizeof(struct type), fields,                      \
+                                          sizeof fields / sizeof fields[0]}
+
+static const char *const confidence_names[] = {"high", "medium", "low", NULL};
+static const char *const grade_names[] = {"titanium", "platinum", "gold", "silver", "bronze", NULL};
+static const char *const scope_names[] = {"facility", "rack", "server", "board", NULL};
+static const char *const redundancy_names[] = {"n", "n+1", "2n", NULL};
+static const char *const cooling_kind_names[] = {"air", "cold-plate", "immersion", NULL};
+static const char *const rejection_names[] = {"dry-cooler", "tower", NULL};
+
+#define T_DEV struct sl_device_model
+static const struct sl_field device_fields[] = {
+    F_STR("name", T_DEV, name, NULL, NAME_REQ, "catalog name, referenced by a server's `device`"),
+    F_STR("description", T_DEV, description, NULL, OPT, "free text"),
+    F_REAL("fp16", SL_UNIT_FLOPS, T_DEV, fp16_flops, NULL, 0, SL_NO_MAX, REQ | POS,
+           "dense FP16/BF16 peak"),
+    F_REAL("int8", SL_UNIT_FLOPS, T_DEV, int8_ops, NULL, 0, SL_NO_MAX, REQ | POS,
+           "dense INT8/FP8 peak"),
+    F_REAL("memory", SL_UNIT_DATA, T_DEV, memory_bytes, NULL, 0, SL_NO_MAX, REQ | POS,
+           "device memory"),
+    F_REAL("memory_bw", SL_UNIT_BANDWIDTH, T_DEV, memory_bw, NULL, 0, SL_NO_MAX, REQ | POS,
+           "device memory bandwidth"),
+    F_REAL("tdp", SL_UNIT_POWER, T_DEV, tdp_w, NULL, 0, SL_NO_MAX, REQ | POS,
+           "board power at full load"),
+    F_REAL("idle", SL_UNIT_POWER, T_DEV, idle_w, NULL, 0, SL_NO_MAX, REQ,
+           "board power with no work; below `tdp`"),
+    F_STR("link", T_DEV, link, "pcie4-x16", 0, "card-to-card link"),
+    F_REAL("link_bw", SL_UNIT_BANDWIDTH, T_DEV, link_bw, "32 GB/s", 0, SL_NO_MAX, POS,
+           "card-to-card bandwidth per card"),
+    F_ENUM("confidence", T_DEV, confidence, "low", confidence_names,
+           "how well the numbers are known"),
+    F_STR("source", T_DEV, source, NULL, OPT, "where the numbers come from"),
+};
+SCHEMA(device_schema, sl_device_model, device_fields);
+
+#define T_CPU struct sl_cpu_model
+static const struct sl_field cpu_fields[] = {
+    F_STR("name", T_CPU, name, NULL, NAME_REQ, "catalog name, referenced by a server's `cpu`"),
+    F_STR("description", T_CPU, description, NULL, OPT, "free text"),
+    F_INT("cores", T_CPU, cores, "16", 1, 4096, 0, "cores per socket"),
+    F_REAL("tdp", SL_UNIT_POWER, T_CPU, tdp_w, NULL, 0, SL_NO_MAX, REQ | POS, "power at full load"),
+    F_REAL("idle", SL_UNIT_POWER, T_CPU, idle_w, NULL, 0, SL_NO_MAX, REQ, "power with no work"),
+    F_ENUM("confidence", T_CPU, confidence, "low", confidence_names,
+           "how well the numbers are known"),
+    F_STR("source", T_CPU, source, NULL, OPT, "where the numbers come from"),
+};
+SCHEMA(cpu_schema, sl_cpu_model, cpu_fields);
+
+#define T_SRV struct sl_server_model
+static const struct sl_field server_fields[] = {
+    F_STR("name", T_SRV, name, NULL, NAME_REQ, "catalog name, referenced by `fleet.server`"),
+    F_STR("description", T_SRV, description, NULL, OPT, "free text"),
+    F_INT("height_u", T_SRV, height_u, "4", 1, 64, 0, "height in rack units"),
+    F_STR("device", T_SRV, device, NULL, NAME_REQ, "accelerator model (catalog)"),
+    F_INT("cards", T_SRV, cards, "8", 1, 64, 0, "accelerator cards per server"),
+    F_STR("cpu", T_SRV, cpu, NULL, NAME_REQ, "host CPU model (catalog)"),
+    F_INT("cpus", T_SRV, cpus, "2", 0, 16, 0, "host CPU sockets"),
+    F_REAL("memory_power", SL_UNIT_POWER, T_SRV, memory_w, "150 W", 0, SL_NO_MAX, 0,
+           "host memory at full load"),
+    F_REAL("memory_idle", SL_UNIT_POWER, T_SRV, memory_idle_w, "80 W", 0, SL_NO_MAX, 0,
+           "host memory with no work"),
+    F_REAL("nic_power", SL_UNIT_POWER, T_SRV, nic_w, "220 W", 0, SL_NO_MAX, 0,
+           "NICs and local storage at full load"),
+    F_REAL("nic_idle", SL_UNIT_POWER, T_SRV, nic_idle_w, "120 W", 0, SL_NO_MAX, 0,
+           "NICs and local storage with no work"),
+    F_REAL("other_power", SL_UNIT_POWER, T_SRV, other_w, "0 W", 0, SL_NO_MAX, 0,
+           "constant: BMC, board, misc."),
+    F_REAL("fan_power", SL_UNIT_POWER, T_SRV, fan_w, "400 W", 0, SL_NO_MAX, 0,
+           "fans at full air-cooled heat"),
+    F_REAL("fan_idle", SL_UNIT_POWER, T_SRV, fan_idle_w, "120 W", 0, SL_NO_MAX, 0,
+           "fans at their floor"),
+    F_INT("psus", T_SRV, psus, "4", 1, 16, 0, "installed PSUs, sharing the load"),
+    F_INT("psus_spare", T_SRV, psus_spare, "2", 0, 15, 0,
+          "redundant PSUs among them (2 of 4 for 2+2)"),
+    F_REAL("psu_rating", SL_UNIT_POWER, T_SRV, psu_rating_w, "3 kW", 0, SL_NO_MAX, POS,
+           "rating of one PSU"),
+    F_ENUM("psu_grade", T_SRV, psu_grade, "platinum", grade_names,
+           "80 PLUS grade (efficiency curve)"),
+    F_ENUM("confidence", T_SRV, confidence, "low", confidence_names,
+           "how well the numbers are known"),
+    F_STR("source", T_SRV, source, NULL, OPT, "where the numbers come from"),
+};
+SCHEMA(server_schema, sl_server_model, server_fields);
+
+#define T_PT struct sl_eff_point
+static const struct sl_field point_fields[] = {
+    F_REAL("load", SL_UNIT_PERCENT, T_PT, load, NULL, 0, 2, REQ | POS,
+           "load as a share of the installed rating"),
+    F_REAL("efficiency", SL_UNIT_PERCENT, T_PT, eff, NULL, 0, 1, REQ | POS,
+           "output / input at that load"),
+};
+SCHEMA(point_schema, sl_eff_point, point_fields);
+
+#define T_ST struct sl_stage_spec
+static const struct sl_field stage_fields[] = {
+    F_STR("name", T_ST, name, NULL, NAME_REQ, "stage name (reported per stage)"),
+    F_STR("description", T_ST, description, NULL, OPT, "free text"),
+    F_ENUM("scope", T_ST, scope, "facility", scope_names,
+           "load it carries: the whole site, a rack, a server or a card"),
+    F_BOOL("indoor", T_ST, indoor, "true", "its losses heat the cooled white space"),
+    F_INT("units", T_ST, units, "1", 1, 1000000, 0, "units needed at design load"),
+    F_ENUM("redundancy", T_ST, redundancy, "n", redundancy_names, "installed units: N, N+1 or 2N"),
+    F_REAL("rating", SL_UNIT_POWER, T_ST, rating_w, "0 W", 0, SL_NO_MAX, 0,
+           "rating of one unit; 0 = sized from the design load"),
+    {"sizing", SL_FT_REAL, SL_UNIT_NONE, S(T_ST, sizing), "1", 0, 10, SL_FF_MIN_EXCL, NULL, NULL,
+     "installed capacity (N units) / design output, when sized"},
+    F_BOOL("from_server", T_ST, from_server, "false",
+           "server PSUs: units, rating and 80 PLUS curve from the server model"),
+    F_REAL("efficiency", SL_UNIT_PERCENT, T_ST, efficiency, "0 %", 0, 1, 0,
+           "constant efficiency (0 = use the curve or loss terms)"),
+    F_LIST("curve", T_ST, curve, &point_schema, "efficiency points by increasing load"),
+    F_REAL("loss_no_load", SL_UNIT_PERCENT, T_ST, loss_no_load, "0 %", 0, 1, 0,
+           "fixed loss, share of installed rating"),
+    F_REAL("loss_linear", SL_UNIT_PERCENT, T_ST, loss_linear, "0 %", 0, 1, 0,
+           "loss proportional to load, share of rating at full load"),
+    F_REAL("loss_square", SL_UNIT_PERCENT, T_ST, loss_square, "0 %", 0, 1, 0,
+           "loss with the square of load, share of rating at full load"),
+    F_STR("source", T_ST, source, NULL, OPT, "where the numbers come from"),
+};
+SCHEMA(stage_schema, sl_stage_spec, stage_fields);
+
+#define T_CH struct sl_chain_spec
+static const struct sl_field chain_fields[] = {
+    F_STR("name", T_CH, name, NULL, NAME_REQ, "chain name, referenced by `facility.power_chain`"),
+    F_STR("description", T_CH, description, NULL, OPT, "free text"),
+    F_LIST("stages", T_CH, stages, &stage_schema, "stages from the grid to the silicon"),
+    F_STR("source", T_CH, source, NULL, OPT, "where the numbers come from"),
+};
+SCHEMA(chain_schema, sl_chain_spec, chain_fields);
+
+#define T_CO                    struct sl_cooling_spec
+#define PCT(key, m, def, doc)   F_REAL(key, SL_UNIT_PERCENT, T_CO, m, def, 0, 1, 0, doc)
+#define PA(key, m, def, doc)    F_REAL(key, SL_UNIT_PRESSURE, T_CO, m, def, 0, SL_NO_MAX, 0, doc)
+#define KDIFF(key, m, def, doc) F_REAL(key, SL_UNIT_TEMP_DIFF, T_CO, m, def, 0, 100, 0, doc)
+#define TEMP(key, m, def, doc)  F_REAL(key, SL_UNIT_TEMP, T_CO, m, def, -50, 100, 0, doc)
+static const struct sl_field cooling_fields[] = {
+    F_STR("name", T_CO, name, NULL, NAME_REQ, "plant name, referenced by `facility.cooling`"),
+    F_STR("description", T_CO, description, NULL, OPT, "free text"),
+    F_ENUM("kind", T_CO, kind, "air", cooling_kind_names,
+           "air (CRAH + chilled water), cold-plate or immersion"),
+    PCT("liquid_share", liquid_share, "0 %",
+        "share of card and CPU heat (cold plate) or of all IT heat (immersion) to liquid"),
+    PA("crah_dp", crah_dp_pa, "700 Pa", "CRAH fan pressure rise"),
+    PCT("crah_fan_eff", crah_fan_eff, "70 %", "CRAH fan efficiency"),
+    KDIFF("crah_dt", crah_dt_k, "10 K", "air temperature rise across the IT equipment"),
+    TEMP("chw_supply", chw_supply_c, "12 C", "chilled water supply"),
+    TEMP("chw_return", chw_return_c, "18 C", "chilled water return"),
+    PA("chw_pump_dp", chw_pump_dp_pa, "150 kPa", "chilled water pump head"),
+    PA("cw_pump_dp", cw_pump_dp_pa, "210 kPa", "condenser water pump head"),
+    KDIFF("cw_dt", cw_dt_k, "5 K", "condenser water temperature rise"),
+    PCT("pump_eff", pump_eff, "70 %", "pump efficiency"),
+    KDIFF("tower_approach", tower_approach_k, "4 K", "cooling tower approach to wet-bulb"),
+    KDIFF("hx_approach", hx_approach_k, "2 K", "economizer heat exchanger approach"),
+    PA("tower_fan_dp", tower_fan_dp_pa, "300 Pa", "cooling tower fan pressure rise"),
+    PCT("tower_fan_eff", tower_fan_eff, "70 %", "cooling tower fan efficiency"),
+    {"tower_lg", SL_FT_REAL, SL_UNIT_NONE, S(T_CO, tower_lg_ratio), "1", 0, 10, SL_FF_MIN_EXCL,
+     NULL, NULL, "tower water/air mass flow ratio"},
+    {"chiller_capacity", SL_FT_REAL, SL_UNIT_NONE, S(T_CO, chiller_capacity_share), "2", 0, 10,
+     SL_FF_MIN_EXCL, NULL, NULL, "installed chiller capacity / design air heat"},
+    TEMP("fw_supply", fw_supply_c, "30 C", "warm-water supply to the cold plates or tanks"),
+    TEMP("fw_return", fw_return_c, "38 C", "warm-water return"),
+    PA("cdu_dp", cdu_dp_pa, "200 kPa", "secondary loop head: CDU and cold plates"),
+    PA("fw_pump_dp", fw_pump_dp_pa, "150 kPa", "primary loop head to heat rejection"),
+    F_ENUM("rejection", T_CO, rejection, "dry-cooler", rejection_names,
+           "heat rejection of the liquid loop"),
+    KDIFF("drycooler_approach", drycooler_approach_k, "5 K", "dry cooler approach to dry-bulb"),
+    PCT("drycooler_fan", drycooler_fan_w_per_w, "2 %",
+        "dry cooler fan power per W of heat at design"),
+    {"capacity_margin", SL_FT_REAL, SL_UNIT_NONE, S(T_CO, capacity_margin), "1.2", 0, 10,
+     SL_FF_MIN_EXCL, NULL, NULL, "plant capacity / design heat"},
+    F_STR("source", T_CO, source, NULL, OPT, "where the numbers come from"),
+};
+SCHEMA(cooling_schema, sl_cooling_spec, cooling_fields);
+
+static const struct sl_field catalog_fields[] = {
+    F_LIST("devices", struct sl_catalog_cfg, devices, &device_schema,
+           "accelerators added to the built-in catalog"),
+    F_LIST("cpus", struct sl_catalog_cfg, cpus, &cpu_schema, "host CPUs added"),
+    F_LIST("servers", struct sl_catalog_cfg, servers, &server_schema, "server models added"),
+    F_LIST("chains", struct sl_catalog_cfg, chains, &chain_schema, "power chains added"),
+    F_LIST("cooling", struct sl_catalog_cfg, cooling, &cooling_schema, "cooling plants added"),
+};
+SCHEMA(catalog_schema, sl_catalog_cfg, catalog_fields);
+
+#define T_TOU struct sl_tou_period
+static const struct sl_field tou_fields[] = {
+    {"from", SL_FT_TIME, 0, S(T_TOU, from_us), NULL, 0, 86400, SL_FF_REQUIRED, NULL, NULL,
+     "start, local time of day (`8h`, `690min`)"},
+    {"to", SL_FT_TIME, 0, S(T_TOU, to_us), NULL, 0, 86400, SL_FF_REQUIRED, NULL, NULL,
+     "end, local time of day (may wrap past midnight)"},
+    F_REAL("price", SL_UNIT_PRICE, T_TOU, price, NULL, 0, SL_NO_MAX, REQ, "price in the period"),
+};
+SCHEMA(tou_schema, sl_tou_period, tou_fields);
+
+static const char *const shape_names[] = {"constant", "diurnal", NULL};
+
+static const struct sl_field synthetic_fields[] = {
+    {"shape", SL_FT_ENUM, 0, S(struct sl_synthetic_cfg, shape), "diurnal", SL_NO_MIN, SL_NO_MAX, 0,
+     shape_names, NULL,
+     "`constant`: the fleet's target utilisation is `mean`; `diurnal`: "
+     "`mean + amplitude * cos(2 pi (t - peak_time) / period)`"},
+    {"mean", SL_FT_REAL, SL_UNIT_PERCENT, S(struct sl_synthetic_cfg, mean), "80 %", 0, 1, 0, NULL,
+     NULL, "mean target utilisation of the cards"},
+    {"amplitude", SL_FT_REAL, SL_UNIT_PERCENT, S(struct sl_synthetic_cfg, amplitude), "15 %", 0, 1,
+     0, NULL, NULL, "diurnal swing around the mean (mean +- amplitude must stay in 0-100 %)"},
+    {"period", SL_FT_TIME, 0, S(struct sl_synthetic_cfg, period_us), "24h", 0, SL_NO_MAX,
+     SL_FF_MIN_EXCL, NULL, NULL, "period of the diurnal cycle"},
+    {"peak_time", SL_FT_TIME, 0, S(struct sl_synthetic_cfg, peak_time_us), "15h", 0, 86400,
+     SL_FF_MAX_EXCL, NULL, NULL, "local time of day of the diurnal peak"},
+    {"noise", SL_FT_REAL, SL_UNIT_PERCENT, S(struct sl_synthetic_cfg, noise), "5 %", 0, 1, 0, NULL,
+     NULL, "standard deviation of one server's utilisation around the target (clipped to 0-100 %)"},
+    {"change_interval", SL_FT_TIME, 0, S(struct sl_synthetic_cfg, change_interval_us), "15min",
+     0.001, SL_NO_MAX, 0, NULL, NULL,
+     "mean time between changes of one server's load (exponential)"},
+    {"phase", SL_FT_ENUM, 0, S(struct sl_synthetic_cfg, phase), "mixed", SL_NO_MIN, SL_NO_MAX, 0,
+     sl_phase_names, NULL,
+     "activity phase of the loaded cards (see `phases`); `mixed` spans the whole idle-to-TDP "
+     "range"},
+};
+static const struct sl_schema synthetic_schema = {
+    "synthetic load", sizeof(struct sl_synthetic_cfg), synthetic_fields,
+    sizeof synthetic_fields / sizeof synthetic_fields[0]};
+
+#define SC(member) offsetof(struct sl_scenario, member)
+
+static const struct sl_field run_fields[] = {
+    {"duration", SL_FT_TIME, 0, S(struct sl_run_cfg, duration_us), "7d", 0, SL_NO_MAX,
+     SL_FF_MIN_EXCL, NULL, NULL, "simulated time span"},
+    {"sample", SL_FT_TIME, 0, S(struct sl_run_cfg, sample_us), "60s", 0.001, SL_NO_MAX, 0, NULL,
+     NULL, "interval of the rows of `timeseries.csv`"},
+    {"seed", SL_FT_INT, 0, S(struct sl_run_cfg, seed), "1", 0, 9007199254740992.0, 0, NULL, NULL,
+     "seed of all random streams (same seed, same results); `--seed` overrides it"},
+    {"start", SL_FT_STRING, 0, S(struct sl_run_cfg, start), "2025-01-01", SL_NO_MIN, SL_NO_MAX, 0,
+     NULL, NULL, "local start date and time, `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]`"},
+};
+#define T_SITE struct sl_site_cfg
+static const struct sl_field site_fields[] = {
+    F_STR("name", T_SITE, name, "xinghua", SL_FF_NAME,
+          "site name; the built-in sites are chengde, shijiazhuang and xinghua"),
+    F_STR("weather", T_SITE, weather, NULL, OPT,
+          "a built-in site's weather by name, or the path of an EnergyPlus EPW file (a "
+          "relative path starts at the scenario file's folder); unset: the site's own"),
+    F_REAL("grid_cap", SL_UNIT_POWER, T_SITE, grid_cap_w, "8 MW", 0, SL_NO_MAX, POS,
+           "locked grid allocation: the most the site may draw"),
+    F_REAL("price", SL_UNIT_PRICE, T_SITE, price, "0.6 CNY/kWh", 0, SL_NO_MAX, 0,
+           "electricity price outside the time-of-use periods"),
+    F_LIST("tou", T_SITE, tou, &tou_schema, "time-of-use price periods"),
+    F_REAL("carbon", SL_UNIT_CARBON, T_SITE, carbon, NULL, 0, SL_NO_MAX, OPT | POS,
+           "grid carbon intensity; unset: the built-in site's province (MEE 2022), which "
+           "`suanli check` then shows"),
+};
+#define T_FAC struct sl_facility_cfg
+static const struct sl_field facility_fields[] = {
+    F_STR("power_chain", T_FAC, power_chain, "ac-2n-ups", SL_FF_NAME,
+          "power chain preset or `catalog.chains` name"),
+    F_STR("cooling", T_FAC, cooling, "air-chilled-water", SL_FF_NAME,
+          "cooling plant preset or `catalog.cooling` name"),
+    F_REAL("aux_load", SL_UNIT_PERCENT, T_FAC, aux_load, "1.5 %", 0, 1, 0,
+           "lighting, building management, security: constant, as a share of the design IT "
+           "power"),
+    {"step", SL_FT_TIME, 0, S(struct sl_facility_cfg, step_us), "1min", 1, 3600, 0, NULL, NULL,
+     "control step of the facility: chain, cooling, cap, cost and carbon are evaluated on the "
+     "exact IT energy of each step; `run.sample` must be a whole multiple of it"},
+};
+static const struct sl_field fleet_fields[] = {
+    {"servers", SL_FT_INT, 0, S(struct sl_fleet_cfg, servers), "1280", 1, 10000000, 0, NULL, NULL,
+     "number of servers (1,280 x 8 cards = 10,240 cards in the brief's center)"},
+    {"servers_per_rack", SL_FT_INT, 0, S(struct sl_fleet_cfg, servers_per_rack), "8", 1, 1024, 0,
+     NULL, NULL, "servers per rack: 8 traditional, 16 in the \"three-in-one\" rack (128 chips)"},
+    {"server", SL_FT_STRING, 0, S(struct sl_fleet_cfg, server), "t1008", SL_NO_MIN, SL_NO_MAX,
+     SL_FF_NAME, NULL, NULL, "server model from the catalog (`suanli catalog`)"},
+};
+static const struct sl_field workload_fields[] = {
+    {"synthetic", SL_FT_SECTION, 0, S(struct sl_workload_cfg, synthetic), NULL, SL_NO_MIN,
+     SL_NO_MAX, 0, NULL, &synthetic_schema, "synthetic load source for facility studies"},
+};
+
+SCHEMA(run_schema, sl_run_cfg, run_fields);
+SCHEMA(facility_schema, sl_facility_cfg, facility_fields);
+SCHEMA(site_schema, sl_site_cfg, site_fields);
+SCHEMA(fleet_schema, sl_fleet_cfg, fleet_fields);
+SCHEMA(workload_schema, sl_workload_cfg, workload_fields);
+
+#define T_PH struct sl_phase_param
+#define PHASE_FIELDS(name, act_def, alpha_def, doc_act)                                            \
+    static const struct sl_field name[] = {                                                        \
+        F_REAL("activity", SL_UNIT_PERCENT, T_PH, activity, act_def, 0, 1, 0, doc_act),            \
+        {"alpha", SL_FT_REAL, SL_UNIT_NONE, S(T_PH, alpha), alpha_def, 0, 10, 0, NULL, NULL,       \
+         "speed under a cap: ((cap - idle) / (P - idle)) ^ alpha"},                                \
+    }
+PHASE_FIELDS(prefill_fields, "100 %", "1", "prefill draws the full idle-to-TDP range");
+PHASE_FIELDS(decode_fields, "55 %", "0.2", "memory-bound decode: 55-70 % of TDP");
+PHASE_FIELDS(train_compute_fields, "95 %", "1", "training compute phase");
+PHASE_FIELDS(train_comm_fields, "35 %", "0.3", "training communication phase");
+PHASE_FIELDS(mixed_fields, "100 %", "0.6", "a blend of phases measured by utilisation alone");
+SCHEMA(prefill_schema, sl_phase_param, prefill_fields);
+SCHEMA(decode_schema, sl_phase_param, decode_fields);
+SCHEMA(train_compute_schema, sl_phase_param, train_compute_fields);
+SCHEMA(train_comm_schema, sl_phase_param, train_comm_fields);
+SCHEMA(mixed_schema, sl_phase_param, mixed_fields);
+#define PHASE(key, m, sub, doc)                                                                    \
+    {                                                                                              \
+        key, SL_FT_SECTION, 0, S(struct sl_phases_cfg, m), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,    \
+            sub, doc                                                                               \
+    }
+static const struct sl_field phases_fields[] = {
+    PHASE("prefill", prefill, &prefill_schema, "prompt processing (compute-bound)"),
+    PHASE("decode", decode, &decode_schema, "token generation (memory-bound)"),
+    PHASE("train_compute", train_compute, &train_compute_schema, "training forward/backward"),
+    PHASE("train_comm", train_comm, &train_comm_schema, "training communication"),
+    PHASE("mixed", mixed, &mixed_schema, "aggregate load (the synthetic source's default)"),
+};
+SCHEMA(phases_schema, sl_phases_cfg, phases_fields);
+
+static const struct sl_field top_fields[] = {
+    {"name", SL_FT_STRING, 0, SC(name), "scenario", SL_NO_MIN, SL_NO_MAX, SL_FF_NAME, NULL, NULL,
+     "scenario name; outputs go to `out/<name>/` unless `--out` is given"},
+    {"description", SL_FT_STRING, 0, SC(description), NULL, SL_NO_MIN, SL_NO_MAX, SL_FF_OPTIONAL,
+     NULL, NULL, "free text"},
+    {"run", SL_FT_SECTION, 0, SC(run), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &run_schema,
+     "time span, sampling and seed"},
+    {"site", SL_FT_SECTION, 0, SC(site), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &site_schema,
+     "where the center is"},
+    {"fleet", SL_FT_SECTION, 0, SC(fleet), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &fleet_schema,
+     "servers and racks"},
+    {"facility", SL_FT_SECTION, 0, SC(facility), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &facility_schema, "power chain and cooling"},
+    {"workload", SL_FT_SECTION, 0, SC(workload), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &workload_schema, "what loads the cards"},
+    {"phases", SL_FT_SECTION, 0, SC(phases), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &phases_schema,
+     "accelerator power and cap sensitivity by activity phase"},
+    {"catalog", SL_FT_SECTION, 0, SC(catalog), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &catalog_schema,
+     "additions to the built-in catalog"},
+    {"variants", SL_FT_RAW, 0, 0, NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL,
+     "named override sets run side by side (see \"Variants\")"},
+};
+const struct sl_schema sl__scenario_schema = {"scenario", sizeof(struct sl_scenario), top_fields,
+                                              sizeof top_fields / sizeof top_fields[0]};
+
+/* The `variants:` entries, validated with the same machinery. */
+static const struct sl_field variant_fields[] = {
+    {"name", SL_FT_STRING, 0, offsetof(struct sl__variant_cfg, name), NULL, SL_NO_MIN, SL_NO_MAX,
+     SL_FF_REQUIRED | SL_FF_NAME, NULL, NULL, "variant name; also its output subfolder"},
+    {"description", SL_FT_STRING, 0, offsetof(struct sl__variant_cfg, description), NULL, SL_NO_MIN,
+     SL_NO_MAX, SL_FF_OPTIONAL, NULL, NULL, "free text"},
+    {"set", SL_FT_RAW, 0, 0, NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL,
+     "mapping of dotted key paths to values, applied over the scenario"},
+};
+const struct sl_schema sl__variant_schema = {"variant", sizeof(struct sl__variant_cfg),
+                                             variant_fields,
+                                             sizeof variant_fields / sizeof variant_fields[0]};
