@@ -33,6 +33,11 @@ void *sl_realloc(void *ptr, size_t size);
 /* Like sl_realloc for an array of n elements of size bytes, NULL on overflow. */
 void *sl_reallocarray(void *ptr, size_t n, size_t size);
 void sl_free(void *ptr);
+/* Like sl_calloc, but the storage starts on a 64-byte boundary (a cache
+ * line), so arrays of 64-byte records put each on one line.  Free it with
+ * sl_free_aligned, never sl_free. */
+void *sl_calloc_aligned(size_t n, size_t size);
+void sl_free_aligned(void *ptr);
 /* Returns a copy the caller frees with sl_free, or NULL. */
 char *sl_strdup(const char *s);
 char *sl_strndup(const char *s, size_t n);

@@ -76,3 +76,27 @@ char *sl_strdup(const char *s)
 {
     return sl_strndup(s, strlen(s));
 }
+
+/* The block handed out sits 64-aligned inside one larger allocation whose
+ * start is stored in the pointer-sized word just before it. */
+void *sl_calloc_aligned(size_t n, size_t size)
+{
+    if (size && n > (SIZE_MAX - 128) / size)
+        return NULL;
+    size_t total = n * size + 64 + sizeof(void *);
+    unsigned char *raw = sl_calloc(1, total);
+    if (!raw)
+        return NULL;
+    uintptr_t p = ((uintptr_t)raw + sizeof(void *) + 63) & ~(uintptr_t)63;
+    memcpy((unsigned char *)p - sizeof(void *), &raw, sizeof raw);
+    return (void *)p;
+}
+
+void sl_free_aligned(void *ptr)
+{
+    if (!ptr)
+        return;
+    void *raw;
+    memcpy(&raw, (unsigned char *)ptr - sizeof(void *), sizeof raw);
+    sl_free(raw);
+}

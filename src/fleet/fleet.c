@@ -69,9 +69,9 @@ int sl_fleet_init(struct sl_fleet *f, const struct sl_scenario *sc,
     sl_server_eval_full(calc, &full);
     sl_stack_size(&f->rack_stack, full.input_w * (double)f->per_rack);
 
-    f->card = sl_calloc(f->ncards, sizeof *f->card);
+    f->card = sl_calloc_aligned(f->ncards, sizeof *f->card);
     f->cap_w = sl_calloc(f->ncards, sizeof *f->cap_w);
-    f->srv = sl_calloc(f->nservers, sizeof *f->srv);
+    f->srv = sl_calloc_aligned(f->nservers, sizeof *f->srv);
     f->rack = sl_calloc(f->nracks, sizeof *f->rack);
     f->dirty_racks = sl_calloc(f->nracks, sizeof *f->dirty_racks);
     f->owners_cap = 8;
@@ -96,9 +96,9 @@ int sl_fleet_init(struct sl_fleet *f, const struct sl_scenario *sc,
 
 void sl_fleet_release(struct sl_fleet *f)
 {
-    sl_free(f->card);
+    sl_free_aligned(f->card);
     sl_free(f->cap_w);
-    sl_free(f->srv);
+    sl_free_aligned(f->srv);
     sl_free(f->rack);
     sl_free(f->dirty_racks);
     sl_free(f->owner);
@@ -124,13 +124,15 @@ int sl_fleet_add_owner(struct sl_fleet *f, const char *name, sl_speed_fn speed_c
 
 int sl_fleet_claim(struct sl_fleet *f, uint16_t owner, size_t first, size_t n)
 {
-    if (first > f->ncards || n > f->ncards - first || owner == 0 || owner >= f->nowners)
+    if (first > f->ncards || n > f->ncards - first || n > SIZE_MAX / sizeof *f->card ||
+        owner == 0 || owner >= f->nowners)
         return SL_ERANGE;
-    for (size_t i = first; i < first + n; i++)
-        if (f->card[i].owner != 0)
+    struct sl_card *c = f->card + first;
+    for (size_t k = 0; k < n; k++)
+        if (c[k].owner != 0)
             return SL_ESTATE;
-    for (size_t i = first; i < first + n; i++)
-        f->card[i].owner = owner;
+    for (size_t k = 0; k < n; k++)
+        c[k].owner = owner;
     return SL_OK;
 }
 
@@ -219,7 +221,8 @@ static void apply_server(struct sl_fleet *f, size_t s, double cards_w, double lo
     struct sl_rack_state *r = &f->rack[st->rack];
     double old_loss = r->input_w - r->servers_w; /* exactly 0 without rack stages */
     r->servers_w += p.input_w - o->input_w;
-    double rack_in = sl_stack_input_w(&f->rack_stack, r->servers_w, NULL);
+    double rack_in =
+        f->rack_stack.n ? sl_stack_input_w(&f->rack_stack, r->servers_w, NULL) : r->servers_w;
     double d_rack = rack_in - r->input_w;
     r->input_w = rack_in;
     if (!r->dirty) {

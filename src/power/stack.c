@@ -41,21 +41,28 @@ void sl_stack_compile(struct sl_stage_stack *s)
         memset(f, 0, sizeof *f);
         if (st->efficiency > 0) {
             f->kind = 1;
-            f->eff = st->efficiency;
+            f->inv_eff = 1.0 / st->efficiency;
         } else if (!(cap > 0)) {
             f->kind = 0;
         } else if (st->curve.n > 0 && st->curve.n <= SL_FAST_TABLE) {
             const struct sl_eff_point *p = st->curve.items;
             f->kind = 2;
-            f->inv_cap = 1.0 / cap;
             f->n = st->curve.n;
-            f->loss0 = p[0].load * cap * (1.0 / p[0].eff - 1.0);
-            f->inv_load0 = 1.0 / p[0].load;
+            /* Below the first point: half the loss there is fixed, half
+             * falls with the load (chain.h). */
+            double loss0 = p[0].load * cap * (1.0 / p[0].eff - 1.0);
+            f->below0 = 0.5 * loss0;
+            f->below1 = 0.5 * loss0 / (p[0].load * cap);
             for (size_t i = 0; i < f->n; i++) {
-                f->load[i] = p[i].load;
-                f->eff0[i] = p[i].eff;
-                f->slope[i] =
-                    i + 1 < f->n ? (p[i + 1].eff - p[i].eff) / (p[i + 1].load - p[i].load) : 0;
+                f->out[i] = p[i].load * cap;
+                if (i + 1 < f->n) {
+                    double slope = (p[i + 1].eff - p[i].eff) / (p[i + 1].load - p[i].load);
+                    f->b[i] = slope / cap;
+                    f->a[i] = p[i].eff - slope * p[i].load;
+                } else {
+                    f->a[i] = p[i].eff;
+                    f->b[i] = 0;
+                }
             }
         } else if (st->curve.n == 0) {
             f->kind = 3;
@@ -74,16 +81,14 @@ static inline double fast_input(const struct sl_stage_stack *s, size_t k, double
         out = 0;
     switch (f->kind) {
     case 1:
-        return out / f->eff;
+        return out * f->inv_eff;
     case 2: {
-        double load = out * f->inv_cap;
-        if (load < f->load[0])
-            return out + f->loss0 * (0.5 + 0.5 * load * f->inv_load0);
+        if (out < f->out[0])
+            return out + (f->below0 + f->below1 * out);
         size_t i = 0;
-        while (i + 1 < f->n && load > f->load[i + 1])
+        while (i + 1 < f->n && out > f->out[i + 1])
             i++;
-        double eff = i + 1 < f->n ? f->eff0[i] + (load - f->load[i]) * f->slope[i] : f->eff0[i];
-        return out / eff;
+        return out / (f->a[i] + f->b[i] * out);
     }
     case 3: {
         double load = out * f->inv_cap;
@@ -96,6 +101,8 @@ static inline double fast_input(const struct sl_stage_stack *s, size_t k, double
 
 double sl_stack_input_w(const struct sl_stage_stack *s, double out_w, double *loss_w)
 {
+    if (s->n == 0)
+        return out_w;
     double p = out_w;
     for (size_t k = s->n; k-- > 0;) {
         double in = fast_input(s, k, p);

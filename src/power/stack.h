@@ -25,13 +25,15 @@
  * model of sl_stage_input_w with divisions by constants turned into
  * products (results agree to a few ulps). */
 struct sl_stage_fast {
-    int kind;                /* 0 generic, 1 efficiency, 2 table, 3 loss terms */
-    double eff;              /* kind 1 */
-    double inv_cap;          /* kinds 2, 3: 1 / capacity */
-    double loss0, inv_load0; /* kind 2: loss at the first point, 1 / its load */
-    double nl, lin, sq;      /* kind 3: capacity x the loss terms */
-    size_t n;                /* kind 2: points */
-    double load[SL_FAST_TABLE], eff0[SL_FAST_TABLE], slope[SL_FAST_TABLE];
+    int kind;              /* 0 generic, 1 efficiency, 2 table, 3 loss terms */
+    double inv_eff;        /* kind 1: 1 / efficiency */
+    double inv_cap;        /* kind 3: 1 / capacity */
+    double below0, below1; /* kind 2 below the first point: loss = below0 + below1 out */
+    double nl, lin, sq;    /* kind 3: capacity x the loss terms */
+    size_t n;              /* kind 2: points */
+    /* kind 2: segment i covers out in [out_i, out_{i+1}) (the last one up);
+     * there eff = a_i + b_i out, the table's line in watts. */
+    double out[SL_FAST_TABLE], a[SL_FAST_TABLE], b[SL_FAST_TABLE];
 };
 
 struct sl_stage_stack {
