@@ -60,6 +60,8 @@ int sl_fleet_init(struct sl_fleet *f, const struct sl_scenario *sc,
         f->share[p] = a;
         f->range_w[p] = (f->dev->tdp_w - f->dev->idle_w) * a;
         f->alpha[p] = sc->phase_model.alpha[p];
+        sl_server_poly_init(calc, (double)f->cards_per_server, f->dev->idle_w, f->range_w[p], a,
+                            &f->poly[p]);
     }
     if (sl_stack_collect(&f->rack_stack, sc->chain, SL_SCOPE_RACK) != SL_OK)
         return SL_ERANGE;
@@ -208,14 +210,13 @@ void sl_fleet_take_window(struct sl_fleet *f, int64_t now_us, double *e, double 
     f->m.it_min_w = INFINITY;
 }
 
-/* Gives server s the power of cards drawing cards_w in all with load
- * shares summing to load, and moves the totals by the change.  The meter
- * has been advanced to the time of the change. */
-static void apply_server(struct sl_fleet *f, size_t s, double cards_w, double load)
+/* Gives server s the power p, its cards' load shares summing to load, and
+ * moves the totals by the change.  The meter has been advanced to the time
+ * of the change. */
+static void apply_power(struct sl_fleet *f, size_t s, const struct sl_server_power *pp, double load)
 {
     struct sl_server_state *st = &f->srv[s];
-    struct sl_server_power p;
-    sl_server_eval(f->calc, cards_w, load / (double)f->cards_per_server, &p);
+    const struct sl_server_power p = *pp;
     const struct sl_server_power *o = &st->p;
 
     struct sl_rack_state *r = &f->rack[st->rack];
@@ -241,6 +242,24 @@ static void apply_server(struct sl_fleet *f, size_t s, double cards_w, double lo
     v[SL_Q_LOAD] += load - st->load;
     st->p = p;
     st->load = load;
+}
+
+/* Gives server s the power of cards drawing cards_w in all with load
+ * shares summing to load. */
+static void apply_server(struct sl_fleet *f, size_t s, double cards_w, double load)
+{
+    struct sl_server_power p;
+    sl_server_eval(f->calc, cards_w, load / (double)f->cards_per_server, &p);
+    apply_power(f, s, &p, load);
+}
+
+/* Server s with all its cards alike in phase at activity: the lines of
+ * the phase (server.h). */
+static void apply_alike(struct sl_fleet *f, size_t s, int phase, double activity)
+{
+    struct sl_server_power p;
+    sl_server_eval_poly(f->calc, &f->poly[phase], activity, &p);
+    apply_power(f, s, &p, (double)f->cards_per_server * (f->share[phase] * activity));
 }
 
 /* Recomputes server s from its cards. */
@@ -291,8 +310,7 @@ void sl_fleet_set_load(struct sl_fleet *f, int64_t now_us, size_t first, size_t 
     size_t s0 = first / cps, s1 = (first + n - 1) / cps;
     for (size_t s = s0; s <= s1; s++) {
         if (s * cps >= first && (s + 1) * cps <= first + n && f->srv[s].ncapped == 0) {
-            double card_w = f->dev->idle_w + f->range_w[phase] * activity;
-            apply_server(f, s, (double)cps * card_w, (double)cps * (f->share[phase] * activity));
+            apply_alike(f, s, phase, activity);
         } else {
             update_server(f, s);
         }
@@ -318,8 +336,7 @@ void sl_fleet_set_server_load(struct sl_fleet *f, int64_t now_us, size_t s, int 
         c[k].activity = (float)activity;
     }
     if (f->srv[s].ncapped == 0) {
-        double card_w = f->dev->idle_w + f->range_w[phase] * activity;
-        apply_server(f, s, (double)cps * card_w, (double)cps * (f->share[phase] * activity));
+        apply_alike(f, s, phase, activity);
     } else {
         update_server(f, s);
     }

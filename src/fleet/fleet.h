@@ -110,9 +110,10 @@ struct sl_fleet {
     const struct sl_device_model *dev;
     struct sl_stage_stack rack_stack;
     size_t nservers, nracks, per_rack, cards_per_server, ncards;
-    double range_w[SL_PHASE_COUNT]; /* per phase: (P_tdp - P_idle) * a_phase */
-    double share[SL_PHASE_COUNT];   /* per phase: a_phase */
-    double alpha[SL_PHASE_COUNT];   /* per phase */
+    double range_w[SL_PHASE_COUNT];             /* per phase: (P_tdp - P_idle) * a_phase */
+    double share[SL_PHASE_COUNT];               /* per phase: a_phase */
+    double alpha[SL_PHASE_COUNT];               /* per phase */
+    struct sl_server_poly poly[SL_PHASE_COUNT]; /* a server of alike cards, per phase */
     struct sl_card *card;
     float *cap_w; /* per card: board power limit, 0 = none */
     struct sl_server_state *srv;

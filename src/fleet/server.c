@@ -107,6 +107,45 @@ void sl_server_eval(const struct sl_server_calc *c, double cards_w, double host,
     out->input_w = sl_stack_input_w(&c->stack, out->dc_w, NULL);
 }
 
+void sl_server_poly_init(const struct sl_server_calc *c, double cps, double idle_w, double range_w,
+                         double share, struct sl_server_poly *q)
+{
+    const struct sl_server_model *m = c->m;
+    double cpus = (double)m->cpus, cpu_range = c->cpu->tdp_w - c->cpu->idle_w;
+    q->boards.c0 = cps * idle_w + cpus * c->cpu->idle_w;
+    q->boards.c1 = cps * range_w + cpus * cpu_range * share;
+    q->rest.c0 = m->memory_idle_w + m->nic_idle_w + m->other_w;
+    q->rest.c1 = ((m->memory_w - m->memory_idle_w) + (m->nic_w - m->nic_idle_w)) * share;
+    double ls = c->liquid_share;
+    q->liquid.c0 = c->immersion ? ls * (q->boards.c0 + q->rest.c0) : ls * q->boards.c0;
+    q->liquid.c1 = c->immersion ? ls * (q->boards.c1 + q->rest.c1) : ls * q->boards.c1;
+    q->x.c0 = (q->boards.c0 + q->rest.c0 - q->liquid.c0) * c->inv_air_design;
+    q->x.c1 = (q->boards.c1 + q->rest.c1 - q->liquid.c1) * c->inv_air_design;
+    q->fans = !c->immersion;
+    q->fan0 = m->fan_idle_w;
+    q->fan1 = m->fan_w - m->fan_idle_w;
+}
+
+void sl_server_eval_poly(const struct sl_server_calc *c, const struct sl_server_poly *q, double a,
+                         struct sl_server_power *out)
+{
+    double boards = q->boards.c0 + q->boards.c1 * a;
+    double rest = q->rest.c0 + q->rest.c1 * a;
+    double fan = 0;
+    if (q->fans) {
+        double x = q->x.c0 + q->x.c1 * a;
+        if (x > 1)
+            x = 1;
+        fan = q->fan0 + q->fan1 * (x * x * x);
+    }
+    out->board_w = boards;
+    out->silicon_w = c->board_eff * boards;
+    out->fan_w = fan;
+    out->dc_w = (boards + rest) + fan;
+    out->liquid_heat_w = q->liquid.c0 + q->liquid.c1 * a;
+    out->input_w = sl_stack_input_w(&c->stack, out->dc_w, NULL);
+}
+
 void sl_server_eval_full(const struct sl_server_calc *c, struct sl_server_power *out)
 {
     sl_server_eval(c, c->full_cards_w, 1.0, out);

@@ -72,6 +72,29 @@ int sl_server_calc_init(struct sl_server_calc *c, const struct sl_server_model *
 void sl_server_eval(const struct sl_server_calc *c, double cards_w, double host,
                     struct sl_server_power *out);
 
+/* A server whose cards are all alike, as a function of their activity a in
+ * one phase: every power is linear in a but the fans' cube, so a few
+ * precomputed lines replace the general evaluation's dependent chain
+ * (about half the latency of the hottest event).  value = c0 + c1 a. */
+struct sl_server_lin {
+    double c0, c1;
+};
+struct sl_server_poly {
+    struct sl_server_lin boards, rest, liquid, x; /* x: air / design air */
+    double fan0, fan1;                            /* fan = fan0 + fan1 min(x, 1)^3 */
+    int fans;                                     /* 0: immersion, no fans */
+};
+
+/* Prepares the lines for cps cards of idle power idle_w and phase range
+ * range_w (P = idle + range a) whose load share is share a. */
+void sl_server_poly_init(const struct sl_server_calc *c, double cps, double idle_w, double range_w,
+                         double share, struct sl_server_poly *out);
+
+/* The same result as sl_server_eval for those cards at activity a (to a
+ * few ulps). */
+void sl_server_eval_poly(const struct sl_server_calc *c, const struct sl_server_poly *q, double a,
+                         struct sl_server_power *out);
+
 /* Power at full load: every card at TDP, hosts fully busy (the design
  * point that sizes racks, chains and plants). */
 void sl_server_eval_full(const struct sl_server_calc *c, struct sl_server_power *out);
