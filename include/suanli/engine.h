@@ -167,6 +167,12 @@ int64_t sl_engine_next_time(const struct sl_engine *e);
 int sl_engine_run(struct sl_engine *e, int64_t end_us);
 /* Asks sl_engine_run to return after the current handler (and progress
  * callback).  Outside a run it has no effect. */
+/* A hint for prefetching: the handler, context and argument of the event
+ * likely to fire right after the current one (the next of the bottom's
+ * sorted run); 0 when none is at hand.  Never a promise: the heap may hold
+ * an earlier event.  O(1). */
+int sl_engine_peek(const struct sl_engine *e, sl_event_fn *fn, void **ctx, uint64_t *arg);
+
 void sl_engine_stop(struct sl_engine *e);
 /* Limits the total number of fired events, counted over all runs
  * (0 = unlimited). */

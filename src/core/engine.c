@@ -1275,6 +1275,17 @@ int sl_engine_run(struct sl_engine *e, int64_t end_us)
     return status;
 }
 
+int sl_engine_peek(const struct sl_engine *e, sl_event_fn *fn, void **ctx, uint64_t *arg)
+{
+    if (e->run_cur >= e->run_end)
+        return 0;
+    const struct sl__event_slot *sl = &e->slots[e->run[e->run_cur].slot];
+    *fn = sl->fn;
+    *ctx = sl->ctx;
+    *arg = sl->arg;
+    return 1;
+}
+
 void sl_engine_stop(struct sl_engine *e)
 {
     if (e->running)
