@@ -1947,6 +1947,63 @@ static void test_allocation_failure_ladder(void **state)
     assert_true(absorbed > 0);
 }
 
+/* sl_engine_peek: with 5,000 events at distinct random times (the ladder
+ * engaged, nothing scheduled by the handlers), the hint names a pending
+ * event of the right handler, and nearly always the one that fires next. */
+struct peek_state {
+    uint64_t hinted;
+    int have_hint;
+    size_t hints, right;
+    unsigned char *fired;
+};
+
+static void peek_handler(struct sl_engine *e, void *ctx, uint64_t arg)
+{
+    struct peek_state *p = ctx;
+    if (p->have_hint && p->hinted == arg)
+        p->right++;
+    p->fired[arg] = 1;
+    sl_event_fn fn;
+    void *hctx;
+    uint64_t next;
+    p->have_hint = sl_engine_peek(e, &fn, &hctx, &next);
+    if (p->have_hint) {
+        p->hints++;
+        assert_ptr_equal(fn, peek_handler);
+        assert_ptr_equal(hctx, p);
+        assert_true(next < 5000);
+        assert_false(p->fired[next]); /* a hint names a pending event */
+        p->hinted = next;
+    }
+}
+
+static void test_peek_hint(void **state)
+{
+    (void)state;
+    struct sl_engine e;
+    assert_int_equal(sl_engine_init(&e), SL_OK);
+    struct peek_state p;
+    memset(&p, 0, sizeof p);
+    p.fired = calloc(5000, 1);
+    assert_non_null(p.fired);
+    sl_event_fn fn;
+    void *ctx;
+    uint64_t arg;
+    assert_int_equal(sl_engine_peek(&e, &fn, &ctx, &arg), 0); /* nothing pending */
+    uint64_t seed = 99;
+    for (uint64_t i = 0; i < 5000; i++)
+        assert_int_equal(sl_engine_schedule(&e, (int64_t)(i * 1000 + below(&seed, 999)), 0,
+                                            peek_handler, &p, i, NULL),
+                         SL_OK);
+    assert_int_equal(sl_engine_run(&e, INT64_MAX / 2), SL_RUN_EMPTY);
+    for (size_t i = 0; i < 5000; i++)
+        assert_true(p.fired[i]);
+    assert_true(p.hints > 4000);
+    assert_true(p.right * 100 >= p.hints * 99);
+    free(p.fired);
+    sl_engine_release(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1985,6 +2042,7 @@ int main(void)
         cmocka_unit_test(test_boundary_times),
         cmocka_unit_test(test_every_tier),
         cmocka_unit_test(test_allocation_failure_ladder),
+        cmocka_unit_test(test_peek_hint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
