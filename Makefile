@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-asan bench format format-check docs clean
+.PHONY: all deps build run test test-asan bench coverage format format-check docs clean
 
 all: build
 
@@ -38,6 +38,10 @@ bench: build
 	./$(BUILD)/bench/bench_rng
 	./$(BUILD)/bench/bench_run
 
+# Line coverage of src/ by the tests (gcc --coverage into build-cov/).
+coverage: deps
+	sh scripts/coverage.sh
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -49,4 +53,4 @@ docs: build
 	sh scripts/gen-docs.sh ./$(BUILD)/suanli docs/scenario.md
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-cov
