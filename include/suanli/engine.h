@@ -52,8 +52,9 @@ enum sl_run_status {
 
 /* Private.  The caller embeds struct sl_engine, so its size is public; the
  * types it reaches only through pointers, the engine's constants and its
- * test hooks are in src/core/engine_int.h, and the fields are described in
- * src/core/engine.c. */
+ * test hooks are in src/core/engine_int.h; the fields are described below
+ * and in the opening comments of src/core/engine_heap.c (the heap) and
+ * src/core/engine_ladder.c (the ladder). */
 struct sl__heap_entry;
 struct sl__ladder_entry;
 struct sl__chunk;
