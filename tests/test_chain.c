@@ -237,6 +237,8 @@ static void test_psu_overload_rejected(void **state)
 
 static void test_validation(void **state)
 {
+    /* Writable names for the `char *` fields (suanli/list.h). */
+    static char vrm_name[] = "vrm", ups_name[] = "ups", bad_name[] = "bad";
     (void)state;
     for (size_t i = 0; i < sl_chain_preset_count(); i++) {
         struct sl_diag d;
@@ -245,13 +247,13 @@ static void test_validation(void **state)
     }
     struct sl_stage_spec st[2];
     memset(st, 0, sizeof st);
-    st[0].name = "vrm";
+    st[0].name = vrm_name;
     st[0].scope = SL_SCOPE_BOARD;
     st[0].efficiency = 0.9;
-    st[1].name = "ups";
+    st[1].name = ups_name;
     st[1].scope = SL_SCOPE_FACILITY;
     st[1].efficiency = 0.95;
-    struct sl_chain_spec c = {.name = "bad", .stages = {st, 2}};
+    struct sl_chain_spec c = {.name = bad_name, .stages = {st, 2, NULL}};
     struct sl_diag d;
     sl_diag_clear(&d);
     assert_int_equal(sl_chain_validate(&c, &d), SL_EINVAL);
