@@ -33,15 +33,6 @@ enum sl_phase {
     SL_PHASE_COUNT
 };
 
-enum sl_psu_grade {
-    SL_PSU_TITANIUM = 0,
-    SL_PSU_PLATINUM,
-    SL_PSU_GOLD,
-    SL_PSU_SILVER,
-    SL_PSU_BRONZE,
-    SL_PSU_GRADE_COUNT
-};
-
 /* An accelerator card model: one row of the catalog.  A built-in row is
  * static and read-only (src/fleet/catalog.c); a scenario's own row is
  * owned by the scenario (its schema frees the strings).  Either way the
@@ -100,7 +91,7 @@ struct sl_server_model {
     int64_t psus;             /* installed PSUs, all sharing the load */
     int64_t psus_spare;       /* of which redundant: 2 of 4 for "2+2" */
     double psu_rating_w;
-    int psu_grade; /* enum sl_psu_grade */
+    int psu_grade; /* enum sl_psu_grade (suanli/chain.h) */
     int confidence;
     char *source;
 };
@@ -116,7 +107,6 @@ struct sl_phase_model {
 };
 
 extern const char *const sl_phase_names[];      /* "idle", "prefill", ... NULL */
-extern const char *const sl_psu_grade_names[];  /* "titanium", ... NULL */
 extern const char *const sl_confidence_names[]; /* "high", "medium", "low", NULL */
 
 /* Built-in tables. */

@@ -116,12 +116,26 @@ int sl_chain_validate(const struct sl_chain_spec *c, struct sl_diag *d);
  * the silicon per W of board input). */
 double sl_chain_board_efficiency(const struct sl_chain_spec *c);
 
+/* 80 PLUS grades of server power supplies, best first. */
+enum sl_psu_grade {
+    SL_PSU_TITANIUM = 0,
+    SL_PSU_PLATINUM,
+    SL_PSU_GOLD,
+    SL_PSU_SILVER,
+    SL_PSU_BRONZE,
+    SL_PSU_GRADE_COUNT
+};
+
+/* "titanium", "platinum", "gold", "silver", "bronze", NULL: the grades'
+ * names in scenario files and reports, indexed by enum sl_psu_grade. */
+extern const char *const sl_psu_grade_names[];
+
 /* 80 PLUS efficiency curve of a PSU grade (230 V internal redundant): sets
  * *loads and *effs to the programme's test points (load fractions,
  * increasing, and required efficiencies; static, borrowed) and returns how
- * many (4 for Titanium, 3 for the others).  grade is an enum sl_psu_grade
- * (suanli/catalog.h: titanium 0 ... bronze 4); others read as Platinum.
- * Below the lowest point the table rule above applies (src/power/psu.c). */
+ * many (4 for Titanium, 3 for the others).  grade is an enum sl_psu_grade;
+ * others read as Platinum.  Below the lowest point the table rule above
+ * applies (src/power/psu.c). */
 size_t sl_psu_curve(int grade, const double **loads, const double **effs);
 
 /* Built-in presets: ac-2n-ups, ac-eco, hvdc-240, hvdc-336, dc-800-sst. */

@@ -18,7 +18,6 @@
 /* The same spelling as the `phases.*` keys. */
 const char *const sl_phase_names[] = {"idle",       "prefill", "decode", "train_compute",
                                       "train_comm", "mixed",   NULL};
-const char *const sl_psu_grade_names[] = {"titanium", "platinum", "gold", "silver", "bronze", NULL};
 const char *const sl_confidence_names[] = {"high", "medium", "low", NULL};
 
 #define T  1e12
