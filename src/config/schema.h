@@ -28,7 +28,6 @@
 #include "config/ytree.h"
 #include "suanli/diag.h"
 #include "suanli/list.h"
-#include "suanli/suggest.h" /* sl_edit_distance, for the loader's suggestions */
 #include "suanli/units.h"
 
 enum sl_ftype {
