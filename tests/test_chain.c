@@ -85,23 +85,26 @@ static void test_80plus_points(void **state)
     assert_true(fabs(sl_stage_efficiency(&c.psu, 0.1) - 0.1 / (0.1 + 0.75 * 0.2 / 9)) < 1e-12);
 }
 
-/* sl_psu_curve (src/power/psu.c) indexes grades in the order of enum
- * sl_psu_grade without seeing it; the two must agree, point for point with
- * the 80 PLUS table (power-cooling.md 1.1). */
+/* Each grade of enum sl_psu_grade has its name at its index of
+ * sl_psu_grade_names and its 80 PLUS curve from sl_psu_curve, point for
+ * point with the programme's table (power-cooling.md 1.1). */
 static void test_psu_curve_grades(void **state)
 {
     (void)state;
     static const struct {
         int grade;
+        const char *name;
         size_t n;
         double load0, eff50;
     } want[] = {
-        {SL_PSU_TITANIUM, 4, 0.1, 0.96}, {SL_PSU_PLATINUM, 3, 0.2, 0.94},
-        {SL_PSU_GOLD, 3, 0.2, 0.92},     {SL_PSU_SILVER, 3, 0.2, 0.89},
-        {SL_PSU_BRONZE, 3, 0.2, 0.85},
+        {SL_PSU_TITANIUM, "titanium", 4, 0.1, 0.96}, {SL_PSU_PLATINUM, "platinum", 3, 0.2, 0.94},
+        {SL_PSU_GOLD, "gold", 3, 0.2, 0.92},         {SL_PSU_SILVER, "silver", 3, 0.2, 0.89},
+        {SL_PSU_BRONZE, "bronze", 3, 0.2, 0.85},
     };
     assert_int_equal(sizeof want / sizeof want[0], SL_PSU_GRADE_COUNT);
+    assert_null(sl_psu_grade_names[SL_PSU_GRADE_COUNT]);
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        assert_string_equal(sl_psu_grade_names[want[i].grade], want[i].name);
         const double *loads, *effs;
         size_t n = sl_psu_curve(want[i].grade, &loads, &effs);
         assert_int_equal(n, want[i].n);
@@ -237,6 +240,8 @@ static void test_psu_overload_rejected(void **state)
 
 static void test_validation(void **state)
 {
+    /* Writable names for the `char *` fields (suanli/list.h). */
+    static char vrm_name[] = "vrm", ups_name[] = "ups", bad_name[] = "bad";
     (void)state;
     for (size_t i = 0; i < sl_chain_preset_count(); i++) {
         struct sl_diag d;
@@ -245,13 +250,13 @@ static void test_validation(void **state)
     }
     struct sl_stage_spec st[2];
     memset(st, 0, sizeof st);
-    st[0].name = "vrm";
+    st[0].name = vrm_name;
     st[0].scope = SL_SCOPE_BOARD;
     st[0].efficiency = 0.9;
-    st[1].name = "ups";
+    st[1].name = ups_name;
     st[1].scope = SL_SCOPE_FACILITY;
     st[1].efficiency = 0.95;
-    struct sl_chain_spec c = {.name = "bad", .stages = {st, 2}};
+    struct sl_chain_spec c = {.name = bad_name, .stages = {st, 2, NULL}};
     struct sl_diag d;
     sl_diag_clear(&d);
     assert_int_equal(sl_chain_validate(&c, &d), SL_EINVAL);

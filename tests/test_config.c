@@ -386,6 +386,13 @@ static void test_errors_have_positions(void **state)
         {"catalog:\n  servers:\n    - {cards: 8, device: t100, cpu: x86-server}\n", NULL, 3, 7,
          "missing required key 'name'"},
         {"name: has space\n", NULL, 1, 7, "must be a name"},
+        /* Catalog names: own entries are suggested like built-in ones... */
+        {"catalog:\n  cpus:\n    - {name: my-cpu, tdp: 200 W, idle: 50 W}\n"
+         "  servers:\n    - {name: my-srv, device: t100, cpu: my-cpuu}\n",
+         NULL, 5, 41, "unknown host CPU 'my-cpuu' (did you mean 'my-cpu'?)"},
+        /* ...and a name near nothing points at the list. */
+        {"fleet: {server: zzzzzz}\n", NULL, 1, 17,
+         "unknown server model 'zzzzzz'; `suanli catalog` lists the built-in ones"},
         {"variants:\n  - name: a\n    sets: {}\n", NULL, 3, 5, "did you mean 'set'?"},
         {"variants:\n  - name: a\n    set: {variants.0: 1}\n", NULL, 3, 11,
          "cannot set 'variants'"},

@@ -86,6 +86,9 @@ static struct sl_stage_spec g_stages[2];
 static struct sl_chain_spec g_chain;
 static struct sl_server_calc g_calc;
 static struct sl_scenario g_sc;
+/* Their names, as writable static text (suanli/list.h). */
+static char g_card_name[] = "test-card", g_cpu_name[] = "test-cpu", g_server_name[] = "test-server";
+static char g_chain_name[] = "test-chain", g_shelf_name[] = "shelf", g_vrm_name[] = "vrm";
 
 /* A fleet of servers of cards cards each, per_rack to a rack; a rack stage
  * of efficiency rack_eff when rack_eff > 0. */
@@ -98,30 +101,30 @@ static void make_scenario(int64_t servers, int64_t per_rack, int64_t cards, doub
     memset(g_stages, 0, sizeof g_stages);
     memset(&g_chain, 0, sizeof g_chain);
     memset(&g_sc, 0, sizeof g_sc);
-    g_dev.name = "test-card";
+    g_dev.name = g_card_name;
     g_dev.idle_w = idle_w;
     g_dev.tdp_w = tdp_w;
-    g_cpu.name = "test-cpu";
+    g_cpu.name = g_cpu_name;
     g_cpu.tdp_w = 1;
     size_t n = 0;
     if (rack_eff > 0) {
-        g_stages[n].name = "shelf";
+        g_stages[n].name = g_shelf_name;
         g_stages[n].scope = SL_SCOPE_RACK;
         g_stages[n].units = 1;
         g_stages[n].efficiency = rack_eff;
         n++;
     }
-    g_stages[n].name = "vrm";
+    g_stages[n].name = g_vrm_name;
     g_stages[n].scope = SL_SCOPE_BOARD;
     g_stages[n].units = 1;
     g_stages[n].efficiency = 1.0;
     n++;
-    g_chain.name = "test-chain";
+    g_chain.name = g_chain_name;
     g_chain.stages.items = g_stages;
     g_chain.stages.n = n;
-    g_model.name = "test-server";
-    g_model.device = "test-card";
-    g_model.cpu = "test-cpu";
+    g_model.name = g_server_name;
+    g_model.device = g_card_name;
+    g_model.cpu = g_cpu_name;
     g_model.cards = cards;
     g_model.height_u = 4;
     g_model.psus = 1;

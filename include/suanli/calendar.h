@@ -13,7 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A broken-down local time. */
+/* A broken-down local time on the site's clock (no zone, no leap
+ * seconds).  A value filled by sl_civil_from_seconds always holds a real
+ * date and time, in the ranges noted; sl_seconds_from_civil accepts any
+ * fields without checking them.  A plain value: it owns nothing. */
 struct sl_civil {
     int64_t year;
     int month;  /* 1-12 */

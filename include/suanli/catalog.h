@@ -33,15 +33,13 @@ enum sl_phase {
     SL_PHASE_COUNT
 };
 
-enum sl_psu_grade {
-    SL_PSU_TITANIUM = 0,
-    SL_PSU_PLATINUM,
-    SL_PSU_GOLD,
-    SL_PSU_SILVER,
-    SL_PSU_BRONZE,
-    SL_PSU_GRADE_COUNT
-};
-
+/* An accelerator card model: one row of the catalog.  A built-in row is
+ * static and read-only (src/fleet/catalog.c); a scenario's own row is
+ * owned by the scenario (its schema frees the strings).  Either way the
+ * fleet and the models only borrow it.  Invariants: name is a unique
+ * catalog name (an own entry never shadows a built-in one); description,
+ * link and source may be NULL in an own entry; 0 <= idle_w < tdp_w; the
+ * peaks, memory and bandwidths are > 0. */
 struct sl_device_model {
     char *name;
     char *description;
@@ -57,6 +55,9 @@ struct sl_device_model {
     char *source;
 };
 
+/* A host CPU model, owned and borrowed like struct sl_device_model.
+ * Invariants: name unique among CPUs; cores >= 1; 0 <= idle_w < tdp_w
+ * (per socket). */
 struct sl_cpu_model {
     char *name;
     char *description;
@@ -67,6 +68,14 @@ struct sl_cpu_model {
     char *source;
 };
 
+/* A server model: cards, host CPUs and the rest of the box, and the PSUs
+ * that feed it; owned and borrowed like struct sl_device_model.  device and
+ * cpu are catalog names that a loaded scenario has checked to exist, so
+ * sl_scenario_find_device and _cpu never fail for them.  Invariants:
+ * cards >= 1, cpus >= 0, psus >= 1 and 0 <= psus_spare < psus (the spares
+ * carry no design load); psu_rating_w > 0; every power >= 0 (an idle
+ * figure is not checked against its maximum); psu_grade indexes
+ * sl_psu_grade_names. */
 struct sl_server_model {
     char *name;
     char *description;
@@ -82,20 +91,22 @@ struct sl_server_model {
     int64_t psus;             /* installed PSUs, all sharing the load */
     int64_t psus_spare;       /* of which redundant: 2 of 4 for "2+2" */
     double psu_rating_w;
-    int psu_grade; /* enum sl_psu_grade */
+    int psu_grade; /* enum sl_psu_grade (suanli/chain.h) */
     int confidence;
     char *source;
 };
 
 /* Phase activity a_phase and cap sensitivity alpha_phase (defaults in
- * docs/model.md, "Device power"). */
+ * docs/model.md, "Device power"), indexed by enum sl_phase.  A plain value
+ * (a scenario holds its own, built from its `phases` keys).  Invariants:
+ * activity in [0, 1] and alpha >= 0; both 0 for SL_PHASE_IDLE, which
+ * draws idle power and has nothing to slow down. */
 struct sl_phase_model {
     double activity[SL_PHASE_COUNT];
     double alpha[SL_PHASE_COUNT];
 };
 
 extern const char *const sl_phase_names[];      /* "idle", "prefill", ... NULL */
-extern const char *const sl_psu_grade_names[];  /* "titanium", ... NULL */
 extern const char *const sl_confidence_names[]; /* "high", "medium", "low", NULL */
 
 /* Built-in tables. */

@@ -40,11 +40,23 @@
 enum sl_scope { SL_SCOPE_FACILITY = 0, SL_SCOPE_RACK, SL_SCOPE_SERVER, SL_SCOPE_BOARD };
 enum sl_redundancy { SL_RED_N = 0, SL_RED_N1, SL_RED_2N };
 
+/* One point of a stage's efficiency table: a plain value.  In a valid
+ * table 0 < load (above 1 allowed: overload), 0 < eff <= 1, and loads
+ * strictly increase from point to point. */
 struct sl_eff_point {
     double load; /* fraction of installed rating */
     double eff;  /* output / input */
 };
 
+/* One conversion stage of a chain (see the top of this file for the
+ * equations).  A preset's stages are static and read-only; a scenario's
+ * own chain owns its stages, their strings and curves (freed by the
+ * schema); everything else borrows.  The efficiency is the first that
+ * applies of: efficiency > 0, a non-empty curve, the loss terms (a stage
+ * from_server takes the PSU curve instead).  Invariants after
+ * sl_chain_validate: a way to compute the efficiency exists; efficiency <=
+ * 1; the curve holds valid struct sl_eff_point rows; from_server only at
+ * server scope; units >= 1, sizing > 0, rating_w and loss terms >= 0. */
 struct sl_stage_spec {
     char *name;
     char *description;
@@ -63,6 +75,11 @@ struct sl_stage_spec {
     char *source;
 };
 
+/* A power chain: its stages from the grid (first) to the silicon (last).
+ * Owned like its stages (a preset: static; a scenario's own chain: by the
+ * scenario).  Invariant after sl_chain_validate: at least one stage, and
+ * scopes never go back up along the list (facility, rack, server,
+ * board). */
 struct sl_chain_spec {
     char *name;
     char *description;
@@ -73,7 +90,8 @@ struct sl_chain_spec {
 /* Installed units of a stage (units with redundancy). */
 int64_t sl_stage_installed(const struct sl_stage_spec *s);
 
-/* A stage resolved for one instance: its installed capacity in W. */
+/* A stage resolved for one instance: its installed capacity in W, > 0 for
+ * any stage that carries load.  A plain value. */
 struct sl_stage_state {
     double capacity_w; /* installed units x unit rating */
 };
@@ -98,12 +116,26 @@ int sl_chain_validate(const struct sl_chain_spec *c, struct sl_diag *d);
  * the silicon per W of board input). */
 double sl_chain_board_efficiency(const struct sl_chain_spec *c);
 
+/* 80 PLUS grades of server power supplies, best first. */
+enum sl_psu_grade {
+    SL_PSU_TITANIUM = 0,
+    SL_PSU_PLATINUM,
+    SL_PSU_GOLD,
+    SL_PSU_SILVER,
+    SL_PSU_BRONZE,
+    SL_PSU_GRADE_COUNT
+};
+
+/* "titanium", "platinum", "gold", "silver", "bronze", NULL: the grades'
+ * names in scenario files and reports, indexed by enum sl_psu_grade. */
+extern const char *const sl_psu_grade_names[];
+
 /* 80 PLUS efficiency curve of a PSU grade (230 V internal redundant): sets
  * *loads and *effs to the programme's test points (load fractions,
  * increasing, and required efficiencies; static, borrowed) and returns how
- * many (4 for Titanium, 3 for the others).  grade is an enum sl_psu_grade
- * (suanli/catalog.h: titanium 0 ... bronze 4); others read as Platinum.
- * Below the lowest point the table rule above applies (src/power/psu.c). */
+ * many (4 for Titanium, 3 for the others).  grade is an enum sl_psu_grade;
+ * others read as Platinum.  Below the lowest point the table rule above
+ * applies (src/power/psu.c). */
 size_t sl_psu_curve(int grade, const double **loads, const double **effs);
 
 /* Built-in presets: ac-2n-ups, ac-eco, hvdc-240, hvdc-336, dc-800-sst. */

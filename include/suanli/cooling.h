@@ -34,7 +34,13 @@ enum sl_cooling_kind {
 enum sl_heat_rejection { SL_REJECT_DRY_COOLER = 0, SL_REJECT_TOWER = 1 };
 
 /* A cooling plant.  Temperatures in C, pressures in Pa, efficiencies and
- * shares as fractions, powers in W. */
+ * shares as fractions, powers in W.  A preset is static and read-only; a
+ * scenario's own plant owns its strings (freed by the schema); the
+ * facility borrows either.  Invariants after sl_cooling_validate: kind and
+ * rejection are known enum values; 0 <= liquid_share <= 1; efficiencies in
+ * (0, 1]; pressures and approaches >= 0; temperature differences, the LG
+ * ratio, the chiller share and the capacity margin > 0; each return
+ * temperature above its supply. */
 struct sl_cooling_spec {
     char *name;
     char *description;
@@ -75,7 +81,11 @@ struct sl_cooling_spec {
     char *source;
 };
 
-/* Power by component (W) and state of one evaluation. */
+/* Power by component (W) and state of one evaluation, a plain value that
+ * sl_cooling_eval fills whole.  Invariants: every term >= 0 and finite;
+ * total_w is the sum of the eight component powers; the free-cooling
+ * shares are in [0, 1]; removed_air_w + removed_liquid_w + unmet_w equals
+ * the heat given (to rounding). */
 struct sl_cooling_result {
     double total_w;
     double crah_fan_w;

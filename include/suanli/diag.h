@@ -28,9 +28,14 @@ enum sl_result {
 /* Returns a short static name for a result code, e.g. "EINVAL". */
 const char *sl_strerror(int code);
 
-/* A diagnostic.  line and col are 1-based; 0 means "no position".  The file
- * name is copied (truncated if very long) so the diagnostic outlives its
- * source. */
+/* A diagnostic: the first error of an operation, for the user.  The caller
+ * owns it (usually on its stack), clears it with sl_diag_clear and passes
+ * it down; a library function fills it at most once, so the first error
+ * wins.  code is SL_OK while it holds no error, else the negative SL_E*
+ * code the failing function returned.  line and col are 1-based; 0 means
+ * "no position" (file is then empty or names only the file).  file and msg
+ * are always NUL-terminated copies (truncated if very long), so the
+ * diagnostic outlives the source it describes and owns no memory. */
 struct sl_diag {
     int code;
     int line;

@@ -14,6 +14,13 @@
 
 #include "suanli/diag.h"
 
+/* One output file being written atomically.  The caller embeds it; between
+ * a successful sl_outfile_open and sl_outfile_commit or sl_outfile_abort it
+ * owns an open stream f on the temporary file tmp_path (in the directory of
+ * final_path) and both path strings.  Commit and abort close the stream,
+ * free the strings and zero the struct, so a zeroed sl_outfile is the
+ * closed state and aborting it is a no-op.  final_path never exists half
+ * written: it appears only by the rename in commit. */
 struct sl_outfile {
     FILE *f; /* write here between open and commit */
     char *tmp_path;

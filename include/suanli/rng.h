@@ -27,6 +27,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* One random stream: the xoshiro256** state.  A plain value the caller
+ * embeds and owns (nothing to release); copying it forks the stream.  The
+ * state is never all zero (the one state xoshiro cannot leave), which
+ * sl_rng_seed guarantees; streams are not shared between threads. */
 struct sl_rng {
     uint64_t s[4];
 };
@@ -74,7 +78,11 @@ double sl_rng_gamma(struct sl_rng *r, double k, double theta);
 uint64_t sl_rng_poisson(struct sl_rng *r, double mean);
 
 /* Walker/Vose alias table for sampling index i with probability
- * w[i] / sum(w) in O(1). */
+ * w[i] / sum(w) in O(1).  The caller embeds it; after a successful
+ * sl_alias_init it owns prob and alias, n entries each, until
+ * sl_alias_release (which leaves n 0 and both NULL, as a failed init
+ * does).  Each column i keeps itself with probability prob[i] in [0, 1]
+ * and otherwise gives alias[i] < n; a zero-weight column has prob 0. */
 struct sl_alias {
     size_t n;
     double *prob;
@@ -88,7 +96,10 @@ void sl_alias_release(struct sl_alias *a);
 size_t sl_alias_sample(const struct sl_alias *a, struct sl_rng *r);
 
 /* An empirical distribution: values with weights, sampled through an alias
- * table.  The distribution copies the values. */
+ * table.  It owns its alias table and values, a copy of alias.n finite
+ * values (values[i] drawn with column i's weight), until
+ * sl_empirical_release; after a failed init or a release it holds nothing
+ * and values is NULL. */
 struct sl_empirical {
     struct sl_alias alias;
     double *values;

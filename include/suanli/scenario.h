@@ -32,7 +32,12 @@
 enum sl_shape { SL_SHAPE_CONSTANT = 0, SL_SHAPE_DIURNAL = 1 };
 
 /* The synthetic load source: fleet utilisation follows a shape; each server
- * redraws its own level around it at random times. */
+ * redraws its own level around it at random times.  Like every section
+ * below, a plain part of struct sl_scenario, filled by the schema
+ * (src/config/scenario_schema.c), which also states each key's range.
+ * Invariants of a loaded scenario: mean, amplitude and noise in [0, 1],
+ * and for the diurnal shape mean +- amplitude within [0, 1]; period_us and
+ * change_interval_us > 0; 0 <= peak_time_us < 24 h. */
 struct sl_synthetic_cfg {
     int shape; /* enum sl_shape */
     double mean;
@@ -44,6 +49,10 @@ struct sl_synthetic_cfg {
     int phase; /* enum sl_phase the cards are in while loaded */
 };
 
+/* The `run` section.  Invariants of a loaded scenario: 0 < sample_us <=
+ * duration_us, and sample_us is a whole multiple of facility.step_us;
+ * start is set (owned by the scenario) and parses, as start_s of struct
+ * sl_scenario shows; 0 <= seed <= 2^53. */
 struct sl_run_cfg {
     int64_t duration_us;
     int64_t sample_us;
@@ -51,13 +60,20 @@ struct sl_run_cfg {
     char *start; /* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS]", local time */
 };
 
-/* A time-of-use price period: [from, to) local time of day. */
+/* A time-of-use price period: [from, to) local time of day.  A plain value
+ * in the site's tou list.  Invariants: from_us and to_us in [0, 24 h] and
+ * different (to before from wraps past midnight); price >= 0. */
 struct sl_tou_period {
     int64_t from_us;
     int64_t to_us;
     double price; /* CNY/kWh */
 };
 
+/* The `site` section; the scenario owns its strings and tou list.
+ * Invariants of a loaded scenario: name is set; weather is NULL (the
+ * built-in site's own), a built-in site name, or an absolute EPW path;
+ * grid_cap_w > 0; price >= 0; carbon > 0 (the loader writes the resolved
+ * factor back). */
 struct sl_site_cfg {
     char *name;
     char *weather;      /* built-in site name or EPW path; NULL: the site's own */
@@ -67,6 +83,10 @@ struct sl_site_cfg {
     double carbon;      /* kg CO2/kWh; 0: the built-in site's provincial factor */
 };
 
+/* The `facility` section; the scenario owns its strings.  Invariants of a
+ * loaded scenario: power_chain and cooling name entries that exist (the
+ * resolved chain and cooling of struct sl_scenario); 0 <= aux_load <= 1;
+ * step_us between 1 s and 1 h. */
 struct sl_facility_cfg {
     char *power_chain; /* preset or catalog.chains name */
     char *cooling;     /* preset or catalog.cooling name */
@@ -74,26 +94,38 @@ struct sl_facility_cfg {
     int64_t step_us;   /* facility control step; run.sample is a multiple of it */
 };
 
+/* The `fleet` section: servers of one model in racks of servers_per_rack
+ * (the last rack may be partly filled).  Invariants of a loaded scenario:
+ * servers >= 1, servers_per_rack >= 1, server names a catalog entry. */
 struct sl_fleet_cfg {
     int64_t servers;
     int64_t servers_per_rack;
     char *server; /* catalog name */
 };
 
+/* The `workload` section: one section per load source. */
 struct sl_workload_cfg {
     struct sl_synthetic_cfg synthetic;
 };
 
-/* Power and cap sensitivity of one activity phase (catalog.h). */
+/* Power and cap sensitivity of one activity phase (catalog.h); a plain
+ * value.  Invariants: activity in [0, 1], alpha in [0, 10]. */
 struct sl_phase_param {
     double activity; /* share of the idle-to-TDP range drawn at full activity */
     double alpha;    /* speed exponent under a cap */
 };
 
+/* The `phases` section, one entry per phase but idle (which draws idle
+ * power by definition); the loader copies it into the scenario's
+ * phase_model. */
 struct sl_phases_cfg {
     struct sl_phase_param prefill, decode, train_compute, train_comm, mixed;
 };
 
+/* The scenario's own catalog entries, owned by the scenario (its schema
+ * frees them).  Invariants of a loaded scenario: within each list names are
+ * unique and none shadows a built-in entry; every entry passes the checks
+ * of its kind (see the struct of each kind). */
 struct sl_catalog_cfg {
     struct sl_list devices; /* struct sl_device_model[] */
     struct sl_list cpus;    /* struct sl_cpu_model[] */
@@ -102,6 +134,16 @@ struct sl_catalog_cfg {
     struct sl_list cooling; /* struct sl_cooling_spec[] */
 };
 
+/* One resolved scenario: what one run simulates.  The loader
+ * (sl_scenario_load) fills it and the set that holds it owns everything
+ * inside: the mapped sections and their strings and lists, variant and
+ * weather; sl_scenario_set_release frees them.  The resolved pointers
+ * (server ... site_info) borrow from the scenario's own catalog or the
+ * static built-in tables, so a scenario must not be copied by value and
+ * then released twice, nor outlived by what borrows from it.  Invariants
+ * of a loaded scenario: server, device, cpu, chain and cooling are set and
+ * consistent (the server names the device and CPU; its PSUs carry it on
+ * the chain); weather is set; carbon > 0; start_s is run.start. */
 struct sl_scenario {
     char *name;
     char *description;
@@ -128,13 +170,20 @@ struct sl_scenario {
     int64_t start_s;                      /* run.start as seconds since 1970 (no zone) */
 };
 
-/* The scenarios one `suanli run` executes: one, or one per variant. */
+/* The scenarios one `suanli run` executes: one, or one per variant, in the
+ * order of the file's `variants:` (or the one asked for).  Owns items
+ * (n scenarios, n >= 1 after a successful load) and all they hold;
+ * has_variants is 1 when the file has `variants:`, and then every item's
+ * variant is set and the variant names are unique. */
 struct sl_scenario_set {
     struct sl_scenario *items;
     size_t n;
     int has_variants;
 };
 
+/* What to load: the caller's, borrowed for the duration of
+ * sl_scenario_load only.  sets holds nsets strings (sets may be NULL when
+ * nsets is 0). */
 struct sl_load_opts {
     const char *path;        /* NULL: the built-in default */
     const char *const *sets; /* "a.b.c=value" overrides */

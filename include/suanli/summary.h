@@ -17,6 +17,10 @@
 
 enum sl_value_type { SL_V_NULL, SL_V_INT, SL_V_NUM, SL_V_STR };
 
+/* One named result.  type says which value holds: i for SL_V_INT, x for
+ * SL_V_NUM (always finite: non-finite numbers become SL_V_NULL), s for
+ * SL_V_STR; the others are meaningless.  key and s are the summary's own
+ * copies; s is NULL unless type is SL_V_STR. */
 struct sl_summary_entry {
     char *key;
     enum sl_value_type type;
@@ -25,6 +29,11 @@ struct sl_summary_entry {
     char *s;
 };
 
+/* The results of one run, in first-insertion order.  The caller embeds it,
+ * starts it with sl_summary_init and frees everything with
+ * sl_summary_release.  Invariants: items holds cap entries of which the
+ * first n are in use (n <= cap); keys are unique and none is a dotted
+ * prefix of another ("a" and "a.b"), so the JSON nesting is well defined. */
 struct sl_summary {
     struct sl_summary_entry *items;
     size_t n, cap;

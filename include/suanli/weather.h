@@ -37,7 +37,10 @@ struct sl_weather {
     double t_wb_c[SL_HOURS_PER_YEAR];
 };
 
-/* Information on a built-in site. */
+/* Information on a built-in site: static, read-only rows that callers
+ * borrow (sl_weather_site, sl_weather_find_site).  Every string is set;
+ * name is unique, lower case, and is what `site.name` and `site.weather`
+ * accept; carbon_kg_per_kwh > 0. */
 struct sl_site_info {
     const char *name;     /* "chengde" */
     const char *station;  /* "Chengde 544230 (CSWD)" */

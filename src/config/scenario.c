@@ -136,6 +136,27 @@ static int resolve_file_path(char **value, const struct sl_ynode *root, const ch
     return SL_OK;
 }
 
+/* Reports a model's objection (vd, from sl_chain_validate and the like) to
+ * entry i of an own catalog list at the entry's position. */
+static int entry_invalid(const struct sl_ynode *root, const char *list, size_t i,
+                         const struct sl_diag *vd, struct sl_diag *d)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s.%zu", list, i);
+    return sl__scenario_path_error(root, path, d, vd->msg);
+}
+
+/* Reports an own device or CPU (entry i of list, a `label` called name)
+ * whose idle power is not below its TDP, at its `idle` key. */
+static int idle_not_below_tdp(const struct sl_ynode *root, const char *list, size_t i,
+                              const char *label, const char *name, struct sl_diag *d)
+{
+    char path[128], msg[256];
+    snprintf(path, sizeof path, "%s.%zu.idle", list, i);
+    snprintf(msg, sizeof msg, "%s '%s': idle must be below tdp", label, name);
+    return sl__scenario_path_error(root, path, d, msg);
+}
+
 /* Resolves names, file paths and the weather, and checks rules that
  * involve several keys.  file_src is the scenario file's source (NULL for
  * the built-in default). */
@@ -147,18 +168,12 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
         return SL_EINVAL;
     const struct sl_device_model *dev = sc->catalog.devices.items;
     for (size_t i = 0; i < sc->catalog.devices.n; i++)
-        if (!(dev[i].idle_w < dev[i].tdp_w)) {
-            snprintf(path, sizeof path, "catalog.devices.%zu.idle", i);
-            snprintf(msg, sizeof msg, "accelerator '%s': idle must be below tdp", dev[i].name);
-            return sl__scenario_path_error(root, path, d, msg);
-        }
+        if (!(dev[i].idle_w < dev[i].tdp_w))
+            return idle_not_below_tdp(root, "catalog.devices", i, "accelerator", dev[i].name, d);
     const struct sl_cpu_model *cpu = sc->catalog.cpus.items;
     for (size_t i = 0; i < sc->catalog.cpus.n; i++)
-        if (!(cpu[i].idle_w < cpu[i].tdp_w)) {
-            snprintf(path, sizeof path, "catalog.cpus.%zu.idle", i);
-            snprintf(msg, sizeof msg, "host CPU '%s': idle must be below tdp", cpu[i].name);
-            return sl__scenario_path_error(root, path, d, msg);
-        }
+        if (!(cpu[i].idle_w < cpu[i].tdp_w))
+            return idle_not_below_tdp(root, "catalog.cpus", i, "host CPU", cpu[i].name, d);
     const struct sl_server_model *srv = sc->catalog.servers.items;
     for (size_t i = 0; i < sc->catalog.servers.n; i++) {
         snprintf(path, sizeof path, "catalog.servers.%zu.device", i);
@@ -174,22 +189,16 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
             return sl__scenario_path_error(root, path, d, msg);
         }
     }
+    struct sl_diag vd; /* a model's objection, re-reported at the entry */
+    sl_diag_clear(&vd);
     const struct sl_chain_spec *ch = sc->catalog.chains.items;
     for (size_t i = 0; i < sc->catalog.chains.n; i++)
-        if (sl_chain_validate(&ch[i], d) != SL_OK) {
-            snprintf(path, sizeof path, "catalog.chains.%zu", i);
-            snprintf(msg, sizeof msg, "%s", d->msg);
-            d->code = SL_OK; /* re-report at the chain's position */
-            return sl__scenario_path_error(root, path, d, msg);
-        }
+        if (sl_chain_validate(&ch[i], &vd) != SL_OK)
+            return entry_invalid(root, "catalog.chains", i, &vd, d);
     const struct sl_cooling_spec *co = sc->catalog.cooling.items;
     for (size_t i = 0; i < sc->catalog.cooling.n; i++)
-        if (sl_cooling_validate(&co[i], d) != SL_OK) {
-            snprintf(path, sizeof path, "catalog.cooling.%zu", i);
-            snprintf(msg, sizeof msg, "%s", d->msg);
-            d->code = SL_OK; /* re-report at the plant's position */
-            return sl__scenario_path_error(root, path, d, msg);
-        }
+        if (sl_cooling_validate(&co[i], &vd) != SL_OK)
+            return entry_invalid(root, "catalog.cooling", i, &vd, d);
 
     if (!(sc->server = sl_scenario_find_server(sc, sc->fleet.server)))
         return sl__scenario_unknown_entry(sc, SL__KIND_SERVER, sc->fleet.server, root,

@@ -17,6 +17,8 @@
  * loading, not while running).
  */
 #include "config/scenario_int.h"
+#include "suanli/alloc.h"
+#include "suanli/suggest.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -122,33 +124,31 @@ const struct sl_cooling_spec *sl_scenario_find_cooling(const struct sl_scenario 
 }
 
 /* Reports an unknown catalog name at the key that names it, suggesting the
- * nearest known name. */
+ * nearest known name the way unknown keys and values are (src/core/suggest.c:
+ * within the usual threshold, else a shared prefix such as "dc-800" for
+ * "dc-800-sst"), own entries first as in the lookup.  Without memory for
+ * the candidates the message goes without a suggestion. */
 int sl__scenario_unknown_entry(const struct sl_scenario *sc, int kind, const char *name,
                                const struct sl_ynode *root, const char *key_path, struct sl_diag *d)
 {
     const struct kind *k = &kinds[kind];
     const struct sl_list *l = own_list(sc, k);
+    size_t n = l->n + k->count();
+    const char **cands = sl_reallocarray(NULL, n, sizeof *cands);
     const char *best = NULL;
-    size_t bestd = (size_t)-1;
-    for (size_t i = 0; i < l->n + k->count(); i++) {
-        const char *cand = i < l->n ? entry_name((const char *)l->items + i * k->elem_size)
-                                    : entry_name(k->get(i - l->n));
-        size_t dist = sl_edit_distance(name, cand);
-        /* A known name that starts with what was typed ("dc-800" for
-         * "dc-800-sst") is as good a guess as a near miss. */
-        if (strlen(name) >= 3 && strncmp(cand, name, strlen(name)) == 0)
-            dist = 1;
-        if (dist < bestd) {
-            bestd = dist;
-            best = cand;
-        }
+    if (cands) {
+        for (size_t i = 0; i < n; i++)
+            cands[i] = i < l->n ? entry_name((const char *)l->items + i * k->elem_size)
+                                : entry_name(k->get(i - l->n));
+        best = sl_suggest_nearest(name, cands, n, sl_suggest_threshold(name), SL_SUGGEST_PREFIX);
     }
     char msg[512];
-    if (best && bestd <= 3)
+    if (best)
         snprintf(msg, sizeof msg, "unknown %s '%s' (did you mean '%s'?)", k->label, name, best);
     else
         snprintf(msg, sizeof msg, "unknown %s '%s'; `suanli catalog` lists the built-in ones",
                  k->label, name);
+    sl_free(cands);
     return sl__scenario_path_error(root, key_path, d, msg);
 }
 

@@ -51,8 +51,6 @@
     static const struct sl_schema name = {#type, sizeof(struct type), fields,                      \
                                           sizeof fields / sizeof fields[0]}
 
-static const char *const confidence_names[] = {"high", "medium", "low", NULL};
-static const char *const grade_names[] = {"titanium", "platinum", "gold", "silver", "bronze", NULL};
 static const char *const scope_names[] = {"facility", "rack", "server", "board", NULL};
 static const char *const redundancy_names[] = {"n", "n+1", "2n", NULL};
 static const char *const cooling_kind_names[] = {"air", "cold-plate", "immersion", NULL};
@@ -77,7 +75,7 @@ static const struct sl_field device_fields[] = {
     F_STR("link", T_DEV, link, "pcie4-x16", 0, "card-to-card link"),
     F_REAL("link_bw", SL_UNIT_BANDWIDTH, T_DEV, link_bw, "32 GB/s", 0, SL_NO_MAX, POS,
            "card-to-card bandwidth per card"),
-    F_ENUM("confidence", T_DEV, confidence, "low", confidence_names,
+    F_ENUM("confidence", T_DEV, confidence, "low", sl_confidence_names,
            "how well the numbers are known"),
     F_STR("source", T_DEV, source, NULL, OPT, "where the numbers come from"),
 };
@@ -90,7 +88,7 @@ static const struct sl_field cpu_fields[] = {
     F_INT("cores", T_CPU, cores, "16", 1, 4096, 0, "cores per socket"),
     F_REAL("tdp", SL_UNIT_POWER, T_CPU, tdp_w, NULL, 0, SL_NO_MAX, REQ | POS, "power at full load"),
     F_REAL("idle", SL_UNIT_POWER, T_CPU, idle_w, NULL, 0, SL_NO_MAX, REQ, "power with no work"),
-    F_ENUM("confidence", T_CPU, confidence, "low", confidence_names,
+    F_ENUM("confidence", T_CPU, confidence, "low", sl_confidence_names,
            "how well the numbers are known"),
     F_STR("source", T_CPU, source, NULL, OPT, "where the numbers come from"),
 };
@@ -124,9 +122,9 @@ static const struct sl_field server_fields[] = {
           "redundant PSUs among them (2 of 4 for 2+2)"),
     F_REAL("psu_rating", SL_UNIT_POWER, T_SRV, psu_rating_w, "3 kW", 0, SL_NO_MAX, POS,
            "rating of one PSU"),
-    F_ENUM("psu_grade", T_SRV, psu_grade, "platinum", grade_names,
+    F_ENUM("psu_grade", T_SRV, psu_grade, "platinum", sl_psu_grade_names,
            "80 PLUS grade (efficiency curve)"),
-    F_ENUM("confidence", T_SRV, confidence, "low", confidence_names,
+    F_ENUM("confidence", T_SRV, confidence, "low", sl_confidence_names,
            "how well the numbers are known"),
     F_STR("source", T_SRV, source, NULL, OPT, "where the numbers come from"),
 };

@@ -140,15 +140,15 @@ static int map_list(const struct sl_field *f, void *obj, const struct sl_ynode *
     }
     if (n->n == 0)
         return SL_OK;
-    list->items = sl_calloc(n->n, f->sub->size);
-    if (!list->items)
+    char *items = sl_calloc(n->n, f->sub->size);
+    if (!items)
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    list->items = list->owned = items;
     for (size_t i = 0; i < n->n; i++) {
         char ipath[512];
         snprintf(ipath, sizeof ipath, "%s.%zu", fpath, i);
         list->n = i + 1; /* so release frees partial elements */
-        int rc =
-            sl_schema_map(f->sub, (char *)list->items + i * f->sub->size, n->items[i], ipath, d);
+        int rc = sl_schema_map(f->sub, items + i * f->sub->size, n->items[i], ipath, d);
         if (rc != SL_OK)
             return rc;
     }
@@ -262,7 +262,30 @@ static int map_value(const struct sl_field *f, void *obj, const struct sl_ynode 
     return SL_EINVAL;
 }
 
-static const struct sl_ysource default_source = {(char *)"built-in default", NULL};
+static char default_name[] = "built-in default";
+static const struct sl_ysource default_source = {default_name, NULL};
+
+/* Maps a field's default as if the user had written it: a plain scalar
+ * node (a node's text is owned, hence the copy of the table's literal), or
+ * an empty sequence for a list. */
+static int map_default(const struct sl_field *f, void *obj, const char *fpath, struct sl_diag *d)
+{
+    struct sl_ynode tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.src = &default_source;
+    tmp.plain = 1;
+    if (f->type == SL_FT_LIST) {
+        tmp.type = SL_Y_SEQ;
+        return map_value(f, obj, &tmp, fpath, d);
+    }
+    tmp.type = SL_Y_SCALAR;
+    tmp.text = sl_strdup(f->def);
+    if (!tmp.text)
+        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    int rc = map_value(f, obj, &tmp, fpath, d);
+    sl_free(tmp.text);
+    return rc;
+}
 
 int sl_schema_map(const struct sl_schema *schema, void *obj, const struct sl_ynode *node,
                   const char *path, struct sl_diag *d)
@@ -294,17 +317,7 @@ int sl_schema_map(const struct sl_schema *schema, void *obj, const struct sl_yno
         } else if (f->type == SL_FT_SECTION) {
             rc = sl_schema_map(f->sub, FIELD_PTR(obj, f), NULL, fpath, d);
         } else if (f->def) {
-            struct sl_ynode tmp;
-            memset(&tmp, 0, sizeof tmp);
-            tmp.type = SL_Y_SCALAR;
-            tmp.src = &default_source;
-            tmp.text = (char *)f->def;
-            tmp.plain = 1;
-            if (f->type == SL_FT_LIST) {
-                tmp.type = SL_Y_SEQ; /* defaults of lists are empty */
-                tmp.text = NULL;
-            }
-            rc = map_value(f, obj, &tmp, fpath, d);
+            rc = map_default(f, obj, fpath, d);
         } else if (f->flags & SL_FF_REQUIRED) {
             rc = node ? sl_ynode_error(node, d, SL_EINVAL, "missing required key '%s' in '%s'",
                                        f->key, path && path[0] ? path : "the scenario")
@@ -330,10 +343,11 @@ void sl_schema_release(const struct sl_schema *schema, void *obj)
             sl_schema_release(f->sub, FIELD_PTR(obj, f));
         } else if (f->type == SL_FT_LIST) {
             struct sl_list *l = FIELD_PTR(obj, f);
-            for (size_t j = 0; j < l->n; j++)
-                sl_schema_release(f->sub, (char *)l->items + j * f->sub->size);
-            sl_free(l->items);
-            l->items = NULL;
+            char *items = l->owned;
+            for (size_t j = 0; items && j < l->n; j++)
+                sl_schema_release(f->sub, items + j * f->sub->size);
+            sl_free(items);
+            l->items = l->owned = NULL;
             l->n = 0;
         }
     }

@@ -15,7 +15,8 @@
  * Storage per type: INT int64_t; REAL double in the base unit of its kind;
  * TIME int64_t microseconds; BOOL int; STRING char * (owned, may be NULL when
  * the field is optional); ENUM int index into the names; SECTION an embedded
- * struct; LIST a struct sl_list of elements of the sub-schema's size.
+ * struct; LIST a struct sl_list of elements of the sub-schema's size, which it
+ * owns (items and owned both point at the allocation, see suanli/list.h).
  */
 #ifndef SUANLI_CONFIG_SCHEMA_H
 #define SUANLI_CONFIG_SCHEMA_H
@@ -27,7 +28,6 @@
 #include "config/ytree.h"
 #include "suanli/diag.h"
 #include "suanli/list.h"
-#include "suanli/suggest.h" /* sl_edit_distance, for the loader's suggestions */
 #include "suanli/units.h"
 
 enum sl_ftype {

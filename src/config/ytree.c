@@ -242,7 +242,7 @@ static struct sl_ynode *child(const struct sl_ynode *n, const char *seg, size_t 
     return NULL;
 }
 
-struct sl_ynode *sl_ytree_lookup(const struct sl_ynode *root, const char *path)
+const struct sl_ynode *sl_ytree_lookup(const struct sl_ynode *root, const char *path)
 {
     const struct sl_ynode *n = root;
     const char *p = path;
@@ -252,7 +252,7 @@ struct sl_ynode *sl_ytree_lookup(const struct sl_ynode *root, const char *path)
         n = child(n, p, len);
         p = dot ? dot + 1 : p + len;
     }
-    return (struct sl_ynode *)n;
+    return n;
 }
 
 int sl_ytree_set(struct sl_ynode *root, const char *path, struct sl_ynode *value,

@@ -83,7 +83,7 @@ struct sl_ynode *sl_ymap_take(struct sl_ynode *map, const char *key);
 
 /* Follows a dotted path ("fleet.server", "catalog.servers.0.name"); numeric
  * segments index sequences.  Returns NULL when absent. */
-struct sl_ynode *sl_ytree_lookup(const struct sl_ynode *root, const char *path);
+const struct sl_ynode *sl_ytree_lookup(const struct sl_ynode *root, const char *path);
 
 /* Sets the node at a dotted path to value (taking ownership), creating
  * missing mappings on the way.  A path through a scalar, or a numeric index

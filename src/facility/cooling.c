@@ -81,6 +81,7 @@
 #include <string.h>
 
 #include "suanli/cooling.h"
+#include "suanli/list.h"
 
 static const double rho_air_kg_m3 = 1.2;
 static const double cp_air_j_kgk = 1006.0;
@@ -174,38 +175,38 @@ static const double cop_t_min_c = 10.0, cop_t_max_c = 35.0;
 
 static const struct sl_cooling_spec presets[] = {
     {
-        .name = (char *)"air-chilled-water",
-        .description = (char *)"CRAH + 12/18 C chilled water + water-cooled chiller + "
-                               "cooling tower + waterside economizer",
+        .name = SL_TEXT("air-chilled-water"),
+        .description = SL_TEXT("CRAH + 12/18 C chilled water + water-cooled chiller + "
+                               "cooling tower + waterside economizer"),
         .kind = SL_COOLING_AIR_CHW,
         .liquid_share = 0.0,
         SHARED_PLANT,
-        .source = (char *)"Lei & Masanet 2020 model; ranges robVerce/datacenter_pue "
+        .source = SL_TEXT("Lei & Masanet 2020 model; ranges robVerce/datacenter_pue "
                           "input_ranges.csv; temperatures and approaches "
-                          "reference/power-cooling.md sec. 2.3 (see src/facility/cooling.c)",
+                          "reference/power-cooling.md sec. 2.3 (see src/facility/cooling.c)"),
     },
     {
-        .name = (char *)"liquid-cold-plate",
-        .description = (char *)"cold plates on a 30/38 C warm-water loop to dry coolers "
-                               "(chiller trim); residual room heat via CRAH + chilled water",
+        .name = SL_TEXT("liquid-cold-plate"),
+        .description = SL_TEXT("cold plates on a 30/38 C warm-water loop to dry coolers "
+                               "(chiller trim); residual room heat via CRAH + chilled water"),
         .kind = SL_COOLING_COLD_PLATE,
         .liquid_share = 0.8,
         SHARED_PLANT,
-        .source = (char *)"Lei & Masanet 2020 model; CDU loop reference/power-cooling.md "
+        .source = SL_TEXT("Lei & Masanet 2020 model; CDU loop reference/power-cooling.md "
                           "sec. 2.4; warm water and dry cooler sec. 2.3 (see "
-                          "src/facility/cooling.c)",
+                          "src/facility/cooling.c)"),
     },
     {
-        .name = (char *)"immersion",
-        .description = (char *)"single-phase immersion tanks, CDUs to a 30/38 C warm-water "
+        .name = SL_TEXT("immersion"),
+        .description = SL_TEXT("single-phase immersion tanks, CDUs to a 30/38 C warm-water "
                                "loop and dry coolers (chiller trim); residual room heat via "
-                               "CRAH + chilled water",
+                               "CRAH + chilled water"),
         .kind = SL_COOLING_IMMERSION,
         .liquid_share = 0.9,
         SHARED_PLANT,
-        .source = (char *)"Lei & Masanet 2020 model; warm water and dry cooler "
+        .source = SL_TEXT("Lei & Masanet 2020 model; warm water and dry cooler "
                           "reference/power-cooling.md sec. 2.3; liquid share an assumption "
-                          "(see src/facility/cooling.c)",
+                          "(see src/facility/cooling.c)"),
     },
 };
 

@@ -236,6 +236,28 @@ static double month_mean(const double *series, int m)
     return sum / (double)n;
 }
 
+/* The knot correction: starting from knot = target, fills out[8760] from
+ * knot (with range and cap as fill_hours takes them) and moves each knot by
+ * its month's error until every month's mean of out matches target within
+ * 1e-6 (at most 200 rounds). */
+static void fit_knots(const double target[12], const double range[12], const double *cap,
+                      double knot[12], double *out)
+{
+    for (int m = 0; m < 12; m++)
+        knot[m] = target[m];
+    for (int round = 0; round < 200; round++) {
+        fill_hours(knot, range, cap, out);
+        double worst = 0.0;
+        for (int m = 0; m < 12; m++) {
+            double err = target[m] - month_mean(out, m);
+            knot[m] += err;
+            worst = fmax(worst, fabs(err));
+        }
+        if (worst < 1e-6)
+            break;
+    }
+}
+
 /* Expands 12 monthly means and mean diurnal ranges into out[8760], values
  * above cap[i] (if cap) clamped, with knots corrected as the file comment
  * describes.  The range knots are fitted first, on the range curve alone
@@ -244,33 +266,10 @@ static double month_mean(const double *series, int m)
 static void expand_months(const double mean[12], const double range[12], const double *cap,
                           double *out)
 {
-    double knot[12], range_knot[12], zero[12] = {0};
-    for (int m = 0; m < 12; m++)
-        range_knot[m] = range[m];
-    for (int round = 0; round < 200; round++) {
-        fill_hours(range_knot, zero, NULL, out);
-        double worst = 0.0;
-        for (int m = 0; m < 12; m++) {
-            double err = range[m] - month_mean(out, m);
-            range_knot[m] += err;
-            worst = fmax(worst, fabs(err));
-        }
-        if (worst < 1e-6)
-            break;
-    }
-    for (int m = 0; m < 12; m++)
-        knot[m] = mean[m];
-    for (int round = 0; round < 200; round++) {
-        fill_hours(knot, range_knot, cap, out);
-        double worst = 0.0;
-        for (int m = 0; m < 12; m++) {
-            double err = mean[m] - month_mean(out, m);
-            knot[m] += err;
-            worst = fmax(worst, fabs(err));
-        }
-        if (worst < 1e-6)
-            break;
-    }
+    static const double zero[12] = {0};
+    double knot[12], range_knot[12];
+    fit_knots(range, zero, NULL, range_knot, out);
+    fit_knots(mean, range_knot, cap, knot, out);
     fill_hours(knot, range_knot, cap, out);
 }
 

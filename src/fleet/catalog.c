@@ -10,6 +10,7 @@
  */
 #include "suanli/catalog.h"
 #include "suanli/chain.h"
+#include "suanli/list.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -17,7 +18,6 @@
 /* The same spelling as the `phases.*` keys. */
 const char *const sl_phase_names[] = {"idle",       "prefill", "decode", "train_compute",
                                       "train_comm", "mixed",   NULL};
-const char *const sl_psu_grade_names[] = {"titanium", "platinum", "gold", "silver", "bronze", NULL};
 const char *const sl_confidence_names[] = {"high", "medium", "low", NULL};
 
 #define T  1e12
@@ -26,68 +26,77 @@ const char *const sl_confidence_names[] = {"high", "medium", "low", NULL};
 /* name, description, fp16, int8, memory, bandwidth, tdp, idle, link, link
  * bandwidth, confidence, source */
 static const struct sl_device_model devices[] = {
-    {"t100", "Tecorigin T100 (4 SPAs, SDAA); no native INT8/FP8 path", 250 * T, 250 * T, 64 * GB,
-     1.6e12, 470, 90, "pcie4-x16", 32 * GB, SL_CONF_LOW,
-     "hardware-perf.md 1.1, 5: 250 TFLOPS from the 32 PFLOPS / 128-card rack claim (>= 116 "
-     "measured bound); 64 GB HBM (teco-smi 65536 MB); 1.6 TB/s derived; TDP 470 W derived from 5.4 "
-     "kW "
-     "servers; idle 87-90 W measured (teco-smi)"},
-    {"ascend-910b", "Huawei Ascend 910B2", 353.8 * T, 707.6 * T, 64 * GB, 1.6e12, 400, 90, "hccs",
-     196 * GB, SL_CONF_MEDIUM, "hardware-perf.md 1.3, 5 (light-llm-simulator config)"},
-    {"ascend-910c", "Huawei Ascend 910C (2 dies)", 752 * T, 1504 * T, 128 * GB, 3.2e12, 700, 150,
-     "ub", 196 * GB, SL_CONF_MEDIUM,
-     "hardware-perf.md 1.3, 5 (CloudMatrix paper); link bandwidth assumed = HCCS (low)"},
-    {"kunlun-p800", "Kunlunxin P800 (XPU-P, OAM)", 345 * T, 690 * T, 96 * GB, 2.4e12, 400, 80,
-     "xpu-link", 100 * GB, SL_CONF_LOW,
-     "hardware-perf.md 1.3, 5 (card-spec pages); link bandwidth an assumption"},
-    {"mlu590", "Cambricon MLU590", 300 * T, 600 * T, 80 * GB, 2.4e12, 450, 90, "mlu-link", 100 * GB,
-     SL_CONF_LOW, "hardware-perf.md 1.3, 5 (mixed sources); link an assumption"},
-    {"k100-ai", "Hygon DCU K100-AI", 192 * T, 392 * T, 64 * GB, 0.896e12, 350, 70, "pcie4-x16",
-     32 * GB, SL_CONF_LOW, "hardware-perf.md 1.3, 5 (card-spec page, SJTU listing)"},
-    {"c500", "MetaX C500 (MetaXLink, 8-card full mesh)", 280 * T, 560 * T, 64 * GB, 1.8e12, 350, 70,
-     "metaxlink", 100 * GB, SL_CONF_MEDIUM,
-     "hardware-perf.md 1.3, 5 (blog + mx-smi); link bandwidth an assumption"},
-    {"s4000", "Moore Threads MTT S4000", 100 * T, 200 * T, 48 * GB, 0.768e12, 450, 80, "mtlink",
-     100 * GB, SL_CONF_MEDIUM, "hardware-perf.md 1.3, 5 (docs.mthreads.com); link assumed"},
-    {"h20", "NVIDIA H20", 148 * T, 296 * T, 96 * GB, 4.0e12, 400, 80, "nvlink4", 900 * GB,
-     SL_CONF_HIGH, "hardware-perf.md 1.3, 5 (huggingface.co/hardware/h20)"},
-    {"a100-80gb", "NVIDIA A100 SXM 80 GB", 312 * T, 624 * T, 80 * GB, 2.039e12, 400, 62, "nvlink3",
-     600 * GB, SL_CONF_HIGH, "NVIDIA A100 datasheet; idle 62 W measured (power-cooling.md 4.1)"},
-    {"h800", "NVIDIA H800 SXM (export H100, reduced NVLink)", 989 * T, 1979 * T, 80 * GB, 3.35e12,
-     700, 100, "nvlink4", 400 * GB, SL_CONF_MEDIUM,
-     "H100 SXM compute (hardware-perf.md 5); NVLink 400 GB/s for the export part"},
-    {"h100-sxm", "NVIDIA H100 SXM", 989 * T, 1979 * T, 80 * GB, 3.35e12, 700, 100, "nvlink4",
-     900 * GB, SL_CONF_HIGH, "hardware-perf.md 1.3, 5 (ml-engineering, nvidia.com)"},
-    {"h200", "NVIDIA H200 SXM", 989 * T, 1979 * T, 141 * GB, 4.8e12, 700, 100, "nvlink4", 900 * GB,
-     SL_CONF_HIGH, "hardware-perf.md 1.3, 5 (MLPerf, nvidia.com)"},
-    {"b200", "NVIDIA B200 SXM (HGX)", 2250 * T, 4500 * T, 180 * GB, 8.0e12, 1000, 137, "nvlink5",
-     1800 * GB, SL_CONF_HIGH, "hardware-perf.md 1.3, 5 (ml-engineering; ROCm #5219 idle)"},
+    {SL_TEXT("t100"), SL_TEXT("Tecorigin T100 (4 SPAs, SDAA); no native INT8/FP8 path"), 250 * T,
+     250 * T, 64 * GB, 1.6e12, 470, 90, SL_TEXT("pcie4-x16"), 32 * GB, SL_CONF_LOW,
+     SL_TEXT("hardware-perf.md 1.1, 5: 250 TFLOPS from the 32 PFLOPS / 128-card rack claim (>= 116 "
+             "measured bound); 64 GB HBM (teco-smi 65536 MB); 1.6 TB/s derived; TDP 470 W derived "
+             "from 5.4 kW servers; idle 87-90 W measured (teco-smi)")},
+    {SL_TEXT("ascend-910b"), SL_TEXT("Huawei Ascend 910B2"), 353.8 * T, 707.6 * T, 64 * GB, 1.6e12,
+     400, 90, SL_TEXT("hccs"), 196 * GB, SL_CONF_MEDIUM,
+     SL_TEXT("hardware-perf.md 1.3, 5 (light-llm-simulator config)")},
+    {SL_TEXT("ascend-910c"), SL_TEXT("Huawei Ascend 910C (2 dies)"), 752 * T, 1504 * T, 128 * GB,
+     3.2e12, 700, 150, SL_TEXT("ub"), 196 * GB, SL_CONF_MEDIUM,
+     SL_TEXT("hardware-perf.md 1.3, 5 (CloudMatrix paper); link bandwidth assumed = HCCS (low)")},
+    {SL_TEXT("kunlun-p800"), SL_TEXT("Kunlunxin P800 (XPU-P, OAM)"), 345 * T, 690 * T, 96 * GB,
+     2.4e12, 400, 80, SL_TEXT("xpu-link"), 100 * GB, SL_CONF_LOW,
+     SL_TEXT("hardware-perf.md 1.3, 5 (card-spec pages); link bandwidth an assumption")},
+    {SL_TEXT("mlu590"), SL_TEXT("Cambricon MLU590"), 300 * T, 600 * T, 80 * GB, 2.4e12, 450, 90,
+     SL_TEXT("mlu-link"), 100 * GB, SL_CONF_LOW,
+     SL_TEXT("hardware-perf.md 1.3, 5 (mixed sources); link an assumption")},
+    {SL_TEXT("k100-ai"), SL_TEXT("Hygon DCU K100-AI"), 192 * T, 392 * T, 64 * GB, 0.896e12, 350, 70,
+     SL_TEXT("pcie4-x16"), 32 * GB, SL_CONF_LOW,
+     SL_TEXT("hardware-perf.md 1.3, 5 (card-spec page, SJTU listing)")},
+    {SL_TEXT("c500"), SL_TEXT("MetaX C500 (MetaXLink, 8-card full mesh)"), 280 * T, 560 * T,
+     64 * GB, 1.8e12, 350, 70, SL_TEXT("metaxlink"), 100 * GB, SL_CONF_MEDIUM,
+     SL_TEXT("hardware-perf.md 1.3, 5 (blog + mx-smi); link bandwidth an assumption")},
+    {SL_TEXT("s4000"), SL_TEXT("Moore Threads MTT S4000"), 100 * T, 200 * T, 48 * GB, 0.768e12, 450,
+     80, SL_TEXT("mtlink"), 100 * GB, SL_CONF_MEDIUM,
+     SL_TEXT("hardware-perf.md 1.3, 5 (docs.mthreads.com); link assumed")},
+    {SL_TEXT("h20"), SL_TEXT("NVIDIA H20"), 148 * T, 296 * T, 96 * GB, 4.0e12, 400, 80,
+     SL_TEXT("nvlink4"), 900 * GB, SL_CONF_HIGH,
+     SL_TEXT("hardware-perf.md 1.3, 5 (huggingface.co/hardware/h20)")},
+    {SL_TEXT("a100-80gb"), SL_TEXT("NVIDIA A100 SXM 80 GB"), 312 * T, 624 * T, 80 * GB, 2.039e12,
+     400, 62, SL_TEXT("nvlink3"), 600 * GB, SL_CONF_HIGH,
+     SL_TEXT("NVIDIA A100 datasheet; idle 62 W measured (power-cooling.md 4.1)")},
+    {SL_TEXT("h800"), SL_TEXT("NVIDIA H800 SXM (export H100, reduced NVLink)"), 989 * T, 1979 * T,
+     80 * GB, 3.35e12, 700, 100, SL_TEXT("nvlink4"), 400 * GB, SL_CONF_MEDIUM,
+     SL_TEXT("H100 SXM compute (hardware-perf.md 5); NVLink 400 GB/s for the export part")},
+    {SL_TEXT("h100-sxm"), SL_TEXT("NVIDIA H100 SXM"), 989 * T, 1979 * T, 80 * GB, 3.35e12, 700, 100,
+     SL_TEXT("nvlink4"), 900 * GB, SL_CONF_HIGH,
+     SL_TEXT("hardware-perf.md 1.3, 5 (ml-engineering, nvidia.com)")},
+    {SL_TEXT("h200"), SL_TEXT("NVIDIA H200 SXM"), 989 * T, 1979 * T, 141 * GB, 4.8e12, 700, 100,
+     SL_TEXT("nvlink4"), 900 * GB, SL_CONF_HIGH,
+     SL_TEXT("hardware-perf.md 1.3, 5 (MLPerf, nvidia.com)")},
+    {SL_TEXT("b200"), SL_TEXT("NVIDIA B200 SXM (HGX)"), 2250 * T, 4500 * T, 180 * GB, 8.0e12, 1000,
+     137, SL_TEXT("nvlink5"), 1800 * GB, SL_CONF_HIGH,
+     SL_TEXT("hardware-perf.md 1.3, 5 (ml-engineering; ROCm #5219 idle)")},
 };
 
 static const struct sl_cpu_model cpus[] = {
-    {"loongson-3c6000-s", "Loongson 3C6000/S, 16 cores LA664", 16, 120, 40, SL_CONF_MEDIUM,
-     "hardware-perf.md 1.2, 5 (TDP ~100-120 W; idle assumed, low)"},
-    {"loongson-3c6000-d", "Loongson 3C6000/D, 2 chiplets, 32 cores", 32, 200, 55, SL_CONF_LOW,
-     "hardware-perf.md 1.2 (S 120 W up to D/Q 300 W; D taken between), 4 (2 sockets "
-     "0.3-0.5 kW full, 0.10-0.15 kW idle)"},
-    {"loongson-3c6000-q", "Loongson 3C6000/Q, 4 chiplets, 64 cores", 64, 300, 80, SL_CONF_LOW,
-     "hardware-perf.md 1.2 (up to 300 W)"},
-    {"kunpeng-920", "Huawei Kunpeng 920, 64 cores ARM", 64, 180, 50, SL_CONF_LOW,
-     "Kunpeng 920 product brief (180 W, 64 cores); idle assumed, low"},
-    {"x86-server", "generic x86 server CPU (Xeon/EPYC class)", 56, 350, 100, SL_CONF_MEDIUM,
-     "hardware-perf.md 4 (HGX H100: 2 x 350 W CPUs); idle assumed"},
+    {SL_TEXT("loongson-3c6000-s"), SL_TEXT("Loongson 3C6000/S, 16 cores LA664"), 16, 120, 40,
+     SL_CONF_MEDIUM, SL_TEXT("hardware-perf.md 1.2, 5 (TDP ~100-120 W; idle assumed, low)")},
+    {SL_TEXT("loongson-3c6000-d"), SL_TEXT("Loongson 3C6000/D, 2 chiplets, 32 cores"), 32, 200, 55,
+     SL_CONF_LOW,
+     SL_TEXT("hardware-perf.md 1.2 (S 120 W up to D/Q 300 W; D taken between), 4 (2 sockets "
+             "0.3-0.5 kW full, 0.10-0.15 kW idle)")},
+    {SL_TEXT("loongson-3c6000-q"), SL_TEXT("Loongson 3C6000/Q, 4 chiplets, 64 cores"), 64, 300, 80,
+     SL_CONF_LOW, SL_TEXT("hardware-perf.md 1.2 (up to 300 W)")},
+    {SL_TEXT("kunpeng-920"), SL_TEXT("Huawei Kunpeng 920, 64 cores ARM"), 64, 180, 50, SL_CONF_LOW,
+     SL_TEXT("Kunpeng 920 product brief (180 W, 64 cores); idle assumed, low")},
+    {SL_TEXT("x86-server"), SL_TEXT("generic x86 server CPU (Xeon/EPYC class)"), 56, 350, 100,
+     SL_CONF_MEDIUM, SL_TEXT("hardware-perf.md 4 (HGX H100: 2 x 350 W CPUs); idle assumed")},
 };
 
 /* Server rows: name, description, height, device, cards, cpu, cpus,
  * memory max/idle, NIC max/idle, other, fans max/idle, PSUs, spare PSUs,
  * PSU rating, grade, confidence, source. */
 static const struct sl_server_model servers[] = {
-    {"t1008",
-     "4U, 8 x Tecorigin T100, 2 x Loongson 3C6000",
+    {SL_TEXT("t1008"),
+     SL_TEXT("4U, 8 x Tecorigin T100, 2 x Loongson 3C6000"),
      4,
-     "t100",
+     SL_TEXT("t100"),
      8,
-     "loongson-3c6000-d",
+     SL_TEXT("loongson-3c6000-d"),
      2,
      150,
      80,
@@ -101,15 +110,15 @@ static const struct sl_server_model servers[] = {
      3000,
      SL_PSU_PLATINUM,
      SL_CONF_LOW,
-     "brief: ~5.4 kW at full load; component split from hardware-perf.md 4 (DDR4 0.1-0.2 / "
-     "0.06-0.1 kW, NICs 0.15-0.3 / 0.1-0.15 kW, fans 0.3-0.5 / 0.1-0.15 kW); PSUs 4 x 3 kW "
-     "2+2 Platinum an assumption"},
-    {"hgx-h100",
-     "8 x H100 SXM HGX, 2 x x86 CPUs, NVSwitch",
+     SL_TEXT("brief: ~5.4 kW at full load; component split from hardware-perf.md 4 (DDR4 0.1-0.2 / "
+             "0.06-0.1 kW, NICs 0.15-0.3 / 0.1-0.15 kW, fans 0.3-0.5 / 0.1-0.15 kW); PSUs 4 x 3 kW "
+             "2+2 Platinum an assumption")},
+    {SL_TEXT("hgx-h100"),
+     SL_TEXT("8 x H100 SXM HGX, 2 x x86 CPUs, NVSwitch"),
      8,
-     "h100-sxm",
+     SL_TEXT("h100-sxm"),
      8,
-     "x86-server",
+     SL_TEXT("x86-server"),
      2,
      320,
      160,
@@ -123,14 +132,14 @@ static const struct sl_server_model servers[] = {
      3300,
      SL_PSU_TITANIUM,
      SL_CONF_MEDIUM,
-     "hardware-perf.md 4: rated 10.2 kW, 8.4 kW max measured; 2 TB DDR5, 8-10 x 400G NICs, "
-     "4 NVSwitches, ~1 kW fans; DGX H100 6 x 3.3 kW PSUs (4+2)"},
-    {"atlas-800-910b",
-     "8 x Ascend 910B, 4 x Kunpeng 920 (Atlas 800T A2 class)",
+     SL_TEXT("hardware-perf.md 4: rated 10.2 kW, 8.4 kW max measured; 2 TB DDR5, 8-10 x 400G NICs, "
+             "4 NVSwitches, ~1 kW fans; DGX H100 6 x 3.3 kW PSUs (4+2)")},
+    {SL_TEXT("atlas-800-910b"),
+     SL_TEXT("8 x Ascend 910B, 4 x Kunpeng 920 (Atlas 800T A2 class)"),
      4,
-     "ascend-910b",
+     SL_TEXT("ascend-910b"),
      8,
-     "kunpeng-920",
+     SL_TEXT("kunpeng-920"),
      4,
      250,
      120,
@@ -144,7 +153,7 @@ static const struct sl_server_model servers[] = {
      2600,
      SL_PSU_PLATINUM,
      SL_CONF_LOW,
-     "composition after the Atlas 800T A2; component powers assumed like t1008's"},
+     SL_TEXT("composition after the Atlas 800T A2; component powers assumed like t1008's")},
 };
 
 /* Phase activity and cap sensitivity (docs/model.md, "Device power"). */

@@ -31,6 +31,10 @@ static void loads(const struct sl_server_calc *c, double cards_w, double h, doub
     p->liquid_heat_w = liquid;
 }
 
+/* The PSU stage's name: writable static storage, as a stage's `char *`
+ * name wants (suanli/list.h); never written. */
+static char psu_name[] = "psu";
+
 int sl_server_calc_init(struct sl_server_calc *c, const struct sl_server_model *m,
                         const struct sl_device_model *dev, const struct sl_cpu_model *cpu,
                         const struct sl_chain_spec *chain, double liquid_share, int immersion,
@@ -52,7 +56,7 @@ int sl_server_calc_init(struct sl_server_calc *c, const struct sl_server_model *
         c->psu_curve[i].load = lp[i];
         c->psu_curve[i].eff = ep[i];
     }
-    c->psu.name = (char *)"psu";
+    c->psu.name = psu_name;
     c->psu.scope = SL_SCOPE_SERVER;
     c->psu.units = m->psus;
     c->psu.rating_w = m->psu_rating_w;

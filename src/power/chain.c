@@ -7,6 +7,7 @@
  * docs/model.md ("Power chain").  Loss-term fits are ours and say so.
  */
 #include "suanli/chain.h"
+#include "suanli/list.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -142,9 +143,10 @@ int sl_chain_validate(const struct sl_chain_spec *c, struct sl_diag *d)
 
 /* ---- presets ---- */
 
+/* A static list: nobody owns (frees) it. */
 #define LIST(arr)                                                                                  \
     {                                                                                              \
-        (void *)(arr), sizeof(arr) / sizeof((arr)[0])                                              \
+        (arr), sizeof(arr) / sizeof((arr)[0]), NULL                                                \
     }
 
 /* Transformer 10 kV -> 400 V: no-load 0.15 %, load loss 0.85 % of rating
@@ -152,45 +154,48 @@ int sl_chain_validate(const struct sl_chain_spec *c, struct sl_diag *d)
  * an assumption).  2N (A and B feeds), each side sized for the design load. */
 #define TRANSFORMER                                                                                \
     {                                                                                              \
-        .name = "transformer", .description = "MV/LV transformer, 2N", .scope = SL_SCOPE_FACILITY, \
-        .indoor = 0, .units = 1, .redundancy = SL_RED_2N, .sizing = 1.0, .loss_no_load = 0.0015,   \
-        .loss_square = 0.0085,                                                                     \
-        .source = "hubangpower; CDA transformer losses (power-cooling.md 1.1, 6)"                  \
+        .name = SL_TEXT("transformer"), .description = SL_TEXT("MV/LV transformer, 2N"),           \
+        .scope = SL_SCOPE_FACILITY, .indoor = 0, .units = 1, .redundancy = SL_RED_2N,              \
+        .sizing = 1.0, .loss_no_load = 0.0015, .loss_square = 0.0085,                              \
+        .source = SL_TEXT("hubangpower; CDA transformer losses (power-cooling.md 1.1, 6)")         \
     }
 
 #define PDU(eff)                                                                                   \
     {                                                                                              \
-        .name = "pdu", .description = "LV distribution and PDUs", .scope = SL_SCOPE_FACILITY,      \
-        .indoor = 1, .units = 1, .sizing = 1.0, .efficiency = (eff),                               \
-        .source = "Lei & Masanet input ranges: 0-2 % / 2-5 % loss (power-cooling.md 6)"            \
+        .name = SL_TEXT("pdu"), .description = SL_TEXT("LV distribution and PDUs"),                \
+        .scope = SL_SCOPE_FACILITY, .indoor = 1, .units = 1, .sizing = 1.0, .efficiency = (eff),   \
+        .source = SL_TEXT("Lei & Masanet input ranges: 0-2 % / 2-5 % loss (power-cooling.md 6)")   \
     }
 
 #define SERVER_PSU                                                                                 \
     {                                                                                              \
-        .name = "psu", .description = "server PSUs (units, rating, grade from the server model)",  \
+        .name = SL_TEXT("psu"),                                                                    \
+        .description = SL_TEXT("server PSUs (units, rating, grade from the server model)"),        \
         .scope = SL_SCOPE_SERVER, .units = 1, .sizing = 1.0, .from_server = 1,                     \
-        .source = "80 PLUS 230 V internal redundant (server catalog)"                              \
+        .source = SL_TEXT("80 PLUS 230 V internal redundant (server catalog)")                     \
     }
 
 #define DCDC(eff, what)                                                                            \
     {                                                                                              \
-        .name = "dcdc", .description = what, .scope = SL_SCOPE_SERVER, .units = 1, .sizing = 1.0,  \
-        .efficiency = (eff), .source = "assumption 0.97-0.975 (power-cooling.md 6)"                \
+        .name = SL_TEXT("dcdc"), .description = what, .scope = SL_SCOPE_SERVER, .units = 1,        \
+        .sizing = 1.0, .efficiency = (eff),                                                        \
+        .source = SL_TEXT("assumption 0.97-0.975 (power-cooling.md 6)")                            \
     }
 
 #define VRM                                                                                        \
     {                                                                                              \
-        .name = "vrm", .description = "voltage regulators to the core (inside the cards)",         \
+        .name = SL_TEXT("vrm"),                                                                    \
+        .description = SL_TEXT("voltage regulators to the core (inside the cards)"),               \
         .scope = SL_SCOPE_BOARD, .units = 1, .sizing = 1.0, .efficiency = 0.90,                    \
-        .source = "assumption 0.88-0.92 (power-cooling.md 1.1)"                                    \
+        .source = SL_TEXT("assumption 0.88-0.92 (power-cooling.md 1.1)")                           \
     }
 
-static struct sl_stage_spec ac_2n_ups[] = {
+static const struct sl_stage_spec ac_2n_ups[] = {
     TRANSFORMER,
     /* Legacy double-conversion UPS: loss terms fitted to ~93 % at 35 % load
      * and ~95 % at full load (a 2N UPS of 94 % peak run at 30-40 %). */
-    {.name = "ups",
-     .description = "double-conversion UPS, 2N",
+    {.name = SL_TEXT("ups"),
+     .description = SL_TEXT("double-conversion UPS, 2N"),
      .scope = SL_SCOPE_FACILITY,
      .indoor = 1,
      .units = 1,
@@ -199,19 +204,19 @@ static struct sl_stage_spec ac_2n_ups[] = {
      .loss_no_load = 0.014,
      .loss_linear = 0.030,
      .loss_square = 0.010,
-     .source = "fit to the 2N UPS case (limitedtoo.cn) and the Emerson part-load note"},
+     .source = SL_TEXT("fit to the 2N UPS case (limitedtoo.cn) and the Emerson part-load note")},
     PDU(0.98),
     SERVER_PSU,
-    DCDC(0.97, "on-board 12 V intermediate converter"),
+    DCDC(0.97, SL_TEXT("on-board 12 V intermediate converter")),
     VRM,
 };
 
-static struct sl_stage_spec ac_eco[] = {
+static const struct sl_stage_spec ac_eco[] = {
     TRANSFORMER,
     /* Modern UPS in eco (eConversion) mode: ~99 % (Schneider "up to 99 %");
      * small no-load loss kept. */
-    {.name = "ups",
-     .description = "modern UPS in eco mode, 2N",
+    {.name = SL_TEXT("ups"),
+     .description = SL_TEXT("modern UPS in eco mode, 2N"),
      .scope = SL_SCOPE_FACILITY,
      .indoor = 1,
      .units = 1,
@@ -219,21 +224,21 @@ static struct sl_stage_spec ac_eco[] = {
      .sizing = 1.0,
      .loss_no_load = 0.002,
      .loss_linear = 0.007,
-     .source = "Schneider eConversion up to 99 % (power-cooling.md 1.1)"},
+     .source = SL_TEXT("Schneider eConversion up to 99 % (power-cooling.md 1.1)")},
     PDU(0.985),
     SERVER_PSU,
-    DCDC(0.975, "on-board 54 V intermediate converter"),
+    DCDC(0.975, SL_TEXT("on-board 54 V intermediate converter")),
     VRM,
 };
 
-static struct sl_stage_spec hvdc_240[] = {
+static const struct sl_stage_spec hvdc_240[] = {
     TRANSFORMER,
     /* 240 V HVDC rectifier modules replacing the UPS: ~96 % at 40 % load
      * (power-cooling.md 1.4 uses 0.96; no module curve was found: the loss
      * terms are an assumption with the usual no-load + linear + square
      * shape). */
-    {.name = "rectifier",
-     .description = "240 V HVDC rectifier system, 2N",
+    {.name = SL_TEXT("rectifier"),
+     .description = SL_TEXT("240 V HVDC rectifier system, 2N"),
      .scope = SL_SCOPE_FACILITY,
      .indoor = 1,
      .units = 1,
@@ -242,26 +247,26 @@ static struct sl_stage_spec hvdc_240[] = {
      .loss_no_load = 0.006,
      .loss_linear = 0.025,
      .loss_square = 0.005,
-     .source = "assumption shaped to 0.96 (power-cooling.md 1.2, 1.4)"},
-    {.name = "distribution",
-     .description = "240 V DC distribution",
+     .source = SL_TEXT("assumption shaped to 0.96 (power-cooling.md 1.2, 1.4)")},
+    {.name = SL_TEXT("distribution"),
+     .description = SL_TEXT("240 V DC distribution"),
      .scope = SL_SCOPE_FACILITY,
      .indoor = 1,
      .units = 1,
      .sizing = 1.0,
      .efficiency = 0.985,
-     .source = "power-cooling.md 1.4 (0.985)"},
+     .source = SL_TEXT("power-cooling.md 1.4 (0.985)")},
     SERVER_PSU,
-    DCDC(0.975, "on-board intermediate converter"),
+    DCDC(0.975, SL_TEXT("on-board intermediate converter")),
     VRM,
 };
 
-static struct sl_stage_spec hvdc_336[] = {
+static const struct sl_stage_spec hvdc_336[] = {
     TRANSFORMER,
     /* 336 V: lower current than 240 V; slightly better rectifier and
      * distribution (assumption, low confidence). */
-    {.name = "rectifier",
-     .description = "336 V HVDC rectifier system, 2N",
+    {.name = SL_TEXT("rectifier"),
+     .description = SL_TEXT("336 V HVDC rectifier system, 2N"),
      .scope = SL_SCOPE_FACILITY,
      .indoor = 1,
      .units = 1,
@@ -270,25 +275,25 @@ static struct sl_stage_spec hvdc_336[] = {
      .loss_no_load = 0.005,
      .loss_linear = 0.022,
      .loss_square = 0.004,
-     .source = "assumption: 240 V shape, about 0.5 pp better"},
-    {.name = "distribution",
-     .description = "336 V DC distribution",
+     .source = SL_TEXT("assumption: 240 V shape, about 0.5 pp better")},
+    {.name = SL_TEXT("distribution"),
+     .description = SL_TEXT("336 V DC distribution"),
      .scope = SL_SCOPE_FACILITY,
      .indoor = 1,
      .units = 1,
      .sizing = 1.0,
      .efficiency = 0.99,
-     .source = "assumption: lower current than 240 V"},
+     .source = SL_TEXT("assumption: lower current than 240 V")},
     SERVER_PSU,
-    DCDC(0.975, "on-board intermediate converter"),
+    DCDC(0.975, SL_TEXT("on-board intermediate converter")),
     VRM,
 };
 
-static struct sl_stage_spec dc_800_sst[] = {
+static const struct sl_stage_spec dc_800_sst[] = {
     /* Solid-state transformer: MV AC straight to 800 V DC, ~98.5 % (SiC SST
      * claims ~99 %; power-cooling.md 1.3-1.4 use 0.985).  N+1 modules. */
-    {.name = "sst",
-     .description = "solid-state transformer, MV AC to 800 V DC, N+1 modules",
+    {.name = SL_TEXT("sst"),
+     .description = SL_TEXT("solid-state transformer, MV AC to 800 V DC, N+1 modules"),
      .scope = SL_SCOPE_FACILITY,
      .indoor = 0,
      .units = 4,
@@ -297,18 +302,18 @@ static struct sl_stage_spec dc_800_sst[] = {
      .loss_no_load = 0.003,
      .loss_linear = 0.010,
      .loss_square = 0.002,
-     .source = "SST claims ~99 %; power-cooling.md 1.4 uses 0.985 (loss terms assumed)"},
-    {.name = "busway",
-     .description = "800 V DC busway to the racks",
+     .source = SL_TEXT("SST claims ~99 %; power-cooling.md 1.4 uses 0.985 (loss terms assumed)")},
+    {.name = SL_TEXT("busway"),
+     .description = SL_TEXT("800 V DC busway to the racks"),
      .scope = SL_SCOPE_FACILITY,
      .indoor = 1,
      .units = 1,
      .sizing = 1.0,
      .efficiency = 0.995,
-     .source = "power-cooling.md 1.4 (0.995)"},
+     .source = SL_TEXT("power-cooling.md 1.4 (0.995)")},
     /* Rack power shelf 800 V -> 54 V busbar: ~97.5 % (power-cooling.md 1.4). */
-    {.name = "shelf",
-     .description = "rack power shelf 800 V DC to 54 V, N+1",
+    {.name = SL_TEXT("shelf"),
+     .description = SL_TEXT("rack power shelf 800 V DC to 54 V, N+1"),
      .scope = SL_SCOPE_RACK,
      .units = 5,
      .redundancy = SL_RED_N1,
@@ -316,33 +321,35 @@ static struct sl_stage_spec dc_800_sst[] = {
      .loss_no_load = 0.004,
      .loss_linear = 0.018,
      .loss_square = 0.004,
-     .source = "power-cooling.md 1.4 (0.975); loss terms assumed"},
+     .source = SL_TEXT("power-cooling.md 1.4 (0.975); loss terms assumed")},
     VRM,
 };
 
 static const struct sl_chain_spec presets[] = {
-    {.name = "ac-2n-ups",
-     .description = "traditional AC: transformer, 2N double-conversion UPS, PDU, server PSU, "
-                    "12 V, VRM",
+    {.name = SL_TEXT("ac-2n-ups"),
+     .description =
+         SL_TEXT("traditional AC: transformer, 2N double-conversion UPS, PDU, server PSU, "
+                 "12 V, VRM"),
      .stages = LIST(ac_2n_ups),
-     .source = "power-cooling.md 1.4 legacy AC (0.74 grid to chip)"},
-    {.name = "ac-eco",
-     .description = "modern AC: UPS in eco mode, PDU, server PSU, 54 V, VRM",
+     .source = SL_TEXT("power-cooling.md 1.4 legacy AC (0.74 grid to chip)")},
+    {.name = SL_TEXT("ac-eco"),
+     .description = SL_TEXT("modern AC: UPS in eco mode, PDU, server PSU, 54 V, VRM"),
      .stages = LIST(ac_eco),
-     .source = "power-cooling.md 1.4 modern AC (0.81)"},
-    {.name = "hvdc-240",
-     .description = "China 240 V HVDC: rectifiers replace the UPS, DC distribution",
+     .source = SL_TEXT("power-cooling.md 1.4 modern AC (0.81)")},
+    {.name = SL_TEXT("hvdc-240"),
+     .description = SL_TEXT("China 240 V HVDC: rectifiers replace the UPS, DC distribution"),
      .stages = LIST(hvdc_240),
-     .source = "power-cooling.md 1.2, 1.4 (0.79)"},
-    {.name = "hvdc-336",
-     .description = "China 336 V HVDC: as 240 V with lower distribution current",
+     .source = SL_TEXT("power-cooling.md 1.2, 1.4 (0.79)")},
+    {.name = SL_TEXT("hvdc-336"),
+     .description = SL_TEXT("China 336 V HVDC: as 240 V with lower distribution current"),
      .stages = LIST(hvdc_336),
-     .source = "assumption from 240 V"},
-    {.name = "dc-800-sst",
-     .description = "800 V DC from a solid-state transformer: busway, rack power shelf to 54 V, "
-                    "VRM",
+     .source = SL_TEXT("assumption from 240 V")},
+    {.name = SL_TEXT("dc-800-sst"),
+     .description =
+         SL_TEXT("800 V DC from a solid-state transformer: busway, rack power shelf to 54 V, "
+                 "VRM"),
      .stages = LIST(dc_800_sst),
-     .source = "power-cooling.md 1.3-1.4 (0.86)"},
+     .source = SL_TEXT("power-cooling.md 1.3-1.4 (0.86)")},
 };
 
 size_t sl_chain_preset_count(void)

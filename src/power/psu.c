@@ -7,14 +7,18 @@
  * Titanium at 10/20/50/100 % of rated load, Platinum, Gold, Silver and
  * Bronze at 20/50/100 %.  Between and below those points the chain's stage
  * rules apply (linear interpolation; below the first point half the loss is
- * fixed).  Grades are indices in the order of enum sl_psu_grade
- * (include/suanli/catalog.h): titanium 0, platinum 1, gold 2, silver 3,
- * bronze 4; the power layer sits below the catalog and does not include it,
- * so tests/test_chain.c checks that the two orders agree.
+ * fixed).  The grades, their names and their curves all live here, in the
+ * order of enum sl_psu_grade (include/suanli/chain.h); the catalog's server
+ * models and the scenario schema refer to them.
  */
 #include "suanli/chain.h"
 
 #include <stddef.h>
+
+/* The same spelling as the `psu_grade` values of a server model. */
+const char *const sl_psu_grade_names[] = {"titanium", "platinum", "gold", "silver", "bronze", NULL};
+_Static_assert(sizeof sl_psu_grade_names / sizeof sl_psu_grade_names[0] == SL_PSU_GRADE_COUNT + 1,
+               "one name per grade");
 
 static const double load4[] = {0.1, 0.2, 0.5, 1.0};
 static const double load3[] = {0.2, 0.5, 1.0};
@@ -24,16 +28,16 @@ static const double gold[] = {0.88, 0.92, 0.88};
 static const double silver[] = {0.85, 0.89, 0.85};
 static const double bronze[] = {0.81, 0.85, 0.81};
 
-#define GRADE_TITANIUM 0
-#define GRADE_PLATINUM 1
-
 size_t sl_psu_curve(int grade, const double **loads, const double **effs)
 {
-    static const double *const tables[] = {titanium, platinum, gold, silver, bronze};
-    if (grade < 0 || grade >= (int)(sizeof tables / sizeof tables[0]))
-        grade = GRADE_PLATINUM;
+    static const double *const tables[SL_PSU_GRADE_COUNT] = {
+        [SL_PSU_TITANIUM] = titanium, [SL_PSU_PLATINUM] = platinum, [SL_PSU_GOLD] = gold,
+        [SL_PSU_SILVER] = silver,     [SL_PSU_BRONZE] = bronze,
+    };
+    if (grade < 0 || grade >= SL_PSU_GRADE_COUNT)
+        grade = SL_PSU_PLATINUM;
     *effs = tables[grade];
-    if (grade == GRADE_TITANIUM) {
+    if (grade == SL_PSU_TITANIUM) {
         *loads = load4;
         return 4;
     }

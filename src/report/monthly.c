@@ -23,8 +23,7 @@ struct month {
 };
 
 struct monthly {
-    struct sl_outfile out;
-    int open;
+    struct sl_outfile out; /* zeroed (closed) unless open and not committed */
     uint64_t rows;
     struct month m;
 };
@@ -37,7 +36,6 @@ static int open_monthly(void *state, struct sl_world *w, struct sl_diag *d)
     int rc = sl_outfile_open(&s->out, path, d);
     if (rc != SL_OK)
         return rc;
-    s->open = 1;
     s->m.key = -1;
     fputs("month,hours,it_mwh,facility_mwh,pue,cost_cny,co2_t,it_mean_mw,facility_mean_mw,"
           "facility_peak_mw,over_cap_h,chain_loss_mwh,cooling_mwh\n",
@@ -114,16 +112,14 @@ static int finish(void *state, struct sl_world *w, struct sl_summary *sum, struc
 static int commit(void *state, struct sl_diag *d)
 {
     struct monthly *s = state;
-    s->open = 0;
     return sl_outfile_commit(&s->out, d);
 }
 
+/* Drops the file unless committed: aborting a closed outfile does nothing. */
 static void release(void *state)
 {
     struct monthly *s = state;
-    if (s->open)
-        sl_outfile_abort(&s->out);
-    s->open = 0;
+    sl_outfile_abort(&s->out);
 }
 
 const struct sl_observer_ops sl_monthly_observer = {

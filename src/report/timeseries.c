@@ -22,8 +22,7 @@
 #define MAX_SOURCE_COLUMNS 64
 
 struct series {
-    struct sl_outfile out;
-    int open;
+    struct sl_outfile out; /* zeroed (closed) unless open and not committed */
     uint64_t rows;
     int64_t t0_us; /* start of the current row */
     double span_s; /* steps accumulated into it */
@@ -63,7 +62,6 @@ static int open_series(void *state, struct sl_world *w, struct sl_diag *d)
     int rc = sl_outfile_open(&s->out, path, d);
     if (rc != SL_OK)
         return rc;
-    s->open = 1;
     FILE *f = s->out.f;
     fputs("time_s,datetime,it_w,it_max_w,util,facility_w,chain_loss_w,cooling_w,aux_w,pue,t_db_c,"
           "t_wb_c,silicon_w,headroom_w,over_cap_s",
@@ -131,7 +129,7 @@ static void write_row(struct series *s, struct sl_world *w, int64_t t1_us)
     fwrite(row, 1, (size_t)(p - row), s->out.f);
     s->rows++;
     int64_t t0 = t1_us;
-    /* A fresh row: everything from t0_us on (out, open and rows stay). */
+    /* A fresh row: everything from t0_us on (out and rows stay). */
     memset(&s->t0_us, 0, sizeof *s - offsetof(struct series, t0_us));
     s->t0_us = t0;
     s->it_max_w = -1e300;
@@ -173,16 +171,14 @@ static int finish(void *state, struct sl_world *w, struct sl_summary *sum, struc
 static int commit(void *state, struct sl_diag *d)
 {
     struct series *s = state;
-    s->open = 0;
     return sl_outfile_commit(&s->out, d);
 }
 
+/* Drops the file unless committed: aborting a closed outfile does nothing. */
 static void release(void *state)
 {
     struct series *s = state;
-    if (s->open)
-        sl_outfile_abort(&s->out);
-    s->open = 0;
+    sl_outfile_abort(&s->out);
 }
 
 const struct sl_observer_ops sl_timeseries_observer = {
