@@ -286,16 +286,23 @@ static void update_servers(struct sl_fleet *f, size_t first, size_t n)
         update_server(f, s);
 }
 
+/* An activity as the cards keep it: clamped to 0..1 (NaN to 0) and
+ * rounded to float. */
+static double kept_activity(double activity)
+{
+    if (!(activity > 0))
+        activity = 0;
+    else if (activity > 1)
+        activity = 1;
+    return (double)(float)activity;
+}
+
 void sl_fleet_set_load(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, int phase,
                        double activity)
 {
     assert(first <= f->ncards && n <= f->ncards - first);
     assert(phase >= 0 && phase < SL_PHASE_COUNT);
-    if (!(activity > 0))
-        activity = 0; /* also NaN */
-    else if (activity > 1)
-        activity = 1;
-    activity = (double)(float)activity; /* what the cards keep */
+    activity = kept_activity(activity);
     sl_fleet_advance(f, now_us);
     for (size_t i = first; i < first + n; i++) {
         assert(f->card[i].owner != 0);
@@ -322,11 +329,7 @@ void sl_fleet_set_server_load(struct sl_fleet *f, int64_t now_us, size_t s, int 
 {
     assert(s < f->nservers);
     assert(phase >= 0 && phase < SL_PHASE_COUNT);
-    if (!(activity > 0))
-        activity = 0; /* also NaN */
-    else if (activity > 1)
-        activity = 1;
-    activity = (double)(float)activity; /* what the cards keep */
+    activity = kept_activity(activity);
     sl_fleet_advance(f, now_us);
     size_t cps = f->cards_per_server;
     struct sl_card *c = &f->card[s * cps];
