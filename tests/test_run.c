@@ -127,8 +127,8 @@ static char *slurp(const char *path)
 
 /* ---- Loading and running. ---- */
 
-static void load(const char *text, const char *const *sets, size_t nsets,
-                 struct sl_scenario_set *set)
+static void load_set(const char *text, const char *const *sets, size_t nsets,
+                     struct sl_scenario_set *set)
 {
     struct sl_load_opts o = {write_file("s.yaml", text), sets, nsets, NULL, NULL};
     struct sl_diag d;
@@ -138,6 +138,12 @@ static void load(const char *text, const char *const *sets, size_t nsets,
         char msg[1600];
         fail_msg("loading the scenario: %s", sl_diag_format(&d, msg, sizeof msg));
     }
+}
+
+static void load(const char *text, const char *const *sets, size_t nsets,
+                 struct sl_scenario_set *set)
+{
+    load_set(text, sets, nsets, set);
     assert_int_equal(set->n, 1);
 }
 
@@ -845,6 +851,127 @@ static int teardown(void **state)
     return system(cmd);
 }
 
+/* ---- Sets of variants on threads. ---- */
+
+/* The progress callback of a set: calls are serialised (the test would see
+ * a torn update of `inside` otherwise), every variant reaches 1.0 exactly
+ * once, at the end, and its fractions never go back. */
+struct progress_log {
+    int inside;
+    int overlapped;
+    double last[4];
+    int finished[4];
+    int calls;
+};
+
+static void log_progress(void *ctx, size_t index, double done, uint64_t events)
+{
+    struct progress_log *p = ctx;
+    if (p->inside++)
+        p->overlapped = 1;
+    assert_true(index < 4);
+    assert_true(done >= p->last[index] && done <= 1.0);
+    assert_true(events > 0);
+    p->last[index] = done;
+    if (done == 1.0)
+        p->finished[index]++;
+    p->calls++;
+    p->inside--;
+}
+
+static void test_set_threads(void **state)
+{
+    (void)state;
+    const char *text = "name: threads\n"
+                       "run: {duration: 2d, sample: 1h}\n"
+                       "fleet: {servers: 32, servers_per_rack: 8}\n"
+                       "workload: {synthetic: {change_interval: 1min}}\n"
+                       "variants:\n"
+                       "  - {name: a, set: {run.seed: 1}}\n"
+                       "  - {name: b, set: {run.seed: 2}}\n"
+                       "  - {name: c, set: {facility.cooling: liquid-cold-plate}}\n"
+                       "  - {name: d, set: {fleet.servers_per_rack: 16}}\n";
+    struct sl_scenario_set set;
+    load_set(text, NULL, 0, &set);
+    assert_int_equal(set.n, 4);
+    char one[512], two[512];
+    new_dir("threads-1", one, sizeof one);
+    new_dir("threads-3", two, sizeof two);
+    struct sl_summary s1[4], s3[4];
+    for (int i = 0; i < 4; i++) {
+        sl_summary_init(&s1[i]);
+        sl_summary_init(&s3[i]);
+    }
+    struct progress_log log;
+    memset(&log, 0, sizeof log);
+    struct sl_run_opts o1 = {one, log_progress, &log, 1};
+    struct sl_run_opts o3 = {two, log_progress, &log, 3};
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    assert_int_equal(sl_run_set(&set, &o1, s1, &d), SL_OK);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(log.finished[i], 1);
+    memset(&log, 0, sizeof log);
+    assert_int_equal(sl_run_set(&set, &o3, s3, &d), SL_OK);
+    assert_false(log.overlapped);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(log.finished[i], 1);
+        assert_true(log.last[i] == 1.0);
+    }
+    /* The same summaries and files, whatever the number of threads. */
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(s1[i].n, s3[i].n);
+        for (size_t k = 0; k < s1[i].n; k++) {
+            const struct sl_summary_entry *a = &s1[i].items[k], *b = &s3[i].items[k];
+            assert_string_equal(a->key, b->key);
+            assert_true(a->type == b->type && a->i == b->i);
+            assert_true(a->type != SL_V_NUM || a->x == b->x);
+        }
+        const char *v = set.items[i].variant;
+        char pa[600], pb[600];
+        snprintf(pa, sizeof pa, "%s/%s/timeseries.csv", one, v);
+        snprintf(pb, sizeof pb, "%s/%s/timeseries.csv", two, v);
+        char *fa = slurp(pa), *fb = slurp(pb);
+        assert_string_equal(fa, fb);
+        free(fa);
+        free(fb);
+    }
+    char pa[600];
+    snprintf(pa, sizeof pa, "%s/comparison.csv", two);
+    char *cmp = slurp(pa);
+    assert_non_null(strstr(cmp, "\nd,"));
+    free(cmp);
+    for (int i = 0; i < 4; i++) {
+        sl_summary_release(&s1[i]);
+        sl_summary_release(&s3[i]);
+    }
+
+    /* A variant that cannot write its outputs fails the set with its name;
+     * the others still run. */
+    char bad[512];
+    new_dir("threads-bad", bad, sizeof bad);
+    char blocker[600];
+    snprintf(blocker, sizeof blocker, "%s/c", bad);
+    FILE *f = fopen(blocker, "w"); /* a file where variant c's folder goes */
+    assert_non_null(f);
+    fclose(f);
+    struct sl_summary sb[4];
+    for (int i = 0; i < 4; i++)
+        sl_summary_init(&sb[i]);
+    struct sl_run_opts ob = {bad, NULL, NULL, 2};
+    sl_diag_clear(&d);
+    assert_int_not_equal(sl_run_set(&set, &ob, sb, &d), SL_OK);
+    assert_non_null(strstr(d.msg, "variant 'c'"));
+    char pd[600];
+    snprintf(pd, sizeof pd, "%s/d/summary.json", bad);
+    assert_int_equal(access(pd, F_OK), 0);
+    snprintf(pd, sizeof pd, "%s/comparison.csv", bad);
+    assert_int_not_equal(access(pd, F_OK), 0); /* no comparison of a failed set */
+    for (int i = 0; i < 4; i++)
+        sl_summary_release(&sb[i]);
+    sl_scenario_set_release(&set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -853,6 +980,7 @@ int main(void)
         cmocka_unit_test(test_time_of_use),
         cmocka_unit_test_teardown(test_run_torture, restore_hook),
         cmocka_unit_test(test_golden_summary),
+        cmocka_unit_test(test_set_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
