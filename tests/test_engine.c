@@ -1966,7 +1966,7 @@ static void peek_handler(struct sl_engine *e, void *ctx, uint64_t arg)
     sl_event_fn fn;
     void *hctx;
     uint64_t next;
-    p->have_hint = sl_engine_peek(e, &fn, &hctx, &next);
+    p->have_hint = sl_engine_peek(e, 0, &fn, &hctx, &next);
     if (p->have_hint) {
         p->hints++;
         assert_ptr_equal(fn, peek_handler);
@@ -1989,7 +1989,7 @@ static void test_peek_hint(void **state)
     sl_event_fn fn;
     void *ctx;
     uint64_t arg;
-    assert_int_equal(sl_engine_peek(&e, &fn, &ctx, &arg), 0); /* nothing pending */
+    assert_int_equal(sl_engine_peek(&e, 0, &fn, &ctx, &arg), 0); /* nothing pending */
     uint64_t seed = 99;
     for (uint64_t i = 0; i < 5000; i++)
         assert_int_equal(sl_engine_schedule(&e, (int64_t)(i * 1000 + below(&seed, 999)), 0,

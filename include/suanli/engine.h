@@ -169,10 +169,11 @@ int sl_engine_run(struct sl_engine *e, int64_t end_us);
 /* Asks sl_engine_run to return after the current handler (and progress
  * callback).  Outside a run it has no effect. */
 /* A hint for prefetching: the handler, context and argument of the event
- * likely to fire right after the current one (the next of the bottom's
- * sorted run); 0 when none is at hand.  Never a promise: the heap may hold
- * an earlier event.  O(1). */
-int sl_engine_peek(const struct sl_engine *e, sl_event_fn *fn, void **ctx, uint64_t *arg);
+ * likely to fire `ahead` events after the current one (0: the next; taken
+ * from the bottom's sorted run), or 0 when none is at hand.  Never a
+ * promise: the heap may hold an earlier event.  O(1). */
+int sl_engine_peek(const struct sl_engine *e, uint32_t ahead, sl_event_fn *fn, void **ctx,
+                   uint64_t *arg);
 
 void sl_engine_stop(struct sl_engine *e);
 /* Limits the total number of fired events, counted over all runs

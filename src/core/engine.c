@@ -398,11 +398,15 @@ int sl_engine_run(struct sl_engine *e, int64_t end_us)
     return status;
 }
 
-int sl_engine_peek(const struct sl_engine *e, sl_event_fn *fn, void **ctx, uint64_t *arg)
+int sl_engine_peek(const struct sl_engine *e, uint32_t ahead, sl_event_fn *fn, void **ctx,
+                   uint64_t *arg)
 {
-    if (e->run_cur >= e->run_end)
+    if (ahead >= e->run_end - e->run_cur || e->run_cur >= e->run_end)
         return 0;
-    const struct sl__event_slot *sl = &e->slots[e->run[e->run_cur].slot];
+    uint32_t slot = e->run[e->run_cur + ahead].slot;
+    if (slot == SL__DEAD)
+        return 0;
+    const struct sl__event_slot *sl = &e->slots[slot];
     *fn = sl->fn;
     *ctx = sl->ctx;
     *arg = sl->arg;

@@ -109,8 +109,13 @@ static void write_row(struct series *s, struct sl_world *w, int64_t t1_us)
      * most of the cost of a year of one-minute rows. */
     char row[64 * (sizeof cols / sizeof cols[0] + 3 + SL_MAX_STAGES + MAX_SOURCE_COLUMNS)];
     char *p = row;
-    sl_format_number((double)s->t0_us * 1e-6, p, 64);
-    p += strlen(p);
+    /* Rows mostly start on whole seconds: then no printf. */
+    if (s->t0_us % 1000000 == 0) {
+        p = sl_fmt_fixed(p, (double)(s->t0_us / 1000000), 0);
+    } else {
+        sl_format_number((double)s->t0_us * 1e-6, p, 64);
+        p += strlen(p);
+    }
     *p++ = ',';
     p = sl__fmt_datetime(p, sl_world_local_s(w, s->t0_us));
     for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
