@@ -1,0 +1,47 @@
+/*
+ * The limits table (see include/suanli/limits.h).  Values are chosen so
+ * that a real scenario is far inside them (the default scenario is 2 KB and
+ * ~100 nodes; a year of one-minute rows is 525,600 rows and ~150 MB) while
+ * an attack costs at most a few seconds and a few hundred MB.
+ */
+#include "suanli/limits.h"
+
+const struct sl_limit sl_limits[SL_LIM_COUNT] = {
+    [SL_LIM_INPUT_BYTES] = {"input bytes", 64.0 * 1024 * 1024, "bytes", "size of one scenario file",
+                            "the file is larger than the limit"},
+    [SL_LIM_NODES] = {"nodes", 2000000, "nodes", "YAML nodes of a scenario after alias expansion",
+                      "too many YAML nodes (aliases expanding too far?)"},
+    [SL_LIM_ALIAS_BYTES] = {"alias expansion", 64.0 * 1024 * 1024, "bytes",
+                            "bytes of scalars that alias expansion may copy in all",
+                            "aliases expand to more text than the limit"},
+    [SL_LIM_DEPTH] = {"depth", 256, "levels",
+                      "nesting depth of a scenario, also of a dotted key in --set or set:",
+                      "nested too deeply"},
+    [SL_LIM_KEYS_PER_MAP] = {"keys per mapping", 100000, "keys", "keys in one YAML mapping",
+                             "too many keys in one mapping"},
+    [SL_LIM_NUMBER_CHARS] = {"number length", 400, "characters",
+                             "characters of one number (digits, sign, point, exponent)",
+                             "a number is longer than the limit"},
+    [SL_LIM_DURATION] = {"duration", 1000.0 * 365 * 86400, "s",
+                         "any time value, run.duration included (1,000 years)",
+                         "a time value is longer than the limit"},
+    [SL_LIM_ROWS] = {"rows", 10000000, "rows",
+                     "rows of one output file (run.duration / run.sample)",
+                     "the run would write more rows than the limit: raise run.sample"},
+    [SL_LIM_OUTPUT_BYTES] = {"output bytes", 4.0 * 1024 * 1024 * 1024, "bytes",
+                             "bytes one run may write in all its files",
+                             "the run would write more than the limit"},
+    [SL_LIM_EPW_BYTES] = {"EPW bytes", 16.0 * 1024 * 1024, "bytes",
+                          "size of one EPW weather file (a real one is ~1.6 MB)",
+                          "the weather file is larger than the limit"},
+};
+
+void sl_limits_doc(FILE *out)
+{
+    fputs("| limit | value | unit | bounds | message |\n| --- | --- | --- | --- | --- |\n", out);
+    for (int i = 0; i < SL_LIM_COUNT; i++) {
+        const struct sl_limit *l = &sl_limits[i];
+        fprintf(out, "| %s | %.17g | %s | %s | %s |\n", l->name, l->value, l->unit, l->what,
+                l->message);
+    }
+}
