@@ -568,6 +568,55 @@ static void run_year(const char *site, const char *variant, struct year *y)
     sl_scenario_set_release(&set);
 }
 
+/* Capacity at the cap at the extremes: a cap below one server carries
+ * none; a cap beyond any site (1e22 W) says so with null, never a wrapped
+ * or clamped count; a fleet sized from the answer fits and one more server
+ * does not (checked on the design worst hour through a second run). */
+static void test_capacity_extremes(void **state)
+{
+    (void)state;
+    const char *tiny[] = {"run.duration=1h", "fleet.servers=8", "site.grid_cap=1 kW"};
+    const char *huge[] = {"run.duration=1h", "fleet.servers=8", "site.grid_cap=1e22 W"};
+    const char *real[] = {"run.duration=1h", "fleet.servers=64", "site.grid_cap=400 kW"};
+    struct sl_scenario_set set;
+    struct sl_summary s;
+    load(NULL, tiny, 3, "traditional", &set);
+    run(&set.items[0], "cap-tiny", &s);
+    assert_int_equal(sl_summary_get(&s, "capacity.servers_at_cap")->i, 0);
+    assert_int_equal(sl_summary_get(&s, "capacity.cards_at_cap")->i, 0);
+    sl_summary_release(&s);
+    sl_scenario_set_release(&set);
+    load(NULL, huge, 3, "traditional", &set);
+    run(&set.items[0], "cap-huge", &s);
+    assert_int_equal(sl_summary_get(&s, "capacity.servers_at_cap")->type, SL_V_NULL);
+    assert_int_equal(sl_summary_get(&s, "capacity.cards_at_cap")->type, SL_V_NULL);
+    assert_int_equal(sl_summary_get(&s, "capacity.racks_at_cap")->type, SL_V_NULL);
+    sl_summary_release(&s);
+    sl_scenario_set_release(&set);
+    /* 400 kW: the answer n fits at full load in the worst hour, n + 1 not. */
+    load(NULL, real, 3, "traditional", &set);
+    run(&set.items[0], "cap-real", &s);
+    int64_t n = sl_summary_get(&s, "capacity.servers_at_cap")->i;
+    assert_true(n > 10 && n < 100);
+    assert_int_equal(sl_summary_get(&s, "capacity.cards_at_cap")->i, 8 * n);
+    sl_summary_release(&s);
+    sl_scenario_set_release(&set);
+    for (int64_t k = n; k <= n + 1; k++) {
+        char servers[64];
+        snprintf(servers, sizeof servers, "fleet.servers=%lld", (long long)k);
+        const char *sized[] = {"run.duration=1h", servers, "site.grid_cap=400 kW"};
+        load(NULL, sized, 3, "traditional", &set);
+        run(&set.items[0], k == n ? "cap-n" : "cap-n1", &s);
+        double worst_mw = num(&s, "power_mw.facility_design_worst");
+        if (k == n)
+            assert_true(worst_mw <= 0.4);
+        else
+            assert_true(worst_mw > 0.4);
+        sl_summary_release(&s);
+        sl_scenario_set_release(&set);
+    }
+}
+
 /* Bands from ../shared/reference/power-cooling.md (sec. 2.4 and table 6),
  * not from this model: air cooling 1.3-1.5 ("the source article"), above
  * 1.6 only in southern-China summers, so an annual 1.30-1.60; cold plate
@@ -715,10 +764,11 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_chain_by_hand), cmocka_unit_test(test_chain_table_regions),
-        cmocka_unit_test(test_heat_balance),  cmocka_unit_test(test_heat_air_plant_liquid),
-        cmocka_unit_test(test_hand_case),     cmocka_unit_test(test_weather_monotonic),
-        cmocka_unit_test(test_phase_keys),    cmocka_unit_test(test_annual_pue),
+        cmocka_unit_test(test_chain_by_hand),     cmocka_unit_test(test_chain_table_regions),
+        cmocka_unit_test(test_heat_balance),      cmocka_unit_test(test_heat_air_plant_liquid),
+        cmocka_unit_test(test_hand_case),         cmocka_unit_test(test_weather_monotonic),
+        cmocka_unit_test(test_phase_keys),        cmocka_unit_test(test_annual_pue),
+        cmocka_unit_test(test_capacity_extremes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

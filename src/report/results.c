@@ -12,6 +12,7 @@
 #include "report/observers.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define MWH 3.6e9
@@ -43,8 +44,9 @@ static int finish(void *state, struct sl_world *w, struct sl_summary *s, struct 
     sl_server_eval_full(&w->calc, &full);
     double worst_w;
     size_t nsrv = sl_world_servers_at_cap(w, &worst_w);
-    int64_t cards_cap = (int64_t)nsrv * sc->server->cards;
-    int64_t racks_cap = (int64_t)((nsrv + f->per_rack - 1) / f->per_rack);
+    int unbounded = nsrv == SIZE_MAX;
+    int64_t cards_cap = unbounded ? 0 : (int64_t)nsrv * sc->server->cards;
+    int64_t racks_cap = unbounded ? 0 : (int64_t)((nsrv + f->per_rack - 1) / f->per_rack);
     /* Efficiency of the conversion path to the silicon: the product of each
      * scope's energy-weighted efficiency. */
     double chain_eff = (it_j / T->chain_in_j) * (server_in_j / it_j) * (E[SL_Q_DC] / server_in_j) *
@@ -106,9 +108,13 @@ static int finish(void *state, struct sl_world *w, struct sl_summary *s, struct 
     ADD(sl_summary_num(s, "price_mean_cny_per_kwh",
                        T->facility_j > 0 ? T->cost_cny / (T->facility_j / 3.6e6) : sc->site.price));
     ADD(sl_summary_num(s, "carbon_kg_per_kwh", sc->carbon));
-    ADD(sl_summary_int(s, "capacity.cards_at_cap", cards_cap));
-    ADD(sl_summary_int(s, "capacity.servers_at_cap", (int64_t)nsrv));
-    ADD(sl_summary_int(s, "capacity.racks_at_cap", racks_cap));
+    /* null when the cap carries more than any center could hold. */
+    ADD(unbounded ? sl_summary_num(s, "capacity.cards_at_cap", NAN)
+                  : sl_summary_int(s, "capacity.cards_at_cap", cards_cap));
+    ADD(unbounded ? sl_summary_num(s, "capacity.servers_at_cap", NAN)
+                  : sl_summary_int(s, "capacity.servers_at_cap", (int64_t)nsrv));
+    ADD(unbounded ? sl_summary_num(s, "capacity.racks_at_cap", NAN)
+                  : sl_summary_int(s, "capacity.racks_at_cap", racks_cap));
     ADD(sl_summary_num(s, "server_kw.full", full.input_w / 1e3));
     ADD(sl_summary_num(s, "rack_kw.mean", it_mean_w / (double)f->nracks / 1e3));
     ADD(sl_summary_num(s, "rack_kw.peak", f->rack_peak_w / 1e3));

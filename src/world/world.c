@@ -276,14 +276,14 @@ size_t sl_world_servers_at_cap(const struct sl_world *w, double *worst_w)
     double est = floor(cap / (worst / (double)w->fleet.nservers));
     if (!(est >= 1))
         est = 1;
-    if (est > 1e12)
-        est = 1e12;
+    if (est > SL_SERVERS_AT_CAP_MAX)
+        return SIZE_MAX; /* beyond any center: no exact answer is searched */
     size_t lo, hi, step = 1, n = (size_t)est;
     if (worst_for(w, n) <= cap) {
         lo = n;
         for (;;) {
             hi = lo + step;
-            if (step > ((size_t)1 << 50) || worst_for(w, hi) > cap)
+            if (hi > (size_t)(2 * SL_SERVERS_AT_CAP_MAX) || worst_for(w, hi) > cap)
                 break;
             lo = hi;
             step *= 2;

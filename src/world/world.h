@@ -177,9 +177,14 @@ int64_t sl_world_local_s(const struct sl_world *w, int64_t t_us);
 /* The largest fleet of this design (servers of the scenario's model, racks
  * of its size, chain and plant sized for that fleet) whose facility power
  * at full load stays within the grid cap in every hour of the weather
- * year; 0 when not even one server fits.  Assumes the worst-hour power
- * grows with the fleet (it does: every term is non-decreasing in it).
- * Costs a few dozen year scans. */
+ * year; 0 when not even one server fits, SIZE_MAX when the cap carries
+ * more than SL_SERVERS_AT_CAP_MAX servers (a cap beyond any real site).  Assumes the worst-hour
+ * power grows with the fleet (it does: every term is non-decreasing in it). Costs a few dozen year
+ * scans. */
 size_t sl_world_servers_at_cap(const struct sl_world *w, double *worst_w);
+
+/* Above this many servers capacity at the cap is not searched:
+ * sl_world_servers_at_cap returns SIZE_MAX ("more than any center"). */
+#define SL_SERVERS_AT_CAP_MAX 1e12
 
 #endif
