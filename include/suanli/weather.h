@@ -51,9 +51,12 @@ struct sl_site_info {
     const char *source;
 };
 
+/* The number of built-in sites, and site i (0 <= i < that number; NULL
+ * for any other i).  Pure. */
 size_t sl_weather_site_count(void);
 const struct sl_site_info *sl_weather_site(size_t i);
-/* Looks a built-in site up by name; NULL if unknown. */
+/* Looks a built-in site up by name, without regard to case; NULL if name is
+ * NULL or unknown. */
 const struct sl_site_info *sl_weather_find_site(const char *name);
 
 /* Fills w with the synthetic typical year of a built-in site (name matched
@@ -90,7 +93,9 @@ int sl_weather_parse_epw(struct sl_weather *w, const char *name, const char *dat
 
 /* Conditions at a local calendar time (seconds since 1970-01-01 00:00 local,
  * no time zone; negative times are before 1970), interpolated between hours;
- * after Dec 31 23:00 comes Jan 1 00:00.  Either output may be NULL. */
+ * after Dec 31 23:00 comes Jan 1 00:00.  Either output may be NULL.  w
+ * must have been filled by sl_weather_builtin or an EPW reader (SL_OK),
+ * so every output is finite, with wet-bulb <= dry-bulb.  Borrows w. */
 void sl_weather_at(const struct sl_weather *w, int64_t local_s, double *t_db_c, double *t_wb_c);
 
 /* Thermodynamic wet-bulb temperature (C) from dry-bulb (C), relative
