@@ -31,11 +31,14 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "facility/weather_int.h"
 #include "suanli/diag.h"
+#include "suanli/limits.h"
 #include "suanli/weather.h"
 
 #include "shared_data.h"
@@ -287,6 +290,14 @@ static int row_line(int r)
     return 9 + r;
 }
 
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
 /* ---- Wet-bulb temperature. ---- */
 
 static void test_wet_bulb_published(void **state)
@@ -340,6 +351,45 @@ static void test_wet_bulb_saturated_and_limits(void **state)
     assert_true(isnan(sl_wet_bulb_c(-150.0, 50.0, 101325.0)));
     /* Out-of-range humidity is clamped. */
     assert_close(sl_wet_bulb_c(20.0, -5.0, 101325.0), sl_wet_bulb_c(20.0, 0.0, 101325.0), 1e-9);
+}
+
+/* Every input gives a wet bulb in [-100, t] or NaN, never an infinity:
+ * random inputs far outside the physical ranges, and the edges. */
+static void test_wet_bulb_domain(void **state)
+{
+    (void)state;
+    uint64_t seed = 7;
+    for (int k = 0; k < 20000; k++) {
+        double u1 = (double)(splitmix64(&seed) >> 11) / 9007199254740992.0;
+        double u2 = (double)(splitmix64(&seed) >> 11) / 9007199254740992.0;
+        double u3 = (double)(splitmix64(&seed) >> 11) / 9007199254740992.0;
+        double t = -150.0 + 400.0 * u1, rh = -50.0 + 250.0 * u2, p = pow(10.0, -3.0 + 11.0 * u3);
+        double twb = sl_wet_bulb_c(t, rh, p);
+        if (!isnan(twb) && !(twb >= -100.0 && twb <= t))
+            fail_msg("sl_wet_bulb_c(%g, %g, %g) = %g, outside [-100, t]", t, rh, p, twb);
+    }
+    /* Infinities in, NaN out. */
+    assert_true(isnan(sl_wet_bulb_c(INFINITY, 50.0, 101325.0)));
+    assert_true(isnan(sl_wet_bulb_c(20.0, -INFINITY, 101325.0)));
+    assert_true(isnan(sl_wet_bulb_c(20.0, 50.0, INFINITY)));
+    /* Humidity above 100 % is saturated air. */
+    assert_true(sl_wet_bulb_c(20.0, 150.0, 101325.0) == 20.0);
+    /* A few pascals: -100 C ice would already hold more water than the air,
+     * so no root in the fits' range (the bisection used to return -100). */
+    assert_true(isnan(sl_wet_bulb_c(-99.5, 10.0, 0.01)));
+    /* Boiling: 69.9 C at 31,001 Pa, inside the EPW ranges of each. */
+    assert_true(sl__saturation_pressure_pa(69.9) > 31001.0);
+    assert_true(isnan(sl_wet_bulb_c(69.9, 50.0, 31001.0)));
+    assert_true(isnan(sl__saturation_pressure_pa(-100.5)));
+    assert_true(isnan(sl__saturation_pressure_pa(NAN)));
+    assert_close(sl__saturation_pressure_pa(20.0), 2339.3, 0.5); /* ASHRAE Table 3 */
+    /* The standard atmosphere: Table 1 values, no atmosphere above ~44 km. */
+    assert_close(sl__standard_pressure_pa(0.0), 101325.0, 1e-9);
+    assert_close(sl__standard_pressure_pa(500.0), 95461.0, 1.0);
+    assert_true(sl__standard_pressure_pa(44000.0) > 0.0);
+    assert_true(isnan(sl__standard_pressure_pa(45000.0)));
+    assert_true(isnan(sl__standard_pressure_pa(INFINITY)));
+    assert_true(isnan(sl__standard_pressure_pa(NAN)));
 }
 
 /* ---- Built-in sites. ---- */
@@ -921,7 +971,7 @@ static void test_epw_leap_year_errors(void **state)
     set_field(line, sizeof line, 7, "75.0");
     struct edit e = {FEB29_FIRST + 4, line};
     write_leap_epw(SL_HOURS_PER_YEAR + 24, &e, 0);
-    expect_error(SL_EINVAL, row_line(FEB29_FIRST + 4), field_col(line, 7), "outside");
+    expect_error(SL_EINVAL, row_line(FEB29_FIRST + 4), field_col(line, 7), "out of range");
     /* ... and a missing humidity. */
     make_feb29_row(line, sizeof line, 24);
     set_field(line, sizeof line, 9, "999");
@@ -973,9 +1023,9 @@ static void test_epw_bad_fields(void **state)
         {107, 10, "1 2", "expected a number"},
         {200, 7, "99.9", "missing"},
         {201, 9, "999", "missing"},
-        {202, 7, "75.0", "outside"},
-        {203, 9, "-3", "outside"},
-        {204, 10, "12000", "outside"},
+        {202, 7, "75.0", "75 C is out of range: EPW files hold more than -70 and less than 70 C"},
+        {203, 9, "-3", "-3 % is out of range: EPW files hold 0 to 110 %"},
+        {204, 10, "12000", "12000 Pa is out of range"},
         {300, 4, "7", "expected the row of month 1, day 13, hour 13"},
         {301, 2, "2", "month"},
         {302, 3, "1.5", "day"},
@@ -1028,12 +1078,287 @@ static void test_epw_missing_columns(void **state)
     expect_error(SL_EINVAL, row_line(40), 1, "longer than");
 }
 
-static uint64_t splitmix64(uint64_t *s)
+/* Reads tmp_file into a malloc'd buffer; *size gets its length. */
+static char *slurp_tmp(size_t *size)
 {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    FILE *f = fopen(tmp_file, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 16);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *size = (size_t)n;
+    return buf;
+}
+
+/* Only regular files are read: a FIFO, a device that never ends
+ * (/dev/zero) or never begins (/dev/null), a directory and a file over the
+ * size limit are refused at once with SL_EINVAL, without a line.  Each load
+ * runs under an alarm, so a reader that blocks fails the test instead of
+ * hanging it. */
+static void test_epw_not_regular(void **state)
+{
+    (void)state;
+    char fifo[400], link[400], big[400];
+    snprintf(fifo, sizeof fifo, "%s/fifo.epw", tmp_dir);
+    snprintf(link, sizeof link, "%s/zero.epw", tmp_dir);
+    snprintf(big, sizeof big, "%s/big.epw", tmp_dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(symlink("/dev/zero", link), 0);
+    /* Sparse: one byte over the limit costs no disk. */
+    FILE *f = fopen(big, "wb");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(truncate(big, (off_t)SL_LIMIT(SL_LIM_EPW_BYTES) + 1), 0);
+    struct {
+        const char *path, *fragment;
+    } cases[] = {
+        {fifo, "is a named pipe (FIFO), not an EPW weather file"},
+        {"/dev/zero", "is a character device"},
+        {"/dev/null", "is a character device"},
+        {link, "is a character device"},
+        {tmp_dir, "is a directory"},
+        {big, "the weather file is larger than the limit"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        struct sl_diag d;
+        sl_diag_clear(&d);
+        alarm(10);
+        int rc = sl_weather_load_epw(&wx_a, cases[k].path, &d);
+        alarm(0);
+        if (rc != SL_EINVAL || !strstr(d.msg, cases[k].fragment) || d.line != 0)
+            fail_msg("%s: want EINVAL '%s', got %s at line %d: %s", cases[k].path,
+                     cases[k].fragment, sl_strerror(rc), d.line, d.msg);
+        assert_string_equal(d.file, cases[k].path);
+    }
+    /* A file exactly at the limit is read (and then fails on its content). */
+    assert_int_equal(truncate(big, (off_t)SL_LIMIT(SL_LIM_EPW_BYTES)), 0);
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    assert_int_equal(sl_weather_load_epw(&wx_a, big, &d), SL_EINVAL);
+    assert_int_equal(d.line, 1);
+    assert_non_null(strstr(d.msg, "LOCATION"));
+    /* In memory the same limit holds, checked before a byte is read. */
+    char one = 'L';
+    sl_diag_clear(&d);
+    assert_int_equal(
+        sl_weather_parse_epw(&wx_a, "mem.epw", &one, (size_t)SL_LIMIT(SL_LIM_EPW_BYTES) + 1, &d),
+        SL_EINVAL);
+    assert_non_null(strstr(d.msg, "larger than the limit"));
+    unlink(fifo);
+    unlink(link);
+    unlink(big);
+}
+
+/* Where the file cannot be opened at all: nothing there is SL_ENOENT,
+ * anything else (a symlink loop, a name too long, no permission) SL_EINVAL,
+ * both without a line, so the command line exits 2 for either. */
+static void test_epw_open_errors(void **state)
+{
+    (void)state;
+    char a[400], b[400], under[400];
+    snprintf(a, sizeof a, "%s/loop-a.epw", tmp_dir);
+    snprintf(b, sizeof b, "%s/loop-b.epw", tmp_dir);
+    assert_int_equal(symlink(b, a), 0);
+    assert_int_equal(symlink(a, b), 0);
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    assert_int_equal(sl_weather_load_epw(&wx_a, a, &d), SL_EINVAL);
+    assert_non_null(strstr(d.msg, "cannot open the EPW weather file"));
+    assert_int_equal(d.line, 0);
+    unlink(a);
+    unlink(b);
+    static char longname[5000];
+    memset(longname, 'x', sizeof longname - 1);
+    memcpy(longname, "/tmp/", 5);
+    sl_diag_clear(&d);
+    assert_int_equal(sl_weather_load_epw(&wx_a, longname, &d), SL_EINVAL);
+    assert_non_null(strstr(d.msg, "cannot open"));
+    /* A path through a regular file: not found. */
+    write_epw(8, 1, NULL, "\n");
+    snprintf(under, sizeof under, "%s/x.epw", tmp_file);
+    sl_diag_clear(&d);
+    assert_int_equal(sl_weather_load_epw(&wx_a, under, &d), SL_ENOENT);
+    assert_non_null(strstr(d.msg, "not found"));
+}
+
+/* A UTF-8 byte order mark at the start is skipped, with either line end;
+ * the year read is the one without it.  Anywhere else it is an error, and
+ * UTF-16 is named as such. */
+static void test_epw_bom(void **state)
+{
+    (void)state;
+    write_epw(8, SL_HOURS_PER_YEAR, NULL, "\r\n");
+    assert_int_equal(sl_weather_load_epw(&wx_b, tmp_file, NULL), SL_OK);
+    size_t n;
+    char *text = slurp_tmp(&n);
+    char *bom = malloc(n + 3);
+    assert_non_null(bom);
+    memcpy(bom, "\xEF\xBB\xBF", 3);
+    memcpy(bom + 3, text, n);
+    FILE *f = fopen(tmp_file, "wb");
+    fwrite(bom, 1, n + 3, f);
+    fclose(f);
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    int rc = sl_weather_load_epw(&wx_a, tmp_file, &d);
+    if (rc != SL_OK)
+        fail_msg("BOM: %s at %d:%d: %s", sl_strerror(rc), d.line, d.col, d.msg);
+    assert_memory_equal(wx_a.t_db_c, wx_b.t_db_c, sizeof wx_a.t_db_c);
+    assert_memory_equal(wx_a.t_wb_c, wx_b.t_wb_c, sizeof wx_a.t_wb_c);
+    /* The same through the in-memory entry point. */
+    assert_int_equal(sl_weather_parse_epw(&wx_a, "dir/mem.epw", bom, n + 3, NULL), SL_OK);
+    assert_string_equal(wx_a.name, "mem.epw");
+    assert_memory_equal(wx_a.t_wb_c, wx_b.t_wb_c, sizeof wx_a.t_wb_c);
+    /* Only a BOM: an empty file. */
+    sl_diag_clear(&d);
+    assert_int_equal(sl_weather_parse_epw(&wx_a, "bom.epw", bom, 3, &d), SL_EINVAL);
+    assert_int_equal(d.line, 1);
+    assert_non_null(strstr(d.msg, "empty"));
+    /* Only one BOM is skipped: a second one is part of line 1. */
+    memcpy(bom, "\xEF\xBB\xBF\xEF\xBB\xBF", 6);
+    memcpy(bom + 6, text, n - 3);
+    sl_diag_clear(&d);
+    assert_int_equal(sl_weather_parse_epw(&wx_a, "bom2.epw", bom, n + 3, &d), SL_EINVAL);
+    assert_int_equal(d.line, 1);
+    assert_non_null(strstr(d.msg, "LOCATION"));
+    /* UTF-16 little and big endian. */
+    sl_diag_clear(&d);
+    assert_int_equal(sl_weather_parse_epw(&wx_a, "u16.epw", "\xFF\xFEL\0", 4, &d), SL_EINVAL);
+    assert_non_null(strstr(d.msg, "UTF-16"));
+    sl_diag_clear(&d);
+    assert_int_equal(sl_weather_parse_epw(&wx_a, "u16.epw", "\xFE\xFF\0L", 4, &d), SL_EINVAL);
+    assert_non_null(strstr(d.msg, "UTF-16"));
+    free(text);
+    free(bom);
+}
+
+/* "Missing" is said of the EPW codes only (99.9, 999, 999999, however
+ * written); any other value outside a range is out of range, with the
+ * range. */
+static void test_epw_missing_vs_out_of_range(void **state)
+{
+    (void)state;
+    struct {
+        int field;
+        const char *text, *fragment;
+    } cases[] = {
+        {7, "500", "dry-bulb temperature 500 C is out of range: EPW files hold more than -70"},
+        {7, "100", "100 C is out of range"},
+        {7, "99.91", "99.91 C is out of range"},
+        {7, "-70", "-70 C is out of range"},
+        {7, "99.9", "dry-bulb temperature is missing (EPW code 99.9)"},
+        {7, "99.90", "missing (EPW code 99.9)"},
+        {9, "1000", "relative humidity 1000 % is out of range: EPW files hold 0 to 110 %"},
+        {9, "110.5", "110.5 % is out of range"},
+        {9, "999.0", "relative humidity is missing (EPW code 999)"},
+        {10, "1e6", "station pressure 1e+06 Pa is out of range: EPW files hold more than 31000"},
+        {10, "31000", "31000 Pa is out of range"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char line[1024];
+        make_row(line, sizeof line, 77);
+        set_field(line, sizeof line, cases[k].field, cases[k].text);
+        struct edit e = {77, line};
+        write_epw(8, SL_HOURS_PER_YEAR, &e, "\n");
+        expect_error(SL_EINVAL, row_line(77), field_col(line, cases[k].field), cases[k].fragment);
+    }
+    /* 110 % is in range (read as 100 %), and 999999.0 is a missing pressure. */
+    char line[1024];
+    make_row(line, sizeof line, 77);
+    set_field(line, sizeof line, 9, "110");
+    set_field(line, sizeof line, 10, "999999.0");
+    struct edit e = {77, line};
+    write_epw(8, SL_HOURS_PER_YEAR, &e, "\n");
+    assert_int_equal(sl_weather_load_epw(&wx_a, tmp_file, NULL), SL_OK);
+    assert_true(wx_a.t_wb_c[78] == wx_a.t_db_c[78]);
+}
+
+/* Values each inside its EPW range whose combination is no moist air (69.9
+ * C at 31,001 Pa boils) used to give a NaN wet bulb and load fine.  Now
+ * such a row is an error at the dry-bulb field naming the three values, on
+ * a grid over the ranges' edges the reader either fails that way or gives
+ * finite values, and never a NaN. */
+static void test_epw_no_moist_air(void **state)
+{
+    (void)state;
+    char line[1024];
+    make_row(line, sizeof line, 4321);
+    set_field(line, sizeof line, 7, "69.9");
+    set_field(line, sizeof line, 9, "50");
+    set_field(line, sizeof line, 10, "31001");
+    struct edit e = {4321, line};
+    write_epw(8, SL_HOURS_PER_YEAR, &e, "\n");
+    expect_error(SL_EINVAL, row_line(4321), field_col(line, 7),
+                 "no moist-air state: dry-bulb 69.9 C (field 7), relative humidity 50 % "
+                 "(field 9) and station pressure 31001 Pa (field 10) have no wet-bulb "
+                 "temperature; water boils");
+    /* A missing pressure standing in for the standard atmosphere at 8,999 m
+     * (30,8xx Pa) boils at 69.9 C too: the message says where p came from. */
+    set_field(line, sizeof line, 10, "999999");
+    write_epw(8, SL_HOURS_PER_YEAR, &e, "\n");
+    size_t n;
+    char *text = slurp_tmp(&n);
+    char *elev = strstr(text, ",500.0\n");
+    assert_non_null(elev);
+    memcpy(elev, ",8999\n", 6);
+    memmove(elev + 6, elev + 7, n - (size_t)(elev + 7 - text));
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    assert_int_equal(sl_weather_parse_epw(&wx_a, "high.epw", text, n - 1, &d), SL_EINVAL);
+    assert_int_equal(d.line, row_line(4321));
+    if (!strstr(d.msg, "standard atmosphere at 8999 m") || !strstr(d.msg, "boils"))
+        fail_msg("got: %s", d.msg);
+    free(text);
+    /* The grid runs in memory: the file around row 4321 is the same. */
+    write_epw(8, SL_HOURS_PER_YEAR, NULL, "\n");
+    text = slurp_tmp(&n);
+    size_t at = 0;
+    for (int l = 1; l < row_line(4321); l++)
+        at = (size_t)((char *)memchr(text + at, '\n', n - at) - text) + 1;
+    size_t end = (size_t)((char *)memchr(text + at, '\n', n - at) - text);
+    char *buf = malloc(n + sizeof line);
+    assert_non_null(buf);
+    const char *ts[] = {"-69.9", "-40", "0", "45", "69", "69.9"};
+    const char *rhs[] = {"0", "1", "50", "100", "110"};
+    const char *ps[] = {"31000.1", "31500", "60000", "101325", "119999.9"};
+    int failed = 0, loaded = 0;
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
+        for (size_t j = 0; j < sizeof rhs / sizeof rhs[0]; j++)
+            for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) {
+                make_row(line, sizeof line, 4321);
+                set_field(line, sizeof line, 7, ts[i]);
+                set_field(line, sizeof line, 9, rhs[j]);
+                set_field(line, sizeof line, 10, ps[k]);
+                size_t len = strlen(line);
+                memcpy(buf, text, at);
+                memcpy(buf + at, line, len);
+                memcpy(buf + at + len, text + end, n - end);
+                sl_diag_clear(&d);
+                int rc = sl_weather_parse_epw(&wx_a, "grid.epw", buf, at + len + n - end, &d);
+                double t = strtod(ts[i], NULL), rh = strtod(rhs[j], NULL);
+                double p = strtod(ps[k], NULL);
+                int moist = !isnan(sl_wet_bulb_c(t, rh > 100.0 ? 100.0 : rh, p));
+                if (rc == SL_OK && moist) {
+                    loaded++;
+                    assert_true(wx_a.t_db_c[4322] == t);
+                    for (int h = 0; h < SL_HOURS_PER_YEAR; h++)
+                        assert_true(isfinite(wx_a.t_wb_c[h]) && wx_a.t_wb_c[h] <= wx_a.t_db_c[h]);
+                } else if (rc == SL_EINVAL && !moist && d.line == row_line(4321) &&
+                           strstr(d.msg, "no moist-air state")) {
+                    failed++;
+                } else {
+                    fail_msg("%s C, %s %%, %s Pa: %s at %d: %s", ts[i], rhs[j], ps[k],
+                             sl_strerror(rc), d.line, d.msg);
+                }
+            }
+    free(text);
+    free(buf);
+    /* The grid has both kinds. */
+    assert_true(failed > 0 && loaded > 0);
 }
 
 /* Random corruption: flipped, inserted and deleted bytes (including NUL,
@@ -1108,6 +1433,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wet_bulb_published),
         cmocka_unit_test(test_wet_bulb_saturated_and_limits),
+        cmocka_unit_test(test_wet_bulb_domain),
         cmocka_unit_test(test_site_lookup),
         cmocka_unit_test(test_unknown_site),
         cmocka_unit_test(test_builtin_monthly_means),
@@ -1132,6 +1458,11 @@ int main(void)
         cmocka_unit_test(test_epw_truncated),
         cmocka_unit_test(test_epw_bad_fields),
         cmocka_unit_test(test_epw_missing_columns),
+        cmocka_unit_test(test_epw_not_regular),
+        cmocka_unit_test(test_epw_open_errors),
+        cmocka_unit_test(test_epw_bom),
+        cmocka_unit_test(test_epw_missing_vs_out_of_range),
+        cmocka_unit_test(test_epw_no_moist_air),
         cmocka_unit_test(test_epw_corrupted),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

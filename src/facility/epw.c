@@ -13,51 +13,164 @@
  * and a simulated Feb 29 reads Feb 28.  Which kind a file is shows at the
  * row after Feb 28 hour 24 (columns 2 and 3: month 2, day 29, or month 3,
  * day 1); any other row count is an error.  The reader checks month, day and
- * hour of every row, needs
- * fields 7 (dry bulb C), 9 (relative humidity %) and 10 (station pressure
- * Pa), and rejects missing values (99.9 for temperature, 999 for humidity)
- * and values outside the ranges of the EPW definition; a missing pressure
- * (999999) is replaced by the standard atmosphere at the elevation in the
+ * hour of every row, needs fields 7 (dry bulb C), 9 (relative humidity %)
+ * and 10 (station pressure Pa), and takes as missing exactly the EPW codes
+ * (99.9 for temperature, 999 for humidity, 999999 for pressure); a missing
+ * temperature or humidity is an error, and any other value outside the
+ * ranges of the EPW definition is an error that gives the range.  A missing
+ * pressure is replaced by the standard atmosphere at the elevation in the
  * LOCATION record (ASHRAE 2017 ch. 1 eq. 3, psychro.c), since wet-bulb
  * depends on pressure only weakly (at 30 C and 50 %, 0.24 K per 10 kPa) and
  * station pressure stays within a few kPa of that standard.  Relative
  * humidity up to 110 % is allowed, as in EnergyPlus, and read as at most
- * 100 %.  Wet-bulb comes from sl_wet_bulb_c (psychro.c).  Every error names
- * file:line:column, column being the character position of the offending
- * field in its line.  The reader allocates nothing.
+ * 100 %.  Wet-bulb comes from sl_wet_bulb_c (psychro.c); values each in
+ * range can still describe no moist air (69.9 C at 31,001 Pa boils), and
+ * such a row is an error too, so no NaN ever leaves the reader: every hour
+ * starts as NaN and must be finite, with wet-bulb <= dry-bulb, at the end.
+ * Every error in the text names file:line:column, column being the
+ * character position of the offending field in its line.
+ *
+ * Input.  Only a regular file of at most SL_LIMIT(SL_LIM_EPW_BYTES) bytes
+ * is read: the path is examined (stat) before it is opened and again
+ * (fstat) after, so a FIFO, a device such as /dev/zero, a directory or a
+ * huge file is refused at once instead of blocking or never ending, and
+ * the read loop stops at the limit even if the file grows meanwhile.  The
+ * open is non-blocking for the same reason.  A UTF-8 byte order mark at the
+ * start is skipped; UTF-16 is refused by name.  Whatever the user can fix
+ * (no such file: SL_ENOENT; unreadable, wrong kind, too large, malformed:
+ * SL_EINVAL) is one of those two codes, never SL_EIO, so the command line
+ * exits 2 for each.  sl_weather_parse_epw reads the same format from
+ * memory.  The reader allocates nothing: its read buffer is on the stack.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "facility/weather_int.h"
 #include "suanli/diag.h"
+#include "suanli/limits.h"
 #include "suanli/weather.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #define EPW_HEADER_LINES 8
 #define EPW_LINE_MAX     4096 /* longest accepted data row; real rows have ~200 */
 #define EPW_FIELDS       10   /* fields read from each row */
 
+/* The bytes the reader parses: a regular file read through buf with
+ * read(2), or a block of memory (fd < 0).  Either way at most
+ * SL_LIMIT(SL_LIM_EPW_BYTES) bytes are consumed, so a file that grows while
+ * it is read (or lied about its size) still ends: the byte past the limit
+ * sets too_big and reads as the end.  data[pos, len) are the bytes not yet
+ * consumed; total counts every byte taken from the file or block. */
+struct epw_src {
+    int fd;
+    const char *data;
+    size_t pos, len;
+    size_t total;
+    size_t limit;
+    int err;     /* errno of a failed read, else 0 */
+    int too_big; /* more than limit bytes */
+    char buf[16384];
+};
+
+/* Refills s->data from the file.  Returns the number of new bytes, 0 at the
+ * end (or on an error, which sets err or too_big). */
+static size_t src_fill(struct epw_src *s)
+{
+    if (s->fd < 0 || s->err || s->too_big)
+        return 0;
+    /* Ask for one byte past the limit, to tell "exactly at" from "over". */
+    size_t want = s->limit - s->total + 1;
+    if (want > sizeof s->buf)
+        want = sizeof s->buf;
+    ssize_t n;
+    do
+        n = read(s->fd, s->buf, want);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        s->err = errno ? errno : EIO;
+        return 0;
+    }
+    s->data = s->buf;
+    s->pos = 0;
+    s->len = (size_t)n;
+    return (size_t)n;
+}
+
+/* The next byte as an unsigned char, or EOF at the end, on a read error
+ * or past the size limit. */
+static int src_getc(struct epw_src *s)
+{
+    if (s->pos == s->len && src_fill(s) == 0)
+        return EOF;
+    if (s->total >= s->limit) {
+        s->too_big = 1;
+        return EOF;
+    }
+    s->total++;
+    return (unsigned char)s->data[s->pos++];
+}
+
+/* Skips a UTF-8 byte order mark at the start of the input (editors on
+ * Windows write one); refuses UTF-16, which would otherwise read as
+ * garbage with NUL bytes.  Returns SL_OK or SL_EINVAL. */
+static int src_skip_bom(struct epw_src *s, const char *path, struct sl_diag *d)
+{
+    if (s->pos == s->len)
+        src_fill(s);
+    /* A regular file's first read returns the whole first buffer (or the
+     * whole file), so the first three bytes are all in data. */
+    size_t n = s->len - s->pos;
+    if (n == 0)
+        return SL_OK;
+    const unsigned char *b = (const unsigned char *)s->data + s->pos;
+    if (n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) {
+        s->pos += 3;
+        s->total += 3;
+        return SL_OK;
+    }
+    if (n >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF)))
+        return sl_diag_set(d, SL_EINVAL, path, 1, 1,
+                           "the file is UTF-16 text; save it as UTF-8 or ASCII, as EPW files are");
+    return SL_OK;
+}
+
+/* The diagnostic for a line that ended early because the input did:
+ * a read error or the size limit. */
+static int src_error(const struct epw_src *s, const char *path, int lineno, struct sl_diag *d)
+{
+    if (s->too_big)
+        return sl_diag_set(d, SL_EINVAL, path, lineno, 1,
+                           "%s: read %zu bytes, the limit is %.0f (a real EPW file is ~1.6 MB)",
+                           sl_limits[SL_LIM_EPW_BYTES].message, s->total,
+                           SL_LIMIT(SL_LIM_EPW_BYTES));
+    return sl_diag_set(d, SL_EINVAL, path, lineno, 1, "cannot read the EPW weather file: %s",
+                       strerror(s->err));
+}
+
 /* Reads one line into buf (without its '\n' or a '\r' before it).
- * Returns 1 for a line, 0 at the end of the file, -1 for a line longer than
- * cap - 1 characters (consumed, truncated in buf), -2 on a read error. */
-static int read_line(FILE *f, char *buf, size_t cap, size_t *len)
+ * Returns 1 for a line, 0 at the end of the input, -1 for a line longer
+ * than cap - 1 characters (consumed, truncated in buf), -2 on a read error
+ * or past the size limit (src_error says which). */
+static int read_line(struct epw_src *s, char *buf, size_t cap, size_t *len)
 {
     size_t n = 0;
     int c, too_long = 0;
-    while ((c = getc(f)) != EOF && c != '\n') {
+    while ((c = src_getc(s)) != EOF && c != '\n') {
         if (n + 1 < cap)
             buf[n++] = (char)c;
         else
             too_long = 1;
     }
-    if (ferror(f))
+    if (s->err || s->too_big)
         return -2;
     if (c == EOF && n == 0 && !too_long)
         return 0;
@@ -263,27 +376,56 @@ static int parse_row(const char *path, int lineno, const char *s, size_t len,
         rc = row_number(path, lineno, s, fl, 10, &p, d);
     if (rc != SL_OK)
         return rc;
-    if (t >= 99.9)
+    /* Only the EPW codes themselves mean "missing"; any other value outside
+     * the definition's range is an error of its own. */
+    if (t == 99.9)
         return sl_diag_set(d, SL_EINVAL, path, lineno, field_col(&fl[6]),
                            "dry-bulb temperature is missing (EPW code 99.9); every hour needs one");
-    if (t <= -70.0 || t >= 70.0)
+    if (!(t > -70.0 && t < 70.0))
         return sl_diag_set(d, SL_EINVAL, path, lineno, field_col(&fl[6]),
-                           "dry-bulb temperature %g C is outside the EPW range (-70, 70)", t);
-    if (rh >= 999.0)
+                           "dry-bulb temperature %g C is out of range: EPW files hold more than "
+                           "-70 and less than 70 C (99.9 if missing)",
+                           t);
+    if (rh == 999.0)
         return sl_diag_set(d, SL_EINVAL, path, lineno, field_col(&fl[8]),
                            "relative humidity is missing (EPW code 999); every hour needs one");
-    if (rh < 0.0 || rh > 110.0)
+    if (!(rh >= 0.0 && rh <= 110.0))
         return sl_diag_set(d, SL_EINVAL, path, lineno, field_col(&fl[8]),
-                           "relative humidity %g %% is outside the EPW range 0-110", rh);
-    if (p >= 999999.0) {
+                           "relative humidity %g %% is out of range: EPW files hold 0 to 110 %% "
+                           "(999 if missing)",
+                           rh);
+    int p_missing = p == 999999.0;
+    if (p_missing) {
         if (isnan(elevation_m))
             return sl_diag_set(d, SL_EINVAL, path, lineno, field_col(&fl[9]),
                                "station pressure is missing (EPW code 999999) and the LOCATION "
                                "record gives no elevation (field 10) to estimate it from");
         p = sl__standard_pressure_pa(elevation_m);
-    } else if (p <= 31000.0 || p >= 120000.0) {
+    } else if (!(p > 31000.0 && p < 120000.0)) {
         return sl_diag_set(d, SL_EINVAL, path, lineno, field_col(&fl[9]),
-                           "station pressure %g Pa is outside the EPW range (31000, 120000)", p);
+                           "station pressure %g Pa is out of range: EPW files hold more than "
+                           "31000 and less than 120000 Pa (999999 if missing)",
+                           p);
+    }
+    /* Each value can be inside its range while the three together describe
+     * no moist air (69 C at 31 kPa is boiling water); such a row has no
+     * wet-bulb temperature and is an error, never a NaN in the year. */
+    double twb = sl_wet_bulb_c(t, rh > 100.0 ? 100.0 : rh, p);
+    if (!(twb >= -100.0 && twb <= t)) {
+        char pressure[128];
+        if (p_missing)
+            snprintf(pressure, sizeof pressure,
+                     "station pressure (field 10) missing, so %.0f Pa, the standard atmosphere "
+                     "at %g m",
+                     p, elevation_m);
+        else
+            snprintf(pressure, sizeof pressure, "station pressure %g Pa (field 10)", p);
+        double pws = sl__saturation_pressure_pa(t);
+        return sl_diag_set(d, SL_EINVAL, path, lineno, field_col(&fl[6]),
+                           "no moist-air state: dry-bulb %g C (field 7), relative humidity %g %% "
+                           "(field 9) and %s have no wet-bulb temperature%s",
+                           t, rh, pressure,
+                           pws >= p ? "; water boils at this temperature and pressure" : "");
     }
     if (cur->month == 2 && cur->day == 29)
         return SL_OK;
@@ -291,21 +433,29 @@ static int parse_row(const char *path, int lineno, const char *s, size_t len,
     size_t i = (size_t)((sl__typical_day_of_year(cur->month, cur->day) * 24 + cur->hour) %
                         SL_HOURS_PER_YEAR);
     w->t_db_c[i] = t;
-    w->t_wb_c[i] = sl_wet_bulb_c(t, rh > 100.0 ? 100.0 : rh, p);
+    w->t_wb_c[i] = twb;
     return SL_OK;
 }
 
-static int parse_epw(FILE *f, const char *path, struct sl_weather *w, struct sl_diag *d)
+/* Parses the whole input into w: header, hourly rows, trailing blank lines.
+ * Every hour of w is set to NaN first and must hold finite values at the
+ * end, so an hour the cursor logic failed to fill cannot pass unnoticed. */
+static int parse_epw(struct epw_src *s, const char *path, struct sl_weather *w, struct sl_diag *d)
 {
     char buf[EPW_LINE_MAX + 1];
     size_t len = 0;
     int lineno = 0;
     double elevation_m = NAN;
+    for (int i = 0; i < SL_HOURS_PER_YEAR; i++)
+        w->t_db_c[i] = w->t_wb_c[i] = NAN;
+    int rc = src_skip_bom(s, path, d);
+    if (rc != SL_OK)
+        return rc;
     for (int h = 0; h < EPW_HEADER_LINES; h++) {
-        int r = read_line(f, buf, sizeof buf, &len);
+        int r = read_line(s, buf, sizeof buf, &len);
         lineno++;
         if (r == -2)
-            return sl_diag_set(d, SL_EIO, path, lineno, 0, "read error: %s", strerror(errno));
+            return src_error(s, path, lineno, d);
         if (r == 0 && lineno == 1)
             return sl_diag_set(d, SL_EINVAL, path, 1, 1,
                                "the file is empty; an EPW weather file has 8 header lines, then "
@@ -334,10 +484,10 @@ static int parse_epw(FILE *f, const char *path, struct sl_weather *w, struct sl_
     }
     struct epw_cursor cur = {1, 1, 1, 0, 0, 0};
     while (cur.month <= 12) {
-        int r = read_line(f, buf, sizeof buf, &len);
+        int r = read_line(s, buf, sizeof buf, &len);
         lineno++;
         if (r == -2)
-            return sl_diag_set(d, SL_EIO, path, lineno, 0, "read error: %s", strerror(errno));
+            return src_error(s, path, lineno, d);
         if (r == 0 && cur.leap)
             return sl_diag_set(d, SL_EINVAL, path, lineno, 1,
                                "the file ends after %d hourly row%s; an EPW file with Feb 29 "
@@ -352,19 +502,19 @@ static int parse_epw(FILE *f, const char *path, struct sl_weather *w, struct sl_
             return sl_diag_set(d, SL_EINVAL, path, lineno, 1,
                                "line longer than %d characters; expected an hourly EPW row",
                                EPW_LINE_MAX);
-        int rc = parse_row(path, lineno, buf, len, &cur, elevation_m, w, d);
+        rc = parse_row(path, lineno, buf, len, &cur, elevation_m, w, d);
         if (rc != SL_OK)
             return rc;
         cursor_next(&cur);
     }
     assert(cur.rows == SL_HOURS_PER_YEAR + (cur.leap ? 24 : 0));
     for (;;) {
-        int r = read_line(f, buf, sizeof buf, &len);
+        int r = read_line(s, buf, sizeof buf, &len);
         lineno++;
         if (r == 0)
-            return SL_OK;
+            break;
         if (r == -2)
-            return sl_diag_set(d, SL_EIO, path, lineno, 0, "read error: %s", strerror(errno));
+            return src_error(s, path, lineno, d);
         if ((r == -1 || !is_blank(buf, len)) && cur.leap)
             return sl_diag_set(d, SL_EINVAL, path, lineno, 1,
                                "more than 8,784 hourly rows; an EPW file with Feb 29 (from line "
@@ -375,6 +525,72 @@ static int parse_epw(FILE *f, const char *path, struct sl_weather *w, struct sl_
                                "more than 8,760 hourly rows; an EPW typical year has exactly "
                                "8,760, ending with Dec 31 hour 24 (8,784 with Feb 29)");
     }
+    /* Every row was checked, so this cannot fail; if it ever does, a NaN
+     * must still not reach the cooling model. */
+    for (int i = 0; i < SL_HOURS_PER_YEAR; i++) {
+        int ok = isfinite(w->t_db_c[i]) && isfinite(w->t_wb_c[i]) && w->t_wb_c[i] <= w->t_db_c[i];
+        assert(ok);
+        if (!ok)
+            return sl_diag_set(d, SL_EINVAL, path, 0, 0,
+                               "internal error: hour %d of the year has no valid weather "
+                               "(dry-bulb %g C, wet-bulb %g C)",
+                               i, w->t_db_c[i], w->t_wb_c[i]);
+    }
+    return SL_OK;
+}
+
+/* The diagnostic for a path that cannot be opened or examined (errno e):
+ * SL_ENOENT when nothing is there, SL_EINVAL otherwise (unreadable, a
+ * symlink loop, a name too long...): both are the user's to fix. */
+static int open_error(const char *path, int e, struct sl_diag *d)
+{
+    if ((e == ENOENT || e == ENOTDIR) && !strchr(path, '/') && !strchr(path, '.')) {
+        /* A bare word: more likely a misspelt site than a file. */
+        char known[256];
+        const char *nearest = sl__weather_site_hint(path, known, sizeof known);
+        if (nearest)
+            return sl_diag_set(d, SL_ENOENT, path, 0, 0,
+                               "neither an EPW weather file nor a built-in site; did you "
+                               "mean '%s'? Built-in sites: %s",
+                               nearest, known);
+        return sl_diag_set(d, SL_ENOENT, path, 0, 0,
+                           "neither an EPW weather file nor a built-in site; built-in "
+                           "sites: %s",
+                           known);
+    }
+    if (e == ENOENT || e == ENOTDIR)
+        return sl_diag_set(d, SL_ENOENT, path, 0, 0, "EPW weather file not found");
+    return sl_diag_set(d, SL_EINVAL, path, 0, 0, "cannot open the EPW weather file: %s",
+                       strerror(e));
+}
+
+/* Accepts only a regular file within the size limit: anything else (a
+ * FIFO, a device such as /dev/zero, a directory) could block or never end. */
+static int check_kind(const char *path, const struct stat *st, struct sl_diag *d)
+{
+    const char *kind = NULL;
+    if (S_ISREG(st->st_mode)) {
+        if ((double)st->st_size > SL_LIMIT(SL_LIM_EPW_BYTES))
+            return sl_diag_set(d, SL_EINVAL, path, 0, 0,
+                               "%s: %lld bytes, the limit is %.0f (a real EPW file is ~1.6 MB)",
+                               sl_limits[SL_LIM_EPW_BYTES].message, (long long)st->st_size,
+                               SL_LIMIT(SL_LIM_EPW_BYTES));
+        return SL_OK;
+    }
+    if (S_ISDIR(st->st_mode))
+        kind = "a directory";
+    else if (S_ISFIFO(st->st_mode))
+        kind = "a named pipe (FIFO)";
+    else if (S_ISCHR(st->st_mode))
+        kind = "a character device";
+    else if (S_ISBLK(st->st_mode))
+        kind = "a block device";
+    else if (S_ISSOCK(st->st_mode))
+        kind = "a socket";
+    else
+        kind = "not a regular file";
+    return sl_diag_set(d, SL_EINVAL, path, 0, 0,
+                       "is %s, not an EPW weather file; give the path of a regular file", kind);
 }
 
 int sl_weather_load_epw(struct sl_weather *w, const char *path, struct sl_diag *d)
@@ -382,44 +598,55 @@ int sl_weather_load_epw(struct sl_weather *w, const char *path, struct sl_diag *
     w->name[0] = '\0';
     if (!path || !path[0])
         return sl_diag_set(d, SL_ENOENT, NULL, 0, 0, "no EPW weather file name given");
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        int e = errno;
-        if ((e == ENOENT || e == ENOTDIR) && !strchr(path, '/') && !strchr(path, '.')) {
-            /* A bare word: more likely a misspelt site than a file. */
-            char known[256];
-            const char *nearest = sl__weather_site_hint(path, known, sizeof known);
-            if (nearest)
-                return sl_diag_set(d, SL_ENOENT, path, 0, 0,
-                                   "neither an EPW weather file nor a built-in site; did you "
-                                   "mean '%s'? Built-in sites: %s",
-                                   nearest, known);
-            return sl_diag_set(d, SL_ENOENT, path, 0, 0,
-                               "neither an EPW weather file nor a built-in site; built-in "
-                               "sites: %s",
-                               known);
-        }
-        if (e == ENOENT || e == ENOTDIR)
-            return sl_diag_set(d, SL_ENOENT, path, 0, 0, "EPW weather file not found");
-        return sl_diag_set(d, SL_EINVAL, path, 0, 0, "cannot open the EPW weather file: %s",
-                           strerror(e));
-    }
+    /* stat first, so a device is refused without being opened (opening
+     * one can block or have effects); fstat again after opening, as the
+     * path may have changed in between.  O_NONBLOCK keeps the open of a
+     * FIFO from waiting for a writer. */
     struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
+    if (stat(path, &st) != 0)
+        return open_error(path, errno, d);
+    int rc = check_kind(path, &st, d);
+    if (rc != SL_OK)
+        return rc;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return open_error(path, errno, d);
+    if (fstat(fd, &st) != 0) {
         int e = errno;
-        fclose(f);
-        return sl_diag_set(d, SL_EIO, path, 0, 0, "cannot examine the EPW weather file: %s",
+        close(fd);
+        return sl_diag_set(d, SL_EINVAL, path, 0, 0, "cannot examine the EPW weather file: %s",
                            strerror(e));
     }
-    if (S_ISDIR(st.st_mode)) {
-        fclose(f);
-        return sl_diag_set(d, SL_EINVAL, path, 0, 0, "is a directory, not an EPW weather file");
+    rc = check_kind(path, &st, d);
+    if (rc != SL_OK) {
+        close(fd);
+        return rc;
     }
-    int rc = parse_epw(f, path, w, d);
-    fclose(f);
+    struct epw_src s = {.fd = fd, .limit = (size_t)SL_LIMIT(SL_LIM_EPW_BYTES)};
+    rc = parse_epw(&s, path, w, d);
+    close(fd);
     if (rc != SL_OK)
         return rc;
     const char *base = strrchr(path, '/');
     snprintf(w->name, sizeof w->name, "%s", base ? base + 1 : path);
+    return SL_OK;
+}
+
+int sl_weather_parse_epw(struct sl_weather *w, const char *name, const char *data, size_t size,
+                         struct sl_diag *d)
+{
+    w->name[0] = '\0';
+    if (!name)
+        name = "";
+    if ((double)size > SL_LIMIT(SL_LIM_EPW_BYTES))
+        return sl_diag_set(d, SL_EINVAL, name, 0, 0,
+                           "%s: %zu bytes, the limit is %.0f (a real EPW file is ~1.6 MB)",
+                           sl_limits[SL_LIM_EPW_BYTES].message, size, SL_LIMIT(SL_LIM_EPW_BYTES));
+    struct epw_src s = {.fd = -1, .data = data, .len = size, .limit = size};
+    int rc = parse_epw(&s, name, w, d);
+    if (rc != SL_OK)
+        return rc;
+    const char *base = strrchr(name, '/');
+    snprintf(w->name, sizeof w->name, "%s", base ? base + 1 : name);
     return SL_OK;
 }

@@ -18,6 +18,14 @@
  * root; it stops when the bracket is narrower than 1e-5 K.  The standard
  * atmosphere at elevation z is p = 101325 (1 - 2.25577e-5 z)^5.2559 Pa
  * (eq. 3).
+ *
+ * Domain.  Every function here returns a finite number or NaN, never an
+ * infinity and never a value outside its physical range, so a caller needs
+ * one isnan test: NaN means "no moist-air state" (a NaN or infinite input,
+ * a temperature outside the fits' -100..200 C, a pressure <= 0, water at or
+ * above boiling, or a pressure of a few pascals where the wet bulb would lie
+ * below -100 C).  Humidity outside 0-100 % is clamped, not refused: EPW
+ * files allow up to 110 %.
  */
 #include "facility/weather_int.h"
 #include "suanli/weather.h"
@@ -25,7 +33,8 @@
 #include <math.h>
 
 /* Saturation pressure of water vapour (Pa) over ice below 0 C and over
- * liquid water above (eqs. 5 and 6). */
+ * liquid water above (eqs. 5 and 6); t_c in [-100, 200] (callers check),
+ * where it is finite and positive. */
 static double sat_pressure_pa(double t_c)
 {
     double t = t_c + 273.15;
@@ -57,6 +66,13 @@ static double humidity_ratio_from_wet_bulb(double t_c, double twb_c, double p_pa
            (2830.0 + 1.86 * t_c - 2.1 * twb_c);
 }
 
+double sl__saturation_pressure_pa(double t_c)
+{
+    if (!(t_c >= -100.0 && t_c <= 200.0))
+        return NAN;
+    return sat_pressure_pa(t_c);
+}
+
 double sl_wet_bulb_c(double t_db_c, double rh_pct, double p_pa)
 {
     if (!isfinite(t_db_c) || !isfinite(rh_pct) || !isfinite(p_pa))
@@ -71,8 +87,12 @@ double sl_wet_bulb_c(double t_db_c, double rh_pct, double p_pa)
     if (rh_pct < 0.0)
         rh_pct = 0.0;
     double w = humidity_ratio(rh_pct / 100.0 * pws, p_pa);
-    /* At t* = -100 C the balance gives W < 0 <= w; at t* = t it gives the
-     * saturation humidity ratio >= w. */
+    /* At t* = t the balance gives the saturation humidity ratio >= w.  At
+     * t* = -100 C it gives a W below any w >= 0 at ordinary pressures, but
+     * not at a few pascals, where even -100 C ice holds much water: then
+     * the root lies outside the fits' range and there is no answer. */
+    if (t_db_c > -100.0 && humidity_ratio_from_wet_bulb(t_db_c, -100.0, p_pa) > w)
+        return NAN;
     double lo = -100.0, hi = t_db_c;
     while (hi - lo > 1e-5) {
         double mid = 0.5 * (lo + hi);
@@ -86,5 +106,8 @@ double sl_wet_bulb_c(double t_db_c, double rh_pct, double p_pa)
 
 double sl__standard_pressure_pa(double z_m)
 {
-    return 101325.0 * pow(1.0 - 2.25577e-5 * z_m, 5.2559);
+    double base = 1.0 - 2.25577e-5 * z_m;
+    if (!isfinite(z_m) || !(base > 0.0))
+        return NAN; /* above ~44 km the fit has no atmosphere left */
+    return 101325.0 * pow(base, 5.2559);
 }

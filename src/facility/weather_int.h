@@ -27,8 +27,14 @@ int sl__typical_day_of_year(int month, int day);
 int sl__typical_days_in_month(int month);
 
 /* Standard atmospheric pressure (Pa) at elevation z_m (ASHRAE Fundamentals
- * 2017 ch. 1 eq. 3). */
+ * 2017 ch. 1 eq. 3): positive and finite for z_m below ~44,330 m (the fit's
+ * top of the atmosphere), NaN above it or for a NaN or infinite z_m. */
 double sl__standard_pressure_pa(double z_m);
+
+/* Saturation pressure of water vapour (Pa) at t_c, over ice below 0 C and
+ * over liquid water above (ASHRAE Fundamentals 2017 ch. 1 eqs. 5 and 6):
+ * positive and finite for t_c in [-100, 200] C, NaN outside or for NaN. */
+double sl__saturation_pressure_pa(double t_c);
 
 /* Writes the comma-separated names of the built-in sites into known (size
  * bytes, truncated) and returns the built-in site name nearest to name
