@@ -74,6 +74,20 @@ check "SIGKILL without a previous output leaves no --out folder" \
 check "and nothing but hidden work folders beside it" \
     bash -c '[ -z "$(ls kill | grep -v -x out)" ]'
 
+# A run killed between the two renames of a swap (where the file system
+# cannot exchange two names at once) leaves no --out but the previous output
+# aside; the next run puts it back first, so even an interrupted next run
+# leaves the previous output.
+rm -rf kill && mkdir kill && cp -a ref-old kill/.out.suanli-old-999-0 &&
+    cp -a ref-new kill/.out.suanli-build-999-0
+"$bin" "${args[@]}" --seed 2 --out kill/out 2>/dev/null &
+pid=$!
+sleep 0.3
+kill -TERM "$pid"
+wait "$pid"
+check "a previous output left aside by a killed swap is restored" same kill/out ref-old
+check "and the killed run's folders are removed" no_work kill
+
 # SIGTERM and SIGINT: the run stops, removes its build folder and lock, and
 # dies of the signal; --out is as before.
 for sig in TERM INT; do
