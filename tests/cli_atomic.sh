@@ -156,6 +156,12 @@ mkdir mine && echo keep >mine/notes.txt
 "$bin" "${args[@]}" --out mine 2>err
 check "an --out holding foreign files: exit 2" [ $? = 2 ]
 check "and left alone" [ "$(ls -A mine)" = notes.txt ]
+mkdir odd && touch odd/.tmp.x
+"$bin" "${args[@]}" --out odd 2>err
+check "an --out holding a stray hidden file: exit 2" [ $? = 2 ]
+cp -a ref-old legacy && touch legacy/traditional/.timeseries.csv.tmp.AbC123
+"$bin" "${args[@]}" --seed 2 --out legacy
+check "an --out holding an old run's temporary file is replaced" same legacy ref-new
 "$bin" "${args[@]}" --out . 2>err
 check "--out .: exit 2" [ $? = 2 ]
 

@@ -99,8 +99,8 @@ static int output_file(const char *name)
         return 1;
     if (name[0] != '.')
         return 0;
-    const char *tmp = strstr(name, ".tmp.");
-    if (!tmp || (size_t)(tmp - name) > 64)
+    const char *tmp = strstr(name + 1, ".tmp.");
+    if (!tmp || tmp == name + 1 || (size_t)(tmp - name) > 64)
         return 0;
     char out[72];
     memcpy(out, name + 1, (size_t)(tmp - name) - 1);
