@@ -37,10 +37,12 @@
 #include "torture.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1001,6 +1003,21 @@ static void test_set_threads(void **state)
     free(cmp_after);
     assert_int_equal(count_entries(one, NULL, 0), 5); /* a, b, c, d, comparison.csv */
     assert_int_equal(hidden_entries(tmpdir), 0);      /* no lock, no build folder */
+
+    /* A folder another run holds (its lock taken here) is refused, as is. */
+    char lock[600];
+    snprintf(lock, sizeof lock, "%s/.threads-1.suanli-lock", tmpdir);
+    int fd = open(lock, O_RDWR | O_CREAT, 0666);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+    struct sl_run_opts ol = {one, NULL, NULL, 2, NULL};
+    sl_diag_clear(&d);
+    assert_int_equal(sl_run_set(&set, &ol, sb, &d), SL_EBUSY);
+    assert_non_null(strstr(d.msg, "another run is writing to"));
+    assert_int_equal(count_entries(one, NULL, 0), 5);
+    assert_int_equal(hidden_entries(tmpdir), 1); /* only the lock */
+    unlink(lock);
+    close(fd);
     for (int i = 0; i < 4; i++)
         sl_summary_release(&sb[i]);
     sl_scenario_set_release(&set);
