@@ -22,7 +22,7 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; 
 
 # A two-variant run long enough to be killed in the middle of; the old and
 # the new outputs differ (seeds), so a mix of the two matches neither.
-args=(run -q -j 1 --set run.duration=20d --set run.sample=1h)
+args=(run -q -j 1 --set run.duration=4d --set run.sample=1h)
 "$bin" "${args[@]}" --seed 1 --out ref-old || bad "reference run (seed 1)"
 t0=$(date +%s.%N)
 "$bin" "${args[@]}" --seed 2 --out ref-new || bad "reference run (seed 2)"
@@ -38,13 +38,24 @@ same() { [ -d "$1" ] && diff -r "$1" "$2" >/dev/null; }
 # or old folders beside it, .tmp files inside it).
 no_work() { [ -d "$1" ] && [ -z "$(find "$1" -name '.*suanli-*' -o -name '.*.tmp.*' | head -n 1)" ]; }
 
+# started DIR PID: waits (up to 20 s) until run PID has its build folder in
+# DIR, so that a signal reaches the run rather than the loader.
+started() {
+    for _ in $(seq 1000); do
+        ls -A "$1" | grep -q -e "^.out.suanli-build-$2-" && return 0
+        sleep 0.02
+    done
+    return 1
+}
+
 # SIGKILL at several moments, from the first instants to past the end: --out
-# is the previous output or the new one, never a mix; then the next run
-# cleans up and writes the new output.
+# is the previous output or the new one, never a mix.  Each run first
+# removes what the killed one before it left beside --out, so at most the
+# last one's hidden work folders remain; the run after the last kill cleans
+# up and writes the new output.
+rm -rf kill && mkdir kill && cp -a ref-old kill/out
 for delay in 0.05 0.2 0.5 \
-    $(echo "$full * 0.5" | bc) $(echo "$full * 0.8" | bc) $(echo "$full * 0.95" | bc) \
-    $(echo "$full * 1.05" | bc) $(echo "$full * 1.3" | bc); do
-    rm -rf kill && mkdir kill && cp -a ref-old kill/out
+    $(echo "$full * 0.6" | bc) $(echo "$full * 0.9" | bc) $(echo "$full * 1.1" | bc); do
     "$bin" "${args[@]}" --seed 2 --out kill/out &
     pid=$!
     sleep "$delay"
@@ -54,13 +65,19 @@ for delay in 0.05 0.2 0.5 \
         ok "SIGKILL after $delay s: the previous output"
     elif same kill/out ref-new; then
         ok "SIGKILL after $delay s: the new output"
+        rm -rf kill/out && cp -a ref-old kill/out
     else
         bad "SIGKILL after $delay s: a mix: $(diff -rq kill/out ref-old | head -n 3)"
     fi
-    "$bin" "${args[@]}" --seed 2 --out kill/out
-    check "the run after SIGKILL at $delay s writes the new output" same kill/out ref-new
-    check "the run after SIGKILL at $delay s leaves no work file" no_work kill
+    # Once the killed run had its build folder, it had removed the others.
+    if ls -A kill | grep -q -e "^.out.suanli-build-$pid-"; then
+        others=$(ls -A kill | grep -v -x -e out -e ".out.suanli-lock" | grep -v -e "-$pid-")
+        check "SIGKILL after $delay s: earlier runs' work folders were removed" [ -z "$others" ]
+    fi
 done
+"$bin" "${args[@]}" --seed 2 --out kill/out
+check "the run after the SIGKILLs writes the new output" same kill/out ref-new
+check "and leaves no work file" no_work kill
 
 # Without a previous output, a killed run leaves none (or the new one).
 rm -rf kill && mkdir kill
@@ -82,7 +99,7 @@ rm -rf kill && mkdir kill && cp -a ref-old kill/.out.suanli-old-999-0 &&
     cp -a ref-new kill/.out.suanli-build-999-0
 "$bin" "${args[@]}" --seed 2 --out kill/out 2>/dev/null &
 pid=$!
-sleep 0.3
+started kill "$pid"
 kill -TERM "$pid"
 wait "$pid"
 check "a previous output left aside by a killed swap is restored" same kill/out ref-old
@@ -94,7 +111,7 @@ for sig in TERM INT; do
     rm -rf kill && mkdir kill && cp -a ref-old kill/out
     "$bin" "${args[@]}" --seed 2 --out kill/out 2>err &
     pid=$!
-    sleep 0.3
+    started kill "$pid"
     kill -"$sig" "$pid"
     wait "$pid"
     code=$?
