@@ -621,6 +621,66 @@ static void test_run_torture(void **state)
     sl_scenario_set_release(&set);
 }
 
+/* A set failing at any allocation leaves its folder holding the previous
+ * complete output, nothing beside it (no lock, no build folder), and
+ * leaks nothing. */
+static void test_set_torture(void **state)
+{
+    (void)state;
+    static const char text[] = "name: torture-set\n"
+                               "run: {duration: 1h, sample: 10min}\n"
+                               "fleet: {servers: 4, servers_per_rack: 2}\n"
+                               "variants:\n"
+                               "  - {name: a}\n"
+                               "  - {name: b, set: {run.seed: 2}}\n";
+    struct sl_scenario_set set;
+    load_set(text, NULL, 0, &set);
+    char parent[600], dir[700], cmp[720];
+    new_dir("set-torture", parent, sizeof parent);
+    snprintf(dir, sizeof dir, "%s/out", parent);
+    snprintf(cmp, sizeof cmp, "%s/comparison.csv", dir);
+    struct sl_summary s[2];
+    struct sl_run_opts ro = {dir, NULL, NULL, 1, NULL};
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    sl_summary_init(&s[0]);
+    sl_summary_init(&s[1]);
+    assert_int_equal(sl_run_set(&set, &ro, s, &d), SL_OK);
+    sl_summary_release(&s[0]);
+    sl_summary_release(&s[1]);
+    char *previous = slurp(cmp);
+    int done = 0;
+    long k;
+    for (k = 0; !done && k < 1000000; k++) {
+        sl_diag_clear(&d);
+        struct torture t = {k, 0, 0};
+        sl_alloc_set_hook(torture_alloc, &t);
+        sl_summary_init(&s[0]);
+        sl_summary_init(&s[1]);
+        int rc = sl_run_set(&set, &ro, s, &d);
+        sl_summary_release(&s[0]);
+        sl_summary_release(&s[1]);
+        sl_alloc_set_hook(NULL, NULL);
+        if (rc == SL_OK)
+            done = 1;
+        else if (rc != SL_ENOMEM)
+            fail_msg("allocation %ld failed: the set returned %s (%s), not ENOMEM", k,
+                     sl_strerror(rc), d.msg);
+        char *now = slurp(cmp);
+        assert_string_equal(now, previous); /* the same seeds: the same bytes */
+        free(now);
+        assert_int_equal(count_entries(dir, NULL, 0), 3); /* a, b, comparison.csv */
+        if (count_entries(parent, NULL, 0) != 1)
+            fail_msg("allocation %ld failed: work files left beside the output folder", k);
+        if (t.live != 0)
+            fail_msg("allocation %ld failed: %ld block(s) leaked", k, t.live);
+    }
+    assert_true(done);
+    assert_true(k > 10);
+    free(previous);
+    sl_scenario_set_release(&set);
+}
+
 /* ---- 5. The golden summary. ---- */
 
 /* A value of the golden file, flattened: key "a.b.c", kind 's' (text
@@ -1068,6 +1128,7 @@ int main(void)
         cmocka_unit_test(test_partial_interval),
         cmocka_unit_test(test_time_of_use),
         cmocka_unit_test_teardown(test_run_torture, restore_hook),
+        cmocka_unit_test_teardown(test_set_torture, restore_hook),
         cmocka_unit_test(test_golden_summary),
         cmocka_unit_test(test_set_threads),
         cmocka_unit_test(test_run_no_partial_commit),
