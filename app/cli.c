@@ -41,6 +41,7 @@ int app_report(const struct sl_diag *d)
     case SL_EINVAL:
     case SL_ENOENT:
     case SL_EUSAGE:
+    case SL_EBUSY:
         return EXIT_BAD_INPUT;
     default:
         return EXIT_RUN_FAILED;

@@ -9,23 +9,79 @@
  * out/<scenario name>/, unless that folder holds the results of a different
  * scenario: they are then written next to it rather than over it (see
  * default_base).  A failed run exits with 1 even when the library reports
- * bad input, since the scenario itself was valid.
+ * bad input, since the scenario itself was valid; but an output folder the
+ * run cannot use (another run holds it, its path is too long, it holds
+ * foreign files) exits with 2 before anything runs.
+ *
+ * The library replaces the output folder whole (sl_run_set, and
+ * docs/outputs.md): it builds the run in a hidden folder beside it and
+ * swaps it in at the end.  So that SIGINT, SIGTERM and SIGHUP leave no
+ * build folder either, the command catches them while the set runs: the
+ * handler only sets stop_signal (async-signal-safe; the library polls it
+ * through sl_run_opts.stop every 65,536 events and between variants), the
+ * run then fails as "interrupted", the library removes its build folder
+ * and lock, and the command re-raises the signal with its default action
+ * so the exit status still says which signal ended it.  A second signal
+ * before that ends the process at once; like SIGKILL, it may leave the
+ * hidden build folder, which the next run on the same --out removes.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "cli.h"
 
 #include "suanli/diag.h"
-#include "suanli/outfile.h"
 #include "suanli/scenario.h"
 #include "suanli/sim.h"
 #include "suanli/summary.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* ---- signals ---- */
+
+/* The signal that asked the run to stop, 0 while none did. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    if (stop_signal) {
+        /* The second one: the default action, now (signal and raise are
+         * async-signal-safe). */
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    stop_signal = sig;
+}
+
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define NSTOP (sizeof stop_signals / sizeof stop_signals[0])
+
+/* Installs on_signal for stop_signals, keeping the previous actions in old;
+ * a signal ignored before (nohup) stays ignored. */
+static void catch_signals(struct sigaction *old)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (size_t i = 0; i < NSTOP; i++) {
+        sigaction(stop_signals[i], NULL, &old[i]);
+        if (old[i].sa_handler != SIG_IGN)
+            sigaction(stop_signals[i], &sa, NULL);
+    }
+}
+
+static void restore_signals(const struct sigaction *old)
+{
+    for (size_t i = 0; i < NSTOP; i++)
+        sigaction(stop_signals[i], &old[i], NULL);
+}
 
 /* ---- progress ---- */
 
@@ -139,8 +195,8 @@ static char *resolved_text(const struct sl_scenario *sc)
 static int holds_other(const char *dir, const struct sl_scenario *sc)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/scenario.yaml", dir);
-    FILE *f = fopen(path, "rb");
+    int len = snprintf(path, sizeof path, "%s/scenario.yaml", dir);
+    FILE *f = len >= 0 && (size_t)len < sizeof path ? fopen(path, "rb") : NULL;
     if (!f)
         return 0;
     char *want = resolved_text(sc);
@@ -168,7 +224,7 @@ static int base_holds_other(const char *base, const struct sl_scenario_set *set)
 {
     for (size_t i = 0; i < set->n; i++) {
         char dir[4096];
-        if (holds_other(sl_run_dir(set, i, base, dir, sizeof dir), &set->items[i]))
+        if (sl_run_dir(set, i, base, dir, sizeof dir) && holds_other(dir, &set->items[i]))
             return 1;
     }
     return 0;
@@ -214,7 +270,16 @@ int app_cmd_run(int argc, char **argv)
         free(c.sets);
         return rc;
     }
+    /* Names are at most 255 bytes (the loader checks), so out/<name>-N
+     * always fits; --out must be checked, never truncated. */
     char base[2048];
+    if (c.out && strlen(c.out) >= sizeof base) {
+        rc = app_usage_error("run", "--out is too long (%zu bytes; at most %zu)", strlen(c.out),
+                             sizeof base - 1);
+        sl_scenario_set_release(&set);
+        free(c.sets);
+        return rc;
+    }
     if (c.out)
         snprintf(base, sizeof base, "%s", c.out);
     else
@@ -235,25 +300,32 @@ int app_cmd_run(int argc, char **argv)
     }
     for (size_t i = 0; i < set.n; i++)
         sl_summary_init(&sums[i]);
-    if (sl_mkdirs(base, &d) != SL_OK) {
-        rc = app_report(&d);
-        goto done;
-    }
     int tty = isatty(2) && !c.quiet;
     struct progress p = {&set, done, events, wall_now(), 0, 0};
-    struct sl_run_opts ro = {base, tty ? show_progress : NULL, &p, c.jobs};
-    if (sl_run_set(&set, &ro, sums, &d) != SL_OK) {
+    struct sl_run_opts ro = {base, tty ? show_progress : NULL, &p, c.jobs, &stop_signal};
+    struct sigaction old[NSTOP];
+    catch_signals(old);
+    int run_rc = sl_run_set(&set, &ro, sums, &d);
+    restore_signals(old);
+    if (run_rc != SL_OK) {
         if (p.shown)
             fputc('\n', stderr);
+        if (stop_signal) {
+            /* The library removed its build folder; base is as before. */
+            fprintf(stderr, "%s: interrupted; %s/ is unchanged\n", app_prog, base);
+            signal(stop_signal, SIG_DFL);
+            raise(stop_signal);
+        }
         rc = app_report(&d);
-        if (rc == EXIT_BAD_INPUT)
+        if (rc == EXIT_BAD_INPUT && d.code != SL_EUSAGE && d.code != SL_EBUSY)
             rc = EXIT_RUN_FAILED;
         goto done;
     }
     if (!c.quiet) {
         for (size_t i = 0; i < set.n; i++) {
             char dir[4096];
-            print_result(&set.items[i], &sums[i], sl_run_dir(&set, i, base, dir, sizeof dir));
+            const char *where = sl_run_dir(&set, i, base, dir, sizeof dir);
+            print_result(&set.items[i], &sums[i], where ? where : base);
         }
         if (set.has_variants && set.n > 1) {
             putchar('\n');

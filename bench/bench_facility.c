@@ -39,7 +39,7 @@ static int bench(const char *label, const char *const *sets, size_t nsets, const
     for (size_t i = 0; i < set.n; i++) {
         struct sl_summary s;
         sl_summary_init(&s);
-        struct sl_run_opts ro = {dir, NULL, NULL, 1};
+        struct sl_run_opts ro = {dir, NULL, NULL, 1, NULL};
         double t0 = now_s();
         int rc = sl_run_scenario(&set.items[i], &ro, &s, &d);
         double dt = now_s() - t0;

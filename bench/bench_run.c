@@ -49,7 +49,7 @@ static int run(const char *label, const char *servers, const char *sample, doubl
     }
     struct sl_summary s;
     sl_summary_init(&s);
-    struct sl_run_opts ro = {dir, NULL, NULL, 1};
+    struct sl_run_opts ro = {dir, NULL, NULL, 1, NULL};
     double t0 = cpu_s();
     int rc = sl_run_scenario(&set.items[0], &ro, &s, &d);
     double dt = cpu_s() - t0;

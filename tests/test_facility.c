@@ -88,7 +88,7 @@ static void run(const struct sl_scenario *sc, const char *name, struct sl_summar
     char cmd[300];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
     assert_int_equal(system(cmd), 0);
-    struct sl_run_opts ro = {dir, NULL, NULL, 1};
+    struct sl_run_opts ro = {dir, NULL, NULL, 1, NULL};
     struct sl_diag d;
     sl_diag_clear(&d);
     sl_summary_init(s);

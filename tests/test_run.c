@@ -37,10 +37,12 @@
 #include "torture.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,6 +101,21 @@ static int count_entries(const char *dir, char *first, size_t size)
     return n;
 }
 
+/* Number of entries of a folder whose names start with '.' (other than .
+ * and ..): the work files of a run. */
+static int hidden_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] == '.' && strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
+}
+
 /* Returns the whole file (NUL-terminated); the caller frees it. */
 static char *slurp(const char *path)
 {
@@ -150,7 +167,7 @@ static void load(const char *text, const char *const *sets, size_t nsets,
 /* Runs sc into dir and fills s (initialised here). */
 static void run(const struct sl_scenario *sc, const char *dir, struct sl_summary *s)
 {
-    struct sl_run_opts ro = {dir, NULL, NULL, 1};
+    struct sl_run_opts ro = {dir, NULL, NULL, 1, NULL};
     struct sl_diag d;
     sl_diag_clear(&d);
     sl_summary_init(s);
@@ -570,7 +587,7 @@ static void test_run_torture(void **state)
         char dir[600], name[32];
         snprintf(name, sizeof name, "torture-%ld", k);
         new_dir(name, dir, sizeof dir);
-        struct sl_run_opts ro = {dir, NULL, NULL, 1};
+        struct sl_run_opts ro = {dir, NULL, NULL, 1, NULL};
         struct sl_diag d;
         sl_diag_clear(&d);
         struct sl_summary s;
@@ -601,6 +618,66 @@ static void test_run_torture(void **state)
     assert_true(done);
     assert_true(k > 10);
     printf("allocation failures injected at each of %ld allocations of the run\n", k - 1);
+    sl_scenario_set_release(&set);
+}
+
+/* A set failing at any allocation leaves its folder holding the previous
+ * complete output, nothing beside it (no lock, no build folder), and
+ * leaks nothing. */
+static void test_set_torture(void **state)
+{
+    (void)state;
+    static const char text[] = "name: torture-set\n"
+                               "run: {duration: 1h, sample: 10min}\n"
+                               "fleet: {servers: 4, servers_per_rack: 2}\n"
+                               "variants:\n"
+                               "  - {name: a}\n"
+                               "  - {name: b, set: {run.seed: 2}}\n";
+    struct sl_scenario_set set;
+    load_set(text, NULL, 0, &set);
+    char parent[600], dir[700], cmp[720];
+    new_dir("set-torture", parent, sizeof parent);
+    snprintf(dir, sizeof dir, "%s/out", parent);
+    snprintf(cmp, sizeof cmp, "%s/comparison.csv", dir);
+    struct sl_summary s[2];
+    struct sl_run_opts ro = {dir, NULL, NULL, 1, NULL};
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    sl_summary_init(&s[0]);
+    sl_summary_init(&s[1]);
+    assert_int_equal(sl_run_set(&set, &ro, s, &d), SL_OK);
+    sl_summary_release(&s[0]);
+    sl_summary_release(&s[1]);
+    char *previous = slurp(cmp);
+    int done = 0;
+    long k;
+    for (k = 0; !done && k < 1000000; k++) {
+        sl_diag_clear(&d);
+        struct torture t = {k, 0, 0};
+        sl_alloc_set_hook(torture_alloc, &t);
+        sl_summary_init(&s[0]);
+        sl_summary_init(&s[1]);
+        int rc = sl_run_set(&set, &ro, s, &d);
+        sl_summary_release(&s[0]);
+        sl_summary_release(&s[1]);
+        sl_alloc_set_hook(NULL, NULL);
+        if (rc == SL_OK)
+            done = 1;
+        else if (rc != SL_ENOMEM)
+            fail_msg("allocation %ld failed: the set returned %s (%s), not ENOMEM", k,
+                     sl_strerror(rc), d.msg);
+        char *now = slurp(cmp);
+        assert_string_equal(now, previous); /* the same seeds: the same bytes */
+        free(now);
+        assert_int_equal(count_entries(dir, NULL, 0), 3); /* a, b, comparison.csv */
+        if (count_entries(parent, NULL, 0) != 1)
+            fail_msg("allocation %ld failed: work files left beside the output folder", k);
+        if (t.live != 0)
+            fail_msg("allocation %ld failed: %ld block(s) leaked", k, t.live);
+    }
+    assert_true(done);
+    assert_true(k > 10);
+    free(previous);
     sl_scenario_set_release(&set);
 }
 
@@ -904,8 +981,8 @@ static void test_set_threads(void **state)
     }
     struct progress_log log;
     memset(&log, 0, sizeof log);
-    struct sl_run_opts o1 = {one, log_progress, &log, 1};
-    struct sl_run_opts o3 = {two, log_progress, &log, 3};
+    struct sl_run_opts o1 = {one, log_progress, &log, 1, NULL};
+    struct sl_run_opts o3 = {two, log_progress, &log, 3, NULL};
     struct sl_diag d;
     sl_diag_clear(&d);
     assert_int_equal(sl_run_set(&set, &o1, s1, &d), SL_OK);
@@ -946,29 +1023,101 @@ static void test_set_threads(void **state)
         sl_summary_release(&s3[i]);
     }
 
-    /* A variant that cannot write its outputs fails the set with its name;
-     * the others still run. */
+    /* A target holding files a run does not write is refused before
+     * anything runs, and left as it was (a run replaces its folder whole). */
     char bad[512];
     new_dir("threads-bad", bad, sizeof bad);
     char blocker[600];
     snprintf(blocker, sizeof blocker, "%s/c", bad);
-    FILE *f = fopen(blocker, "w"); /* a file where variant c's folder goes */
+    FILE *f = fopen(blocker, "w");
     assert_non_null(f);
     fclose(f);
     struct sl_summary sb[4];
     for (int i = 0; i < 4; i++)
         sl_summary_init(&sb[i]);
-    struct sl_run_opts ob = {bad, NULL, NULL, 2};
+    struct sl_run_opts ob = {bad, NULL, NULL, 2, NULL};
     sl_diag_clear(&d);
-    assert_int_not_equal(sl_run_set(&set, &ob, sb, &d), SL_OK);
-    assert_non_null(strstr(d.msg, "variant 'c'"));
-    char pd[600];
-    snprintf(pd, sizeof pd, "%s/d/summary.json", bad);
-    assert_int_equal(access(pd, F_OK), 0);
-    snprintf(pd, sizeof pd, "%s/comparison.csv", bad);
-    assert_int_not_equal(access(pd, F_OK), 0); /* no comparison of a failed set */
+    assert_int_equal(sl_run_set(&set, &ob, sb, &d), SL_EUSAGE);
+    assert_non_null(strstr(d.msg, "not a suanli output"));
+    assert_int_equal(count_entries(bad, NULL, 0), 1);
+    assert_int_equal(access(blocker, F_OK), 0);
+    for (int i = 0; i < 4; i++) {
+        sl_summary_release(&sb[i]);
+        sl_summary_init(&sb[i]);
+    }
+
+    /* A stopped set fails as interrupted and leaves the previous complete
+     * output (of the first run into `one`) exactly as it was, and nothing
+     * beside it. */
+    char before[600];
+    snprintf(before, sizeof before, "%s/comparison.csv", one);
+    char *cmp_before = slurp(before);
+    volatile sig_atomic_t stop = 1;
+    struct sl_run_opts os = {one, NULL, NULL, 2, &stop};
+    sl_diag_clear(&d);
+    assert_int_equal(sl_run_set(&set, &os, sb, &d), SL_ESTATE);
+    assert_non_null(strstr(d.msg, "interrupted"));
+    char *cmp_after = slurp(before);
+    assert_string_equal(cmp_before, cmp_after);
+    free(cmp_before);
+    free(cmp_after);
+    assert_int_equal(count_entries(one, NULL, 0), 5); /* a, b, c, d, comparison.csv */
+    assert_int_equal(hidden_entries(tmpdir), 0);      /* no lock, no build folder */
+
+    /* A folder another run holds (its lock taken here) is refused, as is. */
+    char lock[600];
+    snprintf(lock, sizeof lock, "%s/.threads-1.suanli-lock", tmpdir);
+    int fd = open(lock, O_RDWR | O_CREAT, 0666);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+    struct sl_run_opts ol = {one, NULL, NULL, 2, NULL};
+    sl_diag_clear(&d);
+    assert_int_equal(sl_run_set(&set, &ol, sb, &d), SL_EBUSY);
+    assert_non_null(strstr(d.msg, "another run is writing to"));
+    assert_int_equal(count_entries(one, NULL, 0), 5);
+    assert_int_equal(hidden_entries(tmpdir), 1); /* only the lock */
+    unlink(lock);
+    close(fd);
     for (int i = 0; i < 4; i++)
         sl_summary_release(&sb[i]);
+    sl_scenario_set_release(&set);
+}
+
+/* A run whose last file cannot be moved into place (a folder of the same
+ * name is in the way) takes back the files it had already moved: sim.h
+ * promises that a failed run leaves no file. */
+static void test_run_no_partial_commit(void **state)
+{
+    (void)state;
+    struct sl_scenario_set set;
+    load(small_week, NULL, 0, &set);
+    /* Each output in turn, so that some are moved before the failure
+     * whatever order the folder lists them in. */
+    static const char *const names[] = {"scenario.yaml", "summary.json", "timeseries.csv",
+                                        "monthly.csv"};
+    for (size_t k = 0; k < 4; k++) {
+        char dir[600], in_way[700], sub[64];
+        snprintf(sub, sizeof sub, "no-partial-%zu", k);
+        new_dir(sub, dir, sizeof dir);
+        snprintf(in_way, sizeof in_way, "%s/%s", dir, names[k]);
+        assert_int_equal(mkdir(in_way, 0777), 0);
+        snprintf(in_way, sizeof in_way, "%s/%s/keep", dir, names[k]);
+        FILE *f = fopen(in_way, "w");
+        assert_non_null(f);
+        fclose(f);
+        struct sl_run_opts ro = {dir, NULL, NULL, 1, NULL};
+        struct sl_diag d;
+        sl_diag_clear(&d);
+        struct sl_summary s;
+        sl_summary_init(&s);
+        assert_int_equal(sl_run_scenario(&set.items[0], &ro, &s, &d), SL_EIO);
+        sl_summary_release(&s);
+        char first[256];
+        if (count_entries(dir, first, sizeof first) != 1)
+            fail_msg("a failed run left files, e.g. %s", first);
+        assert_string_equal(first, names[k]);
+        assert_int_equal(access(in_way, F_OK), 0);
+    }
     sl_scenario_set_release(&set);
 }
 
@@ -979,8 +1128,10 @@ int main(void)
         cmocka_unit_test(test_partial_interval),
         cmocka_unit_test(test_time_of_use),
         cmocka_unit_test_teardown(test_run_torture, restore_hook),
+        cmocka_unit_test_teardown(test_set_torture, restore_hook),
         cmocka_unit_test(test_golden_summary),
         cmocka_unit_test(test_set_threads),
+        cmocka_unit_test(test_run_no_partial_commit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -5,8 +5,8 @@
  * Functions that can fail because of user input also fill a struct sl_diag
  * with the position (file:line:column, when there is a file) and a message a
  * user can act on.  Only app/ prints diagnostics and chooses exit codes:
- * SL_EINVAL, SL_ENOENT and SL_EUSAGE are the user's fault (exit 2), the rest
- * are failures of the run (exit 1).
+ * SL_EINVAL, SL_ENOENT, SL_EUSAGE and SL_EBUSY are the user's fault (exit 2),
+ * the rest are failures of the run (exit 1).
  */
 #ifndef SUANLI_DIAG_H
 #define SUANLI_DIAG_H
@@ -22,7 +22,8 @@ enum sl_result {
     SL_ERANGE = -5, /* a value or count outside what the library supports */
     SL_ESTALE = -6, /* an event handle that is no longer pending */
     SL_EUSAGE = -7, /* bad command line */
-    SL_ESTATE = -8  /* call not valid in the current state */
+    SL_ESTATE = -8, /* call not valid in the current state */
+    SL_EBUSY = -9   /* the output folder is in use by another run */
 };
 
 /* Returns a short static name for a result code, e.g. "EINVAL". */

@@ -40,4 +40,10 @@ void sl_outfile_abort(struct sl_outfile *o);
  * SL_EIO with a message. */
 int sl_mkdirs(const char *path, struct sl_diag *d);
 
+/* 1 when name is the name of a file a run writes (summary.json,
+ * timeseries.csv, monthly.csv, scenario.yaml, comparison.csv), else 0.
+ * The scenario loader refuses these as scenario and variant names, which
+ * become folder names beside them. */
+int sl_output_name(const char *name);
+
 #endif

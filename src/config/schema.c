@@ -10,6 +10,7 @@
 #include "config/schema.h"
 
 #include "suanli/alloc.h"
+#include "suanli/outfile.h"
 #include "suanli/suggest.h"
 
 #include <math.h>
@@ -111,17 +112,29 @@ static int expect_scalar(const struct sl_ynode *n, const char *fpath, const char
                           sl_ynode_describe(n, desc, sizeof desc));
 }
 
-static int valid_name(const char *s)
+/* Names become folder and file names (a scenario's out/<name>/, a
+ * variant's <out>/<variant>/), so besides the character set a name must
+ * not start with '.' (no ".", "..", nor the hidden work files of a run,
+ * src/sim/outdir.c), must not be the name of an output file beside which
+ * it is written (comparison.csv...), and must fit a file name (255 bytes).
+ * Returns NULL when s is a valid name, else why it is not. */
+static const char *name_problem(const char *s)
 {
     if (!*s)
-        return 0;
+        return "must not be empty";
+    if (s[0] == '.')
+        return "must not start with '.'";
+    if (sl_output_name(s))
+        return "must not be the name of an output file";
+    if (strlen(s) > 255)
+        return "must be at most 255 characters long";
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '_' || c == '.'))
-            return 0;
+            return "must be a name of letters, digits, '-', '_' or '.'";
     }
-    return 1;
+    return NULL;
 }
 
 static int map_value(const struct sl_field *f, void *obj, const struct sl_ynode *n,
@@ -219,11 +232,9 @@ static int map_value(const struct sl_field *f, void *obj, const struct sl_ynode 
             return sl_ynode_error(n, d, SL_EINVAL, "'%s' expects text, got %s", fpath,
                                   sl_ynode_describe(n, desc, sizeof desc));
         }
-        if ((f->flags & SL_FF_NAME) && !valid_name(n->text))
-            return sl_ynode_error(n, d, SL_EINVAL,
-                                  "'%s' must be a name of letters, digits, '-', '_' or '.', "
-                                  "got '%s'",
-                                  fpath, n->text);
+        const char *bad = (f->flags & SL_FF_NAME) ? name_problem(n->text) : NULL;
+        if (bad)
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s' %s, got '%.300s'", fpath, bad, n->text);
         char **slot = FIELD_PTR(obj, f);
         char *copy = sl_strdup(n->text);
         if (!copy)

@@ -47,7 +47,7 @@ enum sl_ftype {
 #define SL_FF_MAX_EXCL 2u
 #define SL_FF_OPTIONAL 4u  /* may be absent or null with no default */
 #define SL_FF_REQUIRED 8u  /* must be given (list elements: name and such) */
-#define SL_FF_NAME     16u /* an identifier: letters, digits, '-', '_', '.' */
+#define SL_FF_NAME     16u /* a name: letters, digits, '-', '_', '.'; see name_problem */
 
 struct sl_schema;
 

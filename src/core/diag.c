@@ -28,6 +28,8 @@ const char *sl_strerror(int code)
         return "EUSAGE";
     case SL_ESTATE:
         return "ESTATE";
+    case SL_EBUSY:
+        return "EBUSY";
     default:
         return "EUNKNOWN";
     }

@@ -123,3 +123,17 @@ int sl_mkdirs(const char *path, struct sl_diag *d)
     sl_free(p);
     return rc;
 }
+
+/* The files of a run (src/report, src/sim/run.c) and of a set
+ * (src/sim/compare.c).  tests/cli_atomic.sh checks that a run writes no
+ * other names. */
+static const char *const output_names[] = {"summary.json", "timeseries.csv", "monthly.csv",
+                                           "scenario.yaml", "comparison.csv"};
+
+int sl_output_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof output_names / sizeof output_names[0]; i++)
+        if (strcmp(name, output_names[i]) == 0)
+            return 1;
+    return 0;
+}

@@ -107,7 +107,10 @@ int sl_compare_write(const char *dir, const struct sl_scenario_set *set,
                      const struct sl_summary *sums, struct sl_diag *d)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/comparison.csv", dir);
+    int n = snprintf(path, sizeof path, "%s/comparison.csv", dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return sl_diag_set(d, SL_EUSAGE, NULL, 0, 0,
+                           "the output path '%s/comparison.csv' is too long", dir);
     struct sl_outfile o;
     int rc = sl_outfile_open(&o, path, d);
     if (rc != SL_OK)

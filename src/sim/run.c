@@ -12,18 +12,34 @@
  * random streams), so they run on up to `jobs` threads, each taking the
  * next scenario in set order; the outputs are the same bytes whatever the
  * number of threads.  Progress reports from the threads are serialised by
- * one mutex.
+ * one mutex.  A set is written into a build folder beside its target and
+ * swapped in whole when every scenario succeeded (src/sim/outdir.c), so
+ * the target holds one complete run or the previous one, never a mix.
+ *
+ * A single scenario (sl_run_scenario) writes into a folder the caller
+ * owns, so it cannot replace it whole: it builds its files in a hidden
+ * folder inside it and moves them out only at the end, removing those it
+ * moved if a later move fails.
+ *
+ * Paths: every path is checked to fit SL__PATH_MAX before anything runs,
+ * and every snprintf into a path buffer is checked again, so a long path
+ * is an error, never a truncated (and so different) folder.
  */
 #include "suanli/sim.h"
 
+#include "sim/outdir.h"
 #include "sim/registry.h"
 #include "suanli/alloc.h"
 #include "suanli/outfile.h"
 #include "world/world.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PROGRESS_EVERY 65536
@@ -44,15 +60,28 @@ static void report(struct progress *p, double done, uint64_t events)
         pthread_mutex_unlock(p->lock);
 }
 
+/* 1 when the caller asked the run to stop (a signal, in the command). */
+static int stopped(const struct sl_run_opts *opts)
+{
+    return opts->stop && *opts->stop;
+}
+
 static void on_progress(struct sl_engine *eng, void *ctx)
 {
     struct progress *p = ctx;
-    report(p, (double)sl_engine_now(eng) / (double)p->w->end_us, sl_engine_fired(eng));
+    if (stopped(p->opts))
+        sl_engine_stop(eng);
+    if (p->opts->progress)
+        report(p, (double)sl_engine_now(eng) / (double)p->w->end_us, sl_engine_fired(eng));
 }
 
-static void path_join(char *buf, size_t size, const char *dir, const char *name)
+static int path_join(char *buf, size_t size, const char *dir, const char *name, struct sl_diag *d)
 {
-    snprintf(buf, size, "%s/%s", dir, name);
+    int n = snprintf(buf, size, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= size)
+        return sl_diag_set(d, SL_EUSAGE, NULL, 0, 0, "the output path '%s/%s' is too long", dir,
+                           name);
+    return SL_OK;
 }
 
 static int add_identity(const struct sl_world *w, struct sl_summary *s)
@@ -90,18 +119,19 @@ static int finish(struct sl_world *w, struct sl_summary *summary, struct sl_diag
     if (rc != SL_OK)
         return rc;
 
-    char path[4096];
+    char path[SL__PATH_MAX];
     struct sl_outfile yaml, json;
     memset(&yaml, 0, sizeof yaml);
     memset(&json, 0, sizeof json);
-    path_join(path, sizeof path, w->out_dir, "scenario.yaml");
+    if ((rc = path_join(path, sizeof path, w->out_dir, "scenario.yaml", d)) != SL_OK)
+        return rc;
     if ((rc = sl_outfile_open(&yaml, path, d)) != SL_OK)
         return rc;
     fprintf(yaml.f, "# The fully resolved scenario of this run; `suanli run` on this file "
                     "repeats it.\n");
     sl_scenario_emit(w->sc, yaml.f);
-    path_join(path, sizeof path, w->out_dir, "summary.json");
-    if ((rc = sl_outfile_open(&json, path, d)) != SL_OK) {
+    rc = path_join(path, sizeof path, w->out_dir, "summary.json", d);
+    if (rc != SL_OK || (rc = sl_outfile_open(&json, path, d)) != SL_OK) {
         sl_outfile_abort(&yaml);
         return rc;
     }
@@ -133,9 +163,12 @@ static int run_one(const struct sl_scenario *sc, const char *dir, const struct s
     struct progress p = {opts, lock, index, w};
     rc = sl_world_start(w, d);
     if (rc == SL_OK) {
-        if (opts->progress)
+        if (opts->progress || opts->stop)
             sl_engine_set_progress(&w->eng, on_progress, &p, PROGRESS_EVERY);
-        if ((rc = sl_world_run(w)) != SL_OK)
+        rc = sl_world_run(w);
+        if (stopped(opts))
+            rc = sl_diag_set(d, SL_ESTATE, NULL, 0, 0, "interrupted");
+        else if (rc != SL_OK)
             rc = sl_diag_set(d, rc, NULL, 0, 0, "%s", w->diag.msg);
     }
     if (rc == SL_OK && opts->progress)
@@ -147,21 +180,81 @@ static int run_one(const struct sl_scenario *sc, const char *dir, const struct s
     return rc;
 }
 
+/* Numbers the staging folders of sl_run_scenario in one process. */
+static atomic_ulong stage_serial;
+
+/* The files sl_run_scenario moved into the caller's folder, so that a
+ * failed move can take back the ones before it.  A run writes five files
+ * at most; 16 leaves room for observers to come. */
+struct moved {
+    char name[16][256];
+    size_t n;
+};
+
+/* Moves every file of stage into dir, then removes stage.  On failure,
+ * removes the files it had moved (the run then leaves no file). */
+static int move_out(const char *stage, const char *dir, struct sl_diag *d)
+{
+    struct moved m;
+    m.n = 0;
+    DIR *dh = opendir(stage);
+    if (!dh)
+        return sl_diag_set(d, SL_EIO, stage, 0, 0, "cannot read: %s", strerror(errno));
+    int rc = SL_OK;
+    struct dirent *e;
+    char from[SL__PATH_MAX], to[SL__PATH_MAX];
+    while (rc == SL_OK && (e = readdir(dh)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (m.n == sizeof m.name / sizeof m.name[0] || strlen(e->d_name) >= sizeof m.name[0]) {
+            rc = sl_diag_set(d, SL_ESTATE, stage, 0, 0, "unexpected output file '%s'", e->d_name);
+            break;
+        }
+        rc = path_join(from, sizeof from, stage, e->d_name, d);
+        if (rc == SL_OK)
+            rc = path_join(to, sizeof to, dir, e->d_name, d);
+        if (rc == SL_OK && rename(from, to) != 0)
+            rc = sl_diag_set(d, SL_EIO, to, 0, 0, "cannot write output file: %s", strerror(errno));
+        if (rc == SL_OK)
+            snprintf(m.name[m.n++], sizeof m.name[0], "%s", e->d_name);
+    }
+    closedir(dh);
+    if (rc != SL_OK)
+        for (size_t i = 0; i < m.n; i++)
+            if (path_join(to, sizeof to, dir, m.name[i], NULL) == SL_OK)
+                unlink(to);
+    sl__rmtree(stage, 1);
+    return rc;
+}
+
 int sl_run_scenario(const struct sl_scenario *sc, const struct sl_run_opts *opts,
                     struct sl_summary *summary, struct sl_diag *d)
 {
-    return run_one(sc, opts->out_dir, opts, 0, NULL, summary, d);
+    /* The outputs are complete files in a hidden folder inside out_dir
+     * first (same file system, so moving them out is a rename each). */
+    char stage[SL__PATH_MAX];
+    if (strlen(opts->out_dir) + 64 + SL__PATH_TAIL >= sizeof stage)
+        return sl_diag_set(d, SL_EUSAGE, NULL, 0, 0,
+                           "the output folder's path is too long (%zu bytes; at most %d)",
+                           strlen(opts->out_dir), (int)(sizeof stage - 65 - SL__PATH_TAIL));
+    snprintf(stage, sizeof stage, "%s/.suanli-build-%ld-%lu", opts->out_dir, (long)getpid(),
+             atomic_fetch_add(&stage_serial, 1));
+    if (mkdir(stage, 0777) != 0)
+        return sl_diag_set(d, SL_EIO, opts->out_dir, 0, 0, "cannot write into the folder: %s",
+                           strerror(errno));
+    int rc = run_one(sc, stage, opts, 0, NULL, summary, d);
+    if (rc == SL_OK)
+        return move_out(stage, opts->out_dir, d);
+    sl__rmtree(stage, 1);
+    return rc;
 }
 
 char *sl_run_dir(const struct sl_scenario_set *set, size_t i, const char *base, char *buf,
                  size_t size)
 {
     const char *v = set->items[i].variant;
-    if (v)
-        snprintf(buf, size, "%s/%s", base, v);
-    else
-        snprintf(buf, size, "%s", base);
-    return buf;
+    int n = v ? snprintf(buf, size, "%s/%s", base, v) : snprintf(buf, size, "%s", base);
+    return n >= 0 && (size_t)n < size ? buf : NULL;
 }
 
 /* ---- Sets, on several threads ---- */
@@ -169,6 +262,7 @@ char *sl_run_dir(const struct sl_scenario_set *set, size_t i, const char *base, 
 struct job {
     const struct sl_scenario_set *set;
     const struct sl_run_opts *opts;
+    const char *build; /* the build folder, which replaces opts->out_dir */
     struct sl_summary *sums;
     int *rc;
     struct sl_diag *diags;
@@ -177,16 +271,41 @@ struct job {
     int threaded;
 };
 
+/* Runs scenario i into its folder in the build folder (made by
+ * make_dirs). */
 static void run_index(struct job *j, size_t i)
 {
-    char dir[4096];
-    sl_run_dir(j->set, i, j->opts->out_dir, dir, sizeof dir);
+    char dir[SL__PATH_MAX];
     struct sl_diag *d = &j->diags[i];
-    int rc = sl_mkdirs(dir, d);
-    if (rc == SL_OK)
+    int rc = SL_ESTATE;
+    if (stopped(j->opts))
+        sl_diag_set(d, rc, NULL, 0, 0, "interrupted");
+    else if (!sl_run_dir(j->set, i, j->build, dir, sizeof dir))
+        rc = sl_diag_set(d, SL_EUSAGE, NULL, 0, 0, "the output path is too long");
+    else
         rc = run_one(&j->set->items[i], dir, j->opts, i, j->threaded ? &j->lock : NULL, &j->sums[i],
                      d);
     j->rc[i] = rc;
+}
+
+/* Creates every variant's folder in the build folder before any runs, so
+ * that a name the file system refuses fails the set before simulating. */
+static int make_dirs(const struct sl_scenario_set *set, const char *build, struct sl_diag *d)
+{
+    char dir[SL__PATH_MAX];
+    for (size_t i = 0; i < set->n; i++) {
+        if (!set->items[i].variant)
+            continue;
+        if (!sl_run_dir(set, i, build, dir, sizeof dir))
+            return sl_diag_set(d, SL_EUSAGE, NULL, 0, 0,
+                               "the output path of variant '%s' is too "
+                               "long",
+                               set->items[i].variant);
+        if (mkdir(dir, 0777) != 0)
+            return sl_diag_set(d, SL_EIO, NULL, 0, 0, "variant '%s': cannot create its folder: %s",
+                               set->items[i].variant, strerror(errno));
+    }
+    return SL_OK;
 }
 
 static void *worker(void *arg)
@@ -206,16 +325,26 @@ static void *worker(void *arg)
 int sl_run_set(const struct sl_scenario_set *set, const struct sl_run_opts *opts,
                struct sl_summary *sums, struct sl_diag *d)
 {
+    struct sl__outdir od;
+    int rc = sl__outdir_begin(&od, opts->out_dir, d);
+    if (rc != SL_OK)
+        return rc;
+    if ((rc = make_dirs(set, od.build, d)) != SL_OK) {
+        sl__outdir_release(&od);
+        return rc;
+    }
     struct job j;
     memset(&j, 0, sizeof j);
     j.set = set;
     j.opts = opts;
+    j.build = od.build;
     j.sums = sums;
     j.rc = sl_calloc(set->n ? set->n : 1, sizeof *j.rc);
     j.diags = sl_calloc(set->n ? set->n : 1, sizeof *j.diags);
     if (!j.rc || !j.diags) {
         sl_free(j.rc);
         sl_free(j.diags);
+        sl__outdir_release(&od);
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     }
     size_t jobs = opts->jobs > 0 ? (size_t)opts->jobs : 0;
@@ -242,7 +371,6 @@ int sl_run_set(const struct sl_scenario_set *set, const struct sl_run_opts *opts
         for (size_t i = 0; i < set->n; i++)
             run_index(&j, i);
     }
-    int rc = SL_OK;
     for (size_t i = 0; i < set->n; i++)
         if (j.rc[i] != SL_OK) {
             rc = j.rc[i];
@@ -256,7 +384,12 @@ int sl_run_set(const struct sl_scenario_set *set, const struct sl_run_opts *opts
             break;
         }
     if (rc == SL_OK && set->has_variants && set->n > 1)
-        rc = sl_compare_write(opts->out_dir, set, sums, d);
+        rc = sl_compare_write(od.build, set, sums, d);
+    if (rc == SL_OK && stopped(opts))
+        rc = sl_diag_set(d, SL_ESTATE, NULL, 0, 0, "interrupted");
+    if (rc == SL_OK)
+        rc = sl__outdir_commit(&od, d);
+    sl__outdir_release(&od); /* removes the build folder unless committed */
     sl_free(j.rc);
     sl_free(j.diags);
     return rc;
