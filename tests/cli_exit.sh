@@ -12,7 +12,7 @@
 # through a file, a symlink loop, unreadable) is bad input: exit 2.
 #
 # Usage: cli_exit.sh path/to/suanli source-dir.  SUANLI_WRAP, when set, is
-# put before the binary (e.g. SUANLI_WRAP="valgrind -q --error-exitcode=1").
+# put before the binary (e.g. SUANLI_WRAP="valgrind -q --error-exitcode=99").
 set -u
 bin=$1
 wrap=${SUANLI_WRAP:-}
@@ -44,7 +44,7 @@ expect_code() {
     if [ -n "$pattern" ] && ! grep -Eq -- "$pattern" stderr.txt; then
         bad "$name: message does not match /$pattern/:"; cat stderr.txt; return
     fi
-    if grep -qi -E 'segmentation|sanitizer|abort|ERROR SUMMARY' stderr.txt; then
+    if grep -qi -E 'segmentation|sanitizer|abort|^==[0-9]+==' stderr.txt; then
         bad "$name: crash or memory error"; cat stderr.txt; return
     fi
     ok "$name${pattern:+: $(grep -m1 . stderr.txt)}"
