@@ -14,6 +14,7 @@
 #include "suanli/diag.h"
 #include "suanli/scenario.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,29 @@ int app_report(const struct sl_diag *d)
     default:
         return EXIT_RUN_FAILED;
     }
+}
+
+int app_flush_stdout(int close_it)
+{
+    /* errno is read only when a call fails; a stream whose error flag was
+     * set by an earlier write may flush nothing now, hence the fallback. */
+    int e = 0;
+    int bad = ferror(stdout) != 0;
+    if (fflush(stdout) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    bad |= ferror(stdout) != 0;
+    if (close_it && fclose(stdout) != 0) {
+        if (!bad)
+            e = errno;
+        bad = 1;
+    }
+    if (!bad)
+        return 0;
+    fprintf(stderr, "%s: error: cannot write to standard output: %s\n", app_prog,
+            e ? strerror(e) : "an earlier write failed");
+    return EXIT_RUN_FAILED;
 }
 
 /* 1 when arg is the option `name`, alone (*value NULL: the value is the

@@ -10,8 +10,8 @@
  * suanli/ and this one.
  *
  * Only the command prints to the user and chooses exit codes: 0 success,
- * 1 the run failed, 2 bad input or usage.  Diagnostics go to stderr,
- * results to stdout.
+ * 1 the run failed (or its output could not be written), 2 bad input or
+ * usage.  Diagnostics go to stderr, results to stdout.
  */
 #ifndef SUANLI_APP_CLI_H
 #define SUANLI_APP_CLI_H
@@ -60,6 +60,12 @@ int app_report(const struct sl_diag *d);
  * was asked for) or an exit code after printing the error.  The caller
  * frees c->sets in every case. */
 int app_parse_cli(int argc, char **argv, const char *cmd, int allow_out, struct app_cli *c);
+/* Flushes stdout and, when close_it, closes it.  Returns 0 when every byte
+ * written to stdout so far reached it; otherwise (a full disk, a closed pipe
+ * with SIGPIPE ignored, an I/O error) prints the reason to stderr and
+ * returns EXIT_RUN_FAILED.  A command calls it before a verdict on stderr,
+ * and main calls it with close_it before exiting 0. */
+int app_flush_stdout(int close_it);
 /* Loads the scenario set that c names, with its overrides, into *set.
  * Returns 0, after which the caller releases *set with
  * sl_scenario_set_release, or an exit code after printing the diagnostic. */

@@ -5,6 +5,8 @@
  * reference, markdown) and `version`.  None of them runs or writes
  * anything.  Output goes to stdout, diagnostics and the verdict of check
  * to stderr, so that `suanli check x.yaml > resolved.yaml` keeps only YAML.
+ * Output that does not reach stdout fails the command (app_flush_stdout,
+ * called by main).
  */
 #include "cli.h"
 
@@ -36,9 +38,11 @@ int app_cmd_check(int argc, char **argv)
                 fputs("---\n", stdout);
             sl_scenario_emit(&set.items[i], stdout);
         }
-        fprintf(stderr, "%s: %s is valid (%zu run%s)\n", app_prog,
-                c.scenario ? c.scenario : "the built-in default scenario", set.n,
-                set.n == 1 ? "" : "s");
+        /* No verdict when the YAML did not reach stdout. */
+        if ((rc = app_flush_stdout(0)) == 0)
+            fprintf(stderr, "%s: %s is valid (%zu run%s)\n", app_prog,
+                    c.scenario ? c.scenario : "the built-in default scenario", set.n,
+                    set.n == 1 ? "" : "s");
         sl_scenario_set_release(&set);
     }
     free(c.sets);

@@ -4,7 +4,12 @@
  *
  * The command (app/) is the only place that prints to the user and chooses
  * exit codes: 0 success, 1 the run failed, 2 bad input or usage.
- * Everything else is library calls.  Diagnostics go to stderr, results to
+ * Everything else is library calls.  Output that does not reach stdout (a
+ * full disk, an I/O error) is a failure, exit 1 with a message: a command
+ * that exits 0 has written all of it.  A reader that closes the pipe early
+ * (`suanli keys | head`) ends the command by SIGPIPE, silently, as it does
+ * cat or grep; when the caller ignores SIGPIPE, the EPIPE that writes then
+ * get is reported like any other write error.  Diagnostics go to stderr, results to
  * stdout; progress is shown on stderr only when it is a terminal.  Option
  * parsing, diagnostics and loading are in app/cli.c, `run` in
  * app/cmd_run.c, the other commands in app/cmd_info.c (declared in
@@ -33,7 +38,8 @@ static const char main_help[] =
     "week and writes out/xinghua-10k/. `suanli show-default > my.yaml`, edit, then\n"
     "`suanli run my.yaml`. Every key is documented in docs/scenario.md.\n"
     "\n"
-    "Exit codes: 0 success, 1 the run failed, 2 bad input or usage.\n";
+    "Exit codes: 0 success, 1 the run failed or its output could not be written,\n"
+    "2 bad input or usage.\n";
 
 const char app_run_help[] =
     "Usage: suanli run [SCENARIO] [options]\n"
@@ -121,7 +127,8 @@ static const struct command *find_command(const char *name)
     return NULL;
 }
 
-int main(int argc, char **argv)
+/* Runs the command that argv names and returns its exit code. */
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2)
         return app_usage_error(NULL, "no command given; commands: run, check, show-default, "
@@ -151,4 +158,13 @@ int main(int argc, char **argv)
         return app_usage_error(NULL, "unknown command '%s'", cmd);
     }
     return c->fn(argc - 2, argv + 2);
+}
+
+int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    /* A command that failed has said why; success needs all of stdout. */
+    if (rc == 0)
+        rc = app_flush_stdout(1);
+    return rc;
 }

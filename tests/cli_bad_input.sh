@@ -1,9 +1,12 @@
 #!/bin/bash
 # Bad input through the command line: each case must exit with code 2, print
 # one clear message (with file:line:column where there is a file) and leave no
-# output behind.  Usage: cli_bad_input.sh path/to/suanli source-dir
+# output behind.  Usage: cli_bad_input.sh path/to/suanli source-dir.
+# SUANLI_WRAP, when set, is put before the binary (CI runs this file under
+# SUANLI_WRAP="valgrind -q --error-exitcode=99 --leak-check=full ...").
 set -u
 bin=$1
+wrap=${SUANLI_WRAP:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -15,7 +18,7 @@ expect_bad() {
     local name=$1 pattern=$2
     shift 2
     rm -rf out
-    "$bin" "$@" >stdout.txt 2>stderr.txt
+    $wrap "$bin" "$@" >stdout.txt 2>stderr.txt
     local rc=$?
     local lines
     lines=$(grep -c . stderr.txt)

@@ -22,9 +22,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -372,6 +374,69 @@ static void test_commit_failure_removes_temp(void **state)
     assert_true(exists(inner));
 }
 
+/* Writes n bytes through a fresh outfile for path while files are limited to
+ * limit bytes (RLIMIT_FSIZE, with SIGXFSZ ignored: writes past the limit fail
+ * with EFBIG, as they would on a full disk with ENOSPC), then commits.
+ * Returns the commit's result. */
+static int commit_with_size_limit(const char *path, rlim_t limit, size_t n, struct sl_diag *d)
+{
+    struct sl_outfile o;
+    assert_int_equal(sl_outfile_open(&o, path, d), SL_OK);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = limit;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    for (size_t i = 0; i < n; i++)
+        fputc('a' + (int)(i % 26), o.f);
+    int rc = sl_outfile_commit(&o, d);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, prev);
+    assert_null(o.f);
+    assert_null(o.tmp_path);
+    return rc;
+}
+
+/* A write error fails the commit with SL_EIO naming the path, whether it
+ * comes with the last buffer (fflush) or earlier (the stream's error flag,
+ * its errno long gone); the temp is removed and the previous output stays
+ * whole. */
+static void test_commit_write_error(void **state)
+{
+    const char *dir = *state;
+    char path[PATHSZ], listing[4096], shown[2048], buf[256];
+    join(path, dir, "timeseries.csv");
+    static const size_t sizes[] = {200, 1 << 20};
+    for (size_t k = 0; k < 2; k++) {
+        struct sl_diag d;
+        sl_diag_clear(&d);
+        assert_int_equal(commit_with_size_limit(path, 100, sizes[k], &d), SL_EIO);
+        assert_int_equal(d.code, SL_EIO);
+        assert_string_equal(d.file, path);
+        sl_diag_format(&d, shown, sizeof shown);
+        assert_non_null(strstr(shown, path));
+        assert_non_null(strstr(shown, "cannot write output file"));
+        /* The reason is EFBIG's, or says a write failed: never a stale
+         * errno such as "Success". */
+        assert_true(strstr(shown, strerror(EFBIG)) || strstr(shown, "a write failed"));
+        list_dir(dir, listing, sizeof listing);
+        assert_string_equal(listing, "");
+    }
+    /* At the limit exactly, everything fits. */
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    assert_int_equal(commit_with_size_limit(path, 100, 100, &d), SL_OK);
+    read_all(path, buf, sizeof buf);
+    assert_int_equal(strlen(buf), 100);
+    /* A failed rewrite leaves it as it was. */
+    assert_int_equal(commit_with_size_limit(path, 100, 4096, &d), SL_EIO);
+    read_all(path, buf, sizeof buf);
+    assert_int_equal(strlen(buf), 100);
+    list_dir(dir, listing, sizeof listing);
+    assert_string_equal(listing, "timeseries.csv");
+}
+
 /* ---- Directories. ---- */
 
 static void test_mkdirs(void **state)
@@ -519,6 +584,7 @@ int main(void)
         SCRATCH(test_relative_name),
         SCRATCH(test_open_missing_directory),
         SCRATCH(test_commit_failure_removes_temp),
+        SCRATCH(test_commit_write_error),
         SCRATCH(test_mkdirs),
         SCRATCH(test_mkdirs_through_file),
         cmocka_unit_test(test_mkdirs_empty),

@@ -481,7 +481,7 @@ static void test_partial_interval(void **state)
 /* Local time of day (s) of "YYYY-MM-DDTHH:MM:SS". */
 static int64_t time_of_day(const char *iso)
 {
-    int hh, mm, ss;
+    int hh = 0, mm = 0, ss = 0; /* fail_msg is not noreturn to clang */
     if (strlen(iso) != 19 || sscanf(iso + 11, "%2d:%2d:%2d", &hh, &mm, &ss) != 3)
         fail_msg("'%s' is not YYYY-MM-DDTHH:MM:SS", iso);
     return hh * 3600 + mm * 60 + ss;

@@ -30,8 +30,10 @@ struct sl_outfile {
 /* Creates the temporary file for path (the directory must exist).  Returns
  * SL_OK, SL_EIO or SL_ENOMEM. */
 int sl_outfile_open(struct sl_outfile *o, const char *path, struct sl_diag *d);
-/* Flushes, syncs, closes and renames into place.  On failure the temporary
- * file is removed.  Returns SL_OK or SL_EIO. */
+/* Flushes, syncs, closes and renames into place.  Any write error since open
+ * (the stream's error flag, fflush, fsync, fclose) or a failed rename fails
+ * the commit with SL_EIO naming final_path, and the temporary file is
+ * removed.  Returns SL_OK or SL_EIO. */
 int sl_outfile_commit(struct sl_outfile *o, struct sl_diag *d);
 /* Closes and removes the temporary file (no-op after commit). */
 void sl_outfile_abort(struct sl_outfile *o);

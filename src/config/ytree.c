@@ -597,14 +597,34 @@ int sl_ytree_parse(struct sl_ysources *srcs, const char *name, const char *text,
     return SL_OK;
 }
 
+/* The result code of a failed stat or fopen of a scenario file: a path the
+ * user can fix (missing, unreadable, through a file, a symlink loop, too
+ * long) is bad input like a missing file; anything else (EIO, EMFILE,
+ * ENOMEM...) is the system's failure. */
+static int open_error_code(int e)
+{
+    switch (e) {
+    case ENOENT:
+    case ENOTDIR:
+        return SL_ENOENT;
+    case EACCES:
+    case EPERM:
+    case ELOOP:
+    case ENAMETOOLONG:
+        return SL_EINVAL;
+    default:
+        return SL_EIO;
+    }
+}
+
 int sl_ytree_load_file(struct sl_ysources *srcs, const char *path, struct sl_ynode **out,
                        struct sl_diag *d)
 {
     *out = NULL;
     struct stat st;
     if (stat(path, &st) != 0)
-        return sl_diag_set(d, errno == ENOENT ? SL_ENOENT : SL_EIO, path, 0, 0,
-                           "cannot open scenario file: %s", strerror(errno));
+        return sl_diag_set(d, open_error_code(errno), path, 0, 0, "cannot open scenario file: %s",
+                           strerror(errno));
     if (S_ISDIR(st.st_mode))
         return sl_diag_set(d, SL_EINVAL, path, 0, 0,
                            "is a directory; expected a scenario YAML file");
@@ -615,7 +635,8 @@ int sl_ytree_load_file(struct sl_ysources *srcs, const char *path, struct sl_yno
                            (long long)st.st_size);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return sl_diag_set(d, SL_EIO, path, 0, 0, "cannot open scenario file: %s", strerror(errno));
+        return sl_diag_set(d, open_error_code(errno), path, 0, 0, "cannot open scenario file: %s",
+                           strerror(errno));
     size_t size = (size_t)st.st_size;
     char *buf = sl_malloc(size + 1);
     if (!buf) {

@@ -1,6 +1,9 @@
 /*
  * Atomic output files (see include/suanli/outfile.h): mkstemp in the target
- * directory, write, fflush + fsync, fclose, rename.
+ * directory, write, fflush + fsync, fclose, rename.  A write error at any of
+ * these steps (a full disk, a file size limit, an I/O error) fails the
+ * commit with SL_EIO and the final path, and nothing is renamed: an output
+ * that exists is complete.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -68,26 +71,36 @@ void sl_outfile_abort(struct sl_outfile *o)
 
 int sl_outfile_commit(struct sl_outfile *o, struct sl_diag *d)
 {
-    int ok = fflush(o->f) == 0 && !ferror(o->f);
-    int e = errno;
-    if (ok && fsync(fileno(o->f)) != 0 && errno != EINVAL) {
-        ok = 0;
+    /* Every step can be the first to see a write error: a write during the
+     * run (the stream's error flag), the last buffer (fflush), the data
+     * reaching the disk (fsync; EINVAL only says the file cannot be synced)
+     * and, on some file systems, fclose.  e is the first failure's errno, 0
+     * when only the error flag tells, its errno lost to later calls. */
+    int e = 0;
+    int bad = ferror(o->f) != 0;
+    if (fflush(o->f) != 0) {
+        bad = 1;
         e = errno;
     }
-    if (fclose(o->f) != 0 && ok) {
-        ok = 0;
+    bad |= ferror(o->f) != 0;
+    if (!bad && fsync(fileno(o->f)) != 0 && errno != EINVAL) {
+        bad = 1;
+        e = errno;
+    }
+    if (fclose(o->f) != 0 && !bad) {
+        bad = 1;
         e = errno;
     }
     o->f = NULL;
-    if (ok && rename(o->tmp_path, o->final_path) != 0) {
-        ok = 0;
+    if (!bad && rename(o->tmp_path, o->final_path) != 0) {
+        bad = 1;
         e = errno;
     }
     int rc = SL_OK;
-    if (!ok) {
+    if (bad) {
         unlink(o->tmp_path);
         rc = sl_diag_set(d, SL_EIO, o->final_path, 0, 0, "cannot write output file: %s",
-                         strerror(e));
+                         e ? strerror(e) : "a write failed");
     }
     sl_free(o->tmp_path);
     sl_free(o->final_path);
