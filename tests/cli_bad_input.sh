@@ -120,6 +120,9 @@ expect_bad "PSUs too small" "PSUs of 1000 W .* cannot carry" run psu.yaml
 printf 'site:\n  grid_cap: 0 MW\n' > cap.yaml
 expect_bad "zero grid cap" "cap.yaml:2:13: 'site.grid_cap' must be greater than 0 W" run cap.yaml
 expect_bad "check of a bad file" "unknown.yaml:2:3: unknown key 'servres'" check unknown.yaml
+expect_bad "sub-microsecond period" "'workload.synthetic.period': time '0.4us' is 0.4 us, not a whole number of microseconds" check --set workload.synthetic.period=0.4us
+expect_bad "time beyond the limit" "'run.duration': time '1e8d' is longer than the limit" run --set run.duration=1e8d
+expect_bad "seed above 2^53" "'run.seed' must be at most 9007199254740992, got 9007199254740993" check --seed 9007199254740993
 expect_bad "stray argument" "unexpected argument 'x'" version x
 
 echo "$pass passed, $fail failed"

@@ -402,6 +402,18 @@ static void test_errors_have_positions(void **state)
         {"a: 1\n---\nb: 2\n", NULL, 2, 1, "one YAML document"},
         {"run: {seed: -1}\n", NULL, 1, 13, "must be at least 0"},
         {"fleet: {servers: 99999999999999999999}\n", NULL, 1, 18, "out of range"},
+        /* Issue 7: times are whole microseconds within the duration limit;
+         * integers are compared exactly, not through a double. */
+        {"workload:\n  synthetic: {period: 0.4us}\n", NULL, 2, 23,
+         "not a whole number of microseconds"},
+        {"facility: {step: 1.0000004s}\n", NULL, 1, 18, "not a whole number of microseconds"},
+        {"site:\n  tou:\n    - {from: 0.5us, to: 8h, price: 1 CNY/kWh}\n", NULL, 3, 14,
+         "not a whole number of microseconds"},
+        {"run: {duration: 1e8d}\n", NULL, 1, 17, "longer than the limit of 365000d"},
+        {"workload:\n  synthetic: {change_interval: 100000000d}\n", NULL, 2, 32,
+         "longer than the limit"},
+        {"run: {seed: 9007199254740993}\n", NULL, 1, 13, "must be at most 9007199254740992"},
+        {"fleet: {servers: 10000001}\n", NULL, 1, 18, "must be at most 10000000"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct sl_scenario_set set;

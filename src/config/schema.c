@@ -71,7 +71,7 @@ static void describe_limit(const struct sl_field *f, double v, char *buf, size_t
     if (f->type == SL_FT_REAL)
         sl_unit_format(v, f->unit, buf, size);
     else if (f->type == SL_FT_TIME)
-        sl_unit_format(v, SL_UNIT_TIME, buf, size);
+        sl_unit_format_time_us((int64_t)llround(v * 1e6), buf, size);
     else
         snprintf(buf, size, "%.17g", v);
 }
@@ -97,6 +97,52 @@ static int check_range(const struct sl_field *f, double v, const struct sl_ynode
             return sl_ynode_error(n, d, SL_EINVAL, "'%s' must be %s %s, got %s", fpath,
                                   (f->flags & SL_FF_MAX_EXCL) ? "less than" : "at most", lim, got);
         }
+    }
+    return SL_OK;
+}
+
+/* An integer's range, compared as integers: a double comparison would let
+ * 2^53 + 1 pass a bound of 2^53.  Bounds in the tables are whole numbers. */
+static int check_int_range(const struct sl_field *f, long long v, const struct sl_ynode *n,
+                           const char *fpath, struct sl_diag *d)
+{
+    if (f->min > SL_NO_MIN && f->min > -9.2e18) {
+        long long lo = (long long)f->min + ((f->flags & SL_FF_MIN_EXCL) ? 1 : 0);
+        if (v < lo)
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s' must be at least %lld, got %s", fpath, lo,
+                                  n->text);
+    }
+    if (f->max < SL_NO_MAX && f->max < 9.2e18) {
+        long long hi = (long long)f->max - ((f->flags & SL_FF_MAX_EXCL) ? 1 : 0);
+        if (v > hi)
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s' must be at most %lld, got %s", fpath, hi,
+                                  n->text);
+    }
+    return SL_OK;
+}
+
+/* A time's range, compared in whole microseconds (bounds in the tables are
+ * seconds with at most 6 decimals, so llround is exact). */
+static int check_time_range(const struct sl_field *f, int64_t us, const struct sl_ynode *n,
+                            const char *fpath, struct sl_diag *d)
+{
+    char lim[64], got[64];
+    sl_unit_format_time_us(us, got, sizeof got);
+    if (f->min > SL_NO_MIN) {
+        int64_t lo = (int64_t)llround(f->min * 1e6);
+        int bad = (f->flags & SL_FF_MIN_EXCL) ? !(us > lo) : !(us >= lo);
+        if (bad)
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s' must be %s %s, got %s", fpath,
+                                  (f->flags & SL_FF_MIN_EXCL) ? "greater than" : "at least",
+                                  sl_unit_format_time_us(lo, lim, sizeof lim), got);
+    }
+    if (f->max < SL_NO_MAX) {
+        int64_t hi = (int64_t)llround(f->max * 1e6);
+        int bad = (f->flags & SL_FF_MAX_EXCL) ? !(us < hi) : !(us <= hi);
+        if (bad)
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s' must be %s %s, got %s", fpath,
+                                  (f->flags & SL_FF_MAX_EXCL) ? "less than" : "at most",
+                                  sl_unit_format_time_us(hi, lim, sizeof lim), got);
     }
     return SL_OK;
 }
@@ -166,14 +212,26 @@ static int map_value(const struct sl_field *f, void *obj, const struct sl_ynode 
         long long v;
         if (sl_unit_parse_int(n->text, &v, err, sizeof err) != SL_OK)
             return sl_ynode_error(n, d, SL_EINVAL, "'%s': %s", fpath, err);
-        if (check_range(f, (double)v, n, fpath, d) != SL_OK)
+        if (check_int_range(f, v, n, fpath, d) != SL_OK)
             return SL_EINVAL;
         *(int64_t *)FIELD_PTR(obj, f) = (int64_t)v;
         return SL_OK;
     }
-    case SL_FT_REAL:
     case SL_FT_TIME: {
-        enum sl_unit_kind kind = f->type == SL_FT_TIME ? SL_UNIT_TIME : f->unit;
+        char what[128];
+        snprintf(what, sizeof what, "a time such as '%s'", sl_unit_example(SL_UNIT_TIME));
+        if (expect_scalar(n, fpath, what, d) != SL_OK)
+            return SL_EINVAL;
+        int64_t us;
+        if (sl_unit_parse_time_us(n->text, &us, err, sizeof err) != SL_OK)
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s': %s", fpath, err);
+        if (check_time_range(f, us, n, fpath, d) != SL_OK)
+            return SL_EINVAL;
+        *(int64_t *)FIELD_PTR(obj, f) = us;
+        return SL_OK;
+    }
+    case SL_FT_REAL: {
+        enum sl_unit_kind kind = f->unit;
         char what[128];
         snprintf(what, sizeof what, "a %s such as '%s'", sl_unit_kind_name(kind),
                  sl_unit_example(kind));
@@ -184,15 +242,7 @@ static int map_value(const struct sl_field *f, void *obj, const struct sl_ynode 
             return sl_ynode_error(n, d, SL_EINVAL, "'%s': %s", fpath, err);
         if (check_range(f, v, n, fpath, d) != SL_OK)
             return SL_EINVAL;
-        if (f->type == SL_FT_REAL) {
-            *(double *)FIELD_PTR(obj, f) = v;
-        } else {
-            double us = v * 1e6;
-            if (!(fabs(us) < 9.2e18))
-                return sl_ynode_error(n, d, SL_EINVAL, "'%s': time '%s' is out of range", fpath,
-                                      n->text);
-            *(int64_t *)FIELD_PTR(obj, f) = (int64_t)llround(us);
-        }
+        *(double *)FIELD_PTR(obj, f) = v;
         return SL_OK;
     }
     case SL_FT_BOOL: {
@@ -458,8 +508,7 @@ static void emit_field(const struct sl_field *f, const void *obj, FILE *out, int
     }
     case SL_FT_TIME:
         fprintf(out, " %s\n",
-                sl_unit_format((double)*(const int64_t *)FIELD_CPTR(obj, f) / 1e6, SL_UNIT_TIME,
-                               buf, sizeof buf));
+                sl_unit_format_time_us(*(const int64_t *)FIELD_CPTR(obj, f), buf, sizeof buf));
         break;
     case SL_FT_BOOL:
         fprintf(out, " %s\n", *(const int *)FIELD_CPTR(obj, f) ? "true" : "false");
