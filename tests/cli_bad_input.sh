@@ -123,6 +123,9 @@ expect_bad "check of a bad file" "unknown.yaml:2:3: unknown key 'servres'" check
 expect_bad "sub-microsecond period" "'workload.synthetic.period': time '0.4us' is 0.4 us, not a whole number of microseconds" check --set workload.synthetic.period=0.4us
 expect_bad "time beyond the limit" "'run.duration': time '1e8d' is longer than the limit" run --set run.duration=1e8d
 expect_bad "seed above 2^53" "'run.seed' must be at most 9007199254740992, got 9007199254740993" check --seed 9007199254740993
+expect_bad "override that reads as null" "--set 'fleet.servers=---': 'fleet.servers' needs an integer" run --set fleet.servers=---
+printf 'variants:\n  - name: a\n    set:\n      fleet.servers: 2\n      fleet: {servers: 3}\n' > conflict.yaml
+expect_bad "conflicting keys in a variant" "conflict.yaml:5:7: in variant 'a': 'set' gives 'fleet' and 'fleet.servers' \(line 4\)" check conflict.yaml
 expect_bad "stray argument" "unexpected argument 'x'" version x
 
 echo "$pass passed, $fail failed"

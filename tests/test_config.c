@@ -414,6 +414,26 @@ static void test_errors_have_positions(void **state)
          "longer than the limit"},
         {"run: {seed: 9007199254740993}\n", NULL, 1, 13, "must be at most 9007199254740992"},
         {"fleet: {servers: 10000001}\n", NULL, 1, 18, "must be at most 10000000"},
+        /* An override that reads as null never means the default, whatever
+         * the key's type; a variant's set: gives each key once. */
+        {"fleet: {}\n", "fleet.servers=---", 0, 0, "'fleet.servers' needs an integer"},
+        {"fleet: {}\n", "fleet.servers=~", 0, 0, "reads as YAML null"},
+        {"fleet: {}\n", "site.grid_cap=---", 0, 0, "'site.grid_cap' needs a power"},
+        {"fleet: {}\n", "run.duration=---", 0, 0, "'run.duration' needs a time"},
+        {"fleet: {}\n", "workload.synthetic.shape=---", 0, 0, "needs one of its names"},
+        {"fleet: {}\n", "name=---", 0, 0, "'name' needs a value"},
+        {"fleet: {}\n", "site.weather=---", 0, 0, "'site.weather' needs a value"},
+        {"fleet: {}\n", "site.tou=~", 0, 0, "'site.tou' needs a list"},
+        {"fleet: {}\n", "fleet={servers: ~}", 0, 0, "'fleet.servers' needs an integer"},
+        {"catalog:\n  chains:\n    - {name: c, stages: [{name: s, efficiency: 90 %}]}\n",
+         "catalog.chains.0.stages.0.indoor=---", 0, 0, "needs true or false"},
+        {"variants:\n  - name: a\n    set:\n      fleet.servers: 2\n      fleet: {servers: 3}\n",
+         NULL, 5, 7, "'set' gives 'fleet' and 'fleet.servers' (line 4)"},
+        {"variants:\n  - name: a\n    set: {run: {seed: 2}, run.seed: 3}\n", NULL, 3, 27,
+         "one would silently override the other"},
+        {"variants:\n  - name: a\n    set: {run.seed: 2}\n  - name: b\n"
+         "    set: {run.sample: 2min, run.seed: 3, run.sample.x: 1}\n",
+         NULL, 5, 42, "in variant 'b': 'set' gives 'run.sample.x' and 'run.sample'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct sl_scenario_set set;

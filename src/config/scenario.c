@@ -324,6 +324,105 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
     return SL_OK;
 }
 
+/* An override value that reads as YAML null ("---", "#...", "~", an empty
+ * flow value) would silently mean the key's default.  Only a written "~" or
+ * "null" on an optional key is accepted (it unsets the key); anything else
+ * is an error naming the key.  path is the dotted key of n; a key the
+ * schema does not know is left to the mapper, which names it. */
+static int check_override_nulls(const struct sl_ynode *n, char *path, size_t size,
+                                struct sl_diag *d)
+{
+    size_t len = strlen(path);
+    if (n->type == SL_Y_MAP || n->type == SL_Y_SEQ) {
+        for (size_t i = 0; i < n->n; i++) {
+            if (n->type == SL_Y_MAP)
+                snprintf(path + len, size - len, "%s%s", len ? "." : "", n->pairs[i].key->text);
+            else
+                snprintf(path + len, size - len, "%s%zu", len ? "." : "", i);
+            const struct sl_ynode *v = n->type == SL_Y_MAP ? n->pairs[i].value : n->items[i];
+            int rc = check_override_nulls(v, path, size, d);
+            path[len] = '\0';
+            if (rc != SL_OK)
+                return rc;
+        }
+        return SL_OK;
+    }
+    if (!sl_ynode_is_null(n))
+        return SL_OK;
+    const struct sl_field *f = sl_schema_find(&sl__scenario_schema, path);
+    if (!f)
+        return SL_OK;
+    if ((f->flags & SL_FF_OPTIONAL) && n->text[0] != '\0')
+        return SL_OK;
+    char what[160];
+    if (f->type == SL_FT_REAL && f->unit != SL_UNIT_NONE)
+        snprintf(what, sizeof what, "a %s such as '%s'", sl_unit_kind_name(f->unit),
+                 sl_unit_example(f->unit));
+    else if (f->type == SL_FT_TIME)
+        snprintf(what, sizeof what, "a time such as '7d'");
+    else if (f->type == SL_FT_INT)
+        snprintf(what, sizeof what, "an integer such as 8");
+    else if (f->type == SL_FT_BOOL)
+        snprintf(what, sizeof what, "true or false");
+    else if (f->type == SL_FT_ENUM)
+        snprintf(what, sizeof what, "one of its names, such as '%s'", f->names[0]);
+    else if (f->type == SL_FT_LIST)
+        snprintf(what, sizeof what, "a list ('[]' for none)");
+    else
+        snprintf(what, sizeof what, "a value");
+    return sl_ynode_error(n, d, SL_EINVAL,
+                          "'%s' needs %s; the value reads as YAML null (nothing), which would "
+                          "silently mean the default (leave the key out for that)",
+                          path, what);
+}
+
+/* Orders dotted keys segment by segment ('.' below every other byte), so
+ * that a key is followed directly by the keys it is a prefix of. */
+static int cmp_set_keys(const void *a, const void *b)
+{
+    const unsigned char *x = (const unsigned char *)(*(const struct sl_ypair *const *)a)->key->text;
+    const unsigned char *y = (const unsigned char *)(*(const struct sl_ypair *const *)b)->key->text;
+    for (;; x++, y++) {
+        unsigned cx = *x == '.' ? 1u : *x == 0 ? 0u : (unsigned)*x + 1u;
+        unsigned cy = *y == '.' ? 1u : *y == 0 ? 0u : (unsigned)*y + 1u;
+        if (cx != cy)
+            return cx < cy ? -1 : 1;
+        if (!*x)
+            return 0;
+    }
+}
+
+/* A variant's `set:` may not give one key twice, nor a key and a key
+ * below it ('fleet' and 'fleet.servers'): applying them in order would make
+ * the last silently win.  Sorting puts every such pair side by side, so the
+ * check is O(n log n).  The later key in the file is reported (the caller
+ * names the variant). */
+static int check_set_conflicts(const struct sl_ynode *set, struct sl_diag *d)
+{
+    if (!set || set->type != SL_Y_MAP || set->n < 2)
+        return SL_OK;
+    const struct sl_ypair **v = sl_reallocarray(NULL, set->n, sizeof *v);
+    if (!v)
+        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    for (size_t i = 0; i < set->n; i++)
+        v[i] = &set->pairs[i];
+    qsort(v, set->n, sizeof *v, cmp_set_keys);
+    int rc = SL_OK;
+    for (size_t i = 0; i + 1 < set->n && rc == SL_OK; i++) {
+        const struct sl_ynode *a = v[i]->key, *b = v[i + 1]->key;
+        size_t la = strlen(a->text);
+        if (strncmp(a->text, b->text, la) != 0 || (b->text[la] != '\0' && b->text[la] != '.'))
+            continue;
+        const struct sl_ynode *later = v[i + 1] > v[i] ? b : a, *first = later == b ? a : b;
+        rc = sl_ynode_error(
+            later, d, SL_EINVAL, "'set' gives '%s' and '%s' (line %d): %s; keep one", later->text,
+            first->text, first->line,
+            b->text[la] ? "one would silently override the other" : "the same key twice");
+    }
+    sl_free(v);
+    return rc;
+}
+
 static void scenario_release(struct sl_scenario *sc)
 {
     sl_free(sc->weather);
@@ -405,6 +504,11 @@ int sl_scenario_load(const struct sl_load_opts *opts, struct sl_scenario_set *ou
         snprintf(origin, sizeof origin, "--set '%.500s'", opts->sets[i]);
         rc = sl__override_parse(&srcs, origin, opts->sets[i], &ovr[novr], d);
         novr++;
+        if (rc == SL_OK) {
+            char path[512];
+            snprintf(path, sizeof path, "%s", ovr[novr - 1].path);
+            rc = check_override_nulls(ovr[novr - 1].value, path, sizeof path, d);
+        }
         if (rc != SL_OK)
             goto done;
     }
@@ -461,7 +565,9 @@ int sl_scenario_load(const struct sl_load_opts *opts, struct sl_scenario_set *ou
             rc = sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
             goto done;
         }
-        rc = vars ? sl__variant_apply(tree, sl_ymap_get(vars->items[i], "set"), vname, d) : SL_OK;
+        rc = vars ? check_set_conflicts(sl_ymap_get(vars->items[i], "set"), d) : SL_OK;
+        if (rc == SL_OK && vars)
+            rc = sl__variant_apply(tree, sl_ymap_get(vars->items[i], "set"), vname, d);
         for (size_t j = 0; rc == SL_OK && j < novr; j++)
             rc = sl__override_apply(tree, &ovr[j], d);
         if (rc == SL_OK)
