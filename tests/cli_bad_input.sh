@@ -126,6 +126,11 @@ expect_bad "seed above 2^53" "'run.seed' must be at most 9007199254740992, got 9
 expect_bad "override that reads as null" "--set 'fleet.servers=---': 'fleet.servers' needs an integer" run --set fleet.servers=---
 printf 'variants:\n  - name: a\n    set:\n      fleet.servers: 2\n      fleet: {servers: 3}\n' > conflict.yaml
 expect_bad "conflicting keys in a variant" "conflict.yaml:5:7: in variant 'a': 'set' gives 'fleet' and 'fleet.servers' \(line 4\)" check conflict.yaml
+printf 'run: {duration: 30s}\n' > short.yaml
+expect_bad "cross-key rule with a default" "short.yaml:1:17: 'run.sample' \(default 1min\) is longer than 'run.duration' \(30s\)" check short.yaml
+expect_bad "too many rows" "is 14400000 rows of timeseries.csv, more than the limit of 10000000: raise run.sample" run --set run.duration=10000d
+awk 'BEGIN { print "catalog:\n  chains:\n    - name: c\n      stages:"; for (i = 0; i < 17; i++) print "        - {name: s" i ", scope: rack, efficiency: 99 %}"; print "facility: {power_chain: c}" }' > long.yaml
+expect_bad "17-stage chain" "long.yaml:21:11: power chain 'c' has more than 16 stages of scope rack" check long.yaml
 expect_bad "stray argument" "unexpected argument 'x'" version x
 
 echo "$pass passed, $fail failed"

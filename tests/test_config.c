@@ -434,6 +434,19 @@ static void test_errors_have_positions(void **state)
         {"variants:\n  - name: a\n    set: {run.seed: 2}\n  - name: b\n"
          "    set: {run.sample: 2min, run.seed: 3, run.sample.x: 1}\n",
          NULL, 5, 42, "in variant 'b': 'set' gives 'run.sample.x' and 'run.sample'"},
+        /* Rules between two keys are reported at the one written, naming
+         * the other's default. */
+        {"run: {duration: 30s}\n", NULL, 1, 17,
+         "'run.sample' (default 1min) is longer than 'run.duration' (30s)"},
+        {"fleet: {}\n", "run.duration=30s", 0, 0, "'run.sample' (default 1min) is longer"},
+        {"facility: {step: 7s}\n", NULL, 1, 18, "'run.sample' (default 1min) is not a whole"},
+        {"workload: {synthetic: {amplitude: 30 %}}\n", NULL, 1, 35,
+         "mean (default 80 %) +- amplitude (30 %)"},
+        /* Output bounds: rows of one file, bytes of a set. */
+        {"run: {duration: 10000d}\n", NULL, 1, 17,
+         "is 14400000 rows of timeseries.csv, more than the limit of 10000000: raise run.sample"},
+        {"run: {duration: 5000d}\nvariants:\n  - {name: a}\n  - {name: b}\n", NULL, 1, 17,
+         "in variant 'b': the 2 variants up to this one would write about"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct sl_scenario_set set;
@@ -444,6 +457,43 @@ static void test_errors_have_positions(void **state)
             !strstr(d.msg, cases[i].msg))
             fail_msg("case %zu: rc %d at %d:%d: %s (want %d:%d '%s')", i, rc, d.line, d.col, d.msg,
                      cases[i].line, cases[i].col, cases[i].msg);
+    }
+}
+
+/* A chain with more stages of one scope than a run holds is reported at
+ * load, at the first stage too many (SL_STACK_MAX per scope, 8 server
+ * stages), not when the run builds its stacks. */
+static void test_stage_counts(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *scope;
+        int n, ok;
+    } cases[] = {{"rack", 16, 1},  {"rack", 17, 0},  {"facility", 17, 0},
+                 {"board", 17, 0}, {"server", 8, 1}, {"server", 9, 0}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char text[8192];
+        size_t used = (size_t)snprintf(text, sizeof text,
+                                       "catalog:\n  chains:\n    - name: c\n      stages:\n");
+        for (int i = 0; i < cases[c].n; i++)
+            used += (size_t)snprintf(text + used, sizeof text - used,
+                                     "        - {name: s%d, scope: %s, efficiency: 99.9 %%}\n", i,
+                                     cases[c].scope);
+        snprintf(text + used, sizeof text - used, "facility: {power_chain: c}\n");
+        struct sl_scenario_set set;
+        struct sl_diag d;
+        int rc = load_text(text, NULL, 0, &set, &d);
+        if (cases[c].ok) {
+            if (rc != SL_OK)
+                fail_msg("%d %s stages: %s", cases[c].n, cases[c].scope, d.msg);
+            sl_scenario_set_release(&set);
+            continue;
+        }
+        assert_int_equal(rc, SL_EINVAL);
+        assert_int_equal(d.line, 4 + cases[c].n);
+        assert_int_equal(d.col, 11);
+        assert_non_null(strstr(d.msg, "more than"));
+        assert_non_null(strstr(d.msg, cases[c].scope));
     }
 }
 
@@ -610,6 +660,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_relative_paths),
         cmocka_unit_test(test_errors_have_positions),
+        cmocka_unit_test(test_stage_counts),
         cmocka_unit_test(test_docs_in_sync),
         cmocka_unit_test(test_allocation_failures),
         cmocka_unit_test(test_mutated_inputs),
