@@ -443,6 +443,8 @@ static void test_errors_have_positions(void **state)
         {"workload: {synthetic: {amplitude: 30 %}}\n", NULL, 1, 35,
          "mean (default 80 %) +- amplitude (30 %)"},
         /* Output bounds: rows of one file, bytes of a set. */
+        {"fleet: {}\n", "catalog.servers.0.psu_rating=3.6 kW", 0, 0,
+         "'catalog.servers' has no entry 0: the scenario defines no server models of its own"},
         {"run: {duration: 10000d}\n", NULL, 1, 17,
          "is 14400000 rows of timeseries.csv, more than the limit of 10000000: raise run.sample"},
         {"run: {duration: 5000d}\nvariants:\n  - {name: a}\n  - {name: b}\n", NULL, 1, 17,

@@ -180,6 +180,17 @@ static int map_list(const struct sl_field *f, void *obj, const struct sl_ynode *
     if (n->type != SL_Y_SEQ) {
         if (sl_ynode_is_null(n))
             return SL_OK;
+        /* An override such as --set catalog.servers.0.psu_rating=3.6kW on a
+         * scenario without that list builds a mapping keyed "0". */
+        if (n->type == SL_Y_MAP && n->n > 0 &&
+            strspn(n->pairs[0].key->text, "0123456789") == strlen(n->pairs[0].key->text))
+            return sl_ynode_error(
+                n->pairs[0].key, d, SL_EINVAL,
+                "'%s' has no entry %s: the scenario defines no %s of its own, and an override "
+                "can change an entry but not create one; add the list to the scenario file "
+                "first (`%s:` with one entry and its required keys, see docs/scenario.md), or "
+                "give the whole list, e.g. --set '%s=[{...}]'",
+                fpath, n->pairs[0].key->text, f->sub->name, fpath, fpath);
         char desc[128];
         return sl_ynode_error(n, d, SL_EINVAL, "'%s' expects a list of %s, got %s", fpath,
                               f->sub->name, sl_ynode_describe(n, desc, sizeof desc));
