@@ -442,6 +442,29 @@ const struct sl_field *sl_schema_find(const struct sl_schema *schema, const char
 
 /* ---- emitting YAML ---- */
 
+/* Length of a code point at s that YAML cannot carry raw in a scalar (a C1
+ * control such as U+0085, which YAML reads as a line break; U+2028, U+2029;
+ * U+FEFF; U+FFFE, U+FFFF), or 0.  Its escape is written to esc. */
+static size_t special_utf8(const unsigned char *s, char *esc, size_t size)
+{
+    if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+        if (s[1] == 0x85)
+            snprintf(esc, size, "\\N");
+        else
+            snprintf(esc, size, "\\x%02x", s[1]);
+        return 2;
+    }
+    if (s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9)) {
+        snprintf(esc, size, s[2] == 0xa8 ? "\\L" : "\\P");
+        return 3;
+    }
+    if (s[0] == 0xef && ((s[1] == 0xbb && s[2] == 0xbf) || (s[1] == 0xbf && s[2] >= 0xbe))) {
+        snprintf(esc, size, "\\u%s", s[1] == 0xbb ? "FEFF" : s[2] == 0xbe ? "FFFE" : "FFFF");
+        return 3;
+    }
+    return 0;
+}
+
 static int needs_quotes(const char *s)
 {
     if (!*s)
@@ -455,7 +478,9 @@ static int needs_quotes(const char *s)
             return 1;
     for (const char *p = s; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c < 0x20 || c == '#' || c == '"' || c == '\\')
+        char esc[8];
+        if (c < 0x20 || c == 0x7f || c == '#' || c == '"' || c == '\\' ||
+            special_utf8((const unsigned char *)p, esc, sizeof esc))
             return 1;
         if (c == ':' && (p[1] == ' ' || p[1] == '\0'))
             return 1;
@@ -480,13 +505,18 @@ static void emit_string(const char *s, FILE *out)
     fputc('"', out);
     for (const char *p = s; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\')
+        char esc[8];
+        size_t sl = special_utf8((const unsigned char *)p, esc, sizeof esc);
+        if (sl) {
+            fputs(esc, out);
+            p += sl - 1;
+        } else if (c == '"' || c == '\\')
             fprintf(out, "\\%c", c);
         else if (c == '\n')
             fputs("\\n", out);
         else if (c == '\t')
             fputs("\\t", out);
-        else if (c < 0x20)
+        else if (c < 0x20 || c == 0x7f)
             fprintf(out, "\\x%02x", c);
         else
             fputc(c, out);
