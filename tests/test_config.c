@@ -11,12 +11,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/scenario_int.h"
 #include "suanli/alloc.h"
 #include "suanli/scenario.h"
 
@@ -499,6 +501,188 @@ static void test_stage_counts(void **state)
     }
 }
 
+/* ---- Every key round-trips through check at its boundary values. ---- */
+
+/* A scenario with one entry in every list, so every key has a path. */
+static const char prop_base[] =
+    "run: {duration: 1d}\n"
+    "site:\n  tou: [{from: 8h, to: 12h, price: 1 CNY/kWh}]\n"
+    "catalog:\n"
+    "  devices: [{name: d1, fp16: 100 TFLOPS, int8: 200 TFLOPS, memory: 64 GiB,\n"
+    "             memory_bw: 1 TB/s, tdp: 400 W, idle: 60 W}]\n"
+    "  cpus: [{name: c1, tdp: 300 W, idle: 80 W}]\n"
+    "  servers: [{name: s1, device: d1, cpu: c1}]\n"
+    "  chains: [{name: ch1, stages: [{name: ups, efficiency: 95 %},\n"
+    "           {name: vrm, scope: board, curve: [{load: 50 %, efficiency: 90 %}]}]}]\n"
+    "  cooling: [{name: co1}]\n";
+
+struct prop_stats {
+    int tried, loaded, failed;
+};
+
+/* Writes a base-unit value v of a REAL field as YAML text with its unit. */
+static void real_text(const struct sl_field *f, double v, char *buf, size_t size)
+{
+    if (f->unit == SL_UNIT_PERCENT)
+        snprintf(buf, size, "%.17g %%", v * 100);
+    else if (f->unit == SL_UNIT_NONE)
+        snprintf(buf, size, "%.17g", v);
+    else
+        snprintf(buf, size, "%.17g %s", v, sl_unit_base_symbol(f->unit));
+}
+
+/* Loads prop_base with path=value; if it loads, emits, re-reads the
+ * emitted text and compares the two emissions. */
+static void prop_try(const char *path, const char *value, struct prop_stats *st)
+{
+    char arg[4096];
+    snprintf(arg, sizeof arg, "%s=%s", path, value);
+    const char *sets[1] = {arg};
+    struct sl_scenario_set a, b;
+    struct sl_diag d;
+    st->tried++;
+    if (load_text(prop_base, sets, 1, &a, &d) != SL_OK)
+        return; /* rejected values are fine: they have a message */
+    st->loaded++;
+    char *t1 = emit(&a.items[0]);
+    sl_scenario_set_release(&a);
+    int rc = load_text(t1, NULL, 0, &b, &d);
+    char *t2 = rc == SL_OK ? emit(&b.items[0]) : NULL;
+    if (rc == SL_OK)
+        sl_scenario_set_release(&b);
+    if (!t2 || strcmp(t1, t2) != 0) {
+        if (st->failed < 20)
+            print_message("  round trip of %s=%s fails: %s\n", path, value,
+                          t2 ? "re-read differs" : d.msg);
+        st->failed++;
+    }
+    free(t1);
+    free(t2);
+}
+
+static void prop_walk(const struct sl_schema *s, const char *prefix, struct prop_stats *st)
+{
+    static const char *const strings[] = {
+        "plain",
+        "\"a\\x01b\\tc\"",
+        "\"x\\u2028y\\u2029z\"",
+        "\"\\x85nel\"",
+        "\"\\uFEFFbom\"",
+        "\"q\\\"uote\\\\back\"",
+        "\" lead\"",
+        "\"trail \"",
+        "\"#hash\"",
+        "\"null\"",
+        "\"1e5\"",
+        "\"-\"",
+        "\"a: b\"",
+        "\"\\x7f\"",
+        "\"\\x9f\"",
+        "\"\\u00e9t\\u00e9\"",
+        "\"''\"",
+    };
+    for (size_t i = 0; i < s->nfields; i++) {
+        const struct sl_field *f = &s->fields[i];
+        char path[512], v[1024];
+        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", f->key);
+        switch (f->type) {
+        case SL_FT_SECTION:
+            prop_walk(f->sub, path, st);
+            break;
+        case SL_FT_LIST: {
+            char ipath[520];
+            snprintf(ipath, sizeof ipath, "%s.0", path);
+            prop_walk(f->sub, ipath, st);
+            break;
+        }
+        case SL_FT_RAW:
+            break;
+        case SL_FT_BOOL:
+            prop_try(path, "true", st);
+            prop_try(path, "off", st);
+            break;
+        case SL_FT_ENUM:
+            for (size_t k = 0; f->names[k]; k++)
+                prop_try(path, f->names[k], st);
+            break;
+        case SL_FT_STRING: {
+            for (size_t k = 0; k < sizeof strings / sizeof strings[0]; k++)
+                prop_try(path, strings[k], st);
+            char lng[1024];
+            for (size_t k = 0; k < 600; k++)
+                lng[k] = (char)('a' + k % 26);
+            lng[600] = '\0';
+            prop_try(path, lng, st);
+            break;
+        }
+        case SL_FT_INT: {
+            double lo = f->min > SL_NO_MIN ? f->min : -1e15,
+                   hi = f->max < SL_NO_MAX ? f->max : 1e15;
+            const double vals[] = {lo, hi, lo + 1, hi - 1, floor((lo + hi) / 3)};
+            for (size_t k = 0; k < 5; k++) {
+                snprintf(v, sizeof v, "%.0f", vals[k]);
+                prop_try(path, v, st);
+            }
+            break;
+        }
+        case SL_FT_REAL: {
+            double lo = f->min > SL_NO_MIN ? f->min : -1e6, hi = f->max < SL_NO_MAX ? f->max : 1e9;
+            const double vals[] = {lo,
+                                   hi,
+                                   nextafter(lo, hi),
+                                   nextafter(hi, lo),
+                                   lo + (hi - lo) / 3,
+                                   lo + (hi - lo) / 7,
+                                   1e-300,
+                                   0.1};
+            for (size_t k = 0; k < 8; k++) {
+                real_text(f, vals[k], v, sizeof v);
+                prop_try(path, v, st);
+            }
+            break;
+        }
+        case SL_FT_TIME: {
+            static const char *const times[] = {"1us",   "86399.999999s", "23.99999999999h",
+                                                "0.4us", "1.1min",        "365000d",
+                                                "0s",    "1e-3s",         "7d"};
+            for (size_t k = 0; k < sizeof times / sizeof times[0]; k++)
+                prop_try(path, times[k], st);
+            if (f->min > SL_NO_MIN) {
+                snprintf(v, sizeof v, "%.17gs", f->min);
+                prop_try(path, v, st);
+            }
+            if (f->max < SL_NO_MAX) {
+                snprintf(v, sizeof v, "%.17gs", f->max);
+                prop_try(path, v, st);
+                snprintf(v, sizeof v, "%.0fus", f->max * 1e6 - 1);
+                prop_try(path, v, st);
+            }
+            break;
+        }
+        }
+    }
+}
+
+/* For every key of the schema (walked from the tables, so a new key is
+ * covered without a line here): set it to its boundary values, odd
+ * fractions and awkward strings through --set; whatever loads must emit
+ * YAML that re-reads to the same emission. */
+static void test_every_key_round_trips(void **state)
+{
+    (void)state;
+    struct sl_scenario_set base;
+    struct sl_diag d;
+    if (load_text(prop_base, NULL, 0, &base, &d) != SL_OK)
+        fail_msg("base scenario: %s:%d:%d: %s", d.file, d.line, d.col, d.msg);
+    sl_scenario_set_release(&base);
+    struct prop_stats st = {0, 0, 0};
+    prop_walk(&sl__scenario_schema, "", &st);
+    print_message("  %d values tried, %d loaded, %d failed to round-trip\n", st.tried, st.loaded,
+                  st.failed);
+    assert_true(st.loaded > st.tried / 3);
+    assert_int_equal(st.failed, 0);
+}
+
 /* docs/scenario.md must contain exactly what `suanli keys` prints. */
 static void test_docs_in_sync(void **state)
 {
@@ -663,6 +847,7 @@ int main(void)
         cmocka_unit_test(test_relative_paths),
         cmocka_unit_test(test_errors_have_positions),
         cmocka_unit_test(test_stage_counts),
+        cmocka_unit_test(test_every_key_round_trips),
         cmocka_unit_test(test_docs_in_sync),
         cmocka_unit_test(test_allocation_failures),
         cmocka_unit_test(test_mutated_inputs),
