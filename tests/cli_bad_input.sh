@@ -130,6 +130,7 @@ printf 'run: {duration: 30s}\n' > short.yaml
 expect_bad "cross-key rule with a default" "short.yaml:1:17: 'run.sample' \(default 1min\) is longer than 'run.duration' \(30s\)" check short.yaml
 expect_bad "too many rows" "is 14400000 rows of timeseries.csv, more than the limit of 10000000: raise run.sample" run --set run.duration=10000d
 awk 'BEGIN { print "catalog:\n  chains:\n    - name: c\n      stages:"; for (i = 0; i < 17; i++) print "        - {name: s" i ", scope: rack, efficiency: 99 %}"; print "facility: {power_chain: c}" }' > long.yaml
+expect_bad "two-key rule at the overridden key" "^suanli: error: --set 'run.duration=30s': 'run.sample' \(1min\) is longer than 'run.duration' \(30s\)" check --set run.duration=30s
 expect_bad "17-stage chain" "long.yaml:21:11: power chain 'c' has more than 16 stages of scope rack" check long.yaml
 expect_bad "stray argument" "unexpected argument 'x'" version x
 

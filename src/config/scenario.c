@@ -200,7 +200,13 @@ static int given(const struct sl_ynode *root, const char *path)
 static int pair_error(const struct sl_ynode *root, const char *a, const char *b, struct sl_diag *d,
                       const char *msg)
 {
-    return sl__scenario_path_error(root, given(root, a) || !given(root, b) ? a : b, d, msg);
+    /* A key the user wrote (file or --set) before one of the built-in
+     * default scenario, which the user did not write either. */
+    const struct sl_ynode *na = sl_ytree_lookup(root, a), *nb = sl_ytree_lookup(root, b);
+    int ua = na && strcmp(na->src->name, DEFAULT_SOURCE_NAME) != 0;
+    int ub = nb && strcmp(nb->src->name, DEFAULT_SOURCE_NAME) != 0;
+    const char *at = ua ? a : ub ? b : na || !nb ? a : b;
+    return sl__scenario_path_error(root, at, d, msg);
 }
 
 /* "default " before the value of a key the user did not give. */
