@@ -123,6 +123,18 @@ expect_bad "PSUs too small" "PSUs of 1000 W .* cannot carry" run psu.yaml
 printf 'site:\n  grid_cap: 0 MW\n' > cap.yaml
 expect_bad "zero grid cap" "cap.yaml:2:13: 'site.grid_cap' must be greater than 0 W" run cap.yaml
 expect_bad "check of a bad file" "unknown.yaml:2:3: unknown key 'servres'" check unknown.yaml
+expect_bad "sub-microsecond period" "'workload.synthetic.period': time '0.4us' is 0.4 us, not a whole number of microseconds" check --set workload.synthetic.period=0.4us
+expect_bad "time beyond the limit" "'run.duration': time '1e8d' is longer than the limit" run --set run.duration=1e8d
+expect_bad "seed above 2^53" "'run.seed' must be at most 9007199254740992, got 9007199254740993" check --seed 9007199254740993
+expect_bad "override that reads as null" "--set 'fleet.servers=---': 'fleet.servers' needs an integer" run --set fleet.servers=---
+printf 'variants:\n  - name: a\n    set:\n      fleet.servers: 2\n      fleet: {servers: 3}\n' > conflict.yaml
+expect_bad "conflicting keys in a variant" "conflict.yaml:5:7: in variant 'a': 'set' gives 'fleet' and 'fleet.servers' \(line 4\)" check conflict.yaml
+printf 'run: {duration: 30s}\n' > short.yaml
+expect_bad "cross-key rule with a default" "short.yaml:1:17: 'run.sample' \(default 1min\) is longer than 'run.duration' \(30s\)" check short.yaml
+expect_bad "too many rows" "is 14400000 rows of timeseries.csv, more than the limit of 10000000: raise run.sample" run --set run.duration=10000d
+awk 'BEGIN { print "catalog:\n  chains:\n    - name: c\n      stages:"; for (i = 0; i < 17; i++) print "        - {name: s" i ", scope: rack, efficiency: 99 %}"; print "facility: {power_chain: c}" }' > long.yaml
+expect_bad "two-key rule at the overridden key" "^suanli: error: --set 'run.duration=30s': 'run.sample' \(1min\) is longer than 'run.duration' \(30s\)" check --set run.duration=30s
+expect_bad "17-stage chain" "long.yaml:21:11: power chain 'c' has more than 16 stages of scope rack" check long.yaml
 expect_bad "stray argument" "unexpected argument 'x'" version x
 
 echo "$pass passed, $fail failed"

@@ -11,12 +11,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/scenario_int.h"
 #include "suanli/alloc.h"
 #include "suanli/scenario.h"
 
@@ -402,6 +404,53 @@ static void test_errors_have_positions(void **state)
         {"a: 1\n---\nb: 2\n", NULL, 2, 1, "one YAML document"},
         {"run: {seed: -1}\n", NULL, 1, 13, "must be at least 0"},
         {"fleet: {servers: 99999999999999999999}\n", NULL, 1, 18, "out of range"},
+        /* Issue 7: times are whole microseconds within the duration limit;
+         * integers are compared exactly, not through a double. */
+        {"workload:\n  synthetic: {period: 0.4us}\n", NULL, 2, 23,
+         "not a whole number of microseconds"},
+        {"facility: {step: 1.0000004s}\n", NULL, 1, 18, "not a whole number of microseconds"},
+        {"site:\n  tou:\n    - {from: 0.5us, to: 8h, price: 1 CNY/kWh}\n", NULL, 3, 14,
+         "not a whole number of microseconds"},
+        {"run: {duration: 1e8d}\n", NULL, 1, 17, "longer than the limit of 365000d"},
+        {"workload:\n  synthetic: {change_interval: 100000000d}\n", NULL, 2, 32,
+         "longer than the limit"},
+        {"run: {seed: 9007199254740993}\n", NULL, 1, 13, "must be at most 9007199254740992"},
+        {"fleet: {servers: 10000001}\n", NULL, 1, 18, "must be at most 10000000"},
+        /* An override that reads as null never means the default, whatever
+         * the key's type; a variant's set: gives each key once. */
+        {"fleet: {}\n", "fleet.servers=---", 0, 0, "'fleet.servers' needs an integer"},
+        {"fleet: {}\n", "fleet.servers=~", 0, 0, "reads as YAML null"},
+        {"fleet: {}\n", "site.grid_cap=---", 0, 0, "'site.grid_cap' needs a power"},
+        {"fleet: {}\n", "run.duration=---", 0, 0, "'run.duration' needs a time"},
+        {"fleet: {}\n", "workload.synthetic.shape=---", 0, 0, "needs one of its names"},
+        {"fleet: {}\n", "name=---", 0, 0, "'name' needs a value"},
+        {"fleet: {}\n", "site.weather=---", 0, 0, "'site.weather' needs a value"},
+        {"fleet: {}\n", "site.tou=~", 0, 0, "'site.tou' needs a list"},
+        {"fleet: {}\n", "fleet={servers: ~}", 0, 0, "'fleet.servers' needs an integer"},
+        {"catalog:\n  chains:\n    - {name: c, stages: [{name: s, efficiency: 90 %}]}\n",
+         "catalog.chains.0.stages.0.indoor=---", 0, 0, "needs true or false"},
+        {"variants:\n  - name: a\n    set:\n      fleet.servers: 2\n      fleet: {servers: 3}\n",
+         NULL, 5, 7, "'set' gives 'fleet' and 'fleet.servers' (line 4)"},
+        {"variants:\n  - name: a\n    set: {run: {seed: 2}, run.seed: 3}\n", NULL, 3, 27,
+         "one would silently override the other"},
+        {"variants:\n  - name: a\n    set: {run.seed: 2}\n  - name: b\n"
+         "    set: {run.sample: 2min, run.seed: 3, run.sample.x: 1}\n",
+         NULL, 5, 42, "in variant 'b': 'set' gives 'run.sample.x' and 'run.sample'"},
+        /* Rules between two keys are reported at the one written, naming
+         * the other's default. */
+        {"run: {duration: 30s}\n", NULL, 1, 17,
+         "'run.sample' (default 1min) is longer than 'run.duration' (30s)"},
+        {"fleet: {}\n", "run.duration=30s", 0, 0, "'run.sample' (default 1min) is longer"},
+        {"facility: {step: 7s}\n", NULL, 1, 18, "'run.sample' (default 1min) is not a whole"},
+        {"workload: {synthetic: {amplitude: 30 %}}\n", NULL, 1, 35,
+         "mean (default 80 %) +- amplitude (30 %)"},
+        /* Output bounds: rows of one file, bytes of a set. */
+        {"fleet: {}\n", "catalog.servers.0.psu_rating=3.6 kW", 0, 0,
+         "'catalog.servers' has no entry 0: the scenario defines no server models of its own"},
+        {"run: {duration: 10000d}\n", NULL, 1, 17,
+         "is 14400000 rows of timeseries.csv, more than the limit of 10000000: raise run.sample"},
+        {"run: {duration: 5000d}\nvariants:\n  - {name: a}\n  - {name: b}\n", NULL, 1, 17,
+         "in variant 'b': the 2 variants up to this one would write about"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct sl_scenario_set set;
@@ -413,6 +462,225 @@ static void test_errors_have_positions(void **state)
             fail_msg("case %zu: rc %d at %d:%d: %s (want %d:%d '%s')", i, rc, d.line, d.col, d.msg,
                      cases[i].line, cases[i].col, cases[i].msg);
     }
+}
+
+/* A chain with more stages of one scope than a run holds is reported at
+ * load, at the first stage too many (SL_STACK_MAX per scope, 8 server
+ * stages), not when the run builds its stacks. */
+static void test_stage_counts(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *scope;
+        int n, ok;
+    } cases[] = {{"rack", 16, 1},  {"rack", 17, 0},  {"facility", 17, 0},
+                 {"board", 17, 0}, {"server", 8, 1}, {"server", 9, 0}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char text[8192];
+        size_t used = (size_t)snprintf(text, sizeof text,
+                                       "catalog:\n  chains:\n    - name: c\n      stages:\n");
+        for (int i = 0; i < cases[c].n; i++)
+            used += (size_t)snprintf(text + used, sizeof text - used,
+                                     "        - {name: s%d, scope: %s, efficiency: 99.9 %%}\n", i,
+                                     cases[c].scope);
+        snprintf(text + used, sizeof text - used, "facility: {power_chain: c}\n");
+        struct sl_scenario_set set;
+        struct sl_diag d;
+        int rc = load_text(text, NULL, 0, &set, &d);
+        if (cases[c].ok) {
+            if (rc != SL_OK)
+                fail_msg("%d %s stages: %s", cases[c].n, cases[c].scope, d.msg);
+            sl_scenario_set_release(&set);
+            continue;
+        }
+        assert_int_equal(rc, SL_EINVAL);
+        assert_int_equal(d.line, 4 + cases[c].n);
+        assert_int_equal(d.col, 11);
+        assert_non_null(strstr(d.msg, "more than"));
+        assert_non_null(strstr(d.msg, cases[c].scope));
+    }
+}
+
+/* ---- Every key round-trips through check at its boundary values. ---- */
+
+/* A scenario with one entry in every list, so every key has a path. */
+static const char prop_base[] =
+    "run: {duration: 1d}\n"
+    "site:\n  tou: [{from: 8h, to: 12h, price: 1 CNY/kWh}]\n"
+    "catalog:\n"
+    "  devices: [{name: d1, fp16: 100 TFLOPS, int8: 200 TFLOPS, memory: 64 GiB,\n"
+    "             memory_bw: 1 TB/s, tdp: 400 W, idle: 60 W}]\n"
+    "  cpus: [{name: c1, tdp: 300 W, idle: 80 W}]\n"
+    "  servers: [{name: s1, device: d1, cpu: c1}]\n"
+    "  chains: [{name: ch1, stages: [{name: ups, efficiency: 95 %},\n"
+    "           {name: vrm, scope: board, curve: [{load: 50 %, efficiency: 90 %}]}]}]\n"
+    "  cooling: [{name: co1}]\n";
+
+struct prop_stats {
+    int tried, loaded, failed;
+};
+
+/* Writes a base-unit value v of a REAL field as YAML text with its unit. */
+static void real_text(const struct sl_field *f, double v, char *buf, size_t size)
+{
+    if (f->unit == SL_UNIT_PERCENT)
+        snprintf(buf, size, "%.17g %%", v * 100);
+    else if (f->unit == SL_UNIT_NONE)
+        snprintf(buf, size, "%.17g", v);
+    else
+        snprintf(buf, size, "%.17g %s", v, sl_unit_base_symbol(f->unit));
+}
+
+/* Loads prop_base with path=value; if it loads, emits, re-reads the
+ * emitted text and compares the two emissions. */
+static void prop_try(const char *path, const char *value, struct prop_stats *st)
+{
+    char arg[4096];
+    snprintf(arg, sizeof arg, "%s=%s", path, value);
+    const char *sets[1] = {arg};
+    struct sl_scenario_set a, b;
+    struct sl_diag d;
+    st->tried++;
+    if (load_text(prop_base, sets, 1, &a, &d) != SL_OK)
+        return; /* rejected values are fine: they have a message */
+    st->loaded++;
+    char *t1 = emit(&a.items[0]);
+    sl_scenario_set_release(&a);
+    int rc = load_text(t1, NULL, 0, &b, &d);
+    char *t2 = rc == SL_OK ? emit(&b.items[0]) : NULL;
+    if (rc == SL_OK)
+        sl_scenario_set_release(&b);
+    if (!t2 || strcmp(t1, t2) != 0) {
+        if (st->failed < 20)
+            print_message("  round trip of %s=%s fails: %s\n", path, value,
+                          t2 ? "re-read differs" : d.msg);
+        st->failed++;
+    }
+    free(t1);
+    free(t2);
+}
+
+static void prop_walk(const struct sl_schema *s, const char *prefix, struct prop_stats *st)
+{
+    static const char *const strings[] = {
+        "plain",
+        "\"a\\x01b\\tc\"",
+        "\"x\\u2028y\\u2029z\"",
+        "\"\\x85nel\"",
+        "\"\\uFEFFbom\"",
+        "\"q\\\"uote\\\\back\"",
+        "\" lead\"",
+        "\"trail \"",
+        "\"#hash\"",
+        "\"null\"",
+        "\"1e5\"",
+        "\"-\"",
+        "\"a: b\"",
+        "\"\\x7f\"",
+        "\"\\x9f\"",
+        "\"\\u00e9t\\u00e9\"",
+        "\"''\"",
+    };
+    for (size_t i = 0; i < s->nfields; i++) {
+        const struct sl_field *f = &s->fields[i];
+        char path[512], v[1024];
+        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", f->key);
+        switch (f->type) {
+        case SL_FT_SECTION:
+            prop_walk(f->sub, path, st);
+            break;
+        case SL_FT_LIST: {
+            char ipath[520];
+            snprintf(ipath, sizeof ipath, "%s.0", path);
+            prop_walk(f->sub, ipath, st);
+            break;
+        }
+        case SL_FT_RAW:
+            break;
+        case SL_FT_BOOL:
+            prop_try(path, "true", st);
+            prop_try(path, "off", st);
+            break;
+        case SL_FT_ENUM:
+            for (size_t k = 0; f->names[k]; k++)
+                prop_try(path, f->names[k], st);
+            break;
+        case SL_FT_STRING: {
+            for (size_t k = 0; k < sizeof strings / sizeof strings[0]; k++)
+                prop_try(path, strings[k], st);
+            char lng[1024];
+            for (size_t k = 0; k < 600; k++)
+                lng[k] = (char)('a' + k % 26);
+            lng[600] = '\0';
+            prop_try(path, lng, st);
+            break;
+        }
+        case SL_FT_INT: {
+            double lo = f->min > SL_NO_MIN ? f->min : -1e15,
+                   hi = f->max < SL_NO_MAX ? f->max : 1e15;
+            const double vals[] = {lo, hi, lo + 1, hi - 1, floor((lo + hi) / 3)};
+            for (size_t k = 0; k < 5; k++) {
+                snprintf(v, sizeof v, "%.0f", vals[k]);
+                prop_try(path, v, st);
+            }
+            break;
+        }
+        case SL_FT_REAL: {
+            double lo = f->min > SL_NO_MIN ? f->min : -1e6, hi = f->max < SL_NO_MAX ? f->max : 1e9;
+            const double vals[] = {lo,
+                                   hi,
+                                   nextafter(lo, hi),
+                                   nextafter(hi, lo),
+                                   lo + (hi - lo) / 3,
+                                   lo + (hi - lo) / 7,
+                                   1e-300,
+                                   0.1};
+            for (size_t k = 0; k < 8; k++) {
+                real_text(f, vals[k], v, sizeof v);
+                prop_try(path, v, st);
+            }
+            break;
+        }
+        case SL_FT_TIME: {
+            static const char *const times[] = {"1us",   "86399.999999s", "23.99999999999h",
+                                                "0.4us", "1.1min",        "365000d",
+                                                "0s",    "1e-3s",         "7d"};
+            for (size_t k = 0; k < sizeof times / sizeof times[0]; k++)
+                prop_try(path, times[k], st);
+            if (f->min > SL_NO_MIN) {
+                snprintf(v, sizeof v, "%.17gs", f->min);
+                prop_try(path, v, st);
+            }
+            if (f->max < SL_NO_MAX) {
+                snprintf(v, sizeof v, "%.17gs", f->max);
+                prop_try(path, v, st);
+                snprintf(v, sizeof v, "%.0fus", f->max * 1e6 - 1);
+                prop_try(path, v, st);
+            }
+            break;
+        }
+        }
+    }
+}
+
+/* For every key of the schema (walked from the tables, so a new key is
+ * covered without a line here): set it to its boundary values, odd
+ * fractions and awkward strings through --set; whatever loads must emit
+ * YAML that re-reads to the same emission. */
+static void test_every_key_round_trips(void **state)
+{
+    (void)state;
+    struct sl_scenario_set base;
+    struct sl_diag d;
+    if (load_text(prop_base, NULL, 0, &base, &d) != SL_OK)
+        fail_msg("base scenario: %s:%d:%d: %s", d.file, d.line, d.col, d.msg);
+    sl_scenario_set_release(&base);
+    struct prop_stats st = {0, 0, 0};
+    prop_walk(&sl__scenario_schema, "", &st);
+    print_message("  %d values tried, %d loaded, %d failed to round-trip\n", st.tried, st.loaded,
+                  st.failed);
+    assert_true(st.loaded > st.tried / 3);
+    assert_int_equal(st.failed, 0);
 }
 
 /* docs/scenario.md must contain exactly what `suanli keys` prints. */
@@ -578,6 +846,8 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_relative_paths),
         cmocka_unit_test(test_errors_have_positions),
+        cmocka_unit_test(test_stage_counts),
+        cmocka_unit_test(test_every_key_round_trips),
         cmocka_unit_test(test_docs_in_sync),
         cmocka_unit_test(test_allocation_failures),
         cmocka_unit_test(test_mutated_inputs),

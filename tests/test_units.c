@@ -633,6 +633,94 @@ static void test_format_round_trip_random_bits(void **state)
     assert_int_equal(total, 0);
 }
 
+/* ---- Times in whole microseconds (issue 7). ---- */
+
+static void check_time_us(const char *text, int64_t want)
+{
+    char err[ERRSZ] = "";
+    int64_t us = -12345;
+    int rc = sl_unit_parse_time_us(text, &us, err, sizeof err);
+    if (rc != SL_OK)
+        print_error("'%s' rejected: %s\n", text, err);
+    assert_int_equal(rc, SL_OK);
+    assert_true(us == want);
+}
+
+static void check_time_rejected(const char *text, const char *needle)
+{
+    char err[ERRSZ] = "";
+    int64_t us = 0;
+    assert_int_equal(sl_unit_parse_time_us(text, &us, err, sizeof err), SL_EINVAL);
+    if (!strstr(err, needle))
+        print_error("message for '%s' lacks '%s': %s\n", text, needle, err);
+    assert_non_null(strstr(err, needle));
+}
+
+/* A positive time that is not whole microseconds would become 0 (or
+ * another value) in the run: rejected, never rounded.  Times beyond the
+ * duration limit would overflow int64 microseconds: rejected. */
+static void test_time_whole_microseconds(void **state)
+{
+    (void)state;
+    check_time_us("1us", 1);
+    check_time_us("7d", INT64_C(604800000000));
+    check_time_us("1.1min", 66000000);
+    check_time_us("0.000001s", 1);
+    check_time_us("1.000001s", 1000001);
+    check_time_us("86399.999999s", INT64_C(86399999999));
+    check_time_us("-1h", -INT64_C(3600000000));
+    check_time_us("365000d", INT64_C(31536000000000000));
+    check_time_rejected("0.4us", "not a whole number of microseconds");
+    check_time_rejected("0.5us", "not a whole number of microseconds");
+    check_time_rejected("1e-7s", "not a whole number of microseconds");
+    check_time_rejected("23.99999999999h", "not a whole number of microseconds");
+    check_time_rejected("365001d", "longer than the limit");
+    check_time_rejected("1e8d", "longer than the limit");
+    check_time_rejected("-1e8d", "longer than the limit");
+    check_time_rejected("1e300s", "longer than the limit");
+}
+
+/* Whole microseconds format exactly and read back to the same integer. */
+static void test_time_us_format(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t us;
+        const char *text;
+    } cases[] = {
+        {0, "0s"},
+        {1, "1us"},
+        {400, "400us"},
+        {1500, "1.5ms"},
+        {1000, "1ms"},
+        {1500000, "1.5s"},
+        {1000001, "1.000001s"},
+        {60000000, "1min"},
+        {5400000000, "90min"},
+        {INT64_C(86399999999), "86399.999999s"},
+        {INT64_C(604800000000), "7d"},
+        {-3600000000, "-1h"},
+    };
+    char buf[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_string_equal(sl_unit_format_time_us(cases[i].us, buf, sizeof buf), cases[i].text);
+        check_time_us(buf, cases[i].us);
+    }
+    assert_string_equal(sl_unit_format_time_us(INT64_MIN, buf, sizeof buf),
+                        "-9223372036854.775808s");
+    /* Every time the parser can give reads back: walk a spread up to the
+     * limit.  Above 2^53 us (285 years) a parsed time is a double, so only
+     * values a double holds exactly occur there. */
+    int64_t lim = INT64_C(31536000000000000);
+    for (int64_t step = 1; step > 0 && step <= lim; step = step * 3 + 7) {
+        char err[ERRSZ];
+        int64_t back = 0, us = (int64_t)(double)step;
+        sl_unit_format_time_us(us, buf, sizeof buf);
+        assert_int_equal(sl_unit_parse_time_us(buf, &back, err, sizeof err), SL_OK);
+        assert_true(back == us);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -652,6 +740,8 @@ int main(void)
         cmocka_unit_test(test_format_round_trip_typical),
         cmocka_unit_test(test_format_round_trip_microseconds),
         cmocka_unit_test(test_format_round_trip_random_bits),
+        cmocka_unit_test(test_time_whole_microseconds),
+        cmocka_unit_test(test_time_us_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #define SUANLI_UNITS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum sl_unit_kind {
     SL_UNIT_NONE = 0,  /* a plain number */
@@ -56,5 +57,22 @@ int sl_unit_parse_int(const char *text, long long *out, char *err, size_t errsiz
 /* Formats a base-unit value with the most readable unit ("5.4 kW", "7d",
  * "35 %") such that parsing the text gives the value back exactly. */
 char *sl_unit_format(double value, enum sl_unit_kind kind, char *buf, size_t size);
+
+/* Parses a time (as sl_unit_parse with SL_UNIT_TIME) into whole
+ * microseconds, the resolution of a run.  A time must be a whole number of
+ * microseconds: "0.4us" or "23.99999999999h" (86,399,999,999.964 us) is
+ * rejected rather than rounded, so a positive time never becomes 0 and what
+ * runs is what was written; only the rounding of the decimal text to a
+ * double (a few parts in 1e16) is tolerated.  Its magnitude must not exceed
+ * the duration limit (SL_LIM_DURATION, suanli/limits.h).  Returns SL_OK or
+ * SL_EINVAL with a message in err. */
+int sl_unit_parse_time_us(const char *text, int64_t *out_us, char *err, size_t errsize);
+
+/* Formats whole microseconds exactly: whole days, hours or minutes when one
+ * divides the value ("7d", "90min"), else seconds or milliseconds with as
+ * many decimals as needed ("1.5s", "0.25ms"... never more than 6), else
+ * microseconds ("400us").  sl_unit_parse_time_us reads the text back to the
+ * same integer. */
+char *sl_unit_format_time_us(int64_t us, char *buf, size_t size);
 
 #endif

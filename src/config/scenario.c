@@ -30,10 +30,13 @@
 #include "config/scenario_int.h"
 
 #include "fleet/server.h"
+#include "power/stack.h"
+#include "suanli/limits.h"
 #include "suanli/alloc.h"
 #include "suanli/calendar.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +160,94 @@ static int idle_not_below_tdp(const struct sl_ynode *root, const char *list, siz
     return sl__scenario_path_error(root, path, d, msg);
 }
 
+/* The run holds at most SL_STACK_MAX stages of one scope
+ * (src/power/stack.h) and SL_MAX_SERVER_STAGES server stages
+ * (src/fleet/server.h): an own chain with more is reported here, at its
+ * first stage past the limit, not when the run builds its stacks. */
+static int check_stage_counts(const struct sl_chain_spec *ch, const struct sl_ynode *root, size_t i,
+                              struct sl_diag *d)
+{
+    static const char *const scope[] = {"facility", "rack", "server", "board"};
+    size_t count[4] = {0, 0, 0, 0};
+    const struct sl_stage_spec *st = ch->stages.items;
+    for (size_t k = 0; k < ch->stages.n; k++) {
+        int sp = st[k].scope;
+        if (sp < 0 || sp > 3)
+            continue;
+        size_t max = sp == SL_SCOPE_SERVER ? SL_MAX_SERVER_STAGES : SL_STACK_MAX;
+        if (++count[sp] > max) {
+            char path[128], msg[256];
+            snprintf(path, sizeof path, "catalog.chains.%zu.stages.%zu", i, k);
+            snprintf(msg, sizeof msg,
+                     "power chain '%s' has more than %zu stages of scope %s (the most a run "
+                     "supports); merge some into one stage",
+                     ch->name, max, scope[sp]);
+            return sl__scenario_path_error(root, path, d, msg);
+        }
+    }
+    return SL_OK;
+}
+
+/* Whether the user gave a key (in the file, a variant or --set). */
+static int given(const struct sl_ynode *root, const char *path)
+{
+    return sl_ytree_lookup(root, path) != NULL;
+}
+
+/* Reports a rule between two keys at the one the user wrote (a first when
+ * both were), so that an error always has a position when either key came
+ * from a file or --set; without one only when both are defaults. */
+static int pair_error(const struct sl_ynode *root, const char *a, const char *b, struct sl_diag *d,
+                      const char *msg)
+{
+    /* A key the user wrote (file or --set) before one of the built-in
+     * default scenario, which the user did not write either. */
+    const struct sl_ynode *na = sl_ytree_lookup(root, a), *nb = sl_ytree_lookup(root, b);
+    int ua = na && strcmp(na->src->name, DEFAULT_SOURCE_NAME) != 0;
+    int ub = nb && strcmp(nb->src->name, DEFAULT_SOURCE_NAME) != 0;
+    const char *at = ua ? a : ub ? b : na || !nb ? a : b;
+    return sl__scenario_path_error(root, at, d, msg);
+}
+
+/* "default " before the value of a key the user did not give. */
+static const char *dflt(const struct sl_ynode *root, const char *path)
+{
+    return given(root, path) ? "" : "default ";
+}
+
+/* Rough size of one timeseries.csv row (a year of one-minute rows is
+ * ~150 MB, src/core/limits.c); monthly.csv and summary.json are small. */
+#define ROW_BYTES_ESTIMATE 300.0
+
+/* Bounds what a run writes before it starts: rows of timeseries.csv
+ * (SL_LIM_ROWS) and bytes (SL_LIM_OUTPUT_BYTES, for this scenario alone;
+ * sl_scenario_load adds up a set). */
+static int check_output_size(const struct sl_scenario *sc, const struct sl_ynode *root,
+                             struct sl_diag *d)
+{
+    char msg[512], dur[64], smp[64];
+    double rows = ceil((double)sc->run.duration_us / (double)sc->run.sample_us);
+    sl_unit_format_time_us(sc->run.duration_us, dur, sizeof dur);
+    sl_unit_format_time_us(sc->run.sample_us, smp, sizeof smp);
+    if (rows > SL_LIMIT(SL_LIM_ROWS)) {
+        snprintf(msg, sizeof msg,
+                 "'run.duration' (%s%s) / 'run.sample' (%s%s) is %.0f rows of timeseries.csv, more "
+                 "than the limit of %.0f: raise run.sample (or shorten run.duration)",
+                 dflt(root, "run.duration"), dur, dflt(root, "run.sample"), smp, rows,
+                 SL_LIMIT(SL_LIM_ROWS));
+        return pair_error(root, "run.sample", "run.duration", d, msg);
+    }
+    if (rows * ROW_BYTES_ESTIMATE > SL_LIMIT(SL_LIM_OUTPUT_BYTES)) {
+        snprintf(msg, sizeof msg,
+                 "'run.duration' (%s%s) / 'run.sample' (%s%s) would write about %.3g bytes, more "
+                 "than the limit of %.3g: raise run.sample (or shorten run.duration)",
+                 dflt(root, "run.duration"), dur, dflt(root, "run.sample"), smp,
+                 rows * ROW_BYTES_ESTIMATE, SL_LIMIT(SL_LIM_OUTPUT_BYTES));
+        return pair_error(root, "run.sample", "run.duration", d, msg);
+    }
+    return SL_OK;
+}
+
 /* Resolves names, file paths and the weather, and checks rules that
  * involve several keys.  file_src is the scenario file's source (NULL for
  * the built-in default). */
@@ -192,9 +283,12 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
     struct sl_diag vd; /* a model's objection, re-reported at the entry */
     sl_diag_clear(&vd);
     const struct sl_chain_spec *ch = sc->catalog.chains.items;
-    for (size_t i = 0; i < sc->catalog.chains.n; i++)
+    for (size_t i = 0; i < sc->catalog.chains.n; i++) {
         if (sl_chain_validate(&ch[i], &vd) != SL_OK)
             return entry_invalid(root, "catalog.chains", i, &vd, d);
+        if (check_stage_counts(&ch[i], root, i, d) != SL_OK)
+            return SL_EINVAL;
+    }
     const struct sl_cooling_spec *co = sc->catalog.cooling.items;
     for (size_t i = 0; i < sc->catalog.cooling.n; i++)
         if (sl_cooling_validate(&co[i], &vd) != SL_OK)
@@ -298,23 +392,31 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
     if (w->shape == SL_SHAPE_DIURNAL &&
         (w->mean - w->amplitude < -1e-12 || w->mean + w->amplitude > 1 + 1e-12)) {
         snprintf(msg, sizeof msg,
-                 "diurnal load mean %.4g %% +- amplitude %.4g %% leaves the range 0-100 %%",
-                 w->mean * 100, w->amplitude * 100);
-        return sl__scenario_path_error(root, "workload.synthetic.amplitude", d, msg);
+                 "diurnal load mean (%s%.4g %%) +- amplitude (%s%.4g %%) leaves the range 0-100 %%",
+                 dflt(root, "workload.synthetic.mean"), w->mean * 100,
+                 dflt(root, "workload.synthetic.amplitude"), w->amplitude * 100);
+        return pair_error(root, "workload.synthetic.amplitude", "workload.synthetic.mean", d, msg);
     }
-    if (sc->run.sample_us > sc->run.duration_us)
-        return sl__scenario_path_error(
-            root, "run.sample", d,
-            "'run.sample' is longer than 'run.duration': there would be no "
-            "complete sample");
+    char t1[64], t2[64];
+    sl_unit_format_time_us(sc->run.sample_us, t1, sizeof t1);
+    if (sc->run.sample_us > sc->run.duration_us) {
+        snprintf(msg, sizeof msg,
+                 "'run.sample' (%s%s) is longer than 'run.duration' (%s%s): there would be no "
+                 "complete sample",
+                 dflt(root, "run.sample"), t1, dflt(root, "run.duration"),
+                 sl_unit_format_time_us(sc->run.duration_us, t2, sizeof t2));
+        return pair_error(root, "run.sample", "run.duration", d, msg);
+    }
     if (sc->run.sample_us % sc->facility.step_us != 0) {
         snprintf(msg, sizeof msg,
-                 "'run.sample' (%.6g s) is not a whole multiple of 'facility.step' (%.6g s): "
+                 "'run.sample' (%s%s) is not a whole multiple of 'facility.step' (%s%s): "
                  "rows aggregate whole facility steps; change either",
-                 (double)sc->run.sample_us * 1e-6, (double)sc->facility.step_us * 1e-6);
-        return sl__scenario_path_error(
-            root, sl_ytree_lookup(root, "run.sample") ? "run.sample" : "facility.step", d, msg);
+                 dflt(root, "run.sample"), t1, dflt(root, "facility.step"),
+                 sl_unit_format_time_us(sc->facility.step_us, t2, sizeof t2));
+        return pair_error(root, "run.sample", "facility.step", d, msg);
     }
+    if (check_output_size(sc, root, d) != SL_OK)
+        return SL_EINVAL;
     if (parse_start(sc->run.start, &sc->start_s) != SL_OK) {
         snprintf(msg, sizeof msg,
                  "'run.start' expects a date such as 2025-01-01 or 2025-07-01T08:00, got '%s'",
@@ -322,6 +424,105 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
         return sl__scenario_path_error(root, "run.start", d, msg);
     }
     return SL_OK;
+}
+
+/* An override value that reads as YAML null ("---", "#...", "~", an empty
+ * flow value) would silently mean the key's default.  Only a written "~" or
+ * "null" on an optional key is accepted (it unsets the key); anything else
+ * is an error naming the key.  path is the dotted key of n; a key the
+ * schema does not know is left to the mapper, which names it. */
+static int check_override_nulls(const struct sl_ynode *n, char *path, size_t size,
+                                struct sl_diag *d)
+{
+    size_t len = strlen(path);
+    if (n->type == SL_Y_MAP || n->type == SL_Y_SEQ) {
+        for (size_t i = 0; i < n->n; i++) {
+            if (n->type == SL_Y_MAP)
+                snprintf(path + len, size - len, "%s%s", len ? "." : "", n->pairs[i].key->text);
+            else
+                snprintf(path + len, size - len, "%s%zu", len ? "." : "", i);
+            const struct sl_ynode *v = n->type == SL_Y_MAP ? n->pairs[i].value : n->items[i];
+            int rc = check_override_nulls(v, path, size, d);
+            path[len] = '\0';
+            if (rc != SL_OK)
+                return rc;
+        }
+        return SL_OK;
+    }
+    if (!sl_ynode_is_null(n))
+        return SL_OK;
+    const struct sl_field *f = sl_schema_find(&sl__scenario_schema, path);
+    if (!f)
+        return SL_OK;
+    if ((f->flags & SL_FF_OPTIONAL) && n->text[0] != '\0')
+        return SL_OK;
+    char what[160];
+    if (f->type == SL_FT_REAL && f->unit != SL_UNIT_NONE)
+        snprintf(what, sizeof what, "a %s such as '%s'", sl_unit_kind_name(f->unit),
+                 sl_unit_example(f->unit));
+    else if (f->type == SL_FT_TIME)
+        snprintf(what, sizeof what, "a time such as '7d'");
+    else if (f->type == SL_FT_INT)
+        snprintf(what, sizeof what, "an integer such as 8");
+    else if (f->type == SL_FT_BOOL)
+        snprintf(what, sizeof what, "true or false");
+    else if (f->type == SL_FT_ENUM)
+        snprintf(what, sizeof what, "one of its names, such as '%s'", f->names[0]);
+    else if (f->type == SL_FT_LIST)
+        snprintf(what, sizeof what, "a list ('[]' for none)");
+    else
+        snprintf(what, sizeof what, "a value");
+    return sl_ynode_error(n, d, SL_EINVAL,
+                          "'%s' needs %s; the value reads as YAML null (nothing), which would "
+                          "silently mean the default (leave the key out for that)",
+                          path, what);
+}
+
+/* Orders dotted keys segment by segment ('.' below every other byte), so
+ * that a key is followed directly by the keys it is a prefix of. */
+static int cmp_set_keys(const void *a, const void *b)
+{
+    const unsigned char *x = (const unsigned char *)(*(const struct sl_ypair *const *)a)->key->text;
+    const unsigned char *y = (const unsigned char *)(*(const struct sl_ypair *const *)b)->key->text;
+    for (;; x++, y++) {
+        unsigned cx = *x == '.' ? 1u : *x == 0 ? 0u : (unsigned)*x + 1u;
+        unsigned cy = *y == '.' ? 1u : *y == 0 ? 0u : (unsigned)*y + 1u;
+        if (cx != cy)
+            return cx < cy ? -1 : 1;
+        if (!*x)
+            return 0;
+    }
+}
+
+/* A variant's `set:` may not give one key twice, nor a key and a key
+ * below it ('fleet' and 'fleet.servers'): applying them in order would make
+ * the last silently win.  Sorting puts every such pair side by side, so the
+ * check is O(n log n).  The later key in the file is reported (the caller
+ * names the variant). */
+static int check_set_conflicts(const struct sl_ynode *set, struct sl_diag *d)
+{
+    if (!set || set->type != SL_Y_MAP || set->n < 2)
+        return SL_OK;
+    const struct sl_ypair **v = sl_reallocarray(NULL, set->n, sizeof *v);
+    if (!v)
+        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    for (size_t i = 0; i < set->n; i++)
+        v[i] = &set->pairs[i];
+    qsort(v, set->n, sizeof *v, cmp_set_keys);
+    int rc = SL_OK;
+    for (size_t i = 0; i + 1 < set->n && rc == SL_OK; i++) {
+        const struct sl_ynode *a = v[i]->key, *b = v[i + 1]->key;
+        size_t la = strlen(a->text);
+        if (strncmp(a->text, b->text, la) != 0 || (b->text[la] != '\0' && b->text[la] != '.'))
+            continue;
+        const struct sl_ynode *later = v[i + 1] > v[i] ? b : a, *first = later == b ? a : b;
+        rc = sl_ynode_error(
+            later, d, SL_EINVAL, "'set' gives '%s' and '%s' (line %d): %s; keep one", later->text,
+            first->text, first->line,
+            b->text[la] ? "one would silently override the other" : "the same key twice");
+    }
+    sl_free(v);
+    return rc;
 }
 
 static void scenario_release(struct sl_scenario *sc)
@@ -405,6 +606,11 @@ int sl_scenario_load(const struct sl_load_opts *opts, struct sl_scenario_set *ou
         snprintf(origin, sizeof origin, "--set '%.500s'", opts->sets[i]);
         rc = sl__override_parse(&srcs, origin, opts->sets[i], &ovr[novr], d);
         novr++;
+        if (rc == SL_OK) {
+            char path[512];
+            snprintf(path, sizeof path, "%s", ovr[novr - 1].path);
+            rc = check_override_nulls(ovr[novr - 1].value, path, sizeof path, d);
+        }
         if (rc != SL_OK)
             goto done;
     }
@@ -452,6 +658,7 @@ int sl_scenario_load(const struct sl_load_opts *opts, struct sl_scenario_set *ou
         goto done;
     }
     out->has_variants = vars != NULL;
+    double set_bytes = 0;
     for (size_t i = 0; i < nvar; i++) {
         const char *vname = vars ? sl_ymap_get(vars->items[i], "name")->text : NULL;
         if (opts->variant && strcmp(vname, opts->variant) != 0)
@@ -461,11 +668,26 @@ int sl_scenario_load(const struct sl_load_opts *opts, struct sl_scenario_set *ou
             rc = sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
             goto done;
         }
-        rc = vars ? sl__variant_apply(tree, sl_ymap_get(vars->items[i], "set"), vname, d) : SL_OK;
+        rc = vars ? check_set_conflicts(sl_ymap_get(vars->items[i], "set"), d) : SL_OK;
+        if (rc == SL_OK && vars)
+            rc = sl__variant_apply(tree, sl_ymap_get(vars->items[i], "set"), vname, d);
         for (size_t j = 0; rc == SL_OK && j < novr; j++)
             rc = sl__override_apply(tree, &ovr[j], d);
         if (rc == SL_OK)
             rc = build_one(tree, vname, file_src, &out->items[out->n], d);
+        if (rc == SL_OK) {
+            /* The variants of a set write into one output folder. */
+            const struct sl_run_cfg *r = &out->items[out->n].run;
+            set_bytes += ceil((double)r->duration_us / (double)r->sample_us) * ROW_BYTES_ESTIMATE;
+            if (set_bytes > SL_LIMIT(SL_LIM_OUTPUT_BYTES)) {
+                char msg[256];
+                snprintf(msg, sizeof msg,
+                         "the %zu variants up to this one would write about %.3g bytes, more "
+                         "than the limit of %.3g: raise run.sample (or shorten run.duration)",
+                         out->n + 1, set_bytes, SL_LIMIT(SL_LIM_OUTPUT_BYTES));
+                rc = pair_error(tree, "run.sample", "run.duration", d, msg);
+            }
+        }
         out->n++; /* counted even on error so release frees it */
         /* Name the variant, unless the error is in a command-line override,
          * which fails the same way in every variant. */

@@ -47,8 +47,8 @@
 #define NAME_REQ (SL_FF_REQUIRED | SL_FF_NAME)
 #define OPT      SL_FF_OPTIONAL
 #define POS      SL_FF_MIN_EXCL
-#define SCHEMA(name, type, fields)                                                                 \
-    static const struct sl_schema name = {#type, sizeof(struct type), fields,                      \
+#define SCHEMA(name, type, label, fields)                                                          \
+    static const struct sl_schema name = {label, sizeof(struct type), fields,                      \
                                           sizeof fields / sizeof fields[0]}
 
 static const char *const scope_names[] = {"facility", "rack", "server", "board", NULL};
@@ -79,7 +79,7 @@ static const struct sl_field device_fields[] = {
            "how well the numbers are known"),
     F_STR("source", T_DEV, source, NULL, OPT, "where the numbers come from"),
 };
-SCHEMA(device_schema, sl_device_model, device_fields);
+SCHEMA(device_schema, sl_device_model, "accelerator models", device_fields);
 
 #define T_CPU struct sl_cpu_model
 static const struct sl_field cpu_fields[] = {
@@ -92,7 +92,7 @@ static const struct sl_field cpu_fields[] = {
            "how well the numbers are known"),
     F_STR("source", T_CPU, source, NULL, OPT, "where the numbers come from"),
 };
-SCHEMA(cpu_schema, sl_cpu_model, cpu_fields);
+SCHEMA(cpu_schema, sl_cpu_model, "host CPU models", cpu_fields);
 
 #define T_SRV struct sl_server_model
 static const struct sl_field server_fields[] = {
@@ -128,7 +128,7 @@ static const struct sl_field server_fields[] = {
            "how well the numbers are known"),
     F_STR("source", T_SRV, source, NULL, OPT, "where the numbers come from"),
 };
-SCHEMA(server_schema, sl_server_model, server_fields);
+SCHEMA(server_schema, sl_server_model, "server models", server_fields);
 
 #define T_PT struct sl_eff_point
 static const struct sl_field point_fields[] = {
@@ -137,7 +137,7 @@ static const struct sl_field point_fields[] = {
     F_REAL("efficiency", SL_UNIT_PERCENT, T_PT, eff, NULL, 0, 1, REQ | POS,
            "output / input at that load"),
 };
-SCHEMA(point_schema, sl_eff_point, point_fields);
+SCHEMA(point_schema, sl_eff_point, "efficiency points", point_fields);
 
 #define T_ST struct sl_stage_spec
 static const struct sl_field stage_fields[] = {
@@ -165,7 +165,7 @@ static const struct sl_field stage_fields[] = {
            "loss with the square of load, share of rating at full load"),
     F_STR("source", T_ST, source, NULL, OPT, "where the numbers come from"),
 };
-SCHEMA(stage_schema, sl_stage_spec, stage_fields);
+SCHEMA(stage_schema, sl_stage_spec, "stages", stage_fields);
 
 #define T_CH struct sl_chain_spec
 static const struct sl_field chain_fields[] = {
@@ -174,7 +174,7 @@ static const struct sl_field chain_fields[] = {
     F_LIST("stages", T_CH, stages, &stage_schema, "stages from the grid to the silicon"),
     F_STR("source", T_CH, source, NULL, OPT, "where the numbers come from"),
 };
-SCHEMA(chain_schema, sl_chain_spec, chain_fields);
+SCHEMA(chain_schema, sl_chain_spec, "power chains", chain_fields);
 
 #define T_CO                    struct sl_cooling_spec
 #define PCT(key, m, def, doc)   F_REAL(key, SL_UNIT_PERCENT, T_CO, m, def, 0, 1, 0, doc)
@@ -218,7 +218,7 @@ static const struct sl_field cooling_fields[] = {
      SL_FF_MIN_EXCL, NULL, NULL, "plant capacity / design heat"},
     F_STR("source", T_CO, source, NULL, OPT, "where the numbers come from"),
 };
-SCHEMA(cooling_schema, sl_cooling_spec, cooling_fields);
+SCHEMA(cooling_schema, sl_cooling_spec, "cooling plants", cooling_fields);
 
 static const struct sl_field catalog_fields[] = {
     F_LIST("devices", struct sl_catalog_cfg, devices, &device_schema,
@@ -228,7 +228,7 @@ static const struct sl_field catalog_fields[] = {
     F_LIST("chains", struct sl_catalog_cfg, chains, &chain_schema, "power chains added"),
     F_LIST("cooling", struct sl_catalog_cfg, cooling, &cooling_schema, "cooling plants added"),
 };
-SCHEMA(catalog_schema, sl_catalog_cfg, catalog_fields);
+SCHEMA(catalog_schema, sl_catalog_cfg, "catalog", catalog_fields);
 
 #define T_TOU struct sl_tou_period
 static const struct sl_field tou_fields[] = {
@@ -238,7 +238,7 @@ static const struct sl_field tou_fields[] = {
      "end, local time of day (may wrap past midnight)"},
     F_REAL("price", SL_UNIT_PRICE, T_TOU, price, NULL, 0, SL_NO_MAX, REQ, "price in the period"),
 };
-SCHEMA(tou_schema, sl_tou_period, tou_fields);
+SCHEMA(tou_schema, sl_tou_period, "time-of-use periods", tou_fields);
 
 static const char *const shape_names[] = {"constant", "diurnal", NULL};
 
@@ -323,11 +323,11 @@ static const struct sl_field workload_fields[] = {
      SL_NO_MAX, 0, NULL, &synthetic_schema, "synthetic load source for facility studies"},
 };
 
-SCHEMA(run_schema, sl_run_cfg, run_fields);
-SCHEMA(facility_schema, sl_facility_cfg, facility_fields);
-SCHEMA(site_schema, sl_site_cfg, site_fields);
-SCHEMA(fleet_schema, sl_fleet_cfg, fleet_fields);
-SCHEMA(workload_schema, sl_workload_cfg, workload_fields);
+SCHEMA(run_schema, sl_run_cfg, "run", run_fields);
+SCHEMA(facility_schema, sl_facility_cfg, "facility", facility_fields);
+SCHEMA(site_schema, sl_site_cfg, "site", site_fields);
+SCHEMA(fleet_schema, sl_fleet_cfg, "fleet", fleet_fields);
+SCHEMA(workload_schema, sl_workload_cfg, "workload", workload_fields);
 
 #define T_PH struct sl_phase_param
 #define PHASE_FIELDS(name, act_def, alpha_def, doc_act)                                            \
@@ -341,11 +341,11 @@ PHASE_FIELDS(decode_fields, "55 %", "0.2", "memory-bound decode: 55-70 % of TDP"
 PHASE_FIELDS(train_compute_fields, "95 %", "1", "training compute phase");
 PHASE_FIELDS(train_comm_fields, "35 %", "0.3", "training communication phase");
 PHASE_FIELDS(mixed_fields, "100 %", "0.6", "a blend of phases measured by utilisation alone");
-SCHEMA(prefill_schema, sl_phase_param, prefill_fields);
-SCHEMA(decode_schema, sl_phase_param, decode_fields);
-SCHEMA(train_compute_schema, sl_phase_param, train_compute_fields);
-SCHEMA(train_comm_schema, sl_phase_param, train_comm_fields);
-SCHEMA(mixed_schema, sl_phase_param, mixed_fields);
+SCHEMA(prefill_schema, sl_phase_param, "phase", prefill_fields);
+SCHEMA(decode_schema, sl_phase_param, "phase", decode_fields);
+SCHEMA(train_compute_schema, sl_phase_param, "phase", train_compute_fields);
+SCHEMA(train_comm_schema, sl_phase_param, "phase", train_comm_fields);
+SCHEMA(mixed_schema, sl_phase_param, "phase", mixed_fields);
 #define PHASE(key, m, sub, doc)                                                                    \
     {                                                                                              \
         key, SL_FT_SECTION, 0, S(struct sl_phases_cfg, m), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,    \
@@ -358,7 +358,7 @@ static const struct sl_field phases_fields[] = {
     PHASE("train_comm", train_comm, &train_comm_schema, "training communication"),
     PHASE("mixed", mixed, &mixed_schema, "aggregate load (the synthetic source's default)"),
 };
-SCHEMA(phases_schema, sl_phases_cfg, phases_fields);
+SCHEMA(phases_schema, sl_phases_cfg, "phases", phases_fields);
 
 static const struct sl_field top_fields[] = {
     {"name", SL_FT_STRING, 0, SC(name), "scenario", SL_NO_MIN, SL_NO_MAX, SL_FF_NAME, NULL, NULL,

@@ -72,7 +72,7 @@ static void describe_limit(const struct sl_field *f, double v, char *buf, size_t
     if (f->type == SL_FT_REAL)
         sl_unit_format(v, f->unit, buf, size);
     else if (f->type == SL_FT_TIME)
-        sl_unit_format(v, SL_UNIT_TIME, buf, size);
+        sl_unit_format_time_us((int64_t)llround(v * 1e6), buf, size);
     else
         snprintf(buf, size, "%.17g", v);
 }
@@ -98,6 +98,52 @@ static int check_range(const struct sl_field *f, double v, const struct sl_ynode
             return sl_ynode_error(n, d, SL_EINVAL, "'%s' must be %s %s, got %s", fpath,
                                   (f->flags & SL_FF_MAX_EXCL) ? "less than" : "at most", lim, got);
         }
+    }
+    return SL_OK;
+}
+
+/* An integer's range, compared as integers: a double comparison would let
+ * 2^53 + 1 pass a bound of 2^53.  Bounds in the tables are whole numbers. */
+static int check_int_range(const struct sl_field *f, long long v, const struct sl_ynode *n,
+                           const char *fpath, struct sl_diag *d)
+{
+    if (f->min > SL_NO_MIN && f->min > -9.2e18) {
+        long long lo = (long long)f->min + ((f->flags & SL_FF_MIN_EXCL) ? 1 : 0);
+        if (v < lo)
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s' must be at least %lld, got %s", fpath, lo,
+                                  n->text);
+    }
+    if (f->max < SL_NO_MAX && f->max < 9.2e18) {
+        long long hi = (long long)f->max - ((f->flags & SL_FF_MAX_EXCL) ? 1 : 0);
+        if (v > hi)
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s' must be at most %lld, got %s", fpath, hi,
+                                  n->text);
+    }
+    return SL_OK;
+}
+
+/* A time's range, compared in whole microseconds (bounds in the tables are
+ * seconds with at most 6 decimals, so llround is exact). */
+static int check_time_range(const struct sl_field *f, int64_t us, const struct sl_ynode *n,
+                            const char *fpath, struct sl_diag *d)
+{
+    char lim[64], got[64];
+    sl_unit_format_time_us(us, got, sizeof got);
+    if (f->min > SL_NO_MIN) {
+        int64_t lo = (int64_t)llround(f->min * 1e6);
+        int bad = (f->flags & SL_FF_MIN_EXCL) ? !(us > lo) : !(us >= lo);
+        if (bad)
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s' must be %s %s, got %s", fpath,
+                                  (f->flags & SL_FF_MIN_EXCL) ? "greater than" : "at least",
+                                  sl_unit_format_time_us(lo, lim, sizeof lim), got);
+    }
+    if (f->max < SL_NO_MAX) {
+        int64_t hi = (int64_t)llround(f->max * 1e6);
+        int bad = (f->flags & SL_FF_MAX_EXCL) ? !(us < hi) : !(us <= hi);
+        if (bad)
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s' must be %s %s, got %s", fpath,
+                                  (f->flags & SL_FF_MAX_EXCL) ? "less than" : "at most",
+                                  sl_unit_format_time_us(hi, lim, sizeof lim), got);
     }
     return SL_OK;
 }
@@ -147,6 +193,17 @@ static int map_list(const struct sl_field *f, void *obj, const struct sl_ynode *
     if (n->type != SL_Y_SEQ) {
         if (sl_ynode_is_null(n))
             return SL_OK;
+        /* An override such as --set catalog.servers.0.psu_rating=3.6kW on a
+         * scenario without that list builds a mapping keyed "0". */
+        if (n->type == SL_Y_MAP && n->n > 0 &&
+            strspn(n->pairs[0].key->text, "0123456789") == strlen(n->pairs[0].key->text))
+            return sl_ynode_error(
+                n->pairs[0].key, d, SL_EINVAL,
+                "'%s' has no entry %s: the scenario defines no %s of its own, and an override "
+                "can change an entry but not create one; add the list to the scenario file "
+                "first (`%s:` with one entry and its required keys, see docs/scenario.md), or "
+                "give the whole list, e.g. --set '%s=[{...}]'",
+                fpath, n->pairs[0].key->text, f->sub->name, fpath, fpath);
         char desc[128];
         return sl_ynode_error(n, d, SL_EINVAL, "'%s' expects a list of %s, got %s", fpath,
                               f->sub->name, sl_ynode_describe(n, desc, sizeof desc));
@@ -179,14 +236,26 @@ static int map_value(const struct sl_field *f, void *obj, const struct sl_ynode 
         long long v;
         if (sl_unit_parse_int(n->text, &v, err, sizeof err) != SL_OK)
             return sl_ynode_error(n, d, SL_EINVAL, "'%s': %s", fpath, err);
-        if (check_range(f, (double)v, n, fpath, d) != SL_OK)
+        if (check_int_range(f, v, n, fpath, d) != SL_OK)
             return SL_EINVAL;
         *(int64_t *)FIELD_PTR(obj, f) = (int64_t)v;
         return SL_OK;
     }
-    case SL_FT_REAL:
     case SL_FT_TIME: {
-        enum sl_unit_kind kind = f->type == SL_FT_TIME ? SL_UNIT_TIME : f->unit;
+        char what[128];
+        snprintf(what, sizeof what, "a time such as '%s'", sl_unit_example(SL_UNIT_TIME));
+        if (expect_scalar(n, fpath, what, d) != SL_OK)
+            return SL_EINVAL;
+        int64_t us;
+        if (sl_unit_parse_time_us(n->text, &us, err, sizeof err) != SL_OK)
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s': %s", fpath, err);
+        if (check_time_range(f, us, n, fpath, d) != SL_OK)
+            return SL_EINVAL;
+        *(int64_t *)FIELD_PTR(obj, f) = us;
+        return SL_OK;
+    }
+    case SL_FT_REAL: {
+        enum sl_unit_kind kind = f->unit;
         char what[128];
         snprintf(what, sizeof what, "a %s such as '%s'", sl_unit_kind_name(kind),
                  sl_unit_example(kind));
@@ -197,15 +266,7 @@ static int map_value(const struct sl_field *f, void *obj, const struct sl_ynode 
             return sl_ynode_error(n, d, SL_EINVAL, "'%s': %s", fpath, err);
         if (check_range(f, v, n, fpath, d) != SL_OK)
             return SL_EINVAL;
-        if (f->type == SL_FT_REAL) {
-            *(double *)FIELD_PTR(obj, f) = v;
-        } else {
-            double us = v * 1e6;
-            if (!(fabs(us) < 9.2e18))
-                return sl_ynode_error(n, d, SL_EINVAL, "'%s': time '%s' is out of range", fpath,
-                                      n->text);
-            *(int64_t *)FIELD_PTR(obj, f) = (int64_t)llround(us);
-        }
+        *(double *)FIELD_PTR(obj, f) = v;
         return SL_OK;
     }
     case SL_FT_BOOL: {
@@ -392,6 +453,29 @@ const struct sl_field *sl_schema_find(const struct sl_schema *schema, const char
 
 /* ---- emitting YAML ---- */
 
+/* Length of a code point at s that YAML cannot carry raw in a scalar (a C1
+ * control such as U+0085, which YAML reads as a line break; U+2028, U+2029;
+ * U+FEFF; U+FFFE, U+FFFF), or 0.  Its escape is written to esc. */
+static size_t special_utf8(const unsigned char *s, char *esc, size_t size)
+{
+    if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+        if (s[1] == 0x85)
+            snprintf(esc, size, "\\N");
+        else
+            snprintf(esc, size, "\\x%02x", s[1]);
+        return 2;
+    }
+    if (s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9)) {
+        snprintf(esc, size, s[2] == 0xa8 ? "\\L" : "\\P");
+        return 3;
+    }
+    if (s[0] == 0xef && ((s[1] == 0xbb && s[2] == 0xbf) || (s[1] == 0xbf && s[2] >= 0xbe))) {
+        snprintf(esc, size, "\\u%s", s[1] == 0xbb ? "FEFF" : s[2] == 0xbe ? "FFFE" : "FFFF");
+        return 3;
+    }
+    return 0;
+}
+
 static int needs_quotes(const char *s)
 {
     if (!*s)
@@ -405,7 +489,9 @@ static int needs_quotes(const char *s)
             return 1;
     for (const char *p = s; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c < 0x20 || c == '#' || c == '"' || c == '\\')
+        char esc[8];
+        if (c < 0x20 || c == 0x7f || c == '#' || c == '"' || c == '\\' ||
+            special_utf8((const unsigned char *)p, esc, sizeof esc))
             return 1;
         if (c == ':' && (p[1] == ' ' || p[1] == '\0'))
             return 1;
@@ -430,13 +516,18 @@ static void emit_string(const char *s, FILE *out)
     fputc('"', out);
     for (const char *p = s; *p; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\')
+        char esc[8];
+        size_t sl = special_utf8((const unsigned char *)p, esc, sizeof esc);
+        if (sl) {
+            fputs(esc, out);
+            p += sl - 1;
+        } else if (c == '"' || c == '\\')
             fprintf(out, "\\%c", c);
         else if (c == '\n')
             fputs("\\n", out);
         else if (c == '\t')
             fputs("\\t", out);
-        else if (c < 0x20)
+        else if (c < 0x20 || c == 0x7f)
             fprintf(out, "\\x%02x", c);
         else
             fputc(c, out);
@@ -469,8 +560,7 @@ static void emit_field(const struct sl_field *f, const void *obj, FILE *out, int
     }
     case SL_FT_TIME:
         fprintf(out, " %s\n",
-                sl_unit_format((double)*(const int64_t *)FIELD_CPTR(obj, f) / 1e6, SL_UNIT_TIME,
-                               buf, sizeof buf));
+                sl_unit_format_time_us(*(const int64_t *)FIELD_CPTR(obj, f), buf, sizeof buf));
         break;
     case SL_FT_BOOL:
         fprintf(out, " %s\n", *(const int *)FIELD_CPTR(obj, f) ? "true" : "false");

@@ -12,9 +12,12 @@
  */
 #include "suanli/units.h"
 #include "suanli/diag.h"
+#include "suanli/limits.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -429,5 +432,69 @@ char *sl_unit_format(double value, enum sl_unit_kind kind, char *buf, size_t siz
         snprintf(buf, size, "%s%s", num, pick->suffix);
     else
         snprintf(buf, size, "%s %s", num, pick->suffix);
+    return buf;
+}
+
+int sl_unit_parse_time_us(const char *text, int64_t *out_us, char *err, size_t errsize)
+{
+    double s;
+    if (sl_unit_parse(text, SL_UNIT_TIME, &s, err, errsize) != SL_OK)
+        return SL_EINVAL;
+    double lim = SL_LIMIT(SL_LIM_DURATION);
+    if (!(fabs(s) <= lim)) {
+        char lbuf[64];
+        snprintf(err, errsize, "time '%s' is longer than the limit of %s for any time value", text,
+                 sl_unit_format_time_us((int64_t)(lim * 1e6), lbuf, sizeof lbuf));
+        return SL_EINVAL;
+    }
+    /* The limit keeps us far inside int64_t.  The tolerance covers the
+     * roundings of text to double and of the unit factor (a few ulps),
+     * never a real fraction of a microsecond below 2^50 us. */
+    double us = s * 1e6;
+    double whole = nearbyint(us);
+    if (fabs(us - whole) > 8 * DBL_EPSILON * fabs(us)) {
+        snprintf(err, errsize,
+                 "time '%s' is %.12g us, not a whole number of microseconds (the "
+                 "resolution of a run); write a whole number of us",
+                 text, us);
+        return SL_EINVAL;
+    }
+    *out_us = (int64_t)whole;
+    return SL_OK;
+}
+
+char *sl_unit_format_time_us(int64_t us, char *buf, size_t size)
+{
+    static const struct {
+        const char *suffix;
+        int64_t us;
+    } whole[] = {
+        {"d", INT64_C(86400000000)}, {"h", INT64_C(3600000000)}, {"min", INT64_C(60000000)}};
+    /* Magnitude as unsigned so INT64_MIN is formatted, not overflowed. */
+    uint64_t mag = us < 0 ? (uint64_t)0 - (uint64_t)us : (uint64_t)us;
+    const char *sign = us < 0 ? "-" : "";
+    if (mag == 0) {
+        snprintf(buf, size, "0s");
+        return buf;
+    }
+    for (size_t i = 0; i < sizeof whole / sizeof whole[0]; i++)
+        if (mag % (uint64_t)whole[i].us == 0) {
+            snprintf(buf, size, "%s%" PRIu64 "%s", sign, mag / (uint64_t)whole[i].us,
+                     whole[i].suffix);
+            return buf;
+        }
+    uint64_t unit = mag >= 1000000 ? 1000000 : mag >= 1000 ? 1000 : 1;
+    const char *suffix = unit == 1000000 ? "s" : unit == 1000 ? "ms" : "us";
+    uint64_t ip = mag / unit, frac = mag % unit;
+    if (frac == 0) {
+        snprintf(buf, size, "%s%" PRIu64 "%s", sign, ip, suffix);
+        return buf;
+    }
+    char fd[8];
+    snprintf(fd, sizeof fd, unit == 1000000 ? "%06" PRIu64 : "%03" PRIu64, frac);
+    size_t n = strlen(fd);
+    while (n > 0 && fd[n - 1] == '0')
+        fd[--n] = '\0';
+    snprintf(buf, size, "%s%" PRIu64 ".%s%s", sign, ip, fd, suffix);
     return buf;
 }
