@@ -13,7 +13,9 @@
 # it is fixed), then fuzzes from the committed seeds fuzz/corpus/<harness>/
 # with fuzz/<harness>.dict.  New inputs go to $FUZZ_BUILD/corpus/<harness>/
 # and crashes to $FUZZ_BUILD/crashes/<harness>/, never into the source tree.
-# Exits non-zero on the first crash, leak, sanitizer report, timeout or
+# Every harness runs even when an earlier one failed, so one run reports
+# all of them; the script exits non-zero if any reproducer failed or any
+# fuzzing run ended on a crash, leak, sanitizer report, timeout or
 # round-trip mismatch (libFuzzer's own exit status).
 set -eu
 cd "$(dirname "$0")/.."
@@ -35,6 +37,13 @@ done
 # the end of each input (libFuzzer's -detect_leaks, on by default).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# The harnesses write their inputs under $TMPDIR; a crash skips their
+# clean-up, so the folder is the build's and is emptied here.
+export TMPDIR="$PWD/$BUILD/tmp"
+rm -rf "$TMPDIR"
+mkdir -p "$TMPDIR"
+
+status=0
 
 for t in $TARGETS; do
     bin=$BUILD/fuzz/fuzz_$t
@@ -43,15 +52,14 @@ for t in $TARGETS; do
         echo "fuzz: $t: replaying $(ls "$regress" | wc -l) reproducer(s) in $regress"
         # Each reproducer runs in a process of its own so one failure does
         # not hide the next; any failure fails the run at the end.
-        failed=0
         for f in "$regress"/*; do
             if ! "$bin" -timeout=20 -rss_limit_mb=2048 "$f" </dev/null >"$BUILD/replay.log" 2>&1; then
                 echo "fuzz: $t: FAILS: $f" >&2
-                grep -E "ERROR|SUMMARY|ROUND TRIP|fuzz_$t:" "$BUILD/replay.log" | head -5 >&2
-                failed=1
+                grep -E "ERROR|SUMMARY|ROUND TRIP|fuzz_$t:|runtime error" "$BUILD/replay.log" |
+                    head -5 >&2
+                status=1
             fi
         done
-        [ $failed -eq 0 ] || { echo "fuzz: $t: reproducers fail (see above)" >&2; exit 1; }
     fi
     work=$BUILD/corpus/$t
     crashes=$BUILD/crashes/$t
@@ -60,8 +68,16 @@ for t in $TARGETS; do
     [ -f "fuzz/$t.dict" ] && dict=-dict=fuzz/$t.dict
     echo "fuzz: $t: fuzzing for ${SECONDS_EACH}s (corpus $work, crashes $crashes)"
     # shellcheck disable=SC2086  # $dict and $EXTRA are lists of flags
-    "$bin" $dict -max_total_time="$SECONDS_EACH" -timeout=20 -rss_limit_mb=2048 \
+    if ! "$bin" $dict -max_total_time="$SECONDS_EACH" -timeout=20 -rss_limit_mb=2048 \
         -print_final_stats=1 \
-        -artifact_prefix="$crashes/" $EXTRA "$work" "fuzz/corpus/$t" </dev/null
+        -artifact_prefix="$crashes/" $EXTRA "$work" "fuzz/corpus/$t" </dev/null; then
+        echo "fuzz: $t: FAILS: a finding, saved in $crashes/" >&2
+        status=1
+    fi
 done
+rm -rf "$TMPDIR"
+if [ $status -ne 0 ]; then
+    echo "fuzz: FAILED (see the FAILS lines above)" >&2
+    exit 1
+fi
 echo "fuzz: all harnesses ran without a finding"
