@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-asan bench coverage format format-check docs clean
+.PHONY: all deps build run test test-asan bench coverage fuzz format format-check docs clean
 
 all: build
 
@@ -42,6 +42,11 @@ bench: build
 coverage: deps
 	sh scripts/coverage.sh
 
+# Each libFuzzer harness of fuzz/ for FUZZ_SECONDS (default 60) after
+# replaying fuzz/regressions/; clang build in build-fuzz/ (scripts/fuzz.sh).
+fuzz:
+	sh scripts/fuzz.sh
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -53,4 +58,4 @@ docs: build
 	sh scripts/gen-docs.sh ./$(BUILD)/suanli docs/scenario.md
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-cov
+	rm -rf $(BUILD) $(ASAN_BUILD) build-cov build-fuzz
