@@ -32,6 +32,7 @@
 #include "fleet/server.h"
 #include "suanli/alloc.h"
 #include "suanli/calendar.h"
+#include "suanli/limits.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -511,5 +512,7 @@ void sl_scenario_doc(FILE *out)
                                           : "text",
                 (f->flags & SL_FF_REQUIRED) ? "*required*" : "unset", f->doc);
     }
+    fputs("\n### Limits\n\n", out);
+    sl_limits_doc(out);
     fputc('\n', out);
 }
