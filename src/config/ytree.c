@@ -36,6 +36,123 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+/* A hash set of names, stored as indexes into an array the caller owns
+ * (mapping pairs, anchors) and read back through name().  Open addressing
+ * with linear probing, at most half full; slots hold index + 1, 0 is empty. */
+struct nameset {
+    size_t *slots;
+    size_t mask; /* slot count - 1; the count is a power of two */
+    size_t count;
+};
+
+typedef const char *(*name_fn)(const void *ctx, size_t index);
+
+static uint64_t hash_name(uint64_t seed, const char *s)
+{
+    uint64_t h = seed ^ 0xcbf29ce484222325u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+    /* Mix the high bits down, so the slot depends on every byte. */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    return h;
+}
+
+/* The slot that holds name, or the empty slot where it would go.  The set
+ * must have slots. */
+static size_t nameset_slot(const struct nameset *t, uint64_t seed, const char *name, name_fn get,
+                           const void *ctx)
+{
+    size_t i = (size_t)hash_name(seed, name) & t->mask;
+    while (t->slots[i] && strcmp(get(ctx, t->slots[i] - 1), name) != 0)
+        i = (i + 1) & t->mask;
+    return i;
+}
+
+/* Makes room for one more name; O(1) amortised. */
+static int nameset_reserve(struct nameset *t, uint64_t seed, name_fn get, const void *ctx)
+{
+    if (t->slots && 2 * (t->count + 1) <= t->mask + 1)
+        return SL_OK;
+    size_t n = t->slots ? 2 * (t->mask + 1) : 16;
+    struct nameset g = {sl_calloc(n, sizeof(size_t)), n - 1, t->count};
+    if (!g.slots)
+        return SL_ENOMEM;
+    for (size_t i = 0; t->slots && i <= t->mask; i++)
+        if (t->slots[i])
+            g.slots[nameset_slot(&g, seed, get(ctx, t->slots[i] - 1), get, ctx)] = t->slots[i];
+    sl_free(t->slots);
+    *t = g;
+    return SL_OK;
+}
+
+static const char *pair_key(const void *ctx, size_t i)
+{
+    return ((const struct sl_ynode *)ctx)->pairs[i].key->text;
+}
+
+/* The lookup index of a large mapping, built by sl_ytree_set so that n
+ * overrides into one mapping cost O(n), not O(n^2).  It is current while it
+ * indexes all n pairs: sl_ytree_set adds the pairs it appends, sl_ymap_take
+ * drops it, and nothing else changes a mapping's keys after parsing. */
+struct sl_yindex {
+    struct nameset set;
+    uint64_t seed;
+};
+
+#define INDEX_MIN_KEYS 16
+
+static void index_drop(struct sl_ynode *map)
+{
+    if (map->index) {
+        sl_free(map->index->set.slots);
+        sl_free(map->index);
+        map->index = NULL;
+    }
+}
+
+/* Adds pair i (the last one) to a current index; drops the index if there
+ * is no memory for it, so lookups fall back to a scan. */
+static void index_add(struct sl_ynode *map, size_t i)
+{
+    struct sl_yindex *ix = map->index;
+    if (!ix)
+        return;
+    if (ix->set.count != i || nameset_reserve(&ix->set, ix->seed, pair_key, map) != SL_OK) {
+        index_drop(map);
+        return;
+    }
+    size_t slot = nameset_slot(&ix->set, ix->seed, map->pairs[i].key->text, pair_key, map);
+    ix->set.slots[slot] = i + 1;
+    ix->set.count++;
+}
+
+/* The position of key among map's pairs, or map->n if absent. */
+static size_t map_find(struct sl_ynode *map, const char *key)
+{
+    if (map->n >= INDEX_MIN_KEYS && (!map->index || map->index->set.count != map->n)) {
+        index_drop(map);
+        struct sl_yindex *ix = sl_calloc(1, sizeof *ix);
+        if (ix) {
+            uint64_t z = (uint64_t)(uintptr_t)map * 0x9e3779b97f4a7c15u;
+            ix->seed = z ^ (z >> 29);
+            map->index = ix;
+            for (size_t i = 0; i < map->n && map->index; i++)
+                index_add(map, i);
+        }
+    }
+    if (map->index) {
+        struct sl_yindex *ix = map->index;
+        size_t slot = nameset_slot(&ix->set, ix->seed, key, pair_key, map);
+        return ix->set.slots[slot] ? ix->set.slots[slot] - 1 : map->n;
+    }
+    size_t i = 0;
+    while (i < map->n && strcmp(map->pairs[i].key->text, key) != 0)
+        i++;
+    return i;
+}
+
 void sl_ysources_release(struct sl_ysources *s)
 {
     struct sl_ysource *p = s->head;
@@ -86,6 +203,7 @@ void sl_ynode_free(struct sl_ynode *n)
             sl_ynode_free(n->pairs[i].value);
         }
         sl_free(n->pairs);
+        index_drop(n);
     } else if (n->type == SL_Y_SEQ) {
         for (size_t i = 0; i < n->n; i++)
             sl_ynode_free(n->items[i]);
@@ -237,6 +355,7 @@ struct sl_ynode *sl_ymap_take(struct sl_ynode *map, const char *key)
         if (strcmp(map->pairs[i].key->text, key) == 0) {
             struct sl_ynode *v = map->pairs[i].value;
             sl_ynode_free(map->pairs[i].key);
+            index_drop(map);
             memmove(&map->pairs[i], &map->pairs[i + 1], (map->n - i - 1) * sizeof map->pairs[0]);
             map->n--;
             return v;
@@ -337,13 +456,16 @@ int sl_ytree_set(struct sl_ynode *root, const char *path, struct sl_ynode *value
             }
             n = n->items[idx];
         } else if (n->type == SL_Y_MAP) {
-            size_t i;
-            for (i = 0; i < n->n; i++)
-                if (strcmp(n->pairs[i].key->text, seg) == 0)
-                    break;
+            size_t i = map_find(n, seg);
             if (i == n->n) {
                 /* Create the key; the schema check later rejects it if it
                  * does not exist, naming this override. */
+                if (n->n >= (size_t)SL_LIMIT(SL_LIM_KEYS_PER_MAP)) {
+                    char lim[160];
+                    sl_ynode_free(value);
+                    return sl_diag_set(d, SL_EINVAL, srcname, line, col, "in key path '%.80s': %s",
+                                       path, sl_limit_text(SL_LIM_KEYS_PER_MAP, lim, sizeof lim));
+                }
                 if (grow(n) != SL_OK)
                     goto nomem;
                 struct sl_ynode *k = node_new(SL_Y_SCALAR, src, line, col);
@@ -357,6 +479,7 @@ int sl_ytree_set(struct sl_ynode *root, const char *path, struct sl_ynode *value
                 n->pairs[n->n].key = k;
                 n->pairs[n->n].value = v;
                 n->n++;
+                index_add(n, n->n - 1);
                 if (last)
                     return SL_OK;
                 n = v;
@@ -382,57 +505,6 @@ nomem:
 }
 
 /* ---- the parser ---- */
-
-/* A hash set of names, stored as indexes into an array the caller owns
- * (mapping pairs, anchors) and read back through name().  Open addressing
- * with linear probing, at most half full; slots hold index + 1, 0 is empty. */
-struct nameset {
-    size_t *slots;
-    size_t mask; /* slot count - 1; the count is a power of two */
-    size_t count;
-};
-
-typedef const char *(*name_fn)(const void *ctx, size_t index);
-
-static uint64_t hash_name(uint64_t seed, const char *s)
-{
-    uint64_t h = seed ^ 0xcbf29ce484222325u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
-    /* Mix the high bits down, so the slot depends on every byte. */
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdu;
-    h ^= h >> 33;
-    return h;
-}
-
-/* The slot that holds name, or the empty slot where it would go.  The set
- * must have slots. */
-static size_t nameset_slot(const struct nameset *t, uint64_t seed, const char *name, name_fn get,
-                           const void *ctx)
-{
-    size_t i = (size_t)hash_name(seed, name) & t->mask;
-    while (t->slots[i] && strcmp(get(ctx, t->slots[i] - 1), name) != 0)
-        i = (i + 1) & t->mask;
-    return i;
-}
-
-/* Makes room for one more name; O(1) amortised. */
-static int nameset_reserve(struct nameset *t, uint64_t seed, name_fn get, const void *ctx)
-{
-    if (t->slots && 2 * (t->count + 1) <= t->mask + 1)
-        return SL_OK;
-    size_t n = t->slots ? 2 * (t->mask + 1) : 16;
-    struct nameset g = {sl_calloc(n, sizeof(size_t)), n - 1, t->count};
-    if (!g.slots)
-        return SL_ENOMEM;
-    for (size_t i = 0; t->slots && i <= t->mask; i++)
-        if (t->slots[i])
-            g.slots[nameset_slot(&g, seed, get(ctx, t->slots[i] - 1), get, ctx)] = t->slots[i];
-    sl_free(t->slots);
-    *t = g;
-    return SL_OK;
-}
 
 struct anchor {
     char *name;
@@ -468,11 +540,6 @@ struct builder {
     struct sl_ynode *spent;
     struct sl_ynode *root;
 };
-
-static const char *pair_key(const void *ctx, size_t i)
-{
-    return ((const struct sl_ynode *)ctx)->pairs[i].key->text;
-}
 
 static const char *anchor_name(const void *ctx, size_t i)
 {

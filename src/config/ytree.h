@@ -32,6 +32,7 @@ struct sl_ysource {
 };
 
 struct sl_ynode;
+struct sl_yindex;
 
 struct sl_ypair {
     struct sl_ynode *key; /* always a scalar */
@@ -49,6 +50,7 @@ struct sl_ynode {
     size_t n, cap;
     struct sl_ypair *pairs;
     struct sl_ynode **items;
+    struct sl_yindex *index; /* map: private lookup index, or NULL */
 };
 
 /* A list of sources to keep the origin names alive. */
