@@ -361,6 +361,9 @@ static void test_reader_error_position(void **state)
         /* libyaml reports a bad trailing octet at that octet (the quote). */
         {"a: 1\r\nb: 2\r\nc: '\xc3\xa9\xc3'\n", 3, 7, "invalid trailing UTF-8 octet"},
         {"a: 1\nb: \x01\n", 2, 4, "control characters are not allowed"},
+        {"\xEF\xBB\xBF"
+         "a: '\xfe'\n",
+         1, 5, "invalid leading UTF-8 octet (byte 0xFE)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct sl_diag d;

@@ -936,7 +936,8 @@ static void offset_position(const char *text, size_t len, size_t off, int *line,
     int l = 1, c = 1;
     if (off > len)
         off = len;
-    for (size_t i = 0; i < off; i++) {
+    size_t start = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0; /* a BOM */
+    for (size_t i = start; i < off; i++) {
         unsigned char ch = (unsigned char)text[i];
         if (ch == '\n' || (ch == '\r' && (i + 1 >= len || text[i + 1] != '\n'))) {
             l++;
