@@ -393,6 +393,7 @@ static void test_merge_keys(void **state)
         {"a: &a {x: 1}\nb: &b {<<: *a, y: 2}\nm: {<<: *b}\n", "m.x", "1"},
         /* An anchor inside an inline merge stays usable. */
         {"m: {<<: {x: &v 7}}\nn: *v\n", "n", "7"},
+        {"m: {&k <<: {x: 1}}\nn: *k\n", "n", "<<"},
         /* Merged mappings are copies: the anchor is unchanged. */
         {"b: &b {x: 1}\nm: {<<: *b, y: 2}\nc: *b\n", "c", "<1>"},
         /* A quoted '<<' is an ordinary key. */

@@ -795,12 +795,14 @@ static int close_collection(struct builder *b)
     struct frame *f = &b->stack[b->depth - 1];
     int rc = SL_OK;
     if (f->merge) {
+        /* The key and the value may carry anchors: keep both. */
         rc = apply_merge(b, f);
-        if (rc == SL_OK)
-            rc = keep_spent(b, f->merge);
+        if (rc == SL_OK && (rc = keep_spent(b, f->merge)) == SL_OK)
+            f->merge = NULL;
+        if (rc == SL_OK && (rc = keep_spent(b, f->merge_key)) == SL_OK)
+            f->merge_key = NULL;
         if (rc != SL_OK)
             return rc; /* builder_release frees the frame */
-        f->merge = NULL;
     }
     if (f->anchor)
         b->anchors[f->anchor - 1].complete = 1;
