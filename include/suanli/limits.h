@@ -45,4 +45,8 @@ extern const struct sl_limit sl_limits[SL_LIM_COUNT];
 /* Writes the limits as a markdown table. */
 void sl_limits_doc(FILE *out);
 
+/* Formats a limit's message with its value into buf, such as "nested too
+ * deeply (limit: 256 levels)", and returns buf.  Always NUL-terminates. */
+const char *sl_limit_text(enum sl_limit_id id, char *buf, size_t size);
+
 #endif

@@ -34,6 +34,7 @@
 #include "suanli/limits.h"
 #include "suanli/alloc.h"
 #include "suanli/calendar.h"
+#include "suanli/limits.h"
 
 #include <errno.h>
 #include <math.h>
@@ -733,5 +734,7 @@ void sl_scenario_doc(FILE *out)
                                           : "text",
                 (f->flags & SL_FF_REQUIRED) ? "*required*" : "unset", f->doc);
     }
+    fputs("\n### Limits\n\n", out);
+    sl_limits_doc(out);
     fputc('\n', out);
 }

@@ -5,23 +5,153 @@
  * collections and attach each finished node to its parent: as the key or the
  * value of a mapping pair, or as a sequence item.  Keys must be scalars and
  * unique within a mapping.  Anchors are remembered by name; an alias is
- * replaced by a deep copy of the anchored node, charged against a budget of
- * nodes so that nested aliases cannot blow up memory.
+ * replaced by a deep copy of the anchored node.  YAML 1.1 merge keys
+ * (`<<: *base`, `<<: [*a, *b]`) copy the pairs of the merged mappings that
+ * the mapping does not give itself, earlier mappings first.
+ *
+ * Every input is bounded by the limits of suanli/limits.h, at every path into
+ * a tree: nesting depth (of the file, of an alias or a merge copied into it,
+ * and of a dotted key path given to sl_ytree_set), nodes and bytes copied by
+ * aliases and merges ("billion laughs"), keys per mapping and input bytes.
+ * The depth bound is an invariant of every tree (no node more than
+ * SL_LIM_DEPTH collections deep), which is what lets free, copy and the
+ * schema mapping recurse.
+ *
+ * Looking up a key of an open mapping (duplicate keys, merges) and an anchor
+ * by name goes through hash tables, so a mapping of n keys or n aliases cost
+ * O(n), not O(n^2).  The hash is seeded per parse from an address (ASLR), so
+ * a file cannot be built offline to collide; nothing observable depends on
+ * the seed, only the time a lookup takes.
  */
 #include "config/ytree.h"
 
 #include "suanli/alloc.h"
+#include "suanli/limits.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <yaml.h>
 
-#define MAX_NODES      2000000
-#define MAX_DEPTH      256
-#define MAX_FILE_BYTES (64u << 20)
+/* A hash set of names, stored as indexes into an array the caller owns
+ * (mapping pairs, anchors) and read back through name().  Open addressing
+ * with linear probing, at most half full; slots hold index + 1, 0 is empty. */
+struct nameset {
+    size_t *slots;
+    size_t mask; /* slot count - 1; the count is a power of two */
+    size_t count;
+};
+
+typedef const char *(*name_fn)(const void *ctx, size_t index);
+
+static uint64_t hash_name(uint64_t seed, const char *s)
+{
+    uint64_t h = seed ^ 0xcbf29ce484222325u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+    /* Mix the high bits down, so the slot depends on every byte. */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    return h;
+}
+
+/* The slot that holds name, or the empty slot where it would go.  The set
+ * must have slots. */
+static size_t nameset_slot(const struct nameset *t, uint64_t seed, const char *name, name_fn get,
+                           const void *ctx)
+{
+    size_t i = (size_t)hash_name(seed, name) & t->mask;
+    while (t->slots[i] && strcmp(get(ctx, t->slots[i] - 1), name) != 0)
+        i = (i + 1) & t->mask;
+    return i;
+}
+
+/* Makes room for one more name; O(1) amortised. */
+static int nameset_reserve(struct nameset *t, uint64_t seed, name_fn get, const void *ctx)
+{
+    if (t->slots && 2 * (t->count + 1) <= t->mask + 1)
+        return SL_OK;
+    size_t n = t->slots ? 2 * (t->mask + 1) : 16;
+    struct nameset g = {sl_calloc(n, sizeof(size_t)), n - 1, t->count};
+    if (!g.slots)
+        return SL_ENOMEM;
+    for (size_t i = 0; t->slots && i <= t->mask; i++)
+        if (t->slots[i])
+            g.slots[nameset_slot(&g, seed, get(ctx, t->slots[i] - 1), get, ctx)] = t->slots[i];
+    sl_free(t->slots);
+    *t = g;
+    return SL_OK;
+}
+
+static const char *pair_key(const void *ctx, size_t i)
+{
+    return ((const struct sl_ynode *)ctx)->pairs[i].key->text;
+}
+
+/* The lookup index of a large mapping, built by sl_ytree_set so that n
+ * overrides into one mapping cost O(n), not O(n^2).  It is current while it
+ * indexes all n pairs: sl_ytree_set adds the pairs it appends, sl_ymap_take
+ * drops it, and nothing else changes a mapping's keys after parsing. */
+struct sl_yindex {
+    struct nameset set;
+    uint64_t seed;
+};
+
+#define INDEX_MIN_KEYS 16
+
+static void index_drop(struct sl_ynode *map)
+{
+    if (map->index) {
+        sl_free(map->index->set.slots);
+        sl_free(map->index);
+        map->index = NULL;
+    }
+}
+
+/* Adds pair i (the last one) to a current index; drops the index if there
+ * is no memory for it, so lookups fall back to a scan. */
+static void index_add(struct sl_ynode *map, size_t i)
+{
+    struct sl_yindex *ix = map->index;
+    if (!ix)
+        return;
+    if (ix->set.count != i || nameset_reserve(&ix->set, ix->seed, pair_key, map) != SL_OK) {
+        index_drop(map);
+        return;
+    }
+    size_t slot = nameset_slot(&ix->set, ix->seed, map->pairs[i].key->text, pair_key, map);
+    ix->set.slots[slot] = i + 1;
+    ix->set.count++;
+}
+
+/* The position of key among map's pairs, or map->n if absent. */
+static size_t map_find(struct sl_ynode *map, const char *key)
+{
+    if (map->n >= INDEX_MIN_KEYS && (!map->index || map->index->set.count != map->n)) {
+        index_drop(map);
+        struct sl_yindex *ix = sl_calloc(1, sizeof *ix);
+        if (ix) {
+            uint64_t z = (uint64_t)(uintptr_t)map * 0x9e3779b97f4a7c15u;
+            ix->seed = z ^ (z >> 29);
+            map->index = ix;
+            for (size_t i = 0; i < map->n && map->index; i++)
+                index_add(map, i);
+        }
+    }
+    if (map->index) {
+        struct sl_yindex *ix = map->index;
+        size_t slot = nameset_slot(&ix->set, ix->seed, key, pair_key, map);
+        return ix->set.slots[slot] ? ix->set.slots[slot] - 1 : map->n;
+    }
+    size_t i = 0;
+    while (i < map->n && strcmp(map->pairs[i].key->text, key) != 0)
+        i++;
+    return i;
+}
 
 void sl_ysources_release(struct sl_ysources *s)
 {
@@ -73,6 +203,7 @@ void sl_ynode_free(struct sl_ynode *n)
             sl_ynode_free(n->pairs[i].value);
         }
         sl_free(n->pairs);
+        index_drop(n);
     } else if (n->type == SL_Y_SEQ) {
         for (size_t i = 0; i < n->n; i++)
             sl_ynode_free(n->items[i]);
@@ -102,15 +233,35 @@ static int grow(struct sl_ynode *n)
     return SL_OK;
 }
 
-static size_t count_nodes(const struct sl_ynode *n)
+/* What copying a tree costs: its nodes, the bytes of its texts (with their
+ * NULs) and its depth in collections (0 for a scalar, 1 for a mapping of
+ * scalars).  Recursion is bounded by the depth invariant. */
+struct cost {
+    size_t nodes, bytes;
+    int depth;
+};
+
+static void add_cost(const struct sl_ynode *n, struct cost *c, int level)
 {
-    size_t c = 1;
+    c->nodes++;
+    if (n->text)
+        c->bytes += strlen(n->text) + 1;
+    if (n->type != SL_Y_SCALAR && level + 1 > c->depth)
+        c->depth = level + 1;
     if (n->type == SL_Y_MAP)
-        for (size_t i = 0; i < n->n; i++)
-            c += count_nodes(n->pairs[i].key) + count_nodes(n->pairs[i].value);
+        for (size_t i = 0; i < n->n; i++) {
+            add_cost(n->pairs[i].key, c, level + 1);
+            add_cost(n->pairs[i].value, c, level + 1);
+        }
     else if (n->type == SL_Y_SEQ)
         for (size_t i = 0; i < n->n; i++)
-            c += count_nodes(n->items[i]);
+            add_cost(n->items[i], c, level + 1);
+}
+
+static struct cost cost_of(const struct sl_ynode *n)
+{
+    struct cost c = {0, 0, 0};
+    add_cost(n, &c, 0);
     return c;
 }
 
@@ -204,6 +355,7 @@ struct sl_ynode *sl_ymap_take(struct sl_ynode *map, const char *key)
         if (strcmp(map->pairs[i].key->text, key) == 0) {
             struct sl_ynode *v = map->pairs[i].value;
             sl_ynode_free(map->pairs[i].key);
+            index_drop(map);
             memmove(&map->pairs[i], &map->pairs[i + 1], (map->n - i - 1) * sizeof map->pairs[0]);
             map->n--;
             return v;
@@ -259,6 +411,19 @@ int sl_ytree_set(struct sl_ynode *root, const char *path, struct sl_ynode *value
                  const struct sl_ysource *src, int line, int col, struct sl_diag *d)
 {
     const char *srcname = src ? src->name : NULL;
+    /* Bound the depth before anything is created: the path's keys plus the
+     * value's own levels must stay within the limit, as in a file. */
+    size_t nseg = 1;
+    for (const char *q = path; *q; q++)
+        nseg += *q == '.';
+    if (nseg + (size_t)cost_of(value).depth > (size_t)SL_LIMIT(SL_LIM_DEPTH)) {
+        char lim[160];
+        sl_ynode_free(value);
+        return sl_diag_set(d, SL_EINVAL, srcname, line, col,
+                           "key path '%.60s%s' (%zu keys) with its value: %s", path,
+                           strlen(path) > 60 ? "..." : "", nseg,
+                           sl_limit_text(SL_LIM_DEPTH, lim, sizeof lim));
+    }
     struct sl_ynode *n = root;
     const char *p = path;
     char seg[256];
@@ -291,13 +456,16 @@ int sl_ytree_set(struct sl_ynode *root, const char *path, struct sl_ynode *value
             }
             n = n->items[idx];
         } else if (n->type == SL_Y_MAP) {
-            size_t i;
-            for (i = 0; i < n->n; i++)
-                if (strcmp(n->pairs[i].key->text, seg) == 0)
-                    break;
+            size_t i = map_find(n, seg);
             if (i == n->n) {
                 /* Create the key; the schema check later rejects it if it
                  * does not exist, naming this override. */
+                if (n->n >= (size_t)SL_LIMIT(SL_LIM_KEYS_PER_MAP)) {
+                    char lim[160];
+                    sl_ynode_free(value);
+                    return sl_diag_set(d, SL_EINVAL, srcname, line, col, "in key path '%.80s': %s",
+                                       path, sl_limit_text(SL_LIM_KEYS_PER_MAP, lim, sizeof lim));
+                }
                 if (grow(n) != SL_OK)
                     goto nomem;
                 struct sl_ynode *k = node_new(SL_Y_SCALAR, src, line, col);
@@ -311,6 +479,7 @@ int sl_ytree_set(struct sl_ynode *root, const char *path, struct sl_ynode *value
                 n->pairs[n->n].key = k;
                 n->pairs[n->n].value = v;
                 n->n++;
+                index_add(n, n->n - 1);
                 if (last)
                     return SL_OK;
                 n = v;
@@ -341,31 +510,72 @@ struct anchor {
     char *name;
     struct sl_ynode *node;
     int complete;
+    int costed; /* cost is known (computed at the first alias) */
+    struct cost cost;
 };
 
+/* One open collection.  For a mapping: keys indexes its pairs by key text;
+ * merge holds the value of its '<<' key (merge_key) until the mapping ends. */
 struct frame {
     struct sl_ynode *node;
     struct sl_ynode *pending_key; /* map: key awaiting its value */
-    char *anchor;
+    int pending_merge;            /* pending_key is the merge key '<<' */
+    size_t anchor;                /* index + 1 of the node's anchor, or 0 */
+    struct nameset keys;
+    struct sl_ynode *merge_key, *merge;
 };
 
 struct builder {
     const struct sl_ysource *src;
     struct sl_diag *d;
-    struct frame stack[MAX_DEPTH];
-    int depth;
+    uint64_t seed;
+    struct frame *stack;
+    size_t depth, capstack;
     struct anchor *anchors;
     size_t nanchors, capanchors;
-    size_t nodes;
+    struct nameset anchor_names;
+    size_t nodes, copied_bytes;
+    /* Merged mappings, kept until the end because anchors may point into
+     * them. */
+    struct sl_ynode *spent;
     struct sl_ynode *root;
 };
+
+static const char *anchor_name(const void *ctx, size_t i)
+{
+    return ((const struct builder *)ctx)->anchors[i].name;
+}
 
 static int builder_error(struct builder *b, int line, int col, int code, const char *msg)
 {
     return sl_diag_set(b->d, code, b->src->name, line, col, "%s", msg);
 }
 
-static int remember_anchor(struct builder *b, const char *name, struct sl_ynode *node, int complete)
+static int limit_error(struct builder *b, int line, int col, enum sl_limit_id id)
+{
+    char msg[200];
+    return builder_error(b, line, col, SL_EINVAL, sl_limit_text(id, msg, sizeof msg));
+}
+
+/* Charges a copy of c at the current depth against the limits; the error is
+ * reported at line:col (the alias or the merge key). */
+static int charge(struct builder *b, const struct cost *c, size_t depth, int line, int col)
+{
+    if (depth + (size_t)c->depth > (size_t)SL_LIMIT(SL_LIM_DEPTH))
+        return limit_error(b, line, col, SL_LIM_DEPTH);
+    b->nodes += c->nodes;
+    if (b->nodes > (size_t)SL_LIMIT(SL_LIM_NODES))
+        return limit_error(b, line, col, SL_LIM_NODES);
+    b->copied_bytes += c->bytes;
+    if (b->copied_bytes > (size_t)SL_LIMIT(SL_LIM_ALIAS_BYTES))
+        return limit_error(b, line, col, SL_LIM_ALIAS_BYTES);
+    return SL_OK;
+}
+
+/* Remembers an anchor (a later one of the same name replaces it) and
+ * returns its index + 1 in *index, or SL_ENOMEM. */
+static int remember_anchor(struct builder *b, const char *name, struct sl_ynode *node, int complete,
+                           size_t *index)
 {
     if (b->nanchors == b->capanchors) {
         size_t cap = b->capanchors ? b->capanchors * 2 : 8;
@@ -375,21 +585,174 @@ static int remember_anchor(struct builder *b, const char *name, struct sl_ynode 
         b->anchors = a;
         b->capanchors = cap;
     }
+    if (nameset_reserve(&b->anchor_names, b->seed, anchor_name, b) != SL_OK)
+        return SL_ENOMEM;
     char *copy = sl_strdup(name);
     if (!copy)
         return SL_ENOMEM;
-    b->anchors[b->nanchors].name = copy;
-    b->anchors[b->nanchors].node = node;
-    b->anchors[b->nanchors].complete = complete;
+    struct anchor *a = &b->anchors[b->nanchors];
+    memset(a, 0, sizeof *a);
+    a->name = copy;
+    a->node = node;
+    a->complete = complete;
     b->nanchors++;
+    size_t slot = nameset_slot(&b->anchor_names, b->seed, name, anchor_name, b);
+    if (!b->anchor_names.slots[slot])
+        b->anchor_names.count++;
+    b->anchor_names.slots[slot] = b->nanchors;
+    *index = b->nanchors;
     return SL_OK;
 }
 
-static void mark_anchor_complete(struct builder *b, const struct sl_ynode *node)
+static struct anchor *find_anchor(struct builder *b, const char *name)
 {
-    for (size_t i = b->nanchors; i-- > 0;)
-        if (b->anchors[i].node == node)
-            b->anchors[i].complete = 1;
+    if (!b->anchor_names.slots)
+        return NULL;
+    size_t slot = nameset_slot(&b->anchor_names, b->seed, name, anchor_name, b);
+    size_t i = b->anchor_names.slots[slot];
+    return i ? &b->anchors[i - 1] : NULL;
+}
+
+static int is_merge_key(const struct sl_ynode *key)
+{
+    return key->plain && strcmp(key->text, "<<") == 0;
+}
+
+/* Accepts a key of the innermost open mapping: unique, within the limit of
+ * keys.  Takes ownership of key. */
+static int accept_key(struct builder *b, struct frame *f, struct sl_ynode *key)
+{
+    struct sl_ynode *map = f->node;
+    int line = key->line, col = key->col;
+    if (key->type != SL_Y_SCALAR) {
+        sl_ynode_free(key);
+        return builder_error(b, line, col, SL_EINVAL,
+                             "a mapping key must be a plain word such as 'servers', "
+                             "not a list or mapping");
+    }
+    if (is_merge_key(key)) {
+        if (f->merge_key) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "duplicate merge key '<<' (first given at line %d)",
+                     f->merge_key->line);
+            sl_ynode_free(key);
+            return builder_error(b, line, col, SL_EINVAL, msg);
+        }
+        f->pending_key = key;
+        f->pending_merge = 1;
+        return SL_OK;
+    }
+    if (nameset_reserve(&f->keys, b->seed, pair_key, map) != SL_OK) {
+        sl_ynode_free(key);
+        return SL_ENOMEM;
+    }
+    size_t slot = nameset_slot(&f->keys, b->seed, key->text, pair_key, map);
+    if (f->keys.slots[slot]) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "duplicate key '%.200s' (first given at line %d)", key->text,
+                 map->pairs[f->keys.slots[slot] - 1].key->line);
+        sl_ynode_free(key);
+        return builder_error(b, line, col, SL_EINVAL, msg);
+    }
+    if (map->n >= (size_t)SL_LIMIT(SL_LIM_KEYS_PER_MAP)) {
+        sl_ynode_free(key);
+        return limit_error(b, line, col, SL_LIM_KEYS_PER_MAP);
+    }
+    /* The key becomes pair map->n when its value arrives. */
+    f->keys.slots[slot] = map->n + 1;
+    f->keys.count++;
+    f->pending_key = key;
+    f->pending_merge = 0;
+    return SL_OK;
+}
+
+/* Takes the value of a merge key: a mapping or a list of mappings. */
+static int accept_merge(struct builder *b, struct frame *f, struct sl_ynode *value)
+{
+    int ok = value->type == SL_Y_MAP;
+    if (value->type == SL_Y_SEQ) {
+        ok = 1;
+        for (size_t i = 0; i < value->n; i++)
+            ok &= value->items[i]->type == SL_Y_MAP;
+    }
+    f->merge_key = f->pending_key;
+    f->pending_key = NULL;
+    f->pending_merge = 0;
+    if (!ok) {
+        char desc[128], msg[300];
+        snprintf(msg, sizeof msg,
+                 "the merge key '<<' expects a mapping or a list of mappings, such as "
+                 "'<<: *base' or '<<: [*a, *b]', got %s",
+                 sl_ynode_describe(value, desc, sizeof desc));
+        /* At the key: an alias's copy carries the anchor's position. */
+        sl_ynode_free(value);
+        return builder_error(b, f->merge_key->line, f->merge_key->col, SL_EINVAL, msg);
+    }
+    f->merge = value;
+    return SL_OK;
+}
+
+/* Copies into the closing mapping of frame f (at depth b->depth, its
+ * parents' count) the pairs of its merged mappings whose keys it lacks:
+ * explicit keys win, then earlier mappings.  Copies are charged like
+ * aliases, at the merge key's position; they are no deeper than the merged
+ * mappings were. */
+static int apply_merge(struct builder *b, struct frame *f)
+{
+    struct sl_ynode *map = f->node, *m = f->merge;
+    int line = f->merge_key->line, col = f->merge_key->col;
+    size_t nsrc = m->type == SL_Y_MAP ? 1 : m->n;
+    for (size_t s = 0; s < nsrc; s++) {
+        const struct sl_ynode *from = m->type == SL_Y_MAP ? m : m->items[s];
+        for (size_t i = 0; i < from->n; i++) {
+            const struct sl_ypair *p = &from->pairs[i];
+            if (nameset_reserve(&f->keys, b->seed, pair_key, map) != SL_OK || grow(map) != SL_OK)
+                return SL_ENOMEM;
+            size_t slot = nameset_slot(&f->keys, b->seed, p->key->text, pair_key, map);
+            if (f->keys.slots[slot])
+                continue;
+            if (map->n >= (size_t)SL_LIMIT(SL_LIM_KEYS_PER_MAP))
+                return limit_error(b, line, col, SL_LIM_KEYS_PER_MAP);
+            struct cost c = cost_of(p->value);
+            c.nodes++;
+            c.bytes += strlen(p->key->text) + 1;
+            int rc = charge(b, &c, b->depth, line, col);
+            if (rc != SL_OK)
+                return rc;
+            struct sl_ynode *k = sl_ynode_copy(p->key);
+            struct sl_ynode *v = k ? sl_ynode_copy(p->value) : NULL;
+            if (!v) {
+                sl_ynode_free(k);
+                return SL_ENOMEM;
+            }
+            map->pairs[map->n].key = k;
+            map->pairs[map->n].value = v;
+            map->n++;
+            f->keys.slots[slot] = map->n;
+            f->keys.count++;
+        }
+    }
+    return SL_OK;
+}
+
+/* Keeps a node alive until the end of the parse. */
+static int keep_spent(struct builder *b, struct sl_ynode *n)
+{
+    if (!b->spent && !(b->spent = node_new(SL_Y_SEQ, b->src, 0, 0)))
+        return SL_ENOMEM;
+    if (grow(b->spent) != SL_OK)
+        return SL_ENOMEM;
+    b->spent->items[b->spent->n++] = n;
+    return SL_OK;
+}
+
+static void frame_release(struct frame *f)
+{
+    sl_ynode_free(f->pending_key);
+    sl_ynode_free(f->merge_key);
+    sl_ynode_free(f->merge);
+    sl_free(f->keys.slots);
+    memset(f, 0, sizeof *f);
 }
 
 /* Attaches a finished node to the open collection (or makes it the root).
@@ -410,27 +773,10 @@ static int attach(struct builder *b, struct sl_ynode *node)
         parent->items[parent->n++] = node;
         return SL_OK;
     }
-    if (!f->pending_key) {
-        if (node->type != SL_Y_SCALAR) {
-            int line = node->line, col = node->col;
-            sl_ynode_free(node);
-            return builder_error(b, line, col, SL_EINVAL,
-                                 "a mapping key must be a plain word such as 'servers', "
-                                 "not a list or mapping");
-        }
-        for (size_t i = 0; i < parent->n; i++) {
-            if (strcmp(parent->pairs[i].key->text, node->text) == 0) {
-                char msg[512];
-                snprintf(msg, sizeof msg, "duplicate key '%.200s' (first given at line %d)",
-                         node->text, parent->pairs[i].key->line);
-                int line = node->line, col = node->col;
-                sl_ynode_free(node);
-                return builder_error(b, line, col, SL_EINVAL, msg);
-            }
-        }
-        f->pending_key = node;
-        return SL_OK;
-    }
+    if (!f->pending_key)
+        return accept_key(b, f, node);
+    if (f->pending_merge)
+        return accept_merge(b, f, node);
     if (grow(parent) != SL_OK) {
         sl_ynode_free(node);
         return SL_ENOMEM;
@@ -439,6 +785,54 @@ static int attach(struct builder *b, struct sl_ynode *node)
     parent->pairs[parent->n].value = node;
     parent->n++;
     f->pending_key = NULL;
+    return SL_OK;
+}
+
+/* Closes the innermost collection: applies its merge, completes its anchor
+ * and attaches it. */
+static int close_collection(struct builder *b)
+{
+    struct frame *f = &b->stack[b->depth - 1];
+    int rc = SL_OK;
+    if (f->merge) {
+        /* The key and the value may carry anchors: keep both. */
+        rc = apply_merge(b, f);
+        if (rc == SL_OK && (rc = keep_spent(b, f->merge)) == SL_OK)
+            f->merge = NULL;
+        if (rc == SL_OK && (rc = keep_spent(b, f->merge_key)) == SL_OK)
+            f->merge_key = NULL;
+        if (rc != SL_OK)
+            return rc; /* builder_release frees the frame */
+    }
+    if (f->anchor)
+        b->anchors[f->anchor - 1].complete = 1;
+    struct sl_ynode *node = f->node;
+    frame_release(f);
+    b->depth--;
+    return attach(b, node);
+}
+
+static int open_collection(struct builder *b, struct sl_ynode *n, size_t anchor)
+{
+    if (b->depth >= (size_t)SL_LIMIT(SL_LIM_DEPTH)) {
+        int line = n->line, col = n->col;
+        sl_ynode_free(n);
+        return limit_error(b, line, col, SL_LIM_DEPTH);
+    }
+    if (b->depth == b->capstack) {
+        size_t cap = b->capstack ? b->capstack * 2 : 16;
+        struct frame *s = sl_reallocarray(b->stack, cap, sizeof *s);
+        if (!s) {
+            sl_ynode_free(n);
+            return SL_ENOMEM;
+        }
+        b->stack = s;
+        b->capstack = cap;
+    }
+    struct frame *f = &b->stack[b->depth++];
+    memset(f, 0, sizeof *f);
+    f->node = n;
+    f->anchor = anchor;
     return SL_OK;
 }
 
@@ -456,8 +850,8 @@ static int handle_event(struct builder *b, const yaml_event_t *ev)
     case YAML_SCALAR_EVENT:
     case YAML_MAPPING_START_EVENT:
     case YAML_SEQUENCE_START_EVENT: {
-        if (++b->nodes > MAX_NODES)
-            return builder_error(b, line, col, SL_EINVAL, "document too large (node limit)");
+        if (++b->nodes > (size_t)SL_LIMIT(SL_LIM_NODES))
+            return limit_error(b, line, col, SL_LIM_NODES);
         enum sl_ytype t = ev->type == YAML_SCALAR_EVENT          ? SL_Y_SCALAR
                           : ev->type == YAML_MAPPING_START_EVENT ? SL_Y_MAP
                                                                  : SL_Y_SEQ;
@@ -480,48 +874,41 @@ static int handle_event(struct builder *b, const yaml_event_t *ev)
         } else {
             anchor = t == SL_Y_MAP ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
         }
-        if (anchor && remember_anchor(b, (const char *)anchor, n, t == SL_Y_SCALAR) != SL_OK) {
+        size_t index = 0;
+        if (anchor &&
+            remember_anchor(b, (const char *)anchor, n, t == SL_Y_SCALAR, &index) != SL_OK) {
             sl_ynode_free(n);
             return SL_ENOMEM;
         }
         if (t == SL_Y_SCALAR)
             return attach(b, n);
-        if (b->depth == MAX_DEPTH) {
-            sl_ynode_free(n);
-            return builder_error(b, line, col, SL_EINVAL, "nesting too deep");
-        }
-        b->stack[b->depth].node = n;
-        b->stack[b->depth].pending_key = NULL;
-        b->depth++;
-        return SL_OK;
+        return open_collection(b, n, index);
     }
     case YAML_MAPPING_END_EVENT:
-    case YAML_SEQUENCE_END_EVENT: {
-        struct frame *f = &b->stack[--b->depth];
-        sl_ynode_free(f->pending_key); /* cannot happen with a valid stream */
-        mark_anchor_complete(b, f->node);
-        return attach(b, f->node);
-    }
+    case YAML_SEQUENCE_END_EVENT:
+        return close_collection(b);
     case YAML_ALIAS_EVENT: {
         const char *name = (const char *)ev->data.alias.anchor;
-        for (size_t i = b->nanchors; i-- > 0;) {
-            if (strcmp(b->anchors[i].name, name) != 0)
-                continue;
-            if (!b->anchors[i].complete)
-                return builder_error(b, line, col, SL_EINVAL,
-                                     "alias refers to a collection that contains it");
-            b->nodes += count_nodes(b->anchors[i].node);
-            if (b->nodes > MAX_NODES)
-                return builder_error(b, line, col, SL_EINVAL,
-                                     "aliases expand to too many nodes (node limit)");
-            struct sl_ynode *c = sl_ynode_copy(b->anchors[i].node);
-            if (!c)
-                return SL_ENOMEM;
-            return attach(b, c);
+        struct anchor *a = find_anchor(b, name);
+        if (!a) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "unknown alias '*%.200s'", name);
+            return builder_error(b, line, col, SL_EINVAL, msg);
         }
-        char msg[300];
-        snprintf(msg, sizeof msg, "unknown alias '*%.200s'", name);
-        return builder_error(b, line, col, SL_EINVAL, msg);
+        if (!a->complete)
+            return builder_error(b, line, col, SL_EINVAL,
+                                 "alias refers to a collection that contains it");
+        if (!a->costed) {
+            a->cost = cost_of(a->node);
+            a->costed = 1;
+        }
+        int rc = charge(b, &a->cost, b->depth, line, col);
+        if (rc != SL_OK)
+            return rc;
+        struct sl_ynode *c = sl_ynode_copy(a->node);
+        if (!c)
+            return SL_ENOMEM;
+        return attach(b, c);
     }
     default:
         return SL_OK;
@@ -533,12 +920,36 @@ static void builder_release(struct builder *b)
     /* Pop open collections (only on error). */
     while (b->depth > 0) {
         struct frame *f = &b->stack[--b->depth];
-        sl_ynode_free(f->pending_key);
         sl_ynode_free(f->node);
+        frame_release(f);
     }
+    sl_free(b->stack);
     for (size_t i = 0; i < b->nanchors; i++)
         sl_free(b->anchors[i].name);
     sl_free(b->anchors);
+    sl_free(b->anchor_names.slots);
+    sl_ynode_free(b->spent);
+}
+
+/* The 1-based line and column of byte offset off of text, counting columns
+ * in characters as libyaml does (a line ends at LF, CR LF or a lone CR). */
+static void offset_position(const char *text, size_t len, size_t off, int *line, int *col)
+{
+    int l = 1, c = 1;
+    if (off > len)
+        off = len;
+    size_t start = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0; /* a BOM */
+    for (size_t i = start; i < off; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if (ch == '\n' || (ch == '\r' && (i + 1 >= len || text[i + 1] != '\n'))) {
+            l++;
+            c = 1;
+        } else if (ch != '\r' && (ch & 0xC0) != 0x80) {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
 }
 
 int sl_ytree_parse(struct sl_ysources *srcs, const char *name, const char *text, size_t len,
@@ -548,6 +959,11 @@ int sl_ytree_parse(struct sl_ysources *srcs, const char *name, const char *text,
     const struct sl_ysource *src = sl_ysources_add(srcs, name);
     if (!src)
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    if (len > (size_t)SL_LIMIT(SL_LIM_INPUT_BYTES)) {
+        char lim[160];
+        return sl_diag_set(d, SL_EINVAL, name, 0, 0, "%s",
+                           sl_limit_text(SL_LIM_INPUT_BYTES, lim, sizeof lim));
+    }
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
@@ -556,24 +972,43 @@ int sl_ytree_parse(struct sl_ysources *srcs, const char *name, const char *text,
     memset(&b, 0, sizeof b);
     b.src = src;
     b.d = d;
+    /* Any address moves with ASLR; splitmix64 spreads it over every bit. */
+    uint64_t z = (uint64_t)(uintptr_t)&b + 0x9e3779b97f4a7c15u;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    b.seed = z ^ (z >> 31);
     int rc = SL_OK;
     for (;;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev)) {
-            const yaml_mark_t *m = &parser.problem_mark;
+            int eline = (int)parser.problem_mark.line + 1;
+            int ecol = (int)parser.problem_mark.column + 1;
             char msg[512];
             if (parser.error == YAML_MEMORY_ERROR) {
                 rc = sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
                 break;
             }
-            if (parser.context)
+            if (parser.error == YAML_READER_ERROR) {
+                /* The reader (encoding, control characters) fills
+                 * problem_offset and leaves problem_mark at 0:0. */
+                offset_position(text, len, parser.problem_offset, &eline, &ecol);
+                if (parser.problem_value >= 0)
+                    snprintf(msg, sizeof msg, "YAML syntax error: %s (byte 0x%02X)%s",
+                             parser.problem ? parser.problem : "error", parser.problem_value,
+                             strstr(parser.problem ? parser.problem : "", "UTF-8")
+                                 ? ": a scenario must be UTF-8 text"
+                                 : "");
+                else
+                    snprintf(msg, sizeof msg, "YAML syntax error: %s",
+                             parser.problem ? parser.problem : "error");
+            } else if (parser.context)
                 snprintf(msg, sizeof msg, "YAML syntax error: %s (%s that starts at line %d)",
                          parser.problem ? parser.problem : "error", parser.context,
                          (int)parser.context_mark.line + 1);
             else
                 snprintf(msg, sizeof msg, "YAML syntax error: %s",
                          parser.problem ? parser.problem : "error");
-            rc = sl_diag_set(d, SL_EINVAL, name, (int)m->line + 1, (int)m->column + 1, "%s", msg);
+            rc = sl_diag_set(d, SL_EINVAL, name, eline, ecol, "%s", msg);
             break;
         }
         int done = ev.type == YAML_STREAM_END_EVENT;
@@ -630,9 +1065,11 @@ int sl_ytree_load_file(struct sl_ysources *srcs, const char *path, struct sl_yno
                            "is a directory; expected a scenario YAML file");
     if (!S_ISREG(st.st_mode))
         return sl_diag_set(d, SL_EINVAL, path, 0, 0, "is not a regular file");
-    if ((unsigned long long)st.st_size > MAX_FILE_BYTES)
-        return sl_diag_set(d, SL_EINVAL, path, 0, 0, "file too large for a scenario (%lld bytes)",
-                           (long long)st.st_size);
+    if ((double)st.st_size > SL_LIMIT(SL_LIM_INPUT_BYTES)) {
+        char lim[160];
+        return sl_diag_set(d, SL_EINVAL, path, 0, 0, "%lld bytes: %s", (long long)st.st_size,
+                           sl_limit_text(SL_LIM_INPUT_BYTES, lim, sizeof lim));
+    }
     FILE *f = fopen(path, "rb");
     if (!f)
         return sl_diag_set(d, open_error_code(errno), path, 0, 0, "cannot open scenario file: %s",

@@ -6,7 +6,13 @@
  * (--set, variants) must be merged into the document before it is mapped
  * onto C structs.  So the loader first builds this tree: scalars, mappings
  * (ordered key/value pairs, duplicate keys rejected) and sequences.  Aliases
- * are expanded into copies (with a node budget, against "billion laughs").
+ * and YAML 1.1 merge keys (`<<`) are expanded into copies, charged in nodes
+ * and bytes against the limits of suanli/limits.h ("billion laughs").
+ *
+ * Invariant: no node of a tree is more than SL_LIMIT(SL_LIM_DEPTH)
+ * collections deep.  Every way into a tree keeps it (the parser, aliases,
+ * merges, sl_ytree_set with its dotted path), so the recursive free, copy
+ * and schema mapping are bounded.
  *
  * Every node records its origin: a file name (shared, owned by the tree's
  * struct sl_ysource) and 1-based line and column.  Nodes created from a
@@ -32,6 +38,7 @@ struct sl_ysource {
 };
 
 struct sl_ynode;
+struct sl_yindex;
 
 struct sl_ypair {
     struct sl_ynode *key; /* always a scalar */
@@ -49,6 +56,7 @@ struct sl_ynode {
     size_t n, cap;
     struct sl_ypair *pairs;
     struct sl_ynode **items;
+    struct sl_yindex *index; /* map: private lookup index, or NULL */
 };
 
 /* A list of sources to keep the origin names alive. */
@@ -86,9 +94,12 @@ struct sl_ynode *sl_ymap_take(struct sl_ynode *map, const char *key);
 const struct sl_ynode *sl_ytree_lookup(const struct sl_ynode *root, const char *path);
 
 /* Sets the node at a dotted path to value (taking ownership), creating
- * missing mappings on the way.  A path through a scalar, or a numeric index
- * past the end of a sequence, is an error reported at origin (src, line,
- * col).  Returns SL_OK, SL_EINVAL or SL_ENOMEM; on error value is freed. */
+ * missing mappings on the way.  A path through a scalar, a numeric index
+ * past the end of a sequence, a path whose keys and value together nest
+ * deeper than the depth limit, or a new key in a full mapping is an error
+ * reported at origin (src, line, col), and nothing is changed by a path too
+ * deep.  Returns SL_OK, SL_EINVAL or SL_ENOMEM; on error value is freed.
+ * O(keys of the path) for mappings of any size (they get a lookup index). */
 int sl_ytree_set(struct sl_ynode *root, const char *path, struct sl_ynode *value,
                  const struct sl_ysource *src, int line, int col, struct sl_diag *d);
 

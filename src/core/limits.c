@@ -9,11 +9,12 @@
 const struct sl_limit sl_limits[SL_LIM_COUNT] = {
     [SL_LIM_INPUT_BYTES] = {"input bytes", 64.0 * 1024 * 1024, "bytes", "size of one scenario file",
                             "the file is larger than the limit"},
-    [SL_LIM_NODES] = {"nodes", 2000000, "nodes", "YAML nodes of a scenario after alias expansion",
-                      "too many YAML nodes (aliases expanding too far?)"},
+    [SL_LIM_NODES] = {"nodes", 2000000, "nodes",
+                      "YAML nodes of a scenario after alias and merge-key expansion",
+                      "too many YAML nodes (aliases or merge keys expanding too far?)"},
     [SL_LIM_ALIAS_BYTES] = {"alias expansion", 64.0 * 1024 * 1024, "bytes",
-                            "bytes of scalars that alias expansion may copy in all",
-                            "aliases expand to more text than the limit"},
+                            "bytes of text that aliases and merge keys may copy in all",
+                            "aliases or merge keys expand to more text than the limit"},
     [SL_LIM_DEPTH] = {"depth", 256, "levels",
                       "nesting depth of a scenario, also of a dotted key in --set or set:",
                       "nested too deeply"},
@@ -44,4 +45,11 @@ void sl_limits_doc(FILE *out)
         fprintf(out, "| %s | %.17g | %s | %s | %s |\n", l->name, l->value, l->unit, l->what,
                 l->message);
     }
+}
+
+const char *sl_limit_text(enum sl_limit_id id, char *buf, size_t size)
+{
+    const struct sl_limit *l = &sl_limits[id];
+    snprintf(buf, size, "%s (limit: %.17g %s)", l->message, l->value, l->unit);
+    return buf;
 }

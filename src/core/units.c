@@ -11,6 +11,7 @@
  * `suanli check` output re-reads to the same scenario bit for bit.
  */
 #include "suanli/units.h"
+#include "suanli/limits.h"
 #include "suanli/diag.h"
 #include "suanli/limits.h"
 
@@ -245,6 +246,12 @@ int sl_unit_parse(const char *text, enum sl_unit_kind kind, double *out, char *e
         return SL_EINVAL;
     }
     size_t numlen = (size_t)(e - p);
+    if (numlen > (size_t)SL_LIMIT(SL_LIM_NUMBER_CHARS)) {
+        char lim[160];
+        snprintf(err, errsize, "%s (%zu characters)",
+                 sl_limit_text(SL_LIM_NUMBER_CHARS, lim, sizeof lim), numlen);
+        return SL_EINVAL;
+    }
     while (*e == ' ' || *e == '\t')
         e++;
     if (kind == SL_UNIT_NONE) {
@@ -298,6 +305,12 @@ int sl_unit_parse_int(const char *text, long long *out, char *err, size_t errsiz
     char *e;
     errno = 0;
     long long v = strtoll(p, &e, 10);
+    if ((size_t)(e - p) > (size_t)SL_LIMIT(SL_LIM_NUMBER_CHARS)) {
+        char lim[160];
+        snprintf(err, errsize, "%s (%zu characters)",
+                 sl_limit_text(SL_LIM_NUMBER_CHARS, lim, sizeof lim), (size_t)(e - p));
+        return SL_EINVAL;
+    }
     if (errno == ERANGE) {
         snprintf(err, errsize, "integer '%s' is out of range", text);
         return SL_EINVAL;
