@@ -49,6 +49,12 @@ struct text {
 };
 
 static void put(struct text *t, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void put(struct text *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
