@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus of fuzz_epw into fuzz/corpus/epw/.
+"""Writes the seed corpus of fuzz_epw, and its generated reproducers.
+
+Usage: gen_epw_corpus.py SEED_DIR REGRESSION_DIR (scripts/fuzz.sh passes
+folders under the fuzz build, so no weather file is kept in the repository).
 
 The files are synthetic (no real weather data is copied): the header of
 tests/test_weather.c and rows with a smooth seasonal and diurnal curve.  Rows
@@ -7,12 +10,16 @@ carry the 10 fields the reader needs (EPW rows have 35), so a whole year
 stays about 300 KB.  Valid files exercise every branch that a good file
 takes (typical year, leap year with Feb 29, CRLF line ends, missing
 pressure, humidity above 100 %); small invalid ones exercise each error.
-Run it from anywhere; it rewrites the folder's generated files only.
+The reproducer known-nan-wet-bulb-high-elevation.epw is a valid year with a
+header elevation of 8,999 m and one missing pressure at 69.9 C: the
+standard atmosphere there is below the saturation pressure, so the row
+describes no moist air and must be refused (issue 7).
 """
 import math
 import os
+import sys
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "epw")
+OUT = "."
 HEADER = [
     "LOCATION,Testville,Test,CHN,TEST,000000,40.00,117.00,8.0,500.0",
     "DESIGN CONDITIONS,0",
@@ -40,8 +47,8 @@ def row(r, m, d, h, pressure=None):
     return "2005,%d,%d,%d,0,?9?9?9?9E0,%.1f,%.1f,%d,%d" % (m, d, h, t, t - 5, rh, p)
 
 
-def write(name, lines, eol="\n", prefix=b""):
-    with open(os.path.join(OUT, name), "wb") as f:
+def write(name, lines, eol="\n", prefix=b"", folder=None):
+    with open(os.path.join(folder or OUT, name), "wb") as f:
         f.write(prefix + "".join(l + eol for l in lines).encode())
 
 
@@ -51,8 +58,17 @@ def year(leap=False, missing_p_every=0):
 
 
 def main():
+    global OUT
+    if len(sys.argv) != 3:
+        sys.exit("usage: gen_epw_corpus.py SEED_DIR REGRESSION_DIR")
+    OUT, regress = sys.argv[1], sys.argv[2]
     os.makedirs(OUT, exist_ok=True)
+    os.makedirs(regress, exist_ok=True)
     typical = year()
+    hot = list(typical)
+    hot[100] = "2005,1,5,5,0,?9?9?9?9E0,69.9,1.7,49,999999"
+    high = [HEADER[0].rsplit(",", 1)[0] + ",8999"] + HEADER[1:]
+    write("known-nan-wet-bulb-high-elevation.epw", high + hot, folder=regress)
     write("valid-typical.epw", HEADER + typical)
     write("valid-leap-crlf-missing-pressure.epw", HEADER + year(leap=True, missing_p_every=97), "\r\n")
     # Invalid, each small: stopping early keeps the fuzzer fast on them.

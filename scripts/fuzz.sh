@@ -45,10 +45,15 @@ mkdir -p "$TMPDIR"
 
 status=0
 
+# Weather files are not kept in the repository: the EPW seeds and the EPW
+# reproducers are synthetic and generated here, under the build.
+rm -rf "$BUILD/seeds" "$BUILD/regressions"
+python3 fuzz/gen_epw_corpus.py "$BUILD/seeds/epw" "$BUILD/regressions/epw"
+
 for t in $TARGETS; do
     bin=$BUILD/fuzz/fuzz_$t
-    regress=fuzz/regressions/$t
-    if [ -d "$regress" ] && [ -n "$(ls -A "$regress")" ]; then
+    for regress in fuzz/regressions/$t $BUILD/regressions/$t; do
+        [ -d "$regress" ] && [ -n "$(ls -A "$regress")" ] || continue
         echo "fuzz: $t: replaying $(ls "$regress" | wc -l) reproducer(s) in $regress"
         # Each reproducer runs in a process of its own so one failure does
         # not hide the next; any failure fails the run at the end.
@@ -60,7 +65,11 @@ for t in $TARGETS; do
                 status=1
             fi
         done
-    fi
+    done
+    seeds=
+    for d in fuzz/corpus/$t $BUILD/seeds/$t; do
+        [ -d "$d" ] && seeds="$seeds $d"
+    done
     work=$BUILD/corpus/$t
     crashes=$BUILD/crashes/$t
     mkdir -p "$work" "$crashes"
@@ -70,7 +79,7 @@ for t in $TARGETS; do
     # shellcheck disable=SC2086  # $dict and $EXTRA are lists of flags
     if ! "$bin" $dict -max_total_time="$SECONDS_EACH" -timeout=20 -rss_limit_mb=2048 \
         -print_final_stats=1 \
-        -artifact_prefix="$crashes/" $EXTRA "$work" "fuzz/corpus/$t" </dev/null; then
+        -artifact_prefix="$crashes/" $EXTRA "$work" $seeds </dev/null; then
         echo "fuzz: $t: FAILS: a finding, saved in $crashes/" >&2
         status=1
     fi

@@ -104,7 +104,7 @@ struct sl_rack_state {
 /* The fleet.  Invariants: card has nservers * cards_per_server entries,
  * card i in server i / cards_per_server, server s in rack s / per_rack; srv
  * and rack agree with card (up to rounding, until the next resum); meter.v
- * is the sum over racks and servers; owner[0] is the "free" placeholder. */
+ * is the sum over racks and servers; owner[0] stands for "no owner". */
 struct sl_fleet {
     const struct sl_server_calc *calc;
     const struct sl_device_model *dev;
