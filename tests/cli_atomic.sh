@@ -11,14 +11,8 @@
 set -u
 set -m # background jobs keep SIGINT (without job control bash ignores it)
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/harness.sh"
 cd "$work"
-pass=0
-fail=0
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; fail=$((fail + 1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 
 # A two-variant run long enough to be killed in the middle of; the old and
 # the new outputs differ (seeds), so a mix of the two matches neither.
@@ -189,5 +183,4 @@ check "a run writes only reserved names" bash -c \
       grep -v -x -e summary.json -e timeseries.csv -e monthly.csv -e scenario.yaml \
                -e comparison.csv)" ]'
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

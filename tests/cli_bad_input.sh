@@ -7,11 +7,8 @@
 set -u
 bin=$1
 wrap=${SUANLI_WRAP:-}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/harness.sh"
 cd "$work"
-pass=0
-fail=0
 
 # expect_bad NAME EXPECTED-REGEX ARGS... : exit 2, stderr matches, no out/.
 expect_bad() {
@@ -137,5 +134,4 @@ expect_bad "two-key rule at the overridden key" "^suanli: error: --set 'run.dura
 expect_bad "17-stage chain" "long.yaml:21:11: power chain 'c' has more than 16 stages of scope rack" check long.yaml
 expect_bad "stray argument" "unexpected argument 'x'" version x
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

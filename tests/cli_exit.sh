@@ -16,13 +16,8 @@
 set -u
 bin=$1
 wrap=${SUANLI_WRAP:-}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/harness.sh"
 cd "$work"
-pass=0
-fail=0
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; fail=$((fail + 1)); }
 
 # sl ARGS...: the binary, under the wrapper when there is one.
 sl() { $wrap "$bin" "$@"; }
@@ -133,5 +128,4 @@ else
 fi
 [ -e m ] || [ -e u ] && bad "a scenario that cannot be opened left an output folder"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -7,14 +7,8 @@
 # Usage: cli_run.sh path/to/suanli source-dir
 set -u
 bin=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/harness.sh"
 cd "$work"
-pass=0
-fail=0
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; fail=$((fail + 1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 
 # json_num FILE KEY: the number after "KEY": (first occurrence).
 json_num() { grep -m1 "\"$2\":" "$1" | sed -E 's/.*: *([-0-9.eE+]+),?$/\1/'; }
@@ -249,5 +243,4 @@ check "version" bash -c "'$bin' version | grep -Eq '^suanli [0-9]+\.[0-9]+\.[0-9
 check "catalog lists t1008" bash -c "'$bin' catalog | grep -q t1008"
 check "keys prints the reference" bash -c "'$bin' keys | grep -q 'servers_per_rack'"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -7,11 +7,8 @@
 # Usage: cli_weather.sh path/to/suanli source-dir
 set -u
 bin=$1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/harness.sh"
 cd "$work"
-pass=0
-fail=0
 as_user=() # a command prefix that runs the binary as another user
 
 # The binary, as as_user, stopped after 20 s (exit 124).
@@ -130,5 +127,4 @@ epw plain.epw
 expect_ok "EPW file with a UTF-8 BOM" check good.yaml --set site.weather=bom.epw
 expect_ok "the same file without it" check good.yaml --set site.weather=plain.epw
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

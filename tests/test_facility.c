@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,23 +42,9 @@
 
 static char tmpdir[] = "/tmp/sl_test_facility_XXXXXX";
 
-static void assert_close(double got, double want, double rel)
-{
-    double tol = rel * fmax(fabs(want), 1.0);
-    if (!(fabs(got - want) <= tol))
-        print_error("got %.17g, want %.17g (relative tolerance %g)\n", got, want, rel);
-    assert_true(fabs(got - want) <= tol);
-}
-
 static const char *write_file(const char *name, const char *text)
 {
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
+    return test_write_file(tmpdir, name, text);
 }
 
 /* Loads a scenario: text (NULL: the built-in default), overrides, and one

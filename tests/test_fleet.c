@@ -33,6 +33,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "torture.h"
 
 #include <math.h>
@@ -67,14 +69,6 @@ static uint64_t splitmix64(uint64_t *s)
 static double uniform01(uint64_t *s)
 {
     return (double)(splitmix64(s) >> 11) * 0x1p-53;
-}
-
-static void assert_close(double got, double want, double rel)
-{
-    double tol = rel * fmax(fabs(want), 1.0);
-    if (!(fabs(got - want) <= tol))
-        print_error("got %.17g, want %.17g (relative tolerance %g)\n", got, want, rel);
-    assert_true(fabs(got - want) <= tol);
 }
 
 /* The test server and its scenario.  Static because the fleet borrows the

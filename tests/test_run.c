@@ -34,6 +34,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "torture.h"
 
 #include <dirent.h>
@@ -64,13 +66,7 @@ static char tmpdir[] = "/tmp/sl_test_run_XXXXXX";
 
 static const char *write_file(const char *name, const char *text)
 {
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
+    return test_write_file(tmpdir, name, text);
 }
 
 /* Creates the empty folder tmpdir/name and returns its path in buf. */

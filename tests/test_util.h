@@ -1,0 +1,33 @@
+/*
+ * Small helpers shared by the unit tests (include after <cmocka.h>).
+ *
+ * test_write_file writes text to dir/name and returns the path in a static
+ * buffer (valid until the next call); assert_close fails when got is not
+ * within rel * max(|want|, 1) of want, printing both to 17 digits.
+ */
+#ifndef SUANLI_TESTS_TEST_UTIL_H
+#define SUANLI_TESTS_TEST_UTIL_H
+
+#include <math.h>
+#include <stdio.h>
+
+static inline const char *test_write_file(const char *dir, const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static inline void assert_close(double got, double want, double rel)
+{
+    double tol = rel * fmax(fabs(want), 1.0);
+    if (!(fabs(got - want) <= tol))
+        print_error("got %.17g, want %.17g (relative tolerance %g)\n", got, want, rel);
+    assert_true(fabs(got - want) <= tol);
+}
+
+#endif
