@@ -322,6 +322,18 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* Replaces the first occurrence of from in s (a buffer of size bytes) by
+ * to, when the result fits. */
+static void replace_in(char *s, size_t size, const char *from, const char *to)
+{
+    char *at = strstr(s, from);
+    size_t lf = strlen(from), lt = strlen(to), ls = strlen(s);
+    if (!at || ls - lf + lt >= size)
+        return;
+    memmove(at + lt, at + lf, ls - (size_t)(at - s) - lf + 1);
+    memcpy(at, to, lt);
+}
+
 int sl_run_set(const struct sl_scenario_set *set, const struct sl_run_opts *opts,
                struct sl_summary *sums, struct sl_diag *d)
 {
@@ -389,6 +401,12 @@ int sl_run_set(const struct sl_scenario_set *set, const struct sl_run_opts *opts
         rc = sl_diag_set(d, SL_ESTATE, NULL, 0, 0, "interrupted");
     if (rc == SL_OK)
         rc = sl__outdir_commit(&od, d);
+    if (rc != SL_OK && d) {
+        /* The user knows the output folder, not the hidden one it was being
+         * built in (which is removed now): name the files by their place. */
+        replace_in(d->file, sizeof d->file, od.build, od.target);
+        replace_in(d->msg, sizeof d->msg, od.build, od.target);
+    }
     sl__outdir_release(&od); /* removes the build folder unless committed */
     sl_free(j.rc);
     sl_free(j.diags);
