@@ -27,6 +27,8 @@
 #include "suanli/cooling.h"
 #include "suanli/diag.h"
 #include "suanli/list.h"
+#include "suanli/llm.h"
+#include "suanli/trace.h"
 #include "suanli/weather.h"
 
 enum sl_shape { SL_SHAPE_CONSTANT = 0, SL_SHAPE_DIURNAL = 1 };
@@ -103,9 +105,86 @@ struct sl_fleet_cfg {
     char *server; /* catalog name */
 };
 
+enum sl_router { SL_ROUTER_ROUND_ROBIN = 0, SL_ROUTER_JSQ, SL_ROUTER_LEAST_TOKENS };
+enum sl_fidelity { SL_FIDELITY_REQUEST = 0, SL_FIDELITY_FLOW };
+enum sl_arrival { SL_ARRIVAL_POISSON = 0, SL_ARRIVAL_GAMMA };
+
+/* Where a service's requests come from (`requests:`): a trace file, or a
+ * generator at a rate.  Owned strings.  Invariants of a loaded scenario:
+ * trace NULL or an absolute path that read (the scenario's resolved
+ * service holds it); rate > 0 when there is no trace; cv > 0; diurnal in
+ * [0, 1); rate_scale > 0; prompt_tokens and output_tokens NULL (from the
+ * trace's rows) or texts sl_tokdist_parse accepts, and set when the
+ * source has no request rows to take them from. */
+struct sl_request_cfg {
+    char *trace;
+    int format;  /* enum sl_trace_format */
+    int lenient; /* skip and count malformed rows instead of rejecting */
+    double rate_scale;
+    int tile;          /* repeat the trace to cover the run */
+    int arrival;       /* enum sl_arrival (generated requests) */
+    double rate;       /* requests/s (generated) */
+    double cv;         /* gamma arrivals: coefficient of variation */
+    double diurnal;    /* amplitude of a daily cosine on the rate */
+    int64_t peak_time_us;
+    char *prompt_tokens; /* token law (suanli/trace.h) */
+    char *output_tokens;
+};
+
+/* Service-level objectives of a service. */
+struct sl_slo_cfg {
+    int64_t ttft_us;
+    int64_t tpot_us;
+};
+
+/* One inference service (`workload.inference[]`): replicas of tp cards
+ * serving one model, fed by a router.  Owned strings.  Invariants of a
+ * loaded scenario: name unique among services; model names a catalog
+ * model; tp divides the server's cards or is a multiple of them (a
+ * replica never splits a server unevenly); replicas * tp over all
+ * services <= the fleet's cards; the model fits (sl_perf_init succeeds)
+ * on the fleet's device at this tp and precision; max_batch >= 1. */
+struct sl_service_cfg {
+    char *name;
+    char *model;
+    int64_t tp;
+    int64_t replicas;
+    int weights; /* enum sl_precision */
+    int kv;
+    int64_t max_batch;        /* concurrent sequences per replica */
+    int64_t max_batch_tokens; /* tokens per step (chunked prefill budget) */
+    int chunked_prefill;
+    int router;   /* enum sl_router */
+    int fidelity; /* enum sl_fidelity */
+    int64_t flow_step_us;
+    double mem_util;
+    char *profile; /* calibration profile (suanli perf calibrate), or NULL */
+    struct sl_slo_cfg slo;
+    struct sl_request_cfg requests;
+};
+
 /* The `workload` section: one section per load source. */
 struct sl_workload_cfg {
     struct sl_synthetic_cfg synthetic;
+    struct sl_list inference; /* struct sl_service_cfg[] */
+};
+
+/* What a service resolves to when loaded: the model, its performance spec
+ * on the fleet's device (efficiency from the profile, else the device's
+ * defaults), its trace and token laws.  Owned by the scenario (trace,
+ * profile). */
+struct sl_service_res {
+    const struct sl_service_cfg *cfg;
+    const struct sl_llm_model *model;
+    struct sl_perf_spec perf;
+    struct sl_trace *trace; /* NULL when generated */
+    struct sl_tokdist prompt, output;
+    int has_prompt, has_output; /* laws given (else the trace's rows) */
+};
+
+/* The `output` section: optional outputs. */
+struct sl_output_cfg {
+    int requests; /* requests.csv, one row per request (request fidelity) */
 };
 
 /* Power and cap sensitivity of one activity phase (catalog.h); a plain
@@ -132,6 +211,7 @@ struct sl_catalog_cfg {
     struct sl_list servers; /* struct sl_server_model[] */
     struct sl_list chains;  /* struct sl_chain_spec[] */
     struct sl_list cooling; /* struct sl_cooling_spec[] */
+    struct sl_list models;  /* struct sl_llm_model[] */
 };
 
 /* One resolved scenario: what one run simulates.  The loader
@@ -154,6 +234,7 @@ struct sl_scenario {
     struct sl_workload_cfg workload;
     struct sl_phases_cfg phases;
     struct sl_catalog_cfg catalog;
+    struct sl_output_cfg output;
 
     /* Resolved by the loader, not keys of the file; they point into the
      * built-in catalog or the scenario's own. */
@@ -168,6 +249,8 @@ struct sl_scenario {
     double carbon;                        /* resolved kg CO2/kWh */
     struct sl_weather *weather;           /* loaded once by the loader; owned */
     int64_t start_s;                      /* run.start as seconds since 1970 (no zone) */
+    struct sl_service_res *services;      /* one per workload.inference entry; owned */
+    size_t nservices;
 };
 
 /* The scenarios one `suanli run` executes: one, or one per variant, in the
@@ -220,5 +303,13 @@ const struct sl_cpu_model *sl_scenario_find_cpu(const struct sl_scenario *sc, co
 const struct sl_chain_spec *sl_scenario_find_chain(const struct sl_scenario *sc, const char *name);
 const struct sl_cooling_spec *sl_scenario_find_cooling(const struct sl_scenario *sc,
                                                        const char *name);
+const struct sl_llm_model *sl_scenario_find_model(const struct sl_scenario *sc, const char *name);
+
+/* Reads a `--model-file`: YAML with a `models:` list of the same keys as
+ * `catalog.models`.  The entries go to *out (struct sl_llm_model[], owned;
+ * free with sl_model_file_release).  SL_OK, SL_ENOENT, SL_EINVAL
+ * (file:line:col) or SL_ENOMEM. */
+int sl_model_file_load(const char *path, struct sl_list *out, struct sl_diag *d);
+void sl_model_file_release(struct sl_list *models);
 
 #endif
