@@ -153,11 +153,13 @@ struct sl_service_cfg {
     int kv;
     int64_t max_batch;        /* concurrent sequences per replica */
     int64_t max_batch_tokens; /* tokens per step (chunked prefill budget) */
+    int64_t max_queue;        /* waiting requests per replica; more are rejected */
     int chunked_prefill;
     int router;   /* enum sl_router */
     int fidelity; /* enum sl_fidelity */
     int64_t flow_step_us;
     double mem_util;
+    double reserved_bytes; /* per card: activations, runtime */
     char *profile; /* calibration profile (suanli perf calibrate), or NULL */
     struct sl_slo_cfg slo;
     struct sl_request_cfg requests;

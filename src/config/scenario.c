@@ -100,8 +100,8 @@ int sl__scenario_path_error(const struct sl_ynode *root, const char *path, struc
  * file's source; NULL for the built-in default) gave the key, else against
  * the current directory.  Replaces *value (owned).  Returns SL_OK, SL_EIO
  * (no current directory) or SL_ENOMEM. */
-static int resolve_file_path(char **value, const struct sl_ynode *root, const char *key,
-                             const struct sl_ysource *file_src, struct sl_diag *d)
+int sl__scenario_resolve_path(char **value, const struct sl_ynode *root, const char *key,
+                              const struct sl_ysource *file_src, struct sl_diag *d)
 {
     const char *v = *value;
     if (v[0] == '/')
@@ -198,8 +198,8 @@ static int given(const struct sl_ynode *root, const char *path)
 /* Reports a rule between two keys at the one the user wrote (a first when
  * both were), so that an error always has a position when either key came
  * from a file or --set; without one only when both are defaults. */
-static int pair_error(const struct sl_ynode *root, const char *a, const char *b, struct sl_diag *d,
-                      const char *msg)
+int sl__scenario_pair_error(const struct sl_ynode *root, const char *a, const char *b,
+                            struct sl_diag *d, const char *msg)
 {
     /* A key the user wrote (file or --set) before one of the built-in
      * default scenario, which the user did not write either. */
@@ -236,7 +236,7 @@ static int check_output_size(const struct sl_scenario *sc, const struct sl_ynode
                  "than the limit of %.0f: raise run.sample (or shorten run.duration)",
                  dflt(root, "run.duration"), dur, dflt(root, "run.sample"), smp, rows,
                  SL_LIMIT(SL_LIM_ROWS));
-        return pair_error(root, "run.sample", "run.duration", d, msg);
+        return sl__scenario_pair_error(root, "run.sample", "run.duration", d, msg);
     }
     if (rows * ROW_BYTES_ESTIMATE > SL_LIMIT(SL_LIM_OUTPUT_BYTES)) {
         snprintf(msg, sizeof msg,
@@ -244,7 +244,7 @@ static int check_output_size(const struct sl_scenario *sc, const struct sl_ynode
                  "than the limit of %.3g: raise run.sample (or shorten run.duration)",
                  dflt(root, "run.duration"), dur, dflt(root, "run.sample"), smp,
                  rows * ROW_BYTES_ESTIMATE, SL_LIMIT(SL_LIM_OUTPUT_BYTES));
-        return pair_error(root, "run.sample", "run.duration", d, msg);
+        return sl__scenario_pair_error(root, "run.sample", "run.duration", d, msg);
     }
     return SL_OK;
 }
@@ -341,7 +341,7 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
         /* An EPW file: make its path absolute now, so the run, the resolved
          * scenario and any message all name the same file. */
         snprintf(given, sizeof given, "%s", sc->site.weather);
-        int rc = resolve_file_path(&sc->site.weather, root, "site.weather", file_src, d);
+        int rc = sl__scenario_resolve_path(&sc->site.weather, root, "site.weather", file_src, d);
         if (rc != SL_OK)
             return rc;
         wfile = given;
@@ -396,7 +396,7 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
                  "diurnal load mean (%s%.4g %%) +- amplitude (%s%.4g %%) leaves the range 0-100 %%",
                  dflt(root, "workload.synthetic.mean"), w->mean * 100,
                  dflt(root, "workload.synthetic.amplitude"), w->amplitude * 100);
-        return pair_error(root, "workload.synthetic.amplitude", "workload.synthetic.mean", d, msg);
+        return sl__scenario_pair_error(root, "workload.synthetic.amplitude", "workload.synthetic.mean", d, msg);
     }
     char t1[64], t2[64];
     sl_unit_format_time_us(sc->run.sample_us, t1, sizeof t1);
@@ -406,7 +406,7 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
                  "complete sample",
                  dflt(root, "run.sample"), t1, dflt(root, "run.duration"),
                  sl_unit_format_time_us(sc->run.duration_us, t2, sizeof t2));
-        return pair_error(root, "run.sample", "run.duration", d, msg);
+        return sl__scenario_pair_error(root, "run.sample", "run.duration", d, msg);
     }
     if (sc->run.sample_us % sc->facility.step_us != 0) {
         snprintf(msg, sizeof msg,
@@ -414,7 +414,7 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
                  "rows aggregate whole facility steps; change either",
                  dflt(root, "run.sample"), t1, dflt(root, "facility.step"),
                  sl_unit_format_time_us(sc->facility.step_us, t2, sizeof t2));
-        return pair_error(root, "run.sample", "facility.step", d, msg);
+        return sl__scenario_pair_error(root, "run.sample", "facility.step", d, msg);
     }
     if (check_output_size(sc, root, d) != SL_OK)
         return SL_EINVAL;
@@ -424,7 +424,7 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
                  sc->run.start);
         return sl__scenario_path_error(root, "run.start", d, msg);
     }
-    return SL_OK;
+    return sl__scenario_resolve_services(sc, root, file_src, d);
 }
 
 /* An override value that reads as YAML null ("---", "#...", "~", an empty
@@ -528,6 +528,7 @@ static int check_set_conflicts(const struct sl_ynode *set, struct sl_diag *d)
 
 static void scenario_release(struct sl_scenario *sc)
 {
+    sl__scenario_release_services(sc);
     sl_free(sc->weather);
     sl_schema_release(&sl__scenario_schema, sc);
     sl_free(sc->variant);
@@ -686,7 +687,7 @@ int sl_scenario_load(const struct sl_load_opts *opts, struct sl_scenario_set *ou
                          "the %zu variants up to this one would write about %.3g bytes, more "
                          "than the limit of %.3g: raise run.sample (or shorten run.duration)",
                          out->n + 1, set_bytes, SL_LIMIT(SL_LIM_OUTPUT_BYTES));
-                rc = pair_error(tree, "run.sample", "run.duration", d, msg);
+                rc = sl__scenario_pair_error(tree, "run.sample", "run.duration", d, msg);
             }
         }
         out->n++; /* counted even on error so release frees it */

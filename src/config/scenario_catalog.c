@@ -55,6 +55,10 @@ static const void *get_cooling(size_t i)
 {
     return sl_cooling_preset(i);
 }
+static const void *get_model(size_t i)
+{
+    return sl_llm_model_get(i);
+}
 
 #define CAT(m) (offsetof(struct sl_scenario, catalog) + offsetof(struct sl_catalog_cfg, m))
 static const struct kind kinds[SL__KIND_COUNT] = {
@@ -68,6 +72,8 @@ static const struct kind kinds[SL__KIND_COUNT] = {
      sl_chain_preset_count, get_chain},
     {"cooling plant", "catalog.cooling", CAT(cooling), sizeof(struct sl_cooling_spec),
      sl_cooling_preset_count, get_cooling},
+    {"model", "catalog.models", CAT(models), sizeof(struct sl_llm_model), sl_llm_model_count,
+     get_model},
 };
 
 static const struct sl_list *own_list(const struct sl_scenario *sc, const struct kind *k)
@@ -121,6 +127,11 @@ const struct sl_cooling_spec *sl_scenario_find_cooling(const struct sl_scenario 
                                                        const char *name)
 {
     return sl__scenario_find_entry(sc, SL__KIND_COOLING, name);
+}
+
+const struct sl_llm_model *sl_scenario_find_model(const struct sl_scenario *sc, const char *name)
+{
+    return sl__scenario_find_entry(sc, SL__KIND_MODEL, name);
 }
 
 /* Reports an unknown catalog name at the key that names it, suggesting the

@@ -24,6 +24,8 @@
 /* The whole scenario file, and one entry of its `variants:` list. */
 extern const struct sl_schema sl__scenario_schema;
 extern const struct sl_schema sl__variant_schema;
+/* One LLM model entry (`catalog.models[]`, a `--model-file`'s `models[]`). */
+extern const struct sl_schema *const sl__model_schema;
 
 /* One `variants:` entry as mapped by sl__variant_schema; its `set:` stays in
  * the tree (it is applied there, not mapped).  Both strings are owned and
@@ -41,6 +43,7 @@ enum sl__catalog_kind {
     SL__KIND_SERVER,
     SL__KIND_CHAIN,
     SL__KIND_COOLING,
+    SL__KIND_MODEL,
     SL__KIND_COUNT
 };
 
@@ -97,5 +100,29 @@ int sl__variant_apply(struct sl_ynode *root, const struct sl_ynode *set, const c
 /* Checks the `variants:` node: a non-empty list of entries with valid,
  * distinct names.  Returns SL_OK, SL_EINVAL or SL_ENOMEM. */
 int sl__variants_check(const struct sl_ynode *vars, struct sl_diag *d);
+
+/* Makes *value, a relative file path given at key (a dotted path in root),
+ * absolute: against the folder of the scenario file when file_src (that
+ * file's source; NULL for the built-in default) gave the key, else against
+ * the current directory.  Replaces *value (owned).  Returns SL_OK, SL_EIO
+ * (no current directory) or SL_ENOMEM. */
+int sl__scenario_resolve_path(char **value, const struct sl_ynode *root, const char *key,
+                              const struct sl_ysource *file_src, struct sl_diag *d);
+
+/* Reports a rule between two keys at the one the user wrote (a first when
+ * both were).  Returns SL_EINVAL. */
+int sl__scenario_pair_error(const struct sl_ynode *root, const char *a, const char *b,
+                            struct sl_diag *d, const char *msg);
+
+/* Resolves and checks `workload.inference` (scenario_services.c): models,
+ * tensor parallelism against the server, cards against the fleet, the fit
+ * in memory, profiles, traces and token laws; fills sc->services.  Called
+ * after the fleet's server and device are resolved.  Returns SL_OK or an
+ * error at the key at fault. */
+int sl__scenario_resolve_services(struct sl_scenario *sc, const struct sl_ynode *root,
+                                  const struct sl_ysource *file_src, struct sl_diag *d);
+/* Frees what sl__scenario_resolve_services allocated (safe on a partial
+ * result). */
+void sl__scenario_release_services(struct sl_scenario *sc);
 
 #endif

@@ -220,6 +220,38 @@ static const struct sl_field cooling_fields[] = {
 };
 SCHEMA(cooling_schema, sl_cooling_spec, "cooling plants", cooling_fields);
 
+#define T_LLM struct sl_llm_model
+#define DIM(key, m, def, lo, flags, doc) F_INT(key, T_LLM, m, def, lo, 10000000, flags, doc)
+static const struct sl_field model_fields[] = {
+    F_STR("name", T_LLM, name, NULL, NAME_REQ, "catalog name, referenced by a service's `model`"),
+    F_STR("description", T_LLM, description, NULL, OPT, "free text"),
+    DIM("layers", layers, NULL, 1, REQ, "transformer layers"),
+    DIM("hidden", hidden, NULL, 1, REQ, "hidden size (model dimension)"),
+    DIM("heads", heads, NULL, 1, REQ, "attention (query) heads"),
+    DIM("kv_heads", kv_heads, NULL, 1, REQ, "key/value heads (= heads for MHA, fewer for GQA)"),
+    DIM("head_dim", head_dim, NULL, 1, REQ, "size of one attention head"),
+    DIM("ffn", ffn, NULL, 1, REQ, "FFN inner size of a dense layer"),
+    DIM("vocab", vocab, NULL, 1, REQ, "vocabulary size"),
+    F_ENUM("ffn_kind", T_LLM, ffn_kind, "gated", sl_ffn_kind_names,
+           "`gated` (SwiGLU, three matrices) or `plain` (GELU, two)"),
+    F_BOOL("tied_embeddings", T_LLM, tied_embeddings, "false",
+           "input and output embeddings share one matrix"),
+    DIM("experts", experts, "0", 0, 0, "routed experts per MoE layer (0: a dense model)"),
+    DIM("active_experts", active_experts, "0", 0, 0, "routed experts each token uses"),
+    DIM("shared_experts", shared_experts, "0", 0, 0, "always-active experts per MoE layer"),
+    DIM("moe_ffn", moe_ffn, "0", 0, 0, "FFN inner size of one expert"),
+    DIM("dense_layers", dense_layers, "0", 0, 0, "leading layers with a dense FFN"),
+    DIM("q_lora_rank", q_lora_rank, "0", 0, 0, "MLA query compression rank (0: none)"),
+    DIM("kv_lora_rank", kv_lora_rank, "0", 0, 0, "MLA latent KV size (0: no MLA)"),
+    DIM("rope_dim", rope_dim, "0", 0, 0, "MLA decoupled RoPE key size"),
+    DIM("v_head_dim", v_head_dim, "0", 0, 0, "MLA value head size (0: head_dim)"),
+    F_ENUM("confidence", T_LLM, confidence, "low", sl_confidence_names,
+           "how well the numbers are known"),
+    F_STR("source", T_LLM, source, NULL, OPT, "where the numbers come from"),
+};
+SCHEMA(model_schema_, sl_llm_model, "LLM models", model_fields);
+const struct sl_schema *const sl__model_schema = &model_schema_;
+
 static const struct sl_field catalog_fields[] = {
     F_LIST("devices", struct sl_catalog_cfg, devices, &device_schema,
            "accelerators added to the built-in catalog"),
@@ -227,6 +259,8 @@ static const struct sl_field catalog_fields[] = {
     F_LIST("servers", struct sl_catalog_cfg, servers, &server_schema, "server models added"),
     F_LIST("chains", struct sl_catalog_cfg, chains, &chain_schema, "power chains added"),
     F_LIST("cooling", struct sl_catalog_cfg, cooling, &cooling_schema, "cooling plants added"),
+    F_LIST("models", struct sl_catalog_cfg, models, &model_schema_,
+           "LLMs added to the built-in models (`suanli catalog`)"),
 };
 SCHEMA(catalog_schema, sl_catalog_cfg, "catalog", catalog_fields);
 
@@ -318,10 +352,105 @@ static const struct sl_field fleet_fields[] = {
     {"server", SL_FT_STRING, 0, S(struct sl_fleet_cfg, server), "t1008", SL_NO_MIN, SL_NO_MAX,
      SL_FF_NAME, NULL, NULL, "server model from the catalog (`suanli catalog`)"},
 };
+static const char *const router_names[] = {"round-robin", "jsq", "least-tokens", NULL};
+static const char *const fidelity_names[] = {"request", "flow", NULL};
+static const char *const arrival_names[] = {"poisson", "gamma", NULL};
+
+#define T_REQ struct sl_request_cfg
+static const struct sl_field request_fields[] = {
+    F_STR("trace", T_REQ, trace, NULL, OPT,
+          "request trace to replay: an Azure 2023 CSV, a Mooncake JSONL, or a ServeGen rate CSV "
+          "or folder of them (a relative path starts at the scenario file's folder); unset: "
+          "generated requests"),
+    F_ENUM("format", T_REQ, format, "auto", sl_trace_format_names,
+           "trace format; `auto` detects it from the content"),
+    F_BOOL("lenient", T_REQ, lenient, "false",
+           "skip and count malformed trace rows instead of rejecting the trace"),
+    {"rate_scale", SL_FT_REAL, SL_UNIT_NONE, S(T_REQ, rate_scale), "1", 0, 1e6, SL_FF_MIN_EXCL,
+     NULL, NULL, "trace: multiply its arrival rate (divide its inter-arrival times)"},
+    F_BOOL("tile", T_REQ, tile, "true", "trace: repeat it end to end to cover the run"),
+    F_ENUM("arrival", T_REQ, arrival, "poisson", arrival_names,
+           "generated arrivals: `poisson`, or `gamma` inter-arrival times with `cv`"),
+    F_REAL("rate", SL_UNIT_RATE, T_REQ, rate, NULL, 0, SL_NO_MAX, OPT | POS,
+           "generated: mean arrival rate (`12/s`); required without a trace"),
+    {"cv", SL_FT_REAL, SL_UNIT_NONE, S(T_REQ, cv), "1", 0, 100, SL_FF_MIN_EXCL, NULL, NULL,
+     "gamma arrivals: coefficient of variation of the inter-arrival times"},
+    F_REAL("diurnal", SL_UNIT_PERCENT, T_REQ, diurnal, "0 %", 0, 1, SL_FF_MAX_EXCL,
+           "generated: daily swing of the rate, `rate * (1 + diurnal * cos(2 pi (t - "
+           "peak_time) / 24h))`"),
+    {"peak_time", SL_FT_TIME, 0, S(T_REQ, peak_time_us), "15h", 0, 86400, SL_FF_MAX_EXCL, NULL,
+     NULL, "local time of day of the daily peak"},
+    F_STR("prompt_tokens", T_REQ, prompt_tokens, NULL, OPT,
+          "prompt length law: `512`, `lognormal(MU, SIGMA)` of ln tokens (optionally `max=N`), or "
+          "`trace` (the trace's own lengths); unset: the trace's rows"),
+    F_STR("output_tokens", T_REQ, output_tokens, NULL, OPT,
+          "output length law, as `prompt_tokens`"),
+};
+SCHEMA(request_schema, sl_request_cfg, "request source", request_fields);
+
+static const struct sl_field slo_fields[] = {
+    {"ttft", SL_FT_TIME, 0, S(struct sl_slo_cfg, ttft_us), "2s", 0, SL_NO_MAX, SL_FF_MIN_EXCL,
+     NULL, NULL, "time to first token a request must meet"},
+    {"tpot", SL_FT_TIME, 0, S(struct sl_slo_cfg, tpot_us), "50ms", 0, SL_NO_MAX, SL_FF_MIN_EXCL,
+     NULL, NULL, "mean time per output token after the first a request must meet"},
+};
+SCHEMA(slo_schema, sl_slo_cfg, "service-level objectives", slo_fields);
+
+#define T_SVC struct sl_service_cfg
+static const struct sl_field service_fields[] = {
+    F_STR("name", T_SVC, name, NULL, NAME_REQ, "service name (summary keys, requests.csv)"),
+    F_STR("model", T_SVC, model, NULL, NAME_REQ, "LLM from the catalog (`suanli catalog`)"),
+    F_INT("tp", T_SVC, tp, "1", 1, 64, 0,
+          "tensor-parallel cards per replica; must divide the server's cards"),
+    F_INT("replicas", T_SVC, replicas, "1", 1, 10000000, 0,
+          "replicas; each takes `tp` cards of the fleet"),
+    F_ENUM("weights", T_SVC, weights, "fp16", sl_precision_names, "weight precision"),
+    F_ENUM("kv", T_SVC, kv, "fp16", sl_precision_names, "KV-cache precision"),
+    F_INT("max_batch", T_SVC, max_batch, "256", 1, 65536, 0,
+          "most sequences a replica runs at once (vLLM max_num_seqs)"),
+    F_INT("max_batch_tokens", T_SVC, max_batch_tokens, "8192", 1, 10000000, 0,
+          "most prompt tokens in one step (vLLM max_num_batched_tokens); with chunked prefill "
+          "the budget of decode and prefill tokens together"),
+    F_INT("max_queue", T_SVC, max_queue, "10000", 1, 100000000, 0,
+          "most requests waiting at one replica; more are rejected (a guard on memory, "
+          "not a policy: set it to model shedding)"),
+    F_BOOL("chunked_prefill", T_SVC, chunked_prefill, "false",
+           "split prompts into chunks that share steps with decoding (Sarathi)"),
+    F_ENUM("router", T_SVC, router, "jsq", router_names,
+           "request routing: `round-robin`, `jsq` (fewest requests), `least-tokens` (fewest "
+           "tokens outstanding)"),
+    F_ENUM("fidelity", T_SVC, fidelity, "request", fidelity_names,
+           "`request`: every request and iteration; `flow`: fluid model per replica class at "
+           "`flow_step`"),
+    {"flow_step", SL_FT_TIME, 0, S(T_SVC, flow_step_us), "1s", 0.001, 3600, 0, NULL, NULL,
+     "control step of the flow fidelity"},
+    F_REAL("mem_util", SL_UNIT_PERCENT, T_SVC, mem_util, "90 %", 0, 1, POS,
+           "share of device memory the runtime may use (vLLM gpu_memory_utilization)"),
+    F_REAL("reserved_memory", SL_UNIT_DATA, T_SVC, reserved_bytes, "3 GB", 0, SL_NO_MAX, 0,
+           "per card, for activations and the runtime, outside weights and KV"),
+    F_STR("profile", T_SVC, profile, NULL, OPT,
+          "efficiency profile from `suanli perf calibrate` (a relative path starts at the "
+          "scenario file's folder); unset: the device's defaults"),
+    {"slo", SL_FT_SECTION, 0, S(T_SVC, slo), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &slo_schema,
+     "service-level objectives"},
+    {"requests", SL_FT_SECTION, 0, S(T_SVC, requests), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &request_schema, "where requests come from"},
+};
+SCHEMA(service_schema, sl_service_cfg, "inference services", service_fields);
+
 static const struct sl_field workload_fields[] = {
     {"synthetic", SL_FT_SECTION, 0, S(struct sl_workload_cfg, synthetic), NULL, SL_NO_MIN,
-     SL_NO_MAX, 0, NULL, &synthetic_schema, "synthetic load source for facility studies"},
+     SL_NO_MAX, 0, NULL, &synthetic_schema,
+     "synthetic load source for facility studies (used when there are no services)"},
+    F_LIST("inference", struct sl_workload_cfg, inference, &service_schema,
+           "LLM inference services: replicas on the fleet's cards serving requests"),
 };
+
+static const struct sl_field output_fields[] = {
+    F_BOOL("requests", struct sl_output_cfg, requests, "false",
+           "write requests.csv, one row per request (request fidelity)"),
+};
+SCHEMA(output_schema, sl_output_cfg, "output", output_fields);
 
 SCHEMA(run_schema, sl_run_cfg, "run", run_fields);
 SCHEMA(facility_schema, sl_facility_cfg, "facility", facility_fields);
@@ -379,6 +508,8 @@ static const struct sl_field top_fields[] = {
      "accelerator power and cap sensitivity by activity phase"},
     {"catalog", SL_FT_SECTION, 0, SC(catalog), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &catalog_schema,
      "additions to the built-in catalog"},
+    {"output", SL_FT_SECTION, 0, SC(output), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &output_schema,
+     "optional outputs"},
     {"variants", SL_FT_RAW, 0, 0, NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL,
      "named override sets run side by side (see \"Variants\")"},
 };

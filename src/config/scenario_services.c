@@ -1,0 +1,274 @@
+/*
+ * Resolving `workload.inference`: from the keys of each service to a
+ * struct sl_service_res the serving source can run without further checks.
+ *
+ * Everything a run could trip over is checked here, before anything runs,
+ * and reported at the key at fault (file:line:col): an unknown model (with
+ * a suggestion), a `tp` that does not divide the server's cards (a replica
+ * never straddles servers), more cards than the fleet has (counted across
+ * services in list order, reported at the service that overflows), a model
+ * that does not fit its replica's memory (the performance model's own
+ * message: sl_perf_init), a profile or trace that does not read (the
+ * reader's file:line), a token law that does not parse, and a generated
+ * source without a rate.  A profile is read here and only its factors are
+ * kept; a trace is read once and owned by the scenario.
+ */
+#include "config/scenario_int.h"
+#include "suanli/alloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* "workload.inference.<i>.<key>" */
+static const char *svc_path(char *buf, size_t size, size_t i, const char *key)
+{
+    snprintf(buf, size, "workload.inference.%zu.%s", i, key);
+    return buf;
+}
+
+/* A reader's diagnostic: its own file:line when it has one (the position
+ * inside the trace or profile says most), else at the key that named the
+ * file. */
+static int reader_error(const struct sl_ynode *root, const char *key, const char *file,
+                        const struct sl_diag *rd, struct sl_diag *d)
+{
+    if (rd->code == SL_ENOMEM)
+        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    if (rd->line > 0)
+        return sl_diag_set(d, SL_EINVAL, rd->file, rd->line, rd->col, "%s", rd->msg);
+    char msg[sizeof rd->msg + 512];
+    if (strstr(rd->msg, file))
+        snprintf(msg, sizeof msg, "%s", rd->msg);
+    else
+        snprintf(msg, sizeof msg, "%s: %s", file, rd->msg);
+    return sl__scenario_path_error(root, key, d, msg);
+}
+
+/* The efficiency factors of a service: the profile's entry for (model,
+ * device, tp) when the service names a profile that has one, else the
+ * device's defaults (the link factors always come from the defaults). */
+static int service_eff(struct sl_service_cfg *cfg, const struct sl_scenario *sc, size_t i,
+                       const struct sl_ynode *root, const struct sl_ysource *file_src,
+                       struct sl_perf_eff *eff, struct sl_diag *d)
+{
+    char key[160], msg[768];
+    sl_perf_eff_default(sc->device, eff);
+    if (!cfg->profile)
+        return SL_OK;
+    svc_path(key, sizeof key, i, "profile");
+    int rc = sl__scenario_resolve_path(&cfg->profile, root, key, file_src, d);
+    if (rc != SL_OK)
+        return rc;
+    struct sl_perf_profile prof;
+    struct sl_diag pd;
+    sl_diag_clear(&pd);
+    rc = sl_perf_profile_load(cfg->profile, &prof, &pd);
+    if (rc != SL_OK)
+        return reader_error(root, key, cfg->profile, &pd, d);
+    const struct sl_perf_profile_entry *e =
+        sl_perf_profile_find(&prof, cfg->model, sc->device->name, cfg->tp);
+    if (!e) {
+        snprintf(msg, sizeof msg,
+                 "profile %s has no entry for model '%s' on device '%s' at tp %lld; calibrate "
+                 "that group (`suanli perf calibrate`) or leave `profile` unset for the device's "
+                 "defaults",
+                 cfg->profile, cfg->model, sc->device->name, (long long)cfg->tp);
+        sl_perf_profile_release(&prof);
+        return sl__scenario_path_error(root, key, d, msg);
+    }
+    eff->compute = e->compute;
+    eff->memory = e->memory;
+    eff->overhead_s = e->overhead_s;
+    sl_perf_profile_release(&prof);
+    return SL_OK;
+}
+
+/* Reads the service's trace, if any. */
+static int service_trace(struct sl_service_cfg *cfg, struct sl_service_res *res, size_t i,
+                         const struct sl_ynode *root, const struct sl_ysource *file_src,
+                         struct sl_diag *d)
+{
+    char key[160];
+    struct sl_request_cfg *rq = &cfg->requests;
+    if (!rq->trace)
+        return SL_OK;
+    svc_path(key, sizeof key, i, "requests.trace");
+    int rc = sl__scenario_resolve_path(&rq->trace, root, key, file_src, d);
+    if (rc != SL_OK)
+        return rc;
+    if (!(res->trace = sl_calloc(1, sizeof *res->trace)))
+        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    struct sl_diag td;
+    sl_diag_clear(&td);
+    rc = sl_trace_read(rq->trace, rq->format, rq->lenient, res->trace, &td);
+    if (rc != SL_OK) {
+        sl_free(res->trace);
+        res->trace = NULL;
+        return reader_error(root, key, rq->trace, &td, d);
+    }
+    return SL_OK;
+}
+
+/* Parses one token law (`prompt_tokens` or `output_tokens`); a law that is
+ * unset takes the trace's rows, which a request trace must then have. */
+static int service_law(const struct sl_service_cfg *cfg, const struct sl_service_res *res,
+                       size_t i, const char *which, const char *text, struct sl_tokdist *law,
+                       int *has, const struct sl_ynode *root, struct sl_diag *d)
+{
+    char key[160], err[256], msg[768];
+    char lkey[64];
+    snprintf(lkey, sizeof lkey, "requests.%s", which);
+    svc_path(key, sizeof key, i, lkey);
+    int rows = res->trace && res->trace->n_req > 0;
+    if (!text) {
+        if (rows)
+            return SL_OK;
+        snprintf(msg, sizeof msg,
+                 "service '%s': give requests.%s (e.g. `lognormal(6.6, 1.1)` or `512`): %s", cfg->name,
+                 which,
+                 res->trace ? "a rate trace has no request lengths"
+                            : "generated requests need a length law");
+        svc_path(key, sizeof key, i, res->trace ? "requests.trace" : "requests");
+        return sl__scenario_path_error(root, key, d, msg);
+    }
+    if (sl_tokdist_parse(text, law, err, sizeof err) != SL_OK) {
+        snprintf(msg, sizeof msg, "'%s': %s", text, err);
+        return sl__scenario_path_error(root, key, d, msg);
+    }
+    if (law->kind == SL_TOK_TRACE && !rows) {
+        snprintf(msg, sizeof msg,
+                 "'%s' takes the lengths of the service's request trace, and service '%s' has "
+                 "%s",
+                 text, cfg->name, res->trace ? "a rate trace (no lengths)" : "no trace");
+        return sl__scenario_path_error(root, key, d, msg);
+    }
+    *has = 1;
+    return SL_OK;
+}
+
+static int resolve_one(struct sl_scenario *sc, size_t i, int64_t *cards_used,
+                       const struct sl_ynode *root, const struct sl_ysource *file_src,
+                       struct sl_diag *d)
+{
+    char key[160], key2[160], msg[1024];
+    struct sl_service_cfg *cfg = (struct sl_service_cfg *)sc->workload.inference.owned + i;
+    struct sl_service_res *res = &sc->services[i];
+    res->cfg = cfg;
+    const struct sl_service_cfg *all = sc->workload.inference.items;
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(all[j].name, cfg->name) == 0) {
+            snprintf(msg, sizeof msg, "service '%s' is defined twice (also entry %zu)", cfg->name,
+                     j);
+            return sl__scenario_path_error(root, svc_path(key, sizeof key, i, "name"), d, msg);
+        }
+    if (!(res->model = sl_scenario_find_model(sc, cfg->model)))
+        return sl__scenario_unknown_entry(sc, SL__KIND_MODEL, cfg->model, root,
+                                          svc_path(key, sizeof key, i, "model"), d);
+    int64_t cards = sc->server->cards;
+    if (cards % cfg->tp != 0) {
+        snprintf(msg, sizeof msg,
+                 "service '%s': tp %lld does not divide the %lld cards of server '%s'; a replica "
+                 "must sit within one server (tensor parallelism across servers would run over "
+                 "the network)",
+                 cfg->name, (long long)cfg->tp, (long long)cards, sc->server->name);
+        return sl__scenario_path_error(root, svc_path(key, sizeof key, i, "tp"), d, msg);
+    }
+    int64_t fleet_cards = sc->fleet.servers * cards;
+    int64_t need = cfg->replicas * cfg->tp; /* both bounded by the schema */
+    if (need > fleet_cards - *cards_used) {
+        snprintf(msg, sizeof msg,
+                 "service '%s': %lld replicas x tp %lld need %lld cards, but the fleet has %lld "
+                 "(%lld servers x %lld) and the services before it take %lld",
+                 cfg->name, (long long)cfg->replicas, (long long)cfg->tp, (long long)need,
+                 (long long)fleet_cards, (long long)sc->fleet.servers, (long long)cards,
+                 (long long)*cards_used);
+        return sl__scenario_pair_error(root, svc_path(key, sizeof key, i, "replicas"),
+                                       "fleet.servers", d, msg);
+    }
+    *cards_used += need;
+
+    struct sl_perf_spec *ps = &res->perf;
+    memset(ps, 0, sizeof *ps);
+    int rc = service_eff(cfg, sc, i, root, file_src, &ps->eff, d);
+    if (rc != SL_OK)
+        return rc;
+    ps->model = res->model;
+    ps->device = sc->device;
+    ps->phases = &sc->phase_model;
+    ps->tp = cfg->tp;
+    ps->weights = cfg->weights;
+    ps->kv = cfg->kv;
+    ps->cap_w = 0;
+    ps->mem_util = cfg->mem_util;
+    ps->act_bytes = cfg->reserved_bytes;
+    ps->page_tokens = 16;
+    struct sl_perf perf;
+    struct sl_diag pd;
+    sl_diag_clear(&pd);
+    if (sl_perf_init(&perf, ps, &pd) != SL_OK) {
+        if (pd.code == SL_ENOMEM)
+            return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+        snprintf(msg, sizeof msg, "service '%s': model '%s' at tp %lld on '%s': %s", cfg->name,
+                 cfg->model, (long long)cfg->tp, sc->device->name, pd.msg);
+        return sl__scenario_pair_error(root, svc_path(key, sizeof key, i, "model"),
+                                       svc_path(key2, sizeof key2, i, "tp"), d, msg);
+    }
+
+    rc = service_trace(cfg, res, i, root, file_src, d);
+    if (rc != SL_OK)
+        return rc;
+    const struct sl_request_cfg *rq = &cfg->requests;
+    if (!rq->trace && !(rq->rate > 0)) {
+        snprintf(msg, sizeof msg,
+                 "service '%s': give requests.rate (e.g. `12/s`) for generated requests, or "
+                 "requests.trace to replay a trace",
+                 cfg->name);
+        return sl__scenario_path_error(root, svc_path(key, sizeof key, i, "requests"), d, msg);
+    }
+    rc = service_law(cfg, res, i, "prompt_tokens", rq->prompt_tokens, &res->prompt,
+                     &res->has_prompt, root, d);
+    if (rc == SL_OK)
+        rc = service_law(cfg, res, i, "output_tokens", rq->output_tokens, &res->output,
+                         &res->has_output, root, d);
+    return rc;
+}
+
+int sl__scenario_resolve_services(struct sl_scenario *sc, const struct sl_ynode *root,
+                                  const struct sl_ysource *file_src, struct sl_diag *d)
+{
+    char key[160];
+    const struct sl_llm_model *own = sc->catalog.models.items;
+    for (size_t i = 0; i < sc->catalog.models.n; i++) {
+        struct sl_diag vd;
+        sl_diag_clear(&vd);
+        if (sl_llm_validate(&own[i], &vd) != SL_OK) {
+            snprintf(key, sizeof key, "catalog.models.%zu", i);
+            return sl__scenario_path_error(root, key, d, vd.msg);
+        }
+    }
+    size_t n = sc->workload.inference.n;
+    if (n == 0)
+        return SL_OK;
+    if (!(sc->services = sl_calloc(n, sizeof *sc->services)))
+        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    sc->nservices = n;
+    int64_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rc = resolve_one(sc, i, &used, root, file_src, d);
+        if (rc != SL_OK)
+            return rc;
+    }
+    return SL_OK;
+}
+
+void sl__scenario_release_services(struct sl_scenario *sc)
+{
+    for (size_t i = 0; i < sc->nservices; i++)
+        if (sc->services[i].trace) {
+            sl_trace_release(sc->services[i].trace);
+            sl_free(sc->services[i].trace);
+        }
+    sl_free(sc->services);
+    sc->services = NULL;
+    sc->nservices = 0;
+}
