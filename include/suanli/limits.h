@@ -25,6 +25,12 @@ enum sl_limit_id {
     SL_LIM_ROWS,            /* rows of one output file */
     SL_LIM_OUTPUT_BYTES,    /* bytes one run may write */
     SL_LIM_EPW_BYTES,       /* one EPW weather file */
+    SL_LIM_TRACE_BYTES,     /* one request or rate trace file */
+    SL_LIM_TRACE_ROWS,      /* rows of one trace (requests, or windows of all clients) */
+    SL_LIM_TRACE_TOKENS,    /* prompt or output tokens of one request */
+    SL_LIM_TRACE_HASHES,    /* prefix-block hash ids of one trace */
+    SL_LIM_TRACE_FILES,     /* client files of one rate-trace folder */
+    SL_LIM_TRACE_RATE,      /* requests/s of one rate-trace window */
     SL_LIM_COUNT
 };
 

@@ -128,9 +128,15 @@ struct sl_perf_spec {
     int kv;                              /* enum sl_precision */
     double cap_w;                        /* card power limit; 0 = none */
     struct sl_perf_eff eff;
-    double mem_util;   /* usable share of device memory (vLLM 0.9) */
-    double act_bytes;  /* reserved per device for activations and runtime */
+    double mem_util;     /* usable share of device memory (vLLM 0.9) */
+    double act_bytes;    /* reserved per device for activations and runtime */
     int64_t page_tokens; /* KV page size in tokens (16) */
+    /* MLA models only: 0 = tensor-parallel attention (vLLM): every card
+     * holds the latent KV of every sequence; 1 = data-parallel attention
+     * (SGLang, DeepSeek, CloudMatrix): a sequence's latent lives on one
+     * card and every card holds the whole attention weights.  Ignored for
+     * GQA/MHA, whose KV heads are split across the cards. */
+    int dp_attention;
 };
 
 /* The compiled model of one replica: constants for O(1) step times.
@@ -138,20 +144,26 @@ struct sl_perf_spec {
 struct sl_perf {
     struct sl_perf_spec spec;
     double params_total, params_active;
-    double weight_bytes;      /* per device */
-    double kv_bytes_token;    /* per token, whole replica */
+    double weight_bytes;       /* per device */
+    double kv_bytes_token;     /* per token, whole replica */
     double kv_capacity_tokens; /* KV tokens that fit in the replica */
-    double flops_token;       /* 2 * N_act (linear part) */
-    double attn_flops_ctx;    /* attention FLOPs per (token x context) pair */
-    double comp_rate;         /* G * F * eta_c * s_cmp, FLOP/s */
-    double mem_rate;          /* G * BW * eta_m * s_mem, bytes/s */
-    double mem_rate_decode;   /* same, at the decode phase's cap speed */
+    double flops_token;        /* 2 * N_act (linear part) */
+    double attn_flops_ctx;     /* attention FLOPs per (token x context) pair */
+    double comp_rate;          /* G * F * eta_c * s_cmp, FLOP/s */
+    double mem_rate;           /* G * BW * eta_m * s_mem, bytes/s */
+    double mem_rate_decode;    /* same, at the decode phase's cap speed */
     double comp_rate_decode;
-    double ar_alpha_s;        /* per all-reduce latency term (0 when tp = 1) */
-    double ar_s_per_byte;     /* per all-reduce byte term */
-    double ar_per_step;       /* all-reduces per step (2 * layers) */
-    double act_bytes_token;   /* all-reduce bytes per token (hidden * 2) */
+    double ar_alpha_s;              /* per all-reduce latency term (0 when tp = 1) */
+    double ar_s_per_byte;           /* per all-reduce byte term */
+    double ar_per_step;             /* all-reduces per step (2 * layers) */
+    double act_bytes_token;         /* all-reduce bytes per token (hidden * 2) */
     double power_w[SL_PHASE_COUNT]; /* per device, each phase at full activity */
+    /* Constants of sl_perf_step_s beyond the above. */
+    double weight_read_bytes;     /* replica bytes read per step, experts aside */
+    double expert_read_bytes;     /* one routed expert over all MoE layers */
+    double experts;               /* E; 0 for a dense model */
+    double log_miss;              /* ln(1 - k/E): P(an expert is missed by a token) */
+    double attn_flops_ctx_decode; /* attention FLOPs per pair in decode (MLA absorbed) */
 };
 
 /* Compiles spec.  SL_EINVAL (d filled) when tp < 1, a precision the
@@ -181,11 +193,11 @@ int64_t sl_perf_max_batch(const struct sl_perf *p, double ctx);
 
 /* The calculator of `suanli perf infer`. */
 struct sl_perf_infer {
-    double prefill_ms;          /* batch prompts of prompt tokens, one step */
-    double decode_ms_per_token; /* mean step over the output tokens at batch */
-    double tokens_per_s;        /* output tokens/s of the replica while decoding */
-    int64_t max_batch_by_memory; /* at context prompt + output */
-    double sessions_per_device; /* concurrent sequences per card at the TPOT target */
+    double prefill_ms;              /* batch prompts of prompt tokens, one step */
+    double decode_ms_per_token;     /* mean step over the output tokens at batch */
+    double tokens_per_s;            /* output tokens/s of the replica while decoding */
+    int64_t max_batch_by_memory;    /* at context prompt + output */
+    double sessions_per_device;     /* concurrent sequences per card at the TPOT target */
     double power_w[SL_PHASE_COUNT]; /* per device: idle, prefill, decode (others 0) */
 };
 void sl_perf_infer(const struct sl_perf *p, int64_t batch, int64_t prompt, int64_t output,

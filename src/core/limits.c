@@ -35,6 +35,27 @@ const struct sl_limit sl_limits[SL_LIM_COUNT] = {
     [SL_LIM_EPW_BYTES] = {"EPW bytes", 16.0 * 1024 * 1024, "bytes",
                           "size of one EPW weather file (a real one is ~1.6 MB)",
                           "the weather file is larger than the limit"},
+    [SL_LIM_TRACE_BYTES] = {"trace bytes", 1024.0 * 1024 * 1024, "bytes",
+                            "size of one request or rate trace file (the Mooncake conversation "
+                            "trace, 12,031 requests, is 3 MB)",
+                            "the trace file is larger than the limit"},
+    [SL_LIM_TRACE_ROWS] = {"trace rows", 20000000, "rows",
+                           "requests of one request trace, or windows of all clients of a rate "
+                           "trace (a ServeGen folder of 162 clients has 326,592)",
+                           "the trace has more rows than the limit"},
+    [SL_LIM_TRACE_TOKENS] = {"tokens per request", 16777216, "tokens",
+                             "prompt or output tokens of one request, in a trace or drawn from "
+                             "a token law (2^24, far above any model's context)",
+                             "a token count is larger than the limit"},
+    [SL_LIM_TRACE_HASHES] = {"trace hash ids", 100000000, "ids",
+                             "prefix-block hash ids of one Mooncake trace in all (4 bytes each)",
+                             "the trace has more hash ids than the limit"},
+    [SL_LIM_TRACE_FILES] = {"trace files", 10000, "files",
+                            "client files (*-trace.csv) in one rate-trace folder",
+                            "the folder has more trace files than the limit"},
+    [SL_LIM_TRACE_RATE] = {"trace rate", 1000000, "requests/s",
+                           "arrival rate of one rate-trace window or of a generated source",
+                           "a request rate is larger than the limit"},
 };
 
 void sl_limits_doc(FILE *out)
