@@ -7,10 +7,12 @@
 #include "sim/registry.h"
 
 #include "report/observers.h"
+#include "workload/inference.h"
 #include "workload/synthetic.h"
 
 const struct sl_source_ops *const sl__sources[] = {
     &sl_synthetic_source,
+    &sl_inference_source,
     NULL,
 };
 

@@ -28,6 +28,10 @@ static void speed_changed(void *ctx, int64_t now_us, size_t first, size_t n)
         size_t end = s->card0 + s->nrep * tp;
         if (first + n <= s->card0 || first >= end)
             continue;
+        if (s->flow) {
+            sl__serve_flow_recap(s, inf->fleet->cap_w[s->card0]);
+            continue;
+        }
         size_t r0 = first > s->card0 ? (first - s->card0) / tp : 0;
         size_t r1 = (first + n - s->card0 + tp - 1) / tp;
         if (r1 > s->nrep)
@@ -54,8 +58,7 @@ void sl__inf_complete(struct sl_inf_service *s, int64_t arrive_us, int64_t first
               (output <= 1 || tpot <= (double)s->cfg->slo.tpot_us * 1e-6);
     struct sl_inf_metrics *ms[2] = {&s->m, &inf->total};
     for (int k = 0; k < 2; k++) {
-        ms[k]->completed++;
-        ms[k]->slo_met += (uint64_t)met;
+        ms[k]->completed += 1;
         ms[k]->slo_weight += met;
         sl_hist_add(&ms[k]->ttft, ttft, 1);
         if (output > 1)
@@ -98,6 +101,8 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     inf->nsvc = sc->nservices;
     size_t card = 0;
+    int64_t tod_s = sc->start_s % 86400;
+    int64_t tod0_us = (tod_s < 0 ? tod_s + 86400 : tod_s) * 1000000;
     for (size_t k = 0; k < inf->nsvc; k++) {
         struct sl_inf_service *s = &inf->svc[k];
         s->inf = inf;
@@ -116,9 +121,10 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
             return sl_diag_set(d, rc, NULL, 0, 0, "service '%s' cannot claim cards %zu-%zu",
                                s->cfg->name, card, card + ncards - 1);
         card += ncards;
-        if ((rc = sl_reqgen_init(&s->gen, s->res, sc, d)) != SL_OK)
+        if ((rc = sl_reqgen_init(&s->gen, &s->cfg->requests, s->res, s->cfg->name,
+                                 (uint64_t)sc->run.seed, tod0_us, d)) != SL_OK)
             return rc;
-        rc = s->cfg->fidelity == SL_FIDELITY_FLOW ? sl__serve_flow_start(s, d)
+        rc = s->cfg->fidelity == SL_FIDELITY_FLOW ? sl__serve_flow_start(s, tod0_us, d)
                                                   : sl__serve_request_start(s, d);
         if (rc != SL_OK)
             return rc;
@@ -136,6 +142,7 @@ static void release(void *state)
             sl_free(s->rep[r].due);
         }
         sl_free(s->rep);
+        sl__serve_flow_release(s);
         sl_reqgen_release(&s->gen);
     }
     sl_free(inf->svc);
@@ -181,7 +188,7 @@ static int add_metrics(struct sl_summary *s, const char *prefix, const struct sl
     do {                                                                                           \
         snprintf(key, sizeof key, "%s.%s", prefix, name);                                          \
         if (rc == SL_OK)                                                                           \
-            rc = sl_summary_int(s, key, (int64_t)(v));                                             \
+            rc = sl_summary_int(s, key, (int64_t)llround(v));                                             \
     } while (0)
     INT("requests", m->requests);
     INT("completed", m->completed);
@@ -196,7 +203,7 @@ static int add_metrics(struct sl_summary *s, const char *prefix, const struct sl
     NUM("tpot_mean_s", sl_hist_mean(&m->tpot));
     NUM("tpot_p50_s", sl_hist_quantile(&m->tpot, 0.5));
     NUM("tpot_p99_s", sl_hist_quantile(&m->tpot, 0.99));
-    NUM("slo_attainment", m->ttft.total > 0 ? m->slo_weight / m->ttft.total : 0);
+    NUM("slo_attainment", m->completed > 0 ? m->slo_weight / m->completed : 0);
 #undef NUM
 #undef INT
     return rc;

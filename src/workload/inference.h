@@ -54,15 +54,17 @@
 
 /* Metrics of one service (or of all). */
 struct sl_inf_metrics {
-    uint64_t requests, completed, rejected, preemptions;
+    /* Counts are doubles: whole at request fidelity (exact below 2^53),
+     * expectations at flow fidelity. */
+    double requests, completed, rejected, preemptions;
     double tokens_in, tokens_out; /* prompt tokens prefilled (first time), tokens generated */
-    uint64_t slo_met;             /* completed requests meeting both SLOs */
-    double slo_weight;            /* flow: fractional completions meeting them */
+    double slo_weight;            /* completions meeting both SLOs */
     struct sl_hist ttft, tpot;
 };
 
 struct sl_inf_service;
 struct sl_inference;
+struct sl__flow;
 
 /* One request in flight (request fidelity).  Pool index links the queues. */
 struct sl_inf_req {
@@ -138,12 +140,10 @@ struct sl_inf_service {
     struct sl_inf_metrics m;
     double tokens_out_sampled; /* tokens_out at the last sample */
     /* flow fidelity */
-    double backlog;       /* requests waiting (fluid) */
+    struct sl__flow *flow;
+    double backlog;              /* requests waiting (fluid) */
     double fl_prompt, fl_output; /* mean lengths of the backlog's requests */
-    double fl_inflight;   /* decoding sequences per replica */
-    double fl_acc_req, fl_acc_prompt, fl_acc_output; /* arrivals not yet in a step */
-    double fl_prefill_share;
-    int64_t fl_t_us;
+    double fl_prefill_share;     /* of the last step */
 };
 
 /* The source's state. */
@@ -166,8 +166,11 @@ extern const struct sl_source_ops sl_inference_source;
 
 /* Request fidelity (serve_request.c). */
 int sl__serve_request_start(struct sl_inf_service *s, struct sl_diag *d);
-/* Flow fidelity (serve_flow.c). */
-int sl__serve_flow_start(struct sl_inf_service *s, struct sl_diag *d);
+/* Flow fidelity (serve_flow.c): start (first step at 0), release, and a
+ * new card power limit for the whole class. */
+int sl__serve_flow_start(struct sl_inf_service *s, int64_t tod0_us, struct sl_diag *d);
+void sl__serve_flow_release(struct sl_inf_service *s);
+void sl__serve_flow_recap(struct sl_inf_service *s, double cap_w);
 
 /* Shared by both: record a completed request's latencies. */
 void sl__inf_complete(struct sl_inf_service *s, int64_t arrive_us, int64_t first_us,

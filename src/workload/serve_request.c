@@ -228,8 +228,8 @@ static int preempt_newest(struct sl_inf_service *s, struct sl_inf_replica *rp)
     r->prefilled = 0;
     r->chunk = 0;
     r->preempted++;
-    s->m.preemptions++;
-    inf->total.preemptions++;
+    s->m.preemptions += 1;
+    inf->total.preemptions += 1;
     wait_push_front(inf, rp, best);
     return 1;
 }
@@ -512,15 +512,15 @@ static void on_arrival(struct sl_engine *eng, void *ctx, uint64_t arg)
     int64_t now = sl_engine_now(eng);
     struct sl_request rq = s->next;
     uint64_t id = s->arrivals++;
-    s->m.requests++;
-    inf->total.requests++;
+    s->m.requests += 1;
+    inf->total.requests += 1;
     /* A request that cannot fit a replica's KV cache even alone is refused. */
     int fits = (double)rq.prompt + (double)rq.output + 1 <= s->kv_cap;
     size_t r = fits ? route(s) : 0;
     struct sl_inf_replica *rp = &s->rep[r];
     if (!fits || rp->nwait >= (uint64_t)s->cfg->max_queue) {
-        s->m.rejected++;
-        inf->total.rejected++;
+        s->m.rejected += 1;
+        inf->total.rejected += 1;
     } else {
         uint32_t q = req_alloc(inf);
         if (q == NIL) {

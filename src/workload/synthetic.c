@@ -135,6 +135,13 @@ static void release(void *state)
     s->srv = NULL;
 }
 
+/* The synthetic load stands in for a workload: with inference services
+ * (or, later, training jobs) the cards run those instead. */
+static int enabled(const struct sl_scenario *sc)
+{
+    return sc->nservices == 0;
+}
+
 static const char *const columns[] = {"synthetic_target"};
 
 /* The target utilisation at the middle of the row. */
@@ -159,7 +166,7 @@ static int summary(void *state, const struct sl_world *w, struct sl_summary *s)
 const struct sl_source_ops sl_synthetic_source = {
     .name = "synthetic",
     .state_size = sizeof(struct sl_synthetic),
-    .enabled = NULL,
+    .enabled = enabled,
     .start = start,
     .release = release,
     .ncolumns = 1,
