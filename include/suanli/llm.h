@@ -218,6 +218,11 @@ struct sl_perf_infer {
     double sessions_per_device;     /* concurrent sequences per card at the TPOT target */
     double power_w[SL_PHASE_COUNT]; /* per device: idle, prefill, decode (others 0) */
 };
+/* Fills *out for batch sequences of prompt tokens producing output tokens
+ * each (batch and output below 1 count as 1).  The step producing output
+ * token j attends to prompt + j tokens; the mean over the output tokens is
+ * exact (closed form, O(1)).  Sessions: at the mean context prompt +
+ * (output + 1) / 2; tpot_slo_s <= 0 means no target (memory only). */
 void sl_perf_infer(const struct sl_perf *p, int64_t batch, int64_t prompt, int64_t output,
                    double tpot_slo_s, struct sl_perf_infer *out);
 
