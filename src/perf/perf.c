@@ -9,17 +9,22 @@
  * exp (MoE only) and no branch on the model: the serving simulator calls it
  * for every iteration of every replica.  One step of `tokens` = decode +
  * prefill tokens takes
- *     T = max(bytes / R_mem, flops / R_cmp) + 2 L (a + s n) + overhead
+ *     T = max(bytes / R_mem, flops / R_cmp) + T_comm + overhead
  *     bytes = W_read + E_hit(tokens) W_expert + KV_tok (decode_ctx + prefill)
- *     flops = 2 N_lin tokens + A_pre prefill_attn + A_dec decode_ctx
+ *     flops = 2 N_lin tokens + rho (A_pre prefill_attn + A_dec decode_ctx)
  * where W_read are the weights every step reads (all of them for a dense
  * model; for MoE all but the routed experts, which are read only when a
  * token of the step is routed to them: E_hit = E (1 - (1 - k/E)^tokens)
  * distinct experts per layer in expectation under uniform routing), N_lin
  * the active parameters that take part in matrix products (the input
- * embedding is a lookup), A the attention FLOPs per (token, context) pair,
- * and a, s the ring all-reduce constants: one all-reduce of n = tokens *
- * hidden * 2 bytes costs 2 (G-1) alpha + 2 (G-1)/G n / (link_bw link_eff).
+ * embedding is a lookup), A the attention FLOPs per (token, context) pair
+ * and rho the ratio of the linear layers' peak to the FP16 peak at which
+ * attention runs.  Tensor parallelism: T_comm is 2 L ring all-reduces, one
+ * of n = tokens * hidden * 2 bytes costing 2 (G-1) alpha + 2 (G-1)/G n /
+ * (link_bw link_eff).  DP attention with expert parallelism (dp_ep, the
+ * DeepSeek deployment): a dispatch and a combine per MoE layer, hidden
+ * behind compute by micro-batch overlap, so T = max(memory, compute,
+ * T_comm) + overhead.
  *
  * Power cap: the compute rate R_cmp of a step with prefill tokens is slowed
  * by the device's speed in the prefill phase (alpha 1: compute-bound work
