@@ -33,7 +33,8 @@ enum sl_trace_format {
     SL_TRACE_SERVEGEN,
     SL_TRACE_FORMAT_COUNT
 };
-extern const char *const sl_trace_format_names[]; /* "auto", "azure", "mooncake", "servegen", NULL */
+extern const char
+    *const sl_trace_format_names[]; /* "auto", "azure", "mooncake", "servegen", NULL */
 
 /* One request of a trace.  hash_first/hash_n index the trace's hash pool
  * (Mooncake prefix blocks; 0/0 when the format has none). */
@@ -46,8 +47,9 @@ struct sl_trace_req {
 };
 
 /* One window of a client's arrival process (ServeGen).  dist: 0 none (rate
- * 0), 1 gamma, 2 weibull, 3 exponential; shape and scale of the
- * inter-arrival law in seconds. */
+ * 0), 1 gamma, 2 weibull, 3 exponential (also a positive rate with an
+ * empty law); shape and scale of the inter-arrival law in seconds.  A
+ * window lasts until the next one starts (the last: window_us). */
 struct sl_trace_window {
     int64_t t_us;
     double rate; /* requests/s */
@@ -75,14 +77,20 @@ struct sl_trace {
     size_t n_windows;
     size_t *window_first; /* n_clients + 1 */
     size_t n_clients;
-    int64_t window_us;    /* window length (from the first two windows) */
-    size_t skipped;       /* malformed rows skipped (lenient) */
+    int64_t window_us; /* window length (from the first two windows) */
+    size_t skipped;    /* malformed rows skipped (lenient) */
 };
 
-/* Reads path (a file, or for ServeGen a folder of *-trace.csv files) in
- * format (AUTO: detected).  lenient skips malformed rows and counts them.
- * Returns SL_OK, SL_ENOENT, SL_EINVAL (file:line in d), SL_EIO or
- * SL_ENOMEM.  Traces larger than SL_LIM_TRACE_ROWS rows are refused. */
+/* Reads path (a file, or for ServeGen a folder of *-trace.csv files, one
+ * client each in byte order of the names) in format (AUTO: detected from a
+ * folder, a TIMESTAMP/ContextTokens header, a leading '{' or six columns).
+ * lenient skips malformed rows and counts them in skipped.  Rows out of
+ * time order are sorted, stably.  Returns SL_OK, SL_ENOENT, SL_EINVAL
+ * (file:line:column and what was expected in d) or SL_ENOMEM; on failure
+ * out holds nothing.  Only regular files are read; files above
+ * SL_LIM_TRACE_BYTES, traces above SL_LIM_TRACE_ROWS rows or
+ * SL_LIM_TRACE_HASHES hash ids and folders above SL_LIM_TRACE_FILES files
+ * are refused.  The caller owns out (sl_trace_release). */
 int sl_trace_read(const char *path, int format, int lenient, struct sl_trace *out,
                   struct sl_diag *d);
 void sl_trace_release(struct sl_trace *t);
@@ -96,8 +104,11 @@ struct sl_tokdist {
     double min, max;  /* clip range (>= 1) */
 };
 
-/* Parses the text form above.  SL_OK, or SL_EINVAL with a message in err
- * naming what was expected. */
+/* Parses the text form above (grammar and ranges in src/trace/tokdist.c:
+ * counts whole in [1, SL_LIM_TRACE_TOKENS], MU in [0, ln limit], SIGMA in
+ * [0, 5]; min and max default to 1 and the limit, a fixed count has both
+ * equal to it).  SL_OK, or SL_EINVAL with a message in err naming what was
+ * expected. */
 int sl_tokdist_parse(const char *text, struct sl_tokdist *out, char *err, size_t errsize);
 
 #endif
