@@ -131,12 +131,16 @@ struct sl_perf_spec {
     double mem_util;     /* usable share of device memory (vLLM 0.9) */
     double act_bytes;    /* reserved per device for activations and runtime */
     int64_t page_tokens; /* KV page size in tokens (16) */
-    /* MLA models only: 0 = tensor-parallel attention (vLLM): every card
-     * holds the latent KV of every sequence; 1 = data-parallel attention
-     * (SGLang, DeepSeek, CloudMatrix): a sequence's latent lives on one
-     * card and every card holds the whole attention weights.  Ignored for
-     * GQA/MHA, whose KV heads are split across the cards. */
-    int dp_attention;
+    /* 0: tensor parallelism over the tp cards (vLLM): every weight matrix
+     * split, two all-reduces per layer, an MLA latent kept on every card.
+     * 1: the DeepSeek / SGLang / CloudMatrix deployment: attention data-
+     * parallel (a sequence's KV, MLA latent included, lives on one card,
+     * and every card holds the attention weights), routed experts spread
+     * over the cards (expert parallelism) and everything else replicated;
+     * per MoE layer one all-to-all dispatch and one combine instead of the
+     * all-reduces.  Meaningful for MoE models; for a dense model it is
+     * refused. */
+    int dp_ep;
 };
 
 /* The compiled model of one replica: constants for O(1) step times.
@@ -164,6 +168,8 @@ struct sl_perf {
     double experts;               /* E; 0 for a dense model */
     double log_miss;              /* ln(1 - k/E): P(an expert is missed by a token) */
     double attn_flops_ctx_decode; /* attention FLOPs per pair in decode (MLA absorbed) */
+    double attn_rate_ratio; /* peak of the linear layers / FP16 peak: attention runs at 16 bit */
+    int comm_overlapped;    /* 1 under dp_ep: the all-to-all hides behind compute */
 };
 
 /* Compiles spec.  SL_EINVAL (d filled) when tp < 1, a precision the

@@ -100,6 +100,11 @@ static int check_spec(const struct sl_perf_spec *s, struct sl_diag *d)
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "model '%s': act_bytes must be >= 0", mn);
     if (s->page_tokens < 1)
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "model '%s': page_tokens must be >= 1", mn);
+    if (s->dp_ep && s->model->experts == 0)
+        return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
+                           "model '%s': data-parallel attention with expert parallelism (dp_ep) "
+                           "needs a MoE model; a dense model runs tensor-parallel",
+                           mn);
     if (!(s->cap_w >= 0))
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "model '%s': cap_w must be >= 0", mn);
     const struct sl_perf_eff *e = &s->eff;
@@ -131,22 +136,25 @@ int sl_perf_init(struct sl_perf *p, const struct sl_perf_spec *spec, struct sl_d
     sl_llm_params(m, &p->params_total, &p->params_active);
 
     int mla = m->kv_lora_rank > 0;
-    int dpa = mla && spec->dp_attention;
-    double attn_all = layers * sl__llm_attn_params(m);
-    double replicated = dpa ? attn_all : 0.0;
+    int ep = spec->dp_ep != 0;
+    double moe_layers = (double)sl__llm_moe_layers(m);
+    double expert = sl__llm_expert_params(m);
+    double experts_all = moe_layers * (double)m->experts * expert;
+    /* Weights on every card: all of them under EP but the routed experts. */
+    double replicated = ep ? p->params_total - experts_all : 0.0;
     p->weight_bytes = ((p->params_total - replicated) / g + replicated) * bw;
 
-    /* KV per token over the replica.  GQA/MHA: the KV heads are split
+    /* KV per token over the replica.  TP, GQA/MHA: the KV heads are split
      * across the cards, a head replicated on every card that has none of
-     * its own when tp exceeds the KV heads (vLLM).  MLA: the latent is one
-     * vector per token, which TP attention keeps on every card and DP
-     * attention on one. */
+     * its own when tp exceeds the KV heads (vLLM).  TP, MLA: the latent is
+     * one vector per token that every card keeps.  DP attention: a
+     * sequence's KV is on one card only. */
     if (mla) {
         double latent = layers * (double)(m->kv_lora_rank + m->rope_dim) * bkv;
-        p->kv_bytes_token = dpa ? latent : g * latent;
+        p->kv_bytes_token = ep ? latent : g * latent;
     } else {
-        double per_card = ceil((double)m->kv_heads / g);
-        p->kv_bytes_token = 2 * layers * per_card * g * (double)m->head_dim * bkv;
+        double per_card = ep ? (double)m->kv_heads : ceil((double)m->kv_heads / g) * g;
+        p->kv_bytes_token = 2 * layers * per_card * (double)m->head_dim * bkv;
     }
 
     double usable = dev->memory_bytes * spec->mem_util - spec->act_bytes;
@@ -173,6 +181,7 @@ int sl_perf_init(struct sl_perf *p, const struct sl_perf_spec *spec, struct sl_d
     const struct sl_phase_model *pm = spec->phases;
     double s_cmp = sl_device_speed(dev, pm, SL_PHASE_PREFILL, 1.0, spec->cap_w);
     double s_dec = sl_device_speed(dev, pm, SL_PHASE_DECODE, 1.0, spec->cap_w);
+    p->attn_rate_ratio = peak / dev->fp16_flops;
     p->comp_rate = g * peak * spec->eff.compute * s_cmp;
     p->comp_rate_decode = g * peak * spec->eff.compute * s_dec;
     p->mem_rate = g * dev->memory_bw * spec->eff.memory * s_dec;
@@ -193,10 +202,8 @@ int sl_perf_init(struct sl_perf *p, const struct sl_perf_spec *spec, struct sl_d
         p->attn_flops_ctx_decode = p->attn_flops_ctx;
     }
 
-    double moe_layers = (double)sl__llm_moe_layers(m);
-    double expert = sl__llm_expert_params(m);
-    double experts_all = moe_layers * (double)m->experts * expert;
-    p->weight_read_bytes = (p->params_total - in_emb - experts_all + (g - 1) * replicated) * bw;
+    /* Under EP every card reads its own copy of the replicated weights. */
+    p->weight_read_bytes = (p->params_total - in_emb - experts_all) * (ep ? g : 1.0) * bw;
     if (m->experts > 0) {
         p->experts = (double)m->experts;
         p->expert_read_bytes = moe_layers * expert * bw;
@@ -204,12 +211,26 @@ int sl_perf_init(struct sl_perf *p, const struct sl_perf_spec *spec, struct sl_d
         p->log_miss = miss > 0 ? log(miss) : -INFINITY;
     }
 
-    if (spec->tp > 1) {
+    /* Communication, as count x (alpha + s x bytes per token x tokens).
+     * TP: two ring all-reduces of the hidden state (2 bytes) per layer.
+     * EP: per MoE layer a dispatch (8-bit with 8-bit weights, else 16-bit)
+     * and a combine (16-bit) of k copies of each token's hidden state; a
+     * card sends those of its own tokens (1/G of the step's) that go to
+     * the other cards ((G-1)/G of them), all cards at once. */
+    if (spec->tp > 1 && !ep) {
+        p->ar_per_step = 2 * layers;
         p->ar_alpha_s = 2 * (g - 1) * spec->eff.link_alpha_s;
         p->ar_s_per_byte = 2 * (g - 1) / g / (dev->link_bw * spec->eff.link_eff);
+        p->act_bytes_token = 2 * (double)m->hidden;
+    } else if (spec->tp > 1) {
+        double dispatch = eight ? 1.0 : 2.0;
+        p->ar_per_step = moe_layers;
+        p->ar_alpha_s = 2 * spec->eff.link_alpha_s;
+        p->ar_s_per_byte = 1.0 / (dev->link_bw * spec->eff.link_eff);
+        p->act_bytes_token =
+            (double)m->active_experts * (double)m->hidden * (dispatch + 2.0) * (g - 1) / g / g;
+        p->comm_overlapped = 1;
     }
-    p->ar_per_step = spec->tp > 1 ? 2 * layers : 0;
-    p->act_bytes_token = 2 * (double)m->hidden;
 
     for (int ph = 0; ph < SL_PHASE_COUNT; ph++)
         p->power_w[ph] = sl_device_power_w(dev, pm, ph, 1.0, spec->cap_w);
@@ -233,13 +254,19 @@ double sl_perf_step_s(const struct sl_perf *p, const struct sl_perf_batch *b)
         return overhead > MIN_STEP_S ? overhead : MIN_STEP_S;
     double bytes =
         weights_read(p, tokens) + p->kv_bytes_token * (b->decode_ctx + (double)b->prefill_tokens);
-    double flops = p->flops_token * tokens + p->attn_flops_ctx * b->prefill_attn +
-                   p->attn_flops_ctx_decode * b->decode_ctx;
+    double flops =
+        p->flops_token * tokens + p->attn_rate_ratio * (p->attn_flops_ctx * b->prefill_attn +
+                                                        p->attn_flops_ctx_decode * b->decode_ctx);
     int prefill = b->prefill_tokens > 0;
     double t_mem = bytes / (prefill ? p->mem_rate : p->mem_rate_decode);
     double t_cmp = flops / (prefill ? p->comp_rate : p->comp_rate_decode);
     double t = t_mem > t_cmp ? t_mem : t_cmp;
-    t += p->ar_per_step * (p->ar_alpha_s + p->ar_s_per_byte * p->act_bytes_token * tokens);
+    double t_comm =
+        p->ar_per_step * (p->ar_alpha_s + p->ar_s_per_byte * p->act_bytes_token * tokens);
+    if (!p->comm_overlapped)
+        t += t_comm;
+    else if (t_comm > t)
+        t = t_comm;
     t += overhead;
     return t > MIN_STEP_S ? t : MIN_STEP_S;
 }
@@ -276,28 +303,41 @@ static double sum_line(double lo, double hi, double a, double b)
     return n * a + b * (lo + hi) * n / 2;
 }
 
-/* Sum over the integers c in [lo, hi] of max(am + bm c, ac + bc c): the two
- * lines cross at most once, so the range splits into two pieces on each of
- * which one line is the larger. */
-static double sum_max(double lo, double hi, double am, double bm, double ac, double bc)
+/* Sum over the integers c in [lo, hi] of the largest of n <= 3 lines
+ * a[i] + b[i] c.  Two lines cross at most once, so the crossings inside the
+ * range cut it into pieces on each of which one line is the largest; each
+ * piece is an arithmetic series. */
+static double sum_max(double lo, double hi, int n, const double *a, const double *b)
 {
-    double split = hi;
-    if (bm != bc) {
-        double cross = (ac - am) / (bm - bc);
-        if (cross >= lo && cross < hi)
-            split = floor(cross);
-    }
-    double total = 0;
-    double piece[2][2] = {{lo, split}, {split + 1, hi}};
-    for (int i = 0; i < 2; i++) {
-        double a = piece[i][0], z = piece[i][1];
-        if (z < a)
-            continue;
-        double mid = (a + z) / 2;
-        if (am + bm * mid >= ac + bc * mid)
-            total += sum_line(a, z, am, bm);
-        else
-            total += sum_line(a, z, ac, bc);
+    double cut[4];
+    int ncut = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            if (b[i] == b[j])
+                continue;
+            double x = floor((a[j] - a[i]) / (b[i] - b[j]));
+            if (x >= lo && x < hi)
+                cut[ncut++] = x;
+        }
+    /* Insertion sort of at most three cuts. */
+    for (int i = 1; i < ncut; i++)
+        for (int j = i; j > 0 && cut[j] < cut[j - 1]; j--) {
+            double t = cut[j];
+            cut[j] = cut[j - 1];
+            cut[j - 1] = t;
+        }
+    double total = 0, start = lo;
+    for (int k = 0; k <= ncut; k++) {
+        double end = k < ncut ? cut[k] : hi;
+        if (end >= start) {
+            double mid = (start + end) / 2;
+            int best = 0;
+            for (int i = 1; i < n; i++)
+                if (a[i] + b[i] * mid > a[best] + b[best] * mid)
+                    best = i;
+            total += sum_line(start, end, a[best], b[best]);
+        }
+        start = end + 1 > start ? end + 1 : start;
     }
     return total;
 }
@@ -318,13 +358,21 @@ void sl_perf_infer(const struct sl_perf *p, int64_t batch, int64_t prompt, int64
     /* The step that produces output token j (1..O) attends to P + j tokens
      * in each of the B sequences: a decode step is max of two lines in that
      * context, summed exactly in closed form. */
-    double am = weights_read(p, nb) / p->mem_rate_decode;
-    double bm = p->kv_bytes_token * nb / p->mem_rate_decode;
-    double ac = p->flops_token * nb / p->comp_rate_decode;
-    double bc = p->attn_flops_ctx_decode * nb / p->comp_rate_decode;
-    double fixed = p->ar_per_step * (p->ar_alpha_s + p->ar_s_per_byte * p->act_bytes_token * nb) +
-                   p->spec.eff.overhead_s;
-    double sum = sum_max(np + 1, np + no, am, bm, ac, bc) + no * fixed;
+    double a[3], b[3];
+    int n = 2;
+    a[0] = weights_read(p, nb) / p->mem_rate_decode;
+    b[0] = p->kv_bytes_token * nb / p->mem_rate_decode;
+    a[1] = p->flops_token * nb / p->comp_rate_decode;
+    b[1] = p->attn_rate_ratio * p->attn_flops_ctx_decode * nb / p->comp_rate_decode;
+    double comm = p->ar_per_step * (p->ar_alpha_s + p->ar_s_per_byte * p->act_bytes_token * nb);
+    double fixed = p->spec.eff.overhead_s;
+    if (p->comm_overlapped) {
+        a[n] = comm;
+        b[n++] = 0;
+    } else {
+        fixed += comm;
+    }
+    double sum = sum_max(np + 1, np + no, n, a, b) + no * fixed;
     double mean = sum / no;
     if (mean < MIN_STEP_S)
         mean = MIN_STEP_S;
