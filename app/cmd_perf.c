@@ -100,16 +100,28 @@ static const char *suggest_device(const char *name)
     return s;
 }
 
-/* Fills d with "unknown model 'x' (did you mean 'y'?)" at file:line:col. */
+/* Fills d with "unknown model 'x' (did you mean 'y'?)" at file:line:col;
+ * without a near name, says where the names are listed. */
 static void unknown(struct sl_diag *d, const char *what, const char *name, const char *near,
                     const char *file, int line, int col)
 {
-    if (near)
+    if (near) {
         sl_diag_set(d, SL_EINVAL, file, line, col, "unknown %s '%s' (did you mean '%s'?)", what,
                     name, near);
-    else
+    } else if (strcmp(what, "device") == 0) {
         sl_diag_set(d, SL_EINVAL, file, line, col,
-                    "unknown %s '%s' (suanli help perf lists where names come from)", what, name);
+                    "unknown device '%s' (`suanli catalog` lists the devices)", name);
+    } else {
+        char list[512] = "";
+        size_t len = 0;
+        for (size_t i = 0; i < sl_llm_model_count() && len < sizeof list; i++) {
+            int k = snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "",
+                             sl_llm_model_get(i)->name);
+            len += k > 0 ? (size_t)k : 0;
+        }
+        sl_diag_set(d, SL_EINVAL, file, line, col, "unknown model '%s' (built-in models: %s)", name,
+                    list);
+    }
 }
 
 static int load_models(const char *path, struct models *ms)

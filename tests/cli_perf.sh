@@ -90,7 +90,8 @@ check "the header names them" grep -q "llama3-70b on 4 x h100-sxm: fp8 weights, 
 
 expect "unknown model suggests" 2 "unknown model 'llama3-8' \(did you mean 'llama3-8b'\?\)" perf infer --model llama3-8 --device h100-sxm
 expect "unknown device suggests" 2 "unknown device 'h100-smx' \(did you mean 'h100-sxm'\?\)" perf infer --model llama3-8b --device h100-smx
-expect "unknown device without a near name" 2 "unknown device 'zzzzzz'" perf infer --model llama3-8b --device zzzzzz
+expect "unknown device without a near name" 2 "unknown device 'zzzzzz' \(\`suanli catalog\` lists the devices\)" perf infer --model llama3-8b --device zzzzzz
+expect "unknown model without a near name" 2 "unknown model 'zzzzzz' \(built-in models: .*llama3-70b" perf infer --model zzzzzz --device h100-sxm
 expect "a model that does not fit" 2 "error: .*(GB|memory|fit)" perf infer --model llama3-405b --device h100-sxm
 expect "power cap without a unit" 2 "--power-cap expects a power" $infer --power-cap 350
 expect "power cap of another kind" 2 "--power-cap expects a power" $infer --power-cap 350ms

@@ -234,7 +234,12 @@ static void test_csv_errors(void **state)
     snprintf(text, sizeof text, "%s%s", hdr, big);
     assert_int_equal(parse(text, &s, &d), SL_EINVAL);
     assert_non_null(strstr(d.msg, "longer than 256"));
-    /* So is a binary file. */
+    /* A byte order mark before the header is skipped. */
+    snprintf(text, sizeof text, "\xef\xbb\xbf%sa,b,1,1,1,1,1,1\n", hdr);
+    assert_int_equal(parse(text, &s, &d), SL_OK);
+    assert_int_equal(s.n, 1);
+    sl_calib_set_release(&s);
+    /* A binary file is refused. */
     assert_int_equal(sl_calib_csv_parse("model\0x", 7, "bin", &s, &d), SL_EINVAL);
 }
 

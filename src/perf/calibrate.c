@@ -605,6 +605,10 @@ int sl_calib_csv_parse(const char *text, size_t len, const char *name, struct sl
     int rc = SL_OK, have_header = 0;
     if (memchr(text, '\0', len))
         rc = sl_diag_set(d, SL_EINVAL, name, 0, 0, "not a text file (contains a NUL byte)");
+    /* A UTF-8 byte order mark (spreadsheets write one) is not part of the
+     * first column's name. */
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+        r.p += 3;
     while (rc == SL_OK && r.p < r.end) {
         int skip;
         if ((rc = read_line(&r, &skip)) != SL_OK || skip)

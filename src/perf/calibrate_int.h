@@ -22,7 +22,7 @@ typedef double (*sl__calib_fn)(const double *x, void *ud);
  * first simplex, until one improves the value by less than tol relative or
  * the evaluations are spent.  Deterministic: ties keep vertex order.
  * Returns the evaluations used; *fx is f at the final x.  1 <= n <=
- * SL_CALIB_MAX_DIM. */
+ * SL_CALIB_MAX_DIM and every step[i] > 0. */
 int sl__calib_minimize(sl__calib_fn f, void *ud, int n, double *x, const double *lo,
                        const double *hi, const double *step, double tol, int max_evals, double *fx);
 
