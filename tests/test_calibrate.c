@@ -549,6 +549,14 @@ static void test_profile_write(void **state)
     closedir(dd);
     assert_int_equal(files, 1);
     unlink(path);
+    /* Out of memory: SL_ENOMEM, nothing left behind. */
+    struct torture t = {0, 0, 0};
+    sl_alloc_set_hook(torture_alloc, &t);
+    sl_diag_clear(&d);
+    assert_int_equal(sl_calib_profile_write(path, "m.csv", e, 2, &d), SL_ENOMEM);
+    sl_alloc_set_hook(NULL, NULL);
+    assert_int_equal(t.live, 0);
+    assert_int_equal(access(path, F_OK), -1);
     rmdir(dir);
     /* A folder that does not exist: SL_EIO naming the path. */
     sl_diag_clear(&d);
@@ -569,7 +577,7 @@ int main(void)
         cmocka_unit_test(test_fit_deterministic),
         cmocka_unit_test(test_fit_errors),
         cmocka_unit_test(test_fit_heldout),
-        cmocka_unit_test(test_profile_write),
+        cmocka_unit_test_teardown(test_profile_write, restore_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
