@@ -5,7 +5,8 @@
  * parses the options of run and check, prints diagnostics, loads a
  * scenario and picks exit codes; app/cmd_run.c runs a scenario (progress,
  * result lines, the output folder); app/cmd_info.c holds the commands that
- * only print (check, show-default, catalog, keys, version).  Like the rest
+ * only print (check, show-default, catalog, keys, version); app/cmd_perf.c
+ * the inference performance calculator and its calibration (perf).  Like the rest
  * of app/, these files include no header of src/: only the public ones in
  * suanli/ and this one.
  *
@@ -33,6 +34,7 @@ extern const char app_check_help[];
 extern const char app_show_default_help[];
 extern const char app_catalog_help[];
 extern const char app_keys_help[];
+extern const char app_perf_help[];
 extern const char app_version_help[];
 
 /* Options shared by run and check. */
@@ -79,5 +81,6 @@ int app_cmd_show_default(int argc, char **argv);
 int app_cmd_catalog(int argc, char **argv);
 int app_cmd_keys(int argc, char **argv);
 int app_cmd_version(int argc, char **argv);
+int app_cmd_perf(int argc, char **argv); /* app/cmd_perf.c */
 
 #endif

@@ -102,6 +102,44 @@ const char app_keys_help[] =
     "Prints the reference of every scenario key (type, unit, default, meaning) as\n"
     "markdown; docs/scenario.md contains the same tables.\n";
 
+const char app_perf_help[] =
+    "Usage: suanli perf infer --model M --device D [options]\n"
+    "       suanli perf calibrate MEASURED.csv [-o PROFILE] [--model-file FILE]\n"
+    "\n"
+    "perf infer: the analytical performance of one replica (tp cards of a device\n"
+    "running a model): prefill time, decode time per token, output rate, the\n"
+    "batch that fits in memory, sessions per card at the TPOT target, and the\n"
+    "power per card by phase (docs/model.md, \"Inference performance\").\n"
+    "  --model NAME       a built-in model (see docs/model.md) or one of --model-file\n"
+    "  --device NAME      a device of `suanli catalog`\n"
+    "  --tp N             cards per replica (default 1)\n"
+    "  --batch B          concurrent sequences (default 1)\n"
+    "  --prompt P         prompt tokens per sequence (default 1024)\n"
+    "  --output O         output tokens per sequence (default 256)\n"
+    "  --weights FMT      fp16, int8, fp8 or int4 (default fp16)\n"
+    "  --kv FMT           fp16, int8 or fp8 (default fp16)\n"
+    "  --power-cap W      card power limit, e.g. 350W (default none)\n"
+    "  --tpot-slo T       time-per-output-token target, e.g. 50ms (default 50ms)\n"
+    "  --profile FILE     efficiency factors from `perf calibrate` (else the\n"
+    "                     device's defaults)\n"
+    "  --model-file FILE  YAML with a `models:` list, searched before the built-ins\n"
+    "  --json             one JSON object: prefill_ms, decode_ms_per_token,\n"
+    "                     tokens_per_s, max_batch_by_memory, sessions_per_device,\n"
+    "                     power_w {idle, prefill, decode}\n"
+    "\n"
+    "perf calibrate: fits the compute and memory efficiency and the per-step\n"
+    "overhead of each (model, device, tp) in MEASURED.csv to its measured times,\n"
+    "prints the fit and its error, and writes the profile (default profile.yaml;\n"
+    "-o PROFILE), atomically. The CSV has a header with the columns model, device,\n"
+    "tp, batch, prompt_tokens, output_tokens, prefill_ms, decode_ms_per_token in\n"
+    "any order, optionally weights and kv; other columns are ignored; repeated\n"
+    "operating points are averaged (docs/model.md, \"Calibration\").\n"
+    "\n"
+    "Examples:\n"
+    "  suanli perf infer --model llama3-8b --device h100-sxm --batch 32\n"
+    "  suanli perf calibrate measured.csv -o h100.yaml\n"
+    "  suanli perf infer --model llama3-8b --device h100-sxm --profile h100.yaml --json\n";
+
 const char app_version_help[] = "Usage: suanli version\n\nPrints the version.\n";
 
 struct command {
@@ -116,6 +154,7 @@ static const struct command commands[] = {
     {"show-default", app_cmd_show_default, app_show_default_help},
     {"catalog", app_cmd_catalog, app_catalog_help},
     {"keys", app_cmd_keys, app_keys_help},
+    {"perf", app_cmd_perf, app_perf_help},
     {"version", app_cmd_version, app_version_help},
 };
 
@@ -132,7 +171,7 @@ static int dispatch(int argc, char **argv)
 {
     if (argc < 2)
         return app_usage_error(NULL, "no command given; commands: run, check, show-default, "
-                                     "catalog, keys, version, help");
+                                     "catalog, keys, perf, version, help");
     const char *cmd = argv[1];
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         if (argc > 2) {
