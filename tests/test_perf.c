@@ -172,26 +172,21 @@ static void test_precisions(void **state)
 static void test_kv_table(void **state)
 {
     (void)state;
+    /* Each on a card and tp where its FP8 weights fit; DeepSeek with one
+     * latent per token over the replica (dp_ep). */
     static const struct {
-        const char *name;
+        const char *name, *dev;
+        int64_t tp;
+        int ep;
         double kib;
-    } tab[] = {{"llama3-8b", 128},     {"llama3-70b", 320}, {"llama3-405b", 504},
-               {"qwen2.5-72b", 320},   {"qwen2.5-7b", 56},  {"glm4-9b", 40},
-               {"deepseek-v3", 68.625}};
+    } tab[] = {{"llama3-8b", "h100-sxm", 1, 0, 128}, {"llama3-70b", "b200", 1, 0, 320},
+               {"llama3-405b", "b200", 8, 0, 504},   {"qwen2.5-72b", "b200", 1, 0, 320},
+               {"qwen2.5-7b", "h100-sxm", 1, 0, 56}, {"glm4-9b", "h100-sxm", 1, 0, 40},
+               {"deepseek-v3", "b200", 8, 1, 68.625}};
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
-        const char *dev = strcmp(tab[i].name, "llama3-8b") == 0 ||
-                                  strcmp(tab[i].name, "qwen2.5-7b") == 0 ||
-                                  strcmp(tab[i].name, "glm4-9b") == 0
-                              ? "h100-sxm"
-                              : "b200";
-        int64_t tp = strcmp(tab[i].name, "llama3-405b") == 0 ? 8 : 1;
-        if (strcmp(tab[i].name, "llama3-70b") == 0 || strcmp(tab[i].name, "qwen2.5-72b") == 0)
-            tp = 1;
-        struct sl_perf_spec s = spec_of(tab[i].name, dev, tp, SL_PREC_FP8, SL_PREC_FP16);
-        if (strcmp(tab[i].name, "deepseek-v3") == 0) {
-            s.tp = 8;
-            s.dp_ep = 1; /* one latent per token over the replica */
-        }
+        struct sl_perf_spec s =
+            spec_of(tab[i].name, tab[i].dev, tab[i].tp, SL_PREC_FP8, SL_PREC_FP16);
+        s.dp_ep = tab[i].ep;
         struct sl_perf p;
         init_ok(&p, &s);
         assert_true(p.kv_bytes_token == tab[i].kib * 1024);
