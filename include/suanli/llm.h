@@ -143,6 +143,14 @@ struct sl_perf_spec {
      * all-reduces.  Meaningful for MoE models; for a dense model it is
      * refused. */
     int dp_ep;
+    /* Cards per server and each card's achieved bandwidth to other
+     * servers (its share of the server's NICs, bytes/s, as RDMA reaches
+     * it: link_eff does not apply).  When a replica spans servers
+     * (tp > server_cards), collectives that cross servers run over the
+     * slower of the card link and scale-out.  0, 0: every card of the
+     * replica on the device's card-to-card link. */
+    int64_t server_cards;
+    double scaleout_bw;
 };
 
 /* The compiled model of one replica: constants for O(1) step times.

@@ -110,6 +110,9 @@ static int check_spec(const struct sl_perf_spec *s, struct sl_diag *d)
                            "model '%s': data-parallel attention with expert parallelism (dp_ep) "
                            "needs a MoE model; a dense model runs tensor-parallel",
                            mn);
+    if (s->server_cards < 0 || !(s->scaleout_bw >= 0))
+        return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
+                           "model '%s': server_cards and scaleout_bw must be >= 0", mn);
     if (!(s->cap_w >= 0))
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "model '%s': cap_w must be >= 0", mn);
     const struct sl_perf_eff *e = &s->eff;
@@ -222,16 +225,25 @@ int sl_perf_init(struct sl_perf *p, const struct sl_perf_spec *spec, struct sl_d
      * and a combine (16-bit) of k copies of each token's hidden state; a
      * card sends those of its own tokens (1/G of the step's) that go to
      * the other cards ((G-1)/G of them), all cards at once. */
+    int spans = spec->server_cards > 0 && spec->scaleout_bw > 0 && spec->tp > spec->server_cards;
+    double link = dev->link_bw * spec->eff.link_eff;
+    double scaleout = spans ? spec->scaleout_bw : link; /* already an achieved figure */
     if (spec->tp > 1 && !ep) {
+        /* A ring across servers runs at its slowest hop. */
         p->ar_per_step = 2 * layers;
         p->ar_alpha_s = 2 * (g - 1) * spec->eff.link_alpha_s;
-        p->ar_s_per_byte = 2 * (g - 1) / g / (dev->link_bw * spec->eff.link_eff);
+        p->ar_s_per_byte = 2 * (g - 1) / g / (scaleout < link ? scaleout : link);
         p->act_bytes_token = 2 * (double)m->hidden;
     } else if (spec->tp > 1) {
+        /* Of a card's G - 1 peers, S - 1 share its server (card link) and
+         * G - S do not (scale-out); both links carry their share at once. */
         double dispatch = eight ? 1.0 : 2.0;
+        double s_cards = spans ? (double)spec->server_cards : g;
+        double t_in = (s_cards - 1) / (g - 1) / link;
+        double t_out = (g - s_cards) / (g - 1) / scaleout;
         p->ar_per_step = moe_layers;
         p->ar_alpha_s = 2 * spec->eff.link_alpha_s;
-        p->ar_s_per_byte = 1.0 / (dev->link_bw * spec->eff.link_eff);
+        p->ar_s_per_byte = t_in > t_out ? t_in : t_out;
         p->act_bytes_token =
             (double)m->active_experts * (double)m->hidden * (dispatch + 2.0) * (g - 1) / g / g;
         p->comm_overlapped = 1;
