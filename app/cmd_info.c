@@ -11,6 +11,7 @@
 #include "cli.h"
 
 #include "suanli/catalog.h"
+#include "suanli/llm.h"
 #include "suanli/chain.h"
 #include "suanli/cooling.h"
 #include "suanli/diag.h"
@@ -111,6 +112,26 @@ int app_cmd_catalog(int argc, char **argv)
                m->name, (long long)m->height_u, (long long)m->cards, m->device, (long long)m->cpus,
                m->cpu, full_w / 1e3, idle_w / 1e3, (long long)m->psus, m->psu_rating_w / 1e3,
                sl_psu_grade_names[m->psu_grade], (long long)m->psus_spare);
+    }
+    printf("\nLLMs (catalog.models; a service's `model`; parameters in billions):\n");
+    printf("  %-12s %6s %6s %6s %5s %4s %5s %6s %7s %-9s %-6s\n", "name", "total", "active",
+           "layers", "hidden", "heads", "kv", "ffn", "experts", "attention", "conf.");
+    for (size_t i = 0; i < sl_llm_model_count(); i++) {
+        const struct sl_llm_model *m = sl_llm_model_get(i);
+        double total, active;
+        sl_llm_params(m, &total, &active);
+        char experts[32] = "-";
+        if (m->experts > 0)
+            snprintf(experts, sizeof experts, "%lld/%lld", (long long)m->active_experts,
+                     (long long)m->experts);
+        printf("  %-12s %6.1f %6.1f %6lld %5lld %4lld %5lld %6lld %7s %-9s %s\n", m->name,
+               total / 1e9, active / 1e9, (long long)m->layers, (long long)m->hidden,
+               (long long)m->heads, (long long)m->kv_heads, (long long)m->ffn, experts,
+               m->kv_lora_rank > 0      ? "MLA"
+               : m->kv_heads == 1       ? "MQA"
+               : m->kv_heads < m->heads ? "GQA"
+                                        : "MHA",
+               sl_confidence_names[m->confidence]);
     }
     printf("\nPower chains (facility.power_chain; stages grid to silicon):\n");
     for (size_t i = 0; i < sl_chain_preset_count(); i++) {

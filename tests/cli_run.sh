@@ -110,12 +110,18 @@ e_ts=$(awk -F, 'NR > 1 { if (NR > 2) e += p * ($1 - t0); t0 = $1; p = $3 }
                 END { e += p * (604800 - t0); printf "%.9f", e / 3.6e9 }' $d/traditional/timeseries.csv)
 check "energy: summary ($e_sum MWh) = time series ($e_ts MWh)" \
     awk -v a="$e_sum" -v b="$e_ts" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d / a < 1e-6) }'
-mean=$(json_num "$s" it_mean)
-check "mean IT power near 1280 x 4.61 kW (t1008 at 80 %)" \
+check "default: the chat and code services report tokens" \
+    bash -c "grep -q '\"chat\":' $s && grep -q '\"code\":' $s && grep -q '\"tokens_per_kwh\":' $s"
+
+# 2b. Without services the synthetic load runs: 80 % mean utilisation.
+"$bin" run -q --variant traditional --out synth --set 'workload.inference=[]'
+mean=$(json_num synth/traditional/summary.json it_mean)
+check "synthetic: mean IT power near 1280 x 4.61 kW (t1008 at 80 %)" \
     awk -v m="$mean" 'BEGIN { exit !(m > 5.85 && m < 5.97) }'
 
 # 3. Exact power with a constant, noise-free load.
-"$bin" run -q --variant traditional --out const --set workload.synthetic.shape=constant \
+"$bin" run -q --variant traditional --out const --set 'workload.inference=[]' \
+    --set workload.synthetic.shape=constant \
     --set workload.synthetic.noise=0% --set run.duration=1d
 s=const/traditional/summary.json
 check "constant load: IT power constant (peak = mean = min)" \
@@ -151,11 +157,12 @@ check "custom chain: stage loss columns" \
     test "$(loss_columns custom/timeseries.csv)" = "loss_xfmr_w,loss_ups_w"
 check "custom cooling: named in the summary" grep -q '"cooling": "my-air"' $s
 
-# 4. Same seed, same bytes; another seed, other bytes.
-"$bin" run -q --set run.duration=2d --out a >/dev/null
-"$bin" run -q --set run.duration=2d --out b >/dev/null
+# 4. Same seed, same bytes; another seed, other bytes (the synthetic load is
+# random; the default's flow-fidelity services are not).
+"$bin" run -q --set run.duration=2d --out a --set 'workload.inference=[]' >/dev/null
+"$bin" run -q --set run.duration=2d --out b --set 'workload.inference=[]' >/dev/null
 check "same seed: byte-identical outputs" diff -r a b
-"$bin" run -q --set run.duration=2d --out c --seed 2 >/dev/null
+"$bin" run -q --set run.duration=2d --out c --seed 2 --set 'workload.inference=[]' >/dev/null
 check "other seed: summary differs" bash -c '! cmp -s a/traditional/summary.json c/traditional/summary.json'
 check "other seed: time series differs" bash -c '! cmp -s a/traditional/timeseries.csv c/traditional/timeseries.csv'
 check "other seed: recorded in summary" grep -q '"seed": 2,' c/traditional/summary.json
@@ -190,14 +197,14 @@ hdr=$(grep -n -m1 '^variant ' j2.out | cut -d: -f1)
 check "table: a header line" test -n "$hdr"
 units=$(sed -n "$((${hdr:-1} + 1))p" j2.out)
 check "table: a units line under the header (kW, MW, MWh, CNY, h)" \
-    bash -c "grep -Eq '^ +kW +MW +MW +MW( +)MWh +CNY +t +h *$' <<<'$units'"
+    bash -c "grep -Eq '^ +kW +MW +MW +MW( +)MWh +CNY +t +h +tok/s +tok/kWh *$' <<<'$units'"
 check "table: a row per variant" \
     test "$(sed -n "$((${hdr:-1} + 2)),\$p" j2.out | awk '{ print $1 }' | paste -sd' ' -)" = "air liquid"
 # 64 servers for 2 days cost thousands of CNY and carry thousands of cards at the cap.
 check "table: thousands separators" \
     bash -c "sed -n '$((${hdr:-1} + 2))p' j2.out | grep -Eq ' [0-9]{1,3},[0-9]{3}( |$)'"
-check "comparison.csv: plain numbers, 13 columns and the variant on every line" \
-    awk -F, 'NF != 14 { exit 1 }' j2/comparison.csv
+check "comparison.csv: plain numbers, 15 columns and the variant on every line" \
+    awk -F, 'NF != 16 { exit 1 }' j2/comparison.csv
 # monthly.csv across months: 40 days from January 25 are three calendar months.
 "$bin" run -q --variant air two.yaml --set run.duration=40d --set run.start=2025-01-25 \
     --set run.sample=1h --out months >/dev/null 2>&1

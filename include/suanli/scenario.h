@@ -121,11 +121,11 @@ struct sl_request_cfg {
     int format;  /* enum sl_trace_format */
     int lenient; /* skip and count malformed rows instead of rejecting */
     double rate_scale;
-    int tile;          /* repeat the trace to cover the run */
-    int arrival;       /* enum sl_arrival (generated requests) */
-    double rate;       /* requests/s (generated) */
-    double cv;         /* gamma arrivals: coefficient of variation */
-    double diurnal;    /* amplitude of a daily cosine on the rate */
+    int tile;       /* repeat the trace to cover the run */
+    int arrival;    /* enum sl_arrival (generated requests) */
+    double rate;    /* requests/s (generated) */
+    double cv;      /* gamma arrivals: coefficient of variation */
+    double diurnal; /* amplitude of a daily cosine on the rate */
     int64_t peak_time_us;
     char *prompt_tokens; /* token law (suanli/trace.h) */
     char *output_tokens;
@@ -155,12 +155,13 @@ struct sl_service_cfg {
     int64_t max_batch_tokens; /* tokens per step (chunked prefill budget) */
     int64_t max_queue;        /* waiting requests per replica; more are rejected */
     int chunked_prefill;
-    int router;   /* enum sl_router */
-    int fidelity; /* enum sl_fidelity */
+    int expert_parallel; /* MoE: attention data-parallel, experts spread (llm.h dp_ep) */
+    int router;          /* enum sl_router */
+    int fidelity;        /* enum sl_fidelity */
     int64_t flow_step_us;
     double mem_util;
     double reserved_bytes; /* per card: activations, runtime */
-    char *profile; /* calibration profile (suanli perf calibrate), or NULL */
+    char *profile;         /* calibration profile (suanli perf calibrate), or NULL */
     struct sl_slo_cfg slo;
     struct sl_request_cfg requests;
 };

@@ -34,8 +34,8 @@ static const struct sl_field entry_fields[] = {
      "fixed time per step"},
     {"prefill_mape", SL_FT_REAL, SL_UNIT_PERCENT, S(T_PE, prefill_mape), "0 %", 0, 1e6, 0, NULL,
      NULL, "fit error on prefill"},
-    {"decode_mape", SL_FT_REAL, SL_UNIT_PERCENT, S(T_PE, decode_mape), "0 %", 0, 1e6, 0, NULL,
-     NULL, "fit error on decode"},
+    {"decode_mape", SL_FT_REAL, SL_UNIT_PERCENT, S(T_PE, decode_mape), "0 %", 0, 1e6, 0, NULL, NULL,
+     "fit error on decode"},
     {"points", SL_FT_INT, 0, S(T_PE, points), "0", 0, 1e12, 0, NULL, NULL, "measurements fitted"},
 };
 static const struct sl_schema entry_schema = {"profile entries", sizeof(T_PE), entry_fields,
@@ -45,12 +45,12 @@ struct profile_file {
     struct sl_list profile;
 };
 static const struct sl_field profile_fields[] = {
-    {"profile", SL_FT_LIST, 0, S(struct profile_file, profile), "[]", SL_NO_MIN, SL_NO_MAX, 0,
-     NULL, &entry_schema, "fitted efficiency factors per (model, device, tp)"},
+    {"profile", SL_FT_LIST, 0, S(struct profile_file, profile), "[]", SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &entry_schema, "fitted efficiency factors per (model, device, tp)"},
 };
-static const struct sl_schema profile_schema = {
-    "profile", sizeof(struct profile_file), profile_fields,
-    sizeof profile_fields / sizeof profile_fields[0]};
+static const struct sl_schema profile_schema = {"profile", sizeof(struct profile_file),
+                                                profile_fields,
+                                                sizeof profile_fields / sizeof profile_fields[0]};
 
 struct model_file {
     struct sl_list models;
@@ -153,8 +153,9 @@ int sl_model_file_load(const char *path, struct sl_list *out, struct sl_diag *d)
 {
     /* The element schema is the scenario's (sl__model_schema), an object
      * of another file, so the field is filled here. */
-    struct sl_field f = {"models", SL_FT_LIST, 0, S(struct model_file, models), "[]",
-                         SL_NO_MIN, SL_NO_MAX, 0, NULL, sl__model_schema, "LLM models"};
+    struct sl_field f = {"models", SL_FT_LIST,       0,           S(struct model_file, models),
+                         "[]",     SL_NO_MIN,        SL_NO_MAX,   0,
+                         NULL,     sl__model_schema, "LLM models"};
     const struct sl_schema schema = {"model file", sizeof(struct model_file), &f, 1};
     struct model_file mf = {{NULL, 0, NULL}};
     memset(out, 0, sizeof *out);
@@ -170,8 +171,8 @@ int sl_model_file_load(const char *path, struct sl_list *out, struct sl_diag *d)
 void sl_model_file_release(struct sl_list *models)
 {
     struct model_file mf = {*models};
-    struct sl_field f = {"models", SL_FT_LIST, 0, 0, "[]", SL_NO_MIN, SL_NO_MAX, 0,
-                         NULL, sl__model_schema, ""};
+    struct sl_field f = {"models", SL_FT_LIST,       0, 0, "[]", SL_NO_MIN, SL_NO_MAX, 0,
+                         NULL,     sl__model_schema, ""};
     const struct sl_schema schema = {"model file", sizeof(struct model_file), &f, 1};
     sl_schema_release(&schema, &mf);
     memset(models, 0, sizeof *models);

@@ -396,7 +396,8 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
                  "diurnal load mean (%s%.4g %%) +- amplitude (%s%.4g %%) leaves the range 0-100 %%",
                  dflt(root, "workload.synthetic.mean"), w->mean * 100,
                  dflt(root, "workload.synthetic.amplitude"), w->amplitude * 100);
-        return sl__scenario_pair_error(root, "workload.synthetic.amplitude", "workload.synthetic.mean", d, msg);
+        return sl__scenario_pair_error(root, "workload.synthetic.amplitude",
+                                       "workload.synthetic.mean", d, msg);
     }
     char t1[64], t2[64];
     sl_unit_format_time_us(sc->run.sample_us, t1, sizeof t1);

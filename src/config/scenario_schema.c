@@ -220,7 +220,7 @@ static const struct sl_field cooling_fields[] = {
 };
 SCHEMA(cooling_schema, sl_cooling_spec, "cooling plants", cooling_fields);
 
-#define T_LLM struct sl_llm_model
+#define T_LLM                            struct sl_llm_model
 #define DIM(key, m, def, lo, flags, doc) F_INT(key, T_LLM, m, def, lo, 10000000, flags, doc)
 static const struct sl_field model_fields[] = {
     F_STR("name", T_LLM, name, NULL, NAME_REQ, "catalog name, referenced by a service's `model`"),
@@ -389,8 +389,8 @@ static const struct sl_field request_fields[] = {
 SCHEMA(request_schema, sl_request_cfg, "request source", request_fields);
 
 static const struct sl_field slo_fields[] = {
-    {"ttft", SL_FT_TIME, 0, S(struct sl_slo_cfg, ttft_us), "2s", 0, SL_NO_MAX, SL_FF_MIN_EXCL,
-     NULL, NULL, "time to first token a request must meet"},
+    {"ttft", SL_FT_TIME, 0, S(struct sl_slo_cfg, ttft_us), "2s", 0, SL_NO_MAX, SL_FF_MIN_EXCL, NULL,
+     NULL, "time to first token a request must meet"},
     {"tpot", SL_FT_TIME, 0, S(struct sl_slo_cfg, tpot_us), "50ms", 0, SL_NO_MAX, SL_FF_MIN_EXCL,
      NULL, NULL, "mean time per output token after the first a request must meet"},
 };
@@ -416,14 +416,17 @@ static const struct sl_field service_fields[] = {
           "not a policy: set it to model shedding)"),
     F_BOOL("chunked_prefill", T_SVC, chunked_prefill, "false",
            "split prompts into chunks that share steps with decoding (Sarathi)"),
+    F_BOOL("expert_parallel", T_SVC, expert_parallel, "false",
+           "MoE models: attention data-parallel and routed experts spread over the replica's "
+           "cards (DeepSeek's deployment) instead of tensor parallelism"),
     F_ENUM("router", T_SVC, router, "jsq", router_names,
            "request routing: `round-robin`, `jsq` (fewest requests), `least-tokens` (fewest "
            "tokens outstanding)"),
     F_ENUM("fidelity", T_SVC, fidelity, "request", fidelity_names,
            "`request`: every request and iteration; `flow`: fluid model per replica class at "
            "`flow_step`"),
-    {"flow_step", SL_FT_TIME, 0, S(T_SVC, flow_step_us), "1s", 0.001, 3600, 0, NULL, NULL,
-     "control step of the flow fidelity"},
+    {"flow_step", SL_FT_TIME, 0, S(T_SVC, flow_step_us), "1min", 0.001, 3600, 0, NULL, NULL,
+     "control step of the flow fidelity (its arrivals, backlog and load are per step)"},
     F_REAL("mem_util", SL_UNIT_PERCENT, T_SVC, mem_util, "90 %", 0, 1, POS,
            "share of device memory the runtime may use (vLLM gpu_memory_utilization)"),
     F_REAL("reserved_memory", SL_UNIT_DATA, T_SVC, reserved_bytes, "3 GB", 0, SL_NO_MAX, 0,

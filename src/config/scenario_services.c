@@ -111,9 +111,9 @@ static int service_trace(struct sl_service_cfg *cfg, struct sl_service_res *res,
 
 /* Parses one token law (`prompt_tokens` or `output_tokens`); a law that is
  * unset takes the trace's rows, which a request trace must then have. */
-static int service_law(const struct sl_service_cfg *cfg, const struct sl_service_res *res,
-                       size_t i, const char *which, const char *text, struct sl_tokdist *law,
-                       int *has, const struct sl_ynode *root, struct sl_diag *d)
+static int service_law(const struct sl_service_cfg *cfg, const struct sl_service_res *res, size_t i,
+                       const char *which, const char *text, struct sl_tokdist *law, int *has,
+                       const struct sl_ynode *root, struct sl_diag *d)
 {
     char key[160], err[256], msg[768];
     char lkey[64];
@@ -124,8 +124,8 @@ static int service_law(const struct sl_service_cfg *cfg, const struct sl_service
         if (rows)
             return SL_OK;
         snprintf(msg, sizeof msg,
-                 "service '%s': give requests.%s (e.g. `lognormal(6.6, 1.1)` or `512`): %s", cfg->name,
-                 which,
+                 "service '%s': give requests.%s (e.g. `lognormal(6.6, 1.1)` or `512`): %s",
+                 cfg->name, which,
                  res->trace ? "a rate trace has no request lengths"
                             : "generated requests need a length law");
         svc_path(key, sizeof key, i, res->trace ? "requests.trace" : "requests");
@@ -202,6 +202,8 @@ static int resolve_one(struct sl_scenario *sc, size_t i, int64_t *cards_used,
     ps->mem_util = cfg->mem_util;
     ps->act_bytes = cfg->reserved_bytes;
     ps->page_tokens = 16;
+    ps->dp_ep = cfg->expert_parallel;
+    ps->server_cards = sc->server->cards;
     struct sl_perf perf;
     struct sl_diag pd;
     sl_diag_clear(&pd);

@@ -8,8 +8,8 @@
 #include <math.h>
 #include <string.h>
 
-#define LO    1e-6
-#define GROW  1.01
+#define LO   1e-6
+#define GROW 1.01
 
 static double inv_log_grow(void)
 {

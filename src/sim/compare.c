@@ -28,6 +28,8 @@ const struct sl_compare_column sl_compare_columns[] = {
     {"co2_t", "CO2", "t", 1, 1},
     {"cap_exceeded_s", "over cap", "h", 1.0 / 3600.0, 1},
     {"capacity.cards_at_cap", "cards at cap", "", 1, 0},
+    {"inference.tokens_per_s", "tokens/s", "tok/s", 1, 0},
+    {"inference.tokens_per_kwh", "tokens/kWh", "tok/kWh", 1, 0},
 };
 const size_t sl_compare_ncolumns = sizeof sl_compare_columns / sizeof sl_compare_columns[0];
 

@@ -71,16 +71,16 @@ struct sl_inf_req {
     int64_t arrive_us;
     int64_t first_us; /* first token; -1 before */
     uint64_t id;      /* arrival number within the service */
-    uint64_t dstep0;      /* the replica's decode steps when it started decoding */
+    uint64_t dstep0;  /* the replica's decode steps when it started decoding */
     int32_t prompt, output;
     int32_t need;      /* tokens to prefill: prompt (+ generated after a preemption) */
     int32_t prefilled; /* of need, done */
     int32_t generated; /* of a decoding sequence: gen0 + (replica dstep - dstep0) */
     int32_t gen0;
-    int32_t chunk;     /* prompt tokens in the current step */
-    uint32_t next;     /* queue link */
-    uint32_t run_pos;  /* index in the replica's run array */
-    uint32_t version;  /* bumps on preemption: stale heap entries are skipped */
+    int32_t chunk;    /* prompt tokens in the current step */
+    uint32_t next;    /* queue link */
+    uint32_t run_pos; /* index in the replica's run array */
+    uint32_t version; /* bumps on preemption: stale heap entries are skipped */
     uint32_t preempted;
     uint64_t admit_seq;
 };
@@ -106,8 +106,8 @@ struct sl_inf_replica {
     uint32_t ndecode;
     double ctx_sum;
     double kv_used;
-    double outstanding; /* tokens still to process (least-tokens router) */
-    uint64_t dstep;     /* decode steps done */
+    double outstanding;     /* tokens still to process (least-tokens router) */
+    uint64_t dstep;         /* decode steps done */
     struct sl_inf_due *due; /* min-heap on step */
     size_t ndue, capdue;
     /* the step in flight */
@@ -133,7 +133,7 @@ struct sl_inf_service {
     struct sl_request next; /* next arrival (pending event) */
     int has_next;
     uint64_t arrivals;
-    uint64_t rr;       /* round-robin cursor */
+    uint64_t rr; /* round-robin cursor */
     size_t nrep;
     size_t card0;
     struct sl_inf_replica *rep;
@@ -173,8 +173,8 @@ void sl__serve_flow_release(struct sl_inf_service *s);
 void sl__serve_flow_recap(struct sl_inf_service *s, double cap_w);
 
 /* Shared by both: record a completed request's latencies. */
-void sl__inf_complete(struct sl_inf_service *s, int64_t arrive_us, int64_t first_us,
-                      int64_t end_us, int32_t prompt, int32_t output, uint64_t id,
-                      size_t replica, uint32_t preemptions);
+void sl__inf_complete(struct sl_inf_service *s, int64_t arrive_us, int64_t first_us, int64_t end_us,
+                      int32_t prompt, int32_t output, uint64_t id, size_t replica,
+                      uint32_t preemptions);
 
 #endif

@@ -85,8 +85,8 @@ static int cmp_i32(const void *a, const void *b)
 
 /* Per-service arrival model (built at start). */
 struct flow_src {
-    double prompt_ratio[NQ]; /* quantile points / mean */
-    int mode; /* 0 generated, 1 replay, 2 rates */
+    double prompt_ratio[NQ];         /* quantile points / mean */
+    int mode;                        /* 0 generated, 1 replay, 2 rates */
     double mean_prompt, mean_output; /* from the laws, when they are used */
     int law_prompt, law_output;
     /* generated */
@@ -145,7 +145,8 @@ static void arrivals(const struct flow_src *f, int64_t t0_us, int64_t t1_us, str
         if (!f->tile)
             k1 = fmin(k1, 0);
         for (double k = f->tile ? k0 : 0; k <= k1; k++) {
-            double a = fmax(u0 - k * f->period_us, 0), b = fmin(u1 - k * f->period_us, f->period_us);
+            double a = fmax(u0 - k * f->period_us, 0),
+                   b = fmin(u1 - k * f->period_us, f->period_us);
             if (b > a)
                 replay_add(f, a, b, in);
         }
@@ -277,6 +278,10 @@ static int src_init(struct flow_src *f, const struct sl_inf_service *s, int64_t 
 struct sl__flow {
     struct flow_src src;
     struct sl_perf perf;
+    double last_p;        /* mean prompt of the cached prefill times */
+    double tau_k[NQ];     /* prefill time at each prompt point */
+    int phase;            /* load last set on the cards */
+    double act;
 };
 
 /* Share of R replicas busy when N sequences are in the service, N Poisson
@@ -372,7 +377,7 @@ static void on_flow(struct sl_engine *eng, void *ctx, uint64_t arg)
         double n = 0;
         if (O > 1 && x > 0) {
             double lo = 0, hi = n_max;
-            for (int it = 0; it < 60; it++) {
+            for (int it = 0; it < 44; it++) { /* to 2^-44 of n_max */
                 double mid = 0.5 * (lo + hi);
                 if (x_of_n(p, mid, O, ctxm, tau) < x)
                     lo = mid;
@@ -406,10 +411,15 @@ static void on_flow(struct sl_engine *eng, void *ctx, uint64_t arg)
         double resid = rho * ((1 - f_p) * td * 0.5 + f_p * tau * 0.5);
         struct sl_inf_metrics *ms[2] = {&s->m, &inf->total};
         double w = served / NQ;
+        if (P != fl->last_p) {
+            fl->last_p = P;
+            for (int q = 0; q < NQ; q++) {
+                double pk = P * fl->src.prompt_ratio[q];
+                fl->tau_k[q] = sl_perf_prefill_s(p, 1, pk < 1 ? 1 : (int64_t)llround(pk));
+            }
+        }
         for (int q = 0; q < NQ; q++) {
-            double pk = P * fl->src.prompt_ratio[q];
-            double tau_k = sl_perf_prefill_s(p, 1, pk < 1 ? 1 : (int64_t)llround(pk));
-            double ttft = wq + resid + tau_k;
+            double ttft = wq + resid + fl->tau_k[q];
             int met = ttft <= (double)s->cfg->slo.ttft_us * 1e-6 &&
                       (O <= 1 || tpot <= (double)s->cfg->slo.tpot_us * 1e-6);
             for (int k = 0; k < 2; k++) {
@@ -431,8 +441,14 @@ static void on_flow(struct sl_engine *eng, void *ctx, uint64_t arg)
     double ap = pm->activity[SL_PHASE_PREFILL], ad = pm->activity[SL_PHASE_DECODE];
     int phase = ap >= ad ? SL_PHASE_PREFILL : SL_PHASE_DECODE;
     double act = ap >= ad ? f_p + (ap > 0 ? s_d * ad / ap : 0) : (ad > 0 ? f_p * ap / ad : 0) + s_d;
-    sl_fleet_set_load(inf->fleet, t0, s->card0, s->nrep * (size_t)s->cfg->tp,
-                      act > 0 ? phase : SL_PHASE_IDLE, act > 1 ? 1 : act);
+    if (!(act > 0))
+        phase = SL_PHASE_IDLE;
+    act = act > 1 ? 1 : act > 0 ? act : 0;
+    if (phase != fl->phase || act != fl->act) {
+        fl->phase = phase;
+        fl->act = act;
+        sl_fleet_set_load(inf->fleet, t0, s->card0, s->nrep * (size_t)s->cfg->tp, phase, act);
+    }
     s->fl_prefill_share = f_p;
     if (t1 < end && sl_engine_schedule(eng, t1, SL_PRIO_LOAD, on_flow, s, 0, NULL) != SL_OK)
         sl_world_fail(inf->w, SL_ENOMEM, "out of memory in inference service '%s'", s->cfg->name);
@@ -445,6 +461,8 @@ int sl__serve_flow_start(struct sl_inf_service *s, int64_t tod0_us, struct sl_di
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     s->flow = fl;
     fl->perf = s->perf;
+    fl->last_p = -1;
+    fl->phase = -1;
     int rc = src_init(&fl->src, s, tod0_us, d);
     if (rc != SL_OK)
         return rc;
@@ -471,6 +489,9 @@ void sl__serve_flow_recap(struct sl_inf_service *s, double cap_w)
     struct sl_perf_spec spec = s->res->perf;
     spec.cap_w = cap_w;
     struct sl_diag d;
-    if (fl && sl_perf_init(&fl->perf, &spec, &d) != SL_OK)
+    if (!fl)
+        return;
+    if (sl_perf_init(&fl->perf, &spec, &d) != SL_OK)
         fl->perf = s->perf;
+    fl->last_p = -1; /* prefill times change with the cap */
 }
