@@ -19,7 +19,9 @@
  * + attention (quadratic in the prompt for prefill), T_tp = two all-reduces
  * per layer as an alpha-beta cost over the device's card-to-card link, and
  * s_cmp, s_mem the device's relative speed under a power cap in the prefill
- * and decode phases (catalog.h).  Efficiency factors (struct sl_perf_eff)
+ * and decode phases (catalog.h).  With dp_ep (MoE models, the DeepSeek
+ * deployment) the all-reduces give way to an expert all-to-all per MoE
+ * layer that overlaps the compute.  Efficiency factors (struct sl_perf_eff)
  * have sourced defaults per device and are fitted per (model, device, tp)
  * by `suanli perf calibrate` into a profile.
  */
@@ -141,6 +143,14 @@ struct sl_perf_spec {
      * all-reduces.  Meaningful for MoE models; for a dense model it is
      * refused. */
     int dp_ep;
+    /* Cards per server and each card's achieved bandwidth to other
+     * servers (its share of the server's NICs, bytes/s, as RDMA reaches
+     * it: link_eff does not apply).  When a replica spans servers
+     * (tp > server_cards), collectives that cross servers run over the
+     * slower of the card link and scale-out.  0, 0: every card of the
+     * replica on the device's card-to-card link. */
+    int64_t server_cards;
+    double scaleout_bw;
 };
 
 /* The compiled model of one replica: constants for O(1) step times.
@@ -151,16 +161,21 @@ struct sl_perf {
     double weight_bytes;       /* per device */
     double kv_bytes_token;     /* per token, whole replica */
     double kv_capacity_tokens; /* KV tokens that fit in the replica */
-    double flops_token;        /* 2 * N_act (linear part) */
-    double attn_flops_ctx;     /* attention FLOPs per (token x context) pair */
-    double comp_rate;          /* G * F * eta_c * s_cmp, FLOP/s */
+    double flops_token;        /* 2 * N_act (linear part: the input embedding is a lookup) */
+    double attn_flops_ctx;     /* attention FLOPs per (token x context) pair (prefill) */
+    double comp_rate;          /* G * F * eta_c * s_cmp, FLOP/s (steps with prefill) */
     double mem_rate;           /* G * BW * eta_m * s_mem, bytes/s */
-    double mem_rate_decode;    /* same, at the decode phase's cap speed */
-    double comp_rate_decode;
-    double ar_alpha_s;              /* per all-reduce latency term (0 when tp = 1) */
-    double ar_s_per_byte;           /* per all-reduce byte term */
-    double ar_per_step;             /* all-reduces per step (2 * layers) */
-    double act_bytes_token;         /* all-reduce bytes per token (hidden * 2) */
+    double mem_rate_decode;    /* same, at the decode phase's cap speed (= mem_rate) */
+    double comp_rate_decode;   /* G * F * eta_c * s_mem: pure decode steps */
+    /* Communication per step: ar_per_step * (ar_alpha_s + ar_s_per_byte *
+     * act_bytes_token * tokens).  TP: ring all-reduces, 2 per layer, of
+     * hidden * 2 bytes per token; dp_ep: a dispatch and a combine per MoE
+     * layer, act_bytes_token the bytes one card sends per token of the
+     * step.  All 0 when tp = 1. */
+    double ar_alpha_s;              /* latency term of one collective */
+    double ar_s_per_byte;           /* seconds per byte of one collective */
+    double ar_per_step;             /* collectives per step */
+    double act_bytes_token;         /* bytes per token of the step */
     double power_w[SL_PHASE_COUNT]; /* per device, each phase at full activity */
     /* Constants of sl_perf_step_s beyond the above. */
     double weight_read_bytes;     /* replica bytes read per step, experts aside */
@@ -172,9 +187,13 @@ struct sl_perf {
     int comm_overlapped;    /* 1 under dp_ep: the all-to-all hides behind compute */
 };
 
-/* Compiles spec.  SL_EINVAL (d filled) when tp < 1, a precision the
- * device cannot hold, or the weights and one page of KV do not fit in the
- * replica's memory ("needs X GB per card, has Y"). */
+/* Compiles spec.  SL_EINVAL (d filled) when tp < 1, a precision out of
+ * range or an INT4 KV cache, dp_ep on a dense model, factors outside their
+ * ranges, an invalid model, or the weights and one page of KV do not fit
+ * in the replica's memory ("needs X GB per card, has Y").  Every precision
+ * fits every device: a device without an 8-bit matrix path (int8_ops <=
+ * fp16_flops, the T100) keeps 8-bit weights in memory and computes at its
+ * FP16 rate.  Borrows spec's pointers; p holds no allocation. */
 int sl_perf_init(struct sl_perf *p, const struct sl_perf_spec *spec, struct sl_diag *d);
 
 /* One iteration of a replica.  decode_ctx is the sum of the contexts of
@@ -188,7 +207,8 @@ struct sl_perf_batch {
     double prefill_attn;
 };
 
-/* Time of one iteration, seconds (> 0). */
+/* Time of one iteration, seconds (> 0; an empty step costs the overhead,
+ * at least 1 us).  O(1): a few multiplications and, for MoE, one exp. */
 double sl_perf_step_s(const struct sl_perf *p, const struct sl_perf_batch *b);
 /* B prompts of S tokens from an empty cache, as one step. */
 double sl_perf_prefill_s(const struct sl_perf *p, int64_t batch, int64_t prompt);
@@ -206,6 +226,11 @@ struct sl_perf_infer {
     double sessions_per_device;     /* concurrent sequences per card at the TPOT target */
     double power_w[SL_PHASE_COUNT]; /* per device: idle, prefill, decode (others 0) */
 };
+/* Fills *out for batch sequences of prompt tokens producing output tokens
+ * each (batch and output below 1 count as 1).  The step producing output
+ * token j attends to prompt + j tokens; the mean over the output tokens is
+ * exact (closed form, O(1)).  Sessions: at the mean context prompt +
+ * (output + 1) / 2; tpot_slo_s <= 0 means no target (memory only). */
 void sl_perf_infer(const struct sl_perf *p, int64_t batch, int64_t prompt, int64_t output,
                    double tpot_slo_s, struct sl_perf_infer *out);
 

@@ -9,17 +9,22 @@
  * exp (MoE only) and no branch on the model: the serving simulator calls it
  * for every iteration of every replica.  One step of `tokens` = decode +
  * prefill tokens takes
- *     T = max(bytes / R_mem, flops / R_cmp) + 2 L (a + s n) + overhead
+ *     T = max(bytes / R_mem, flops / R_cmp) + T_comm + overhead
  *     bytes = W_read + E_hit(tokens) W_expert + KV_tok (decode_ctx + prefill)
- *     flops = 2 N_lin tokens + A_pre prefill_attn + A_dec decode_ctx
+ *     flops = 2 N_lin tokens + rho (A_pre prefill_attn + A_dec decode_ctx)
  * where W_read are the weights every step reads (all of them for a dense
  * model; for MoE all but the routed experts, which are read only when a
  * token of the step is routed to them: E_hit = E (1 - (1 - k/E)^tokens)
  * distinct experts per layer in expectation under uniform routing), N_lin
  * the active parameters that take part in matrix products (the input
- * embedding is a lookup), A the attention FLOPs per (token, context) pair,
- * and a, s the ring all-reduce constants: one all-reduce of n = tokens *
- * hidden * 2 bytes costs 2 (G-1) alpha + 2 (G-1)/G n / (link_bw link_eff).
+ * embedding is a lookup), A the attention FLOPs per (token, context) pair
+ * and rho the ratio of the linear layers' peak to the FP16 peak at which
+ * attention runs.  Tensor parallelism: T_comm is 2 L ring all-reduces, one
+ * of n = tokens * hidden * 2 bytes costing 2 (G-1) alpha + 2 (G-1)/G n /
+ * (link_bw link_eff).  DP attention with expert parallelism (dp_ep, the
+ * DeepSeek deployment): a dispatch and a combine per MoE layer, hidden
+ * behind compute by micro-batch overlap, so T = max(memory, compute,
+ * T_comm) + overhead.
  *
  * Power cap: the compute rate R_cmp of a step with prefill tokens is slowed
  * by the device's speed in the prefill phase (alpha 1: compute-bound work
@@ -105,6 +110,9 @@ static int check_spec(const struct sl_perf_spec *s, struct sl_diag *d)
                            "model '%s': data-parallel attention with expert parallelism (dp_ep) "
                            "needs a MoE model; a dense model runs tensor-parallel",
                            mn);
+    if (s->server_cards < 0 || !(s->scaleout_bw >= 0))
+        return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
+                           "model '%s': server_cards and scaleout_bw must be >= 0", mn);
     if (!(s->cap_w >= 0))
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "model '%s': cap_w must be >= 0", mn);
     const struct sl_perf_eff *e = &s->eff;
@@ -217,16 +225,25 @@ int sl_perf_init(struct sl_perf *p, const struct sl_perf_spec *spec, struct sl_d
      * and a combine (16-bit) of k copies of each token's hidden state; a
      * card sends those of its own tokens (1/G of the step's) that go to
      * the other cards ((G-1)/G of them), all cards at once. */
+    int spans = spec->server_cards > 0 && spec->scaleout_bw > 0 && spec->tp > spec->server_cards;
+    double link = dev->link_bw * spec->eff.link_eff;
+    double scaleout = spans ? spec->scaleout_bw : link; /* already an achieved figure */
     if (spec->tp > 1 && !ep) {
+        /* A ring across servers runs at its slowest hop. */
         p->ar_per_step = 2 * layers;
         p->ar_alpha_s = 2 * (g - 1) * spec->eff.link_alpha_s;
-        p->ar_s_per_byte = 2 * (g - 1) / g / (dev->link_bw * spec->eff.link_eff);
+        p->ar_s_per_byte = 2 * (g - 1) / g / (scaleout < link ? scaleout : link);
         p->act_bytes_token = 2 * (double)m->hidden;
     } else if (spec->tp > 1) {
+        /* Of a card's G - 1 peers, S - 1 share its server (card link) and
+         * G - S do not (scale-out); both links carry their share at once. */
         double dispatch = eight ? 1.0 : 2.0;
+        double s_cards = spans ? (double)spec->server_cards : g;
+        double t_in = (s_cards - 1) / (g - 1) / link;
+        double t_out = (g - s_cards) / (g - 1) / scaleout;
         p->ar_per_step = moe_layers;
         p->ar_alpha_s = 2 * spec->eff.link_alpha_s;
-        p->ar_s_per_byte = 1.0 / (dev->link_bw * spec->eff.link_eff);
+        p->ar_s_per_byte = t_in > t_out ? t_in : t_out;
         p->act_bytes_token =
             (double)m->active_experts * (double)m->hidden * (dispatch + 2.0) * (g - 1) / g / g;
         p->comm_overlapped = 1;
