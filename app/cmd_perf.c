@@ -409,6 +409,13 @@ static int cmd_infer(int argc, char **argv)
             struct sl_perf_infer r;
             sl_perf_infer(&p, o.batch, o.prompt, o.output, o.tpot_s, &r);
             print_infer(&o, &spec, source, &r);
+            /* The times assume the batch is resident; say when it is not. */
+            if (o.batch > r.max_batch_by_memory && (rc = app_flush_stdout(0)) == 0)
+                fprintf(stderr,
+                        "%s: note: a batch of %lld exceeds the %lld sequences of %lld tokens "
+                        "whose KV cache fits\n",
+                        app_prog, (long long)o.batch, (long long)r.max_batch_by_memory,
+                        (long long)(o.prompt + o.output));
         }
     }
     release_models(&ms);
