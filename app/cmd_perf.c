@@ -409,6 +409,13 @@ static int cmd_infer(int argc, char **argv)
             struct sl_perf_infer r;
             sl_perf_infer(&p, o.batch, o.prompt, o.output, o.tpot_s, &r);
             print_infer(&o, &spec, source, &r);
+            /* The times assume the batch is resident; say when it is not. */
+            if (o.batch > r.max_batch_by_memory && (rc = app_flush_stdout(0)) == 0)
+                fprintf(stderr,
+                        "%s: note: a batch of %lld exceeds the %lld sequences of %lld tokens "
+                        "whose KV cache fits\n",
+                        app_prog, (long long)o.batch, (long long)r.max_batch_by_memory,
+                        (long long)(o.prompt + o.output));
         }
     }
     release_models(&ms);
@@ -488,10 +495,11 @@ static int cmd_calibrate(int argc, char **argv)
         struct sl_perf_spec spec;
         sl_calib_spec_default(&spec, m, dev, g->tp);
         struct sl_perf_eff eff;
-        struct sl_calib_error err;
+        struct sl_calib_error err, def;
         struct sl_diag fd;
         sl_diag_clear(&fd);
-        if (sl_calib_fit(g->points, g->n, &spec, &eff, &err, &fd) != SL_OK) {
+        if (sl_calib_eval(g->points, g->n, &spec, &def, &fd) != SL_OK ||
+            sl_calib_fit(g->points, g->n, &spec, &eff, &err, &fd) != SL_OK) {
             sl_diag_set(&d, fd.code, csv, fd.line, 0, "%s", fd.msg);
             rc = app_report(&d);
             break;
@@ -505,7 +513,8 @@ static int cmd_calibrate(int argc, char **argv)
                "(default %.3f ms)\n",
                eff.compute, spec.eff.compute, eff.memory, spec.eff.memory, eff.overhead_s * 1e3,
                spec.eff.overhead_s * 1e3);
-        printf("    MAPE prefill %.1f %%, decode %.1f %%\n", err.prefill_mape, err.decode_mape);
+        printf("    MAPE prefill %.1f %%, decode %.1f %% (with the defaults: %.1f %%, %.1f %%)\n",
+               err.prefill_mape, err.decode_mape, def.prefill_mape, def.decode_mape);
         entries[i] = (struct sl_perf_profile_entry){
             g->model,       g->device,        g->tp,           eff.compute,  eff.memory,
             eff.overhead_s, err.prefill_mape, err.decode_mape, (int64_t)g->n};

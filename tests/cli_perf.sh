@@ -88,6 +88,11 @@ run perf infer --model llama3-70b --device h100-sxm --tp 4 --weights fp8 --kv fp
 check "tp, precisions and --tpot-slo" [ "$rc" -eq 0 ]
 check "the header names them" grep -q "llama3-70b on 4 x h100-sxm: fp8 weights, fp8 KV" out.txt
 
+run $infer --batch 5000
+check "a batch beyond memory still answers" [ "$rc" -eq 0 ]
+check "with a note that it does not fit" grep -q "note: a batch of 5000 exceeds the [0-9]* sequences of 1280 tokens" err.txt
+run $infer --batch 8
+check "no note when the batch fits" [ ! -s err.txt ]
 expect "unknown model suggests" 2 "unknown model 'llama3-8' \(did you mean 'llama3-8b'\?\)" perf infer --model llama3-8 --device h100-sxm
 expect "unknown device suggests" 2 "unknown device 'h100-smx' \(did you mean 'h100-sxm'\?\)" perf infer --model llama3-8b --device h100-smx
 expect "unknown device without a near name" 2 "unknown device 'zzzzzz' \(\`suanli catalog\` lists the devices\)" perf infer --model llama3-8b --device zzzzzz
@@ -158,6 +163,18 @@ expect "missing CSV" 2 "nope.csv: cannot open measurement file" perf calibrate n
 expect "no CSV" 2 "needs a measurement file" perf calibrate
 expect "profile in a missing folder" 1 "nodir/p.yaml: cannot (create|write) output file" perf calibrate "$data" -o nodir/p.yaml
 check "nothing else was written" [ "$(ls -A | sort | tr '\n' ' ')" = "again.yaml bad.csv big.csv dev.csv err.txt first.yaml model.csv out.txt profile.yaml short.csv " ]
+
+# ---- --model-file ----
+printf 'models:\n  - {name: tiny, layers: 2, hidden: 64, heads: 4, kv_heads: 4, head_dim: 16, ffn: 128, vocab: 100}\n' >models.yaml
+run perf infer --model tiny --device h100-sxm --model-file models.yaml
+if grep -q "not available in this build" err.txt; then
+    # The model-file reader (sl_model_file_load) is not merged yet.
+    check "--model-file refused until its reader is merged" [ "$rc" -eq 2 ]
+else
+    check "infer with a model of --model-file" [ "$rc" -eq 0 ]
+    check "names it" grep -q "^tiny on 1 x h100-sxm" out.txt
+fi
+rm -f models.yaml
 
 # ---- the profile read back by perf infer ----
 run perf infer --model llama3-70b --device h100-sxm --tp 8 --profile profile.yaml

@@ -40,10 +40,12 @@
 #include "suanli/scenario.h"
 
 /* Bounds on the held-out error (mean absolute percentage error over the
- * held-out points of every group); docs/model.md, "Calibration", reports
- * what the fit reaches. */
-#define HELDOUT_PREFILL_MAPE 20.0
-#define HELDOUT_DECODE_MAPE  17.0
+ * held-out points of every group) of each data set; docs/model.md,
+ * "Calibration", reports what the fit reaches. */
+#define NIM_PREFILL_MAPE 20.0
+#define NIM_DECODE_MAPE  17.0
+#define TRT_PREFILL_MAPE 10.0
+#define TRT_DECODE_MAPE  12.0
 
 /* ---- helpers ---- */
 
@@ -414,25 +416,24 @@ static void test_fit_errors(void **state)
     assert_int_equal(sl_calib_fit(&p, 0, &spec, &eff, &err, &d), SL_EINVAL);
 }
 
-/* Held out: (prompt, output) = (2000, 200) and (200, 1000). */
-static int held_out(const struct sl_calib_point *p)
+/* Fits each group of the CSV at path (under tests/data) on the points
+ * whose (prompt, output) is neither (long_p, short_o) nor (short_p, long_o),
+ * evaluates on those two shapes, prints a table, and checks the held-out
+ * MAPE over all groups against the bounds and against the defaults. */
+static void heldout(const char *name, int64_t long_p, int64_t short_o, int64_t short_p,
+                    int64_t long_o, double max_prefill, double max_decode)
 {
-    return (p->prompt_tokens == 2000 && p->output_tokens == 200) ||
-           (p->prompt_tokens == 200 && p->output_tokens == 1000);
-}
-
-static void test_fit_heldout(void **state)
-{
-    (void)state;
     struct sl_calib_set s;
     struct sl_diag d;
     sl_diag_clear(&d);
-    const char *path = SL_SOURCE_DIR "/tests/data/measured-nim-llama3.csv";
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/data/%s", SL_SOURCE_DIR, name);
     if (sl_calib_csv_load(path, &s, &d) != SL_OK)
         fail_msg("%s:%d:%d: %s", d.file, d.line, d.col, d.msg);
-    assert_true(s.n >= 8);
     double fit_p = 0, fit_d = 0, test_p = 0, test_d = 0, def_p = 0, def_d = 0;
     size_t fit_n = 0, test_n = 0;
+    print_message("%s, held out: %lld/%lld and %lld/%lld tokens\n", name, (long long)long_p,
+                  (long long)short_o, (long long)short_p, (long long)long_o);
     print_message("%-11s %-10s %2s %6s %6s %8s | fit: %4s %6s %6s | held out: %4s %6s %6s\n",
                   "model", "device", "tp", "eta_c", "eta_m", "overhead", "n", "prefill", "decode",
                   "n", "prefill", "decode");
@@ -444,12 +445,18 @@ static void test_fit_heldout(void **state)
         assert_non_null(test);
         size_t ntr = 0, nte = 0;
         for (size_t k = 0; k < g->n; k++) {
-            if (held_out(&g->points[k]))
-                test[nte++] = g->points[k];
+            const struct sl_calib_point *p = &g->points[k];
+            if ((p->prompt_tokens == long_p && p->output_tokens == short_o) ||
+                (p->prompt_tokens == short_p && p->output_tokens == long_o))
+                test[nte++] = *p;
             else
-                train[ntr++] = g->points[k];
+                train[ntr++] = *p;
         }
-        assert_true(ntr > 0 && nte > 0);
+        if (ntr == 0 || nte == 0) {
+            free(train);
+            free(test);
+            continue;
+        }
         struct sl_perf_spec spec;
         sl_calib_spec_default(&spec, model(g->model), device(g->device), g->tp);
         struct sl_perf_eff eff;
@@ -474,6 +481,7 @@ static void test_fit_heldout(void **state)
         free(train);
         free(test);
     }
+    assert_true(test_n >= 20);
     fit_p /= (double)fit_n;
     fit_d /= (double)fit_n;
     test_p /= (double)test_n;
@@ -486,12 +494,28 @@ static void test_fit_heldout(void **state)
     print_message("held out with the device defaults: MAPE prefill %.1f %%, decode %.1f %%\n",
                   def_p, def_d);
     /* The calibrated model must beat the uncalibrated defaults on the
-     * held-out points, and stay within the bounds docs/model.md states. */
+     * held-out points, and stay within the bounds. */
     assert_true(test_p < def_p);
     assert_true(test_d < def_d);
-    assert_true(test_p <= HELDOUT_PREFILL_MAPE);
-    assert_true(test_d <= HELDOUT_DECODE_MAPE);
+    assert_true(test_p <= max_prefill);
+    assert_true(test_d <= max_decode);
     sl_calib_set_release(&s);
+}
+
+/* NIM (TensorRT-LLM behind an HTTP server), Llama 3 8B and 70B, concurrency
+ * 1 to 10. */
+static void test_heldout_nim(void **state)
+{
+    (void)state;
+    heldout("measured-nim-llama3.csv", 2000, 200, 200, 1000, NIM_PREFILL_MAPE, NIM_DECODE_MAPE);
+}
+
+/* TensorRT-LLM 0.9 static batches, Llama 2 70B, batch 1 to 1024. */
+static void test_heldout_trtllm(void **state)
+{
+    (void)state;
+    heldout("measured-trtllm-llama2-70b.csv", 2048, 128, 128, 2048, TRT_PREFILL_MAPE,
+            TRT_DECODE_MAPE);
 }
 
 /* ---- the profile ---- */
@@ -576,7 +600,8 @@ int main(void)
         cmocka_unit_test(test_fit_synthetic),
         cmocka_unit_test(test_fit_deterministic),
         cmocka_unit_test(test_fit_errors),
-        cmocka_unit_test(test_fit_heldout),
+        cmocka_unit_test(test_heldout_nim),
+        cmocka_unit_test(test_heldout_trtllm),
         cmocka_unit_test_teardown(test_profile_write, restore_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,8 +19,9 @@
  * with the predictions of sl_perf_init + sl_perf_infer: squared log error
  * weighs a 10 % miss on a 5 ms decode step like one on a 2 s prefill.  The
  * method is Nelder-Mead on (ln eta_c, ln eta_m, ln overhead_s) within
- * bounds, started from the device's defaults and restarted from its best
- * point until a restart no longer improves; docs/model.md, "Calibration",
+ * bounds, started from the device's defaults and from 8 fixed points,
+ * each run restarted from its best point until a restart no longer
+ * improves, the best kept; docs/model.md, "Calibration",
  * gives the details.  Everything is deterministic: the same measurements
  * give the same bytes in the profile.
  */

@@ -18,8 +18,9 @@
  * The minimiser is Nelder-Mead (Lagarias et al., SIAM J. Optim. 9, 1998:
  * reflection 1, expansion 2, contraction 1/2, shrink 1/2) on the log
  * parameters, every trial point projected onto the bounds, restarted from
- * its best point until a restart stops improving: derivative-free, because
- * the roofline's max() has kinks, and needing only a dozen lines.  The
+ * its best point until a restart stops improving, and started both from the
+ * device's defaults and from the 8 corners of a box inside the bounds:
+ * derivative-free, because the roofline's max() has kinks.  The
  * bounds are eta in [0.01, 1] and overhead in [1 us, 0.5 s].
  *
  * The CSV reader keeps each group's first position so the command can say
@@ -299,8 +300,22 @@ int sl_calib_fit(const struct sl_calib_point *pts, size_t n, const struct sl_per
                    log(clampd(spec->eff.memory, ETA_MIN, ETA_MAX)),
                    log(clampd(spec->eff.overhead_s, 1e-5, OVERHEAD_MAX))};
     memcpy(c.x0, x, sizeof x);
+    /* The roofline's max() makes the loss piecewise smooth, with a local
+     * minimum on each side of a kink: start from the defaults and from the
+     * corners of a box well inside the bounds, keep the best (the first of
+     * equal ones, so the defaults win ties). */
     double fx;
     sl__calib_minimize(objective, &c, 3, x, lo, hi, step, 1e-10, 20000, &fx);
+    for (int k = 0; k < 8; k++) {
+        double y[3] = {log(k & 1 ? 0.8 : 0.25), log(k & 2 ? 0.9 : 0.3),
+                       log(k & 4 ? 10e-3 : 0.2e-3)};
+        double fy;
+        sl__calib_minimize(objective, &c, 3, y, lo, hi, step, 1e-10, 20000, &fy);
+        if (fy < fx) {
+            fx = fy;
+            memcpy(x, y, sizeof x);
+        }
+    }
 
     /* What a profile stores: factors to 4 decimals, overhead to 1 us. */
     *eff = spec->eff;
