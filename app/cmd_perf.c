@@ -34,16 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The profile reader (sl_perf_profile_load, src/config/profile.c) and the
- * model-file reader (sl_model_file_load, src/config) come from the lead's
- * branch; until they are merged the options are parsed but refused. */
-#ifndef APP_PERF_HAVE_PROFILE
-#define APP_PERF_HAVE_PROFILE 0
-#endif
-#ifndef APP_PERF_HAVE_MODEL_FILE
-#define APP_PERF_HAVE_MODEL_FILE 0
-#endif
-
 #define DEFAULT_PROMPT  1024
 #define DEFAULT_OUTPUT  256
 #define DEFAULT_TPOT_S  0.050
@@ -129,25 +119,18 @@ static int load_models(const char *path, struct models *ms)
     memset(ms, 0, sizeof *ms);
     if (!path)
         return 0;
-#if APP_PERF_HAVE_MODEL_FILE
     struct sl_diag d;
     sl_diag_clear(&d);
     if (sl_model_file_load(path, &ms->own, &d) != SL_OK)
         return app_report(&d);
     ms->loaded = 1;
     return 0;
-#else
-    return app_usage_error("perf", "--model-file is not available in this build yet "
-                                   "(its reader, sl_model_file_load, is not merged)");
-#endif
 }
 
 static void release_models(struct models *ms)
 {
-#if APP_PERF_HAVE_MODEL_FILE
     if (ms->loaded)
         sl_model_file_release(&ms->own);
-#endif
     memset(ms, 0, sizeof *ms);
 }
 
@@ -298,7 +281,6 @@ static int apply_profile(const struct infer_opts *o, struct sl_perf_spec *spec, 
     *source = "device defaults";
     if (!o->profile)
         return 0;
-#if APP_PERF_HAVE_PROFILE
     struct sl_perf_profile prof;
     struct sl_diag d;
     sl_diag_clear(&d);
@@ -319,11 +301,6 @@ static int apply_profile(const struct infer_opts *o, struct sl_perf_spec *spec, 
     }
     sl_perf_profile_release(&prof);
     return 0;
-#else
-    (void)spec;
-    return app_usage_error("perf", "--profile is not available in this build yet "
-                                   "(its reader, sl_perf_profile_load, is not merged)");
-#endif
 }
 
 static void print_infer(const struct infer_opts *o, const struct sl_perf_spec *spec,

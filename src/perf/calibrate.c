@@ -198,8 +198,11 @@ void sl_calib_spec_default(struct sl_perf_spec *spec, const struct sl_llm_model 
     spec->kv = SL_PREC_FP16;
     spec->cap_w = 0;
     sl_perf_eff_default(dev, &spec->eff);
+    /* The same memory model as a scenario's service (`mem_util` 90 %,
+     * `reserved_memory` 3 GB: hardware-perf.md §2.4, 2-5 GB), so the
+     * calculator and a run agree. */
     spec->mem_util = 0.9;
-    spec->act_bytes = 2e9;
+    spec->act_bytes = 3e9;
     spec->page_tokens = 16;
 }
 

@@ -278,9 +278,9 @@ static int src_init(struct flow_src *f, const struct sl_inf_service *s, int64_t 
 struct sl__flow {
     struct flow_src src;
     struct sl_perf perf;
-    double last_p;        /* mean prompt of the cached prefill times */
-    double tau_k[NQ];     /* prefill time at each prompt point */
-    int phase;            /* load last set on the cards */
+    double last_p;    /* mean prompt of the cached prefill times */
+    double tau_k[NQ]; /* prefill time at each prompt point */
+    int phase;        /* load last set on the cards */
     double act;
 };
 
