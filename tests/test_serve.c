@@ -301,6 +301,47 @@ static void test_light_load(void **state)
     run_free(&r);
 }
 
+/* Chunked prefill at light load: a prompt of 5,000 tokens with a budget
+ * of 2,048 tokens a step is prefilled in chunks of 2,048, 2,048 and 904;
+ * the chunk starting at token a (0-based) of c tokens attends, token by
+ * token, to a + 1 ... a + c tokens: c a + c (c + 1) / 2 pairs.  TTFT is
+ * the sum of the three steps, TPOT the decode steps at batch 1 as above. */
+static void test_light_load_chunked(void **state)
+{
+    (void)state;
+    const int64_t P = 5000, O = 16, C = 2048;
+    char text[2048];
+    struct run r;
+    run_text(scenario(text, sizeof text, "600s", 3, 1,
+                      "      replicas: 1\n      chunked_prefill: true\n"
+                      "      max_batch_tokens: 2048\n",
+                      "arrival: gamma, cv: 0.001, rate: 0.5/s, prompt_tokens: \"5000\", "
+                      "output_tokens: \"16\""),
+             &r);
+    struct sl_perf pf;
+    service_perf(&r.set.items[0], &pf);
+    int64_t ttft_us = 0;
+    for (int64_t a = 0; a < P; a += C) {
+        int64_t c = P - a < C ? P - a : C;
+        struct sl_perf_batch b = {0, 0, c,
+                                  (double)c * (double)a + 0.5 * (double)c * (double)(c + 1)};
+        ttft_us += step_us(sl_perf_step_s(&pf, &b));
+    }
+    double ttft = (double)ttft_us * 1e-6;
+    double tpot = (double)decode_sum_us(&pf, 1, P, O) * 1e-6 / (double)(O - 1);
+    double whole = (double)step_us(sl_perf_prefill_s(&pf, 1, P)) * 1e-6;
+    assert_true(ttft + tpot * (double)(O - 1) < 1.5); /* far apart */
+    int64_t done = integer(&r, "inference.completed");
+    print_message("chunked light load: %lld requests, TTFT %.6f s (model: 3 chunks %.6f, one "
+                  "step %.6f), TPOT %.7f s (model %.7f)\n",
+                  (long long)done, num(&r, "inference.ttft_mean_s"), ttft, whole,
+                  num(&r, "inference.tpot_mean_s"), tpot);
+    assert_true(done >= 290 && integer(&r, "inference.requests") - done <= 1);
+    assert_true(fabs(num(&r, "inference.ttft_mean_s") - ttft) <= 1e-9);
+    assert_true(fabs(num(&r, "inference.tpot_mean_s") - tpot) <= 1e-6);
+    run_free(&r);
+}
+
 /* ---- (c) A batch of N. ---- */
 
 /* N identical requests at the same instant, max_batch >= N: the first
@@ -475,6 +516,44 @@ static void test_fidelity_azure(void **state)
           "trace: \"" AZURE_CONV "\", rate_scale: 1, tile: true");
     agree("azure conv x3", "1h", 1, "      replicas: 8\n",
           "trace: \"" AZURE_CONV "\", rate_scale: 3, tile: true");
+}
+
+/* Sustained overload: Poisson arrivals at lambda above the service's
+ * capacity mu from the start.  The queue grows as (lambda - mu) t and is
+ * served first come first served, so the k-th request served arrived at
+ * about k / lambda and starts at k / mu: it waits k (1 / mu - 1 / lambda).
+ * Over the mu T requests served by T the mean wait is
+ *     (1 - mu / lambda) T / 2,
+ * mu = completed / T and lambda = requests / T measured from the run.
+ * TTFT adds a prefill (well under a second here, against minutes of wait),
+ * and a completed request got its first token some decode time (its output
+ * times a TPOT of ~0.25 s at the full batch, about 40 s on average) before
+ * its completion, which shifts the population by ~1 %; replicas are
+ * separate FIFOs under jsq, close to one queue.  Tolerance 10 %.  Both
+ * fidelities. */
+static void overload(const char *fidelity)
+{
+    char text[2048], extra[256];
+    snprintf(extra, sizeof extra, "      replicas: 8\n      fidelity: %s\n", fidelity);
+    struct run r;
+    run_text(scenario(text, sizeof text, "1h", 9, 1, extra, "rate: 60/s, " CHAT_LAWS), &r);
+    double T = 3600;
+    double lambda = num(&r, "inference.requests") / T, mu = num(&r, "inference.completed") / T;
+    double want = (1 - mu / lambda) * T / 2;
+    double got = num(&r, "inference.ttft_mean_s");
+    print_message("overload (%s): lambda %.2f/s, mu %.2f/s, mean TTFT %.1f s, FIFO theory %.1f s "
+                  "(%+.1f %%)\n",
+                  fidelity, lambda, mu, got, want, 100 * (got / want - 1));
+    assert_true(lambda > 1.3 * mu);
+    assert_true(rel(got, want) <= 0.10);
+    run_free(&r);
+}
+
+static void test_overload_fifo(void **state)
+{
+    (void)state;
+    overload("request");
+    overload("flow");
 }
 
 /* ---- (f) Routers. ---- */
@@ -733,11 +812,13 @@ int main(void)
         cmocka_unit_test(test_md1_half),
         cmocka_unit_test(test_md1_high),
         cmocka_unit_test(test_light_load),
+        cmocka_unit_test(test_light_load_chunked),
         cmocka_unit_test(test_batch_n),
         cmocka_unit_test(test_kv_pressure),
         cmocka_unit_test(test_kv_pressure_chunked),
         cmocka_unit_test(test_fidelity_poisson),
         cmocka_unit_test(test_fidelity_azure),
+        cmocka_unit_test(test_overload_fifo),
         cmocka_unit_test(test_jsq_beats_round_robin),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_trace_azure),
