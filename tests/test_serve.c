@@ -516,6 +516,10 @@ static void test_fidelity_azure(void **state)
           "trace: \"" AZURE_CONV "\", rate_scale: 1, tile: true");
     agree("azure conv x3", "1h", 1, "      replicas: 8\n",
           "trace: \"" AZURE_CONV "\", rate_scale: 3, tile: true");
+    /* the hour in under 4 minutes, then drained: a backlog that grows and
+     * shrinks (TTFT is minutes) */
+    agree("azure conv x16 once", "1h", 1, "      replicas: 8\n",
+          "trace: \"" AZURE_CONV "\", rate_scale: 16, tile: false");
 }
 
 /* Sustained overload: Poisson arrivals at lambda above the service's
@@ -660,6 +664,82 @@ static void test_trace_mooncake(void **state)
     if (!shared_data_present(TRACES "/mooncake-fast25"))
         skip();
     replay("mooncake conversation", MOONCAKE_CONV, 12031, 8, "      replicas: 64\n");
+}
+
+/* Seconds from the first row of each row of an Azure CSV (one day:
+ * HH:MM:SS.fffffff of "YYYY-MM-DD HH:MM:SS.fffffff"); returns the count. */
+static size_t azure_times(const char *path, double **out)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[256];
+    size_t n = 0, cap = 0;
+    double *t = NULL, t0 = 0;
+    assert_non_null(fgets(line, sizeof line, f)); /* header */
+    while (fgets(line, sizeof line, f)) {
+        int h, m;
+        double s;
+        if (sscanf(line, "%*d-%*d-%*d %d:%d:%lf", &h, &m, &s) != 3)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            t = realloc(t, cap * sizeof *t);
+            assert_non_null(t);
+        }
+        double x = h * 3600.0 + m * 60.0 + s;
+        if (n == 0)
+            t0 = x;
+        t[n++] = x - t0;
+    }
+    fclose(f);
+    *out = t;
+    return n;
+}
+
+/* Tiling and rate_scale of a replayed trace, from the rows' own times:
+ * copy k of row i arrives at (k P + tau_i) / rate_scale, P = span + span /
+ * (n - 1) (reqgen.h), so in T the count is the number of (k, i) with
+ * (k P + tau_i) / rate_scale < T; untiled, only k = 0.  Counted at
+ * flow fidelity too (prefix sums over the same rows). */
+static void test_trace_tiling(void **state)
+{
+    (void)state;
+    if (!shared_data_present(TRACES "/azure-llm-2023"))
+        skip();
+    double *tau;
+    size_t n = azure_times(AZURE_CONV, &tau);
+    assert_int_equal(n, 19366);
+    double span = tau[n - 1], P = span + span / (double)(n - 1);
+    static const struct {
+        const char *dur;
+        double T, scale;
+        int tile;
+    } cases[] = {{"2h", 7200, 1, 1}, {"20min", 1200, 2, 0}, {"3h", 10800, 2.5, 1}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        double want = 0;
+        for (int k = 0; k == 0 || (cases[c].tile && k * P < cases[c].T * cases[c].scale); k++)
+            for (size_t i = 0; i < n; i++)
+                want += (k * P + tau[i]) / cases[c].scale < cases[c].T;
+        for (int flow = 0; flow < 2; flow++) {
+            char text[2048], req[1024];
+            snprintf(req, sizeof req, "trace: \"%s\", rate_scale: %g, tile: %s", AZURE_CONV,
+                     cases[c].scale, cases[c].tile ? "true" : "false");
+            struct run r;
+            run_text(scenario(text, sizeof text, cases[c].dur, 1, 2,
+                              flow ? "      replicas: 16\n      fidelity: flow\n"
+                                   : "      replicas: 16\n",
+                              req),
+                     &r);
+            double got = num(&r, "inference.requests");
+            print_message("azure conv, %s, rate_scale %g, tile %d, %s: %.0f requests, rows "
+                          "give %.0f\n",
+                          cases[c].dur, cases[c].scale, cases[c].tile, flow ? "flow" : "request",
+                          got, want);
+            assert_true(fabs(got - want) <= 0.5);
+            run_free(&r);
+        }
+    }
+    free(tau);
 }
 
 /* Weibull or gamma CV^2 from the shape k (the generator keeps the shape
@@ -822,6 +902,7 @@ int main(void)
         cmocka_unit_test(test_jsq_beats_round_robin),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_trace_azure),
+        cmocka_unit_test(test_trace_tiling),
         cmocka_unit_test(test_trace_mooncake),
         cmocka_unit_test(test_trace_servegen),
     };
