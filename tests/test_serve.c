@@ -388,6 +388,51 @@ static void test_batch_n(void **state)
     run_free(&r);
 }
 
+/* 100 one-token requests at once: the first is prefilled alone, the 99
+ * others in one step (99 x 64 tokens within the 8,192 budget), and each
+ * prefill's end is its completion: mean TTFT = prefill(1) + 0.99
+ * prefill(99), every request completes, one token each. */
+static void test_batch_prefill_only(void **state)
+{
+    (void)state;
+    const int N = 100, P = 64;
+    const char *path = burst_trace("burst100.csv", N, P, 1);
+    char text[2048], req[1024];
+    snprintf(req, sizeof req, "trace: \"%s\", tile: false", path);
+    struct run r;
+    run_text(scenario(text, sizeof text, "600s", 1, 1, "      replicas: 1\n", req), &r);
+    struct sl_perf pf;
+    service_perf(&r.set.items[0], &pf);
+    double p1 = (double)step_us(sl_perf_prefill_s(&pf, 1, P)) * 1e-6;
+    double pn = (double)step_us(sl_perf_prefill_s(&pf, N - 1, P)) * 1e-6;
+    double want = p1 + (double)(N - 1) / N * pn;
+    print_message("100 prompts at once: mean TTFT %.6f s (model %.6f)\n",
+                  num(&r, "inference.ttft_mean_s"), want);
+    assert_int_equal(integer(&r, "inference.completed"), N);
+    assert_true(num(&r, "inference.tokens_out") == N);
+    assert_true(fabs(num(&r, "inference.ttft_mean_s") - want) <= 1e-9);
+    run_free(&r);
+}
+
+/* max_queue 5, max_batch 1, 100 requests at once: the first is admitted
+ * on arrival (the replica is idle), five wait, the other 94 are rejected;
+ * the six complete. */
+static void test_max_queue(void **state)
+{
+    (void)state;
+    const char *path = burst_trace("burst-q.csv", 100, 100, 10);
+    char text[2048], req[1024];
+    snprintf(req, sizeof req, "trace: \"%s\", tile: false", path);
+    struct run r;
+    run_text(scenario(text, sizeof text, "600s", 1, 1,
+                      "      replicas: 1\n      max_batch: 1\n      max_queue: 5\n", req),
+             &r);
+    assert_int_equal(integer(&r, "inference.requests"), 100);
+    assert_int_equal(integer(&r, "inference.rejected"), 94);
+    assert_int_equal(integer(&r, "inference.completed"), 6);
+    run_free(&r);
+}
+
 /* ---- (d) KV pressure. ---- */
 
 /* mem_util cut so that the replica's KV cache holds about kv_tokens
@@ -894,6 +939,8 @@ int main(void)
         cmocka_unit_test(test_light_load),
         cmocka_unit_test(test_light_load_chunked),
         cmocka_unit_test(test_batch_n),
+        cmocka_unit_test(test_batch_prefill_only),
+        cmocka_unit_test(test_max_queue),
         cmocka_unit_test(test_kv_pressure),
         cmocka_unit_test(test_kv_pressure_chunked),
         cmocka_unit_test(test_fidelity_poisson),
