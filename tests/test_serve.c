@@ -26,9 +26,14 @@
  *     conversation trace at two loads).
  *   - Routers: at high load join-the-shortest-queue beats round-robin.
  *   - Determinism: the same seed gives the same summary, another seed not.
+ *   - Sustained overload: the mean TTFT of first come first served, (1 -
+ *     mu / lambda) T / 2, at both fidelities.
  *   - Real traces (../shared/data): Azure code and conversation, Mooncake
  *     conversation, ServeGen m-large replay end to end with the traces'
- *     request counts.
+ *     request counts; tiling and rate_scale give the counts the rows' own
+ *     times give.
+ *   - Allocation failures at every allocation of a serving run: SL_ENOMEM,
+ *     no file left, no leak.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -42,6 +47,7 @@
 #include "test_util.h"
 
 #include "shared_data.h"
+#include "torture.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -899,7 +905,7 @@ static void test_trace_servegen(void **state)
     run_free(&f);
 }
 
-/* ---- Set-up. ---- */
+/* ---- Allocation failures. ---- */
 
 static int rm_tree(const char *path)
 {
@@ -917,6 +923,97 @@ static int rm_tree(const char *path)
     closedir(dp);
     return remove(path);
 }
+
+static int dir_entries(const char *path)
+{
+    DIR *dp = opendir(path);
+    assert_non_null(dp);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(dp)))
+        n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+    closedir(dp);
+    return n;
+}
+
+/* Fails each allocation of a run in turn: the run returns SL_ENOMEM,
+ * leaves no file in its folder and leaks nothing; with none failing it
+ * succeeds. */
+static void torture_run(const char *text)
+{
+    struct sl_scenario_set set;
+    load_text(text, &set);
+    int done = 0;
+    long k;
+    for (k = 0; !done && k < 100000; k++) {
+        char dir[600];
+        snprintf(dir, sizeof dir, "%s/torture-%d-%ld", tmpdir, nruns, k);
+        assert_int_equal(mkdir(dir, 0777), 0);
+        struct sl_run_opts ro = {dir, NULL, NULL, 1, NULL};
+        struct sl_diag d;
+        sl_diag_clear(&d);
+        struct sl_summary s;
+        struct torture t = {k, 0, 0};
+        sl_alloc_set_hook(torture_alloc, &t);
+        sl_summary_init(&s);
+        int rc = sl_run_scenario(&set.items[0], &ro, &s, &d);
+        sl_summary_release(&s);
+        sl_alloc_set_hook(NULL, NULL);
+        if (rc == SL_OK) {
+            done = 1;
+        } else {
+            if (rc != SL_ENOMEM)
+                fail_msg("allocation %ld failed: the run returned %s (%s), not ENOMEM", k,
+                         sl_strerror(rc), d.msg);
+            if (dir_entries(dir) != 0)
+                fail_msg("allocation %ld failed: files left in %s", k, dir);
+        }
+        if (t.live != 0)
+            fail_msg("allocation %ld failed: %ld block(s) leaked", k, t.live);
+        rm_tree(dir);
+    }
+    nruns++;
+    assert_true(done);
+    print_message("allocation failures injected at each of %ld allocations of the run\n", k - 1);
+    sl_scenario_set_release(&set);
+}
+
+/* Request fidelity with requests.csv, a burst past the request pool's
+ * first 1,024 entries and KV preemptions (completion heaps grow); flow
+ * fidelity in overload, whose first-come-first-served history grows for
+ * the whole run. */
+static void test_torture(void **state)
+{
+    (void)state;
+    char text[2048], req[1024];
+    const char *path = burst_trace("torture.csv", 1500, 300, 40);
+    snprintf(req, sizeof req, "trace: \"%s\", tile: false", path);
+    snprintf(text, sizeof text,
+             "name: serve-torture\n"
+             "run: {duration: 10min, sample: 10min}\n"
+             "fleet: {servers: 1}\n"
+             "output: {requests: true}\n"
+             "workload:\n"
+             "  inference:\n"
+             "    - name: s\n"
+             "      model: qwen2.5-7b\n"
+             "      replicas: 2\n"
+             "      weights: int8\n"
+             "      kv: int8\n"
+             "      max_batch: 512\n"
+             "      mem_util: 20%%\n"
+             "      chunked_prefill: true\n"
+             "      requests: {%s}\n"
+             "    - name: f\n"
+             "      model: qwen2.5-7b\n"
+             "      replicas: 1\n"
+             "      fidelity: flow\n"
+             "      requests: {rate: 60/s, " CHAT_LAWS "}\n",
+             req);
+    torture_run(text);
+}
+
+/* ---- Set-up. ---- */
 
 static int setup(void **state)
 {
@@ -952,6 +1049,7 @@ int main(void)
         cmocka_unit_test(test_trace_tiling),
         cmocka_unit_test(test_trace_mooncake),
         cmocka_unit_test(test_trace_servegen),
+        cmocka_unit_test(test_torture),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
