@@ -62,6 +62,8 @@
 #include "suanli/sim.h"
 #include "suanli/summary.h"
 
+#define SL_TEST_PI 3.14159265358979323846
+
 static char tmpdir[] = "/tmp/sl_test_serve_XXXXXX";
 static int nruns;
 
@@ -611,6 +613,69 @@ static void test_overload_fifo(void **state)
     overload("flow");
 }
 
+/* Diurnal Poisson arrivals, rate r (1 + a cos(2 pi (t - 15h) / 1d)), over
+ * one day from midnight: the count is Poisson with mean r * 1 d (the cosine
+ * integrates to 0), and the 12 hours around the peak (9h-21h) hold
+ * r (1 d / 2 + a 1 d / pi).  Each within 5 standard deviations (sqrt of the
+ * mean).  Arrival times from requests.csv (light load: every request
+ * completes within seconds); at flow fidelity the count is the mean. */
+static void test_diurnal_arrivals(void **state)
+{
+    (void)state;
+    const double r = 2, a = 0.5, day = 86400;
+    char text[2048];
+    snprintf(text, sizeof text,
+             "name: diurnal\n"
+             "run: {duration: 1d, sample: 1h, seed: 4}\n"
+             "fleet: {servers: 1}\n"
+             "output: {requests: true}\n"
+             "workload:\n"
+             "  inference:\n"
+             "    - name: s\n"
+             "      model: qwen2.5-7b\n"
+             "      weights: int8\n"
+             "      kv: int8\n"
+             "      replicas: 8\n"
+             "      requests: {rate: %g/s, diurnal: %g%%, peak_time: 15h, prompt_tokens: \"200\", "
+             "output_tokens: \"20\"}\n",
+             r, 100 * a);
+    struct run run;
+    run_text(text, &run);
+    char path[600];
+    snprintf(path, sizeof path, "%s/requests.csv", run.dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[512];
+    double n = 0, peak = 0;
+    assert_non_null(fgets(line, sizeof line, f));
+    while (fgets(line, sizeof line, f)) {
+        char *c = strchr(line, ',');
+        c = c ? strchr(c + 1, ',') : NULL;
+        assert_non_null(c);
+        double t = atof(c + 1);
+        n++;
+        peak += t >= 9 * 3600.0 && t < 21 * 3600.0;
+    }
+    fclose(f);
+    double want = r * day, want_peak = r * (day / 2 + a * day / SL_TEST_PI);
+    double req = num(&run, "inference.requests");
+    print_message("diurnal day: %.0f requests (%.0f completed), mean %.0f; 9h-21h %.0f, mean "
+                  "%.0f\n",
+                  req, n, want, peak, want_peak);
+    assert_true(req - n <= 2);
+    assert_true(fabs(req - want) <= 5 * sqrt(want));
+    assert_true(fabs(peak - want_peak) <= 5 * sqrt(want_peak));
+    run_free(&run);
+    /* flow: the expectation itself */
+    char *p = strstr(text, "      replicas: 8\n");
+    assert_non_null(p);
+    char text2[2100];
+    snprintf(text2, sizeof text2, "%.*s      fidelity: flow\n%s", (int)(p - text), text, p);
+    run_text(text2, &run);
+    assert_true(rel(num(&run, "inference.requests"), want) <= 1e-6);
+    run_free(&run);
+}
+
 /* ---- (f) Routers. ---- */
 
 /* Eight replicas at 30/s of the chat laws (about 85 % busy): joining the
@@ -1043,6 +1108,7 @@ int main(void)
         cmocka_unit_test(test_fidelity_poisson),
         cmocka_unit_test(test_fidelity_azure),
         cmocka_unit_test(test_overload_fifo),
+        cmocka_unit_test(test_diurnal_arrivals),
         cmocka_unit_test(test_jsq_beats_round_robin),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_trace_azure),
