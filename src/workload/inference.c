@@ -47,9 +47,9 @@ static void speed_changed(void *ctx, int64_t now_us, size_t first, size_t n)
     }
 }
 
-void sl__inf_complete(struct sl_inf_service *s, int64_t arrive_us, int64_t first_us,
-                      int64_t end_us, int32_t prompt, int32_t output, uint64_t id,
-                      size_t replica, uint32_t preemptions)
+void sl__inf_complete(struct sl_inf_service *s, int64_t arrive_us, int64_t first_us, int64_t end_us,
+                      int32_t prompt, int32_t output, uint64_t id, size_t replica,
+                      uint32_t preemptions)
 {
     struct sl_inference *inf = s->inf;
     double ttft = (double)(first_us - arrive_us) * 1e-6;
@@ -188,7 +188,7 @@ static int add_metrics(struct sl_summary *s, const char *prefix, const struct sl
     do {                                                                                           \
         snprintf(key, sizeof key, "%s.%s", prefix, name);                                          \
         if (rc == SL_OK)                                                                           \
-            rc = sl_summary_int(s, key, (int64_t)llround(v));                                             \
+            rc = sl_summary_int(s, key, (int64_t)llround(v));                                      \
     } while (0)
     INT("requests", m->requests);
     INT("completed", m->completed);

@@ -178,8 +178,7 @@ static void fail_nomem(struct sl_inf_service *s)
 }
 
 /* A decoding sequence is done: metrics, free its KV and slot. */
-static void finish_seq(struct sl_inf_service *s, struct sl_inf_replica *rp, uint32_t q,
-                       int64_t now)
+static void finish_seq(struct sl_inf_service *s, struct sl_inf_replica *rp, uint32_t q, int64_t now)
 {
     struct sl_inference *inf = s->inf;
     struct sl_inf_req *r = &inf->req[q];
@@ -237,8 +236,7 @@ static int preempt_newest(struct sl_inf_service *s, struct sl_inf_replica *rp)
 /* ---- steps ------------------------------------------------------------- */
 
 /* Whether the head of the queue could be admitted now. */
-static int can_admit(const struct sl_inf_service *s, const struct sl_inf_replica *rp,
-                     double budget)
+static int can_admit(const struct sl_inf_service *s, const struct sl_inf_replica *rp, double budget)
 {
     const struct sl_inference *inf = s->inf;
     if (rp->wait_head == NIL || rp->nrun >= (uint32_t)s->cfg->max_batch || !(budget > 0))
@@ -270,8 +268,8 @@ static void schedule_end(struct sl_inf_service *s, struct sl_inf_replica *rp, in
 {
     rp->busy = 1;
     rp->step_end_us = end;
-    if (sl_engine_schedule(&s->inf->w->eng, end, SL_PRIO_LOAD, on_step, s,
-                           (uint64_t)(rp - s->rep), &rp->event) != SL_OK)
+    if (sl_engine_schedule(&s->inf->w->eng, end, SL_PRIO_LOAD, on_step, s, (uint64_t)(rp - s->rep),
+                           &rp->event) != SL_OK)
         fail_nomem(s);
 }
 
