@@ -23,11 +23,13 @@
  *   - Fidelities: request and flow on the same workload agree on
  *     throughput and mean IT power within 5 % and on the median TTFT
  *     within 25 % (generated Poisson requests at two loads, the Azure
- *     conversation trace at two loads).
+ *     conversation trace at two loads and as a burst that drains).
  *   - Routers: at high load join-the-shortest-queue beats round-robin.
  *   - Determinism: the same seed gives the same summary, another seed not.
  *   - Sustained overload: the mean TTFT of first come first served, (1 -
  *     mu / lambda) T / 2, at both fidelities.
+ *   - Arrivals: a diurnal Poisson day's count and its peak half's count
+ *     against the integrated rate; max_queue rejections.
  *   - Real traces (../shared/data): Azure code and conversation, Mooncake
  *     conversation, ServeGen m-large replay end to end with the traces'
  *     request counts; tiling and rate_scale give the counts the rows' own
