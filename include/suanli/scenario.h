@@ -140,9 +140,10 @@ struct sl_slo_cfg {
 /* One inference service (`workload.inference[]`): replicas of tp cards
  * serving one model, fed by a router.  Owned strings.  Invariants of a
  * loaded scenario: name unique among services; model names a catalog
- * model; tp divides the server's cards or is a multiple of them (a
- * replica never splits a server unevenly); replicas * tp over all
- * services <= the fleet's cards; the model fits (sl_perf_init succeeds)
+ * model; tp divides the server's cards (a replica never straddles
+ * servers); each service's cards start at a multiple of its tp, and
+ * replicas * tp over all services, with that alignment, <= the fleet's
+ * cards; the model fits (sl_perf_init succeeds)
  * on the fleet's device at this tp and precision; max_batch >= 1. */
 struct sl_service_cfg {
     char *name;

@@ -175,17 +175,23 @@ static int resolve_one(struct sl_scenario *sc, size_t i, int64_t *cards_used,
     }
     int64_t fleet_cards = sc->fleet.servers * cards;
     int64_t need = cfg->replicas * cfg->tp; /* both bounded by the schema */
-    if (need > fleet_cards - *cards_used) {
+    /* A service starts at a multiple of its tp, so that no replica
+     * straddles two servers (tp divides the server's cards). */
+    int64_t start = (*cards_used + cfg->tp - 1) / cfg->tp * cfg->tp;
+    if (need > fleet_cards - start) {
         snprintf(msg, sizeof msg,
                  "service '%s': %lld replicas x tp %lld need %lld cards, but the fleet has %lld "
-                 "(%lld servers x %lld) and the services before it take %lld",
+                 "(%lld servers x %lld) and the services before it take %lld%s",
                  cfg->name, (long long)cfg->replicas, (long long)cfg->tp, (long long)need,
                  (long long)fleet_cards, (long long)sc->fleet.servers, (long long)cards,
-                 (long long)*cards_used);
+                 (long long)start,
+                 start > *cards_used ? " (with the cards skipped so that this service's "
+                                       "replicas start on a multiple of its tp)"
+                                     : "");
         return sl__scenario_pair_error(root, svc_path(key, sizeof key, i, "replicas"),
                                        "fleet.servers", d, msg);
     }
-    *cards_used += need;
+    *cards_used = start + need;
 
     struct sl_perf_spec *ps = &res->perf;
     memset(ps, 0, sizeof *ps);

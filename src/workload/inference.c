@@ -115,6 +115,11 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
             return rc;
         s->kv_cap = s->perf.kv_capacity_tokens;
         s->nrep = (size_t)s->cfg->replicas;
+        /* Replicas never straddle servers: the service starts on a multiple
+         * of its tp, which divides the server's cards (the loader counted
+         * the cards skipped). */
+        size_t tp = (size_t)s->cfg->tp;
+        card = (card + tp - 1) / tp * tp;
         s->card0 = card;
         size_t ncards = s->nrep * (size_t)s->cfg->tp;
         if ((rc = sl_fleet_claim(inf->fleet, inf->owner, card, ncards)) != SL_OK)

@@ -21,8 +21,10 @@
  * in the backlog (beyond max_queue per replica it is rejected).  Latencies
  * of the step's completions: TPOT = T_d(n) / (1 - x tau) (decoding pauses
  * for prefills); TTFT = W + rho ((1 - x tau) T_d / 2 + x tau tau / 2) + tau,
- * the backlog's wait W (Little on the mean backlog), the residual of the
- * iteration in progress when busy (rho), and the request's own prefill.
+ * the backlog's wait W (first come first served: the time since the
+ * arrival of the step's middle request, from the history of accepted
+ * arrivals), the residual of the iteration in progress when busy (rho),
+ * and the request's own prefill.
  */
 #include "workload/inference.h"
 
@@ -282,7 +284,65 @@ struct sl__flow {
     double tau_k[NQ]; /* prefill time at each prompt point */
     int phase;        /* load last set on the cards */
     double act;
+    /* First come first served history for the TTFT waits: h_a[i] requests
+     * accepted (arrived and not rejected) up to time h_t[i] (s), for i in
+     * [h0, hn); h_a[h0] <= served, the requests served so far. */
+    double *h_t, *h_a;
+    size_t h0, hn, hcap;
+    double served;
 };
+
+/* Appends (t, a) to the history; a run of steps without arrivals keeps
+ * its first and last entries only.  SL_OK or SL_ENOMEM. */
+static int fifo_push(struct sl__flow *fl, double t, double a)
+{
+    if (fl->hn - fl->h0 >= 2 && fl->h_a[fl->hn - 1] == a && fl->h_a[fl->hn - 2] == a) {
+        fl->h_t[fl->hn - 1] = t;
+        return SL_OK;
+    }
+    if (fl->h0 > 0 && fl->h0 >= fl->hn / 2) {
+        memmove(fl->h_t, fl->h_t + fl->h0, (fl->hn - fl->h0) * sizeof *fl->h_t);
+        memmove(fl->h_a, fl->h_a + fl->h0, (fl->hn - fl->h0) * sizeof *fl->h_a);
+        fl->hn -= fl->h0;
+        fl->h0 = 0;
+    }
+    if (fl->hn == fl->hcap) {
+        size_t cap = fl->hcap ? 2 * fl->hcap : 64;
+        double *nt = sl_reallocarray(fl->h_t, cap, sizeof *nt);
+        if (!nt)
+            return SL_ENOMEM;
+        fl->h_t = nt;
+        double *na = sl_reallocarray(fl->h_a, cap, sizeof *na);
+        if (!na)
+            return SL_ENOMEM;
+        fl->h_a = na;
+        fl->hcap = cap;
+    }
+    fl->h_t[fl->hn] = t;
+    fl->h_a[fl->hn] = a;
+    fl->hn++;
+    return SL_OK;
+}
+
+/* When the j-th accepted request arrived: arrivals spread evenly within a
+ * step (binary search for the step, linear inside it). */
+static double fifo_arrival(const struct sl__flow *fl, double j)
+{
+    size_t lo = fl->h0, hi = fl->hn - 1;
+    if (j <= fl->h_a[lo])
+        return fl->h_t[lo];
+    if (j >= fl->h_a[hi])
+        return fl->h_t[hi];
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (fl->h_a[mid] < j)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double a0 = fl->h_a[lo], a1 = fl->h_a[hi];
+    return fl->h_t[lo] + (j - a0) / (a1 - a0) * (fl->h_t[hi] - fl->h_t[lo]);
+}
 
 /* Share of R replicas busy when N sequences are in the service, N Poisson
  * with mean m (M/G/infinity by Little).  A balancing router (jsq,
@@ -357,7 +417,7 @@ static void on_flow(struct sl_engine *eng, void *ctx, uint64_t arg)
     double D = s->backlog + in.n;
     s->m.requests += in.n;
     inf->total.requests += in.n;
-    double f_p = 0, s_d = 0;
+    double f_p = 0, s_d = 0, served = 0;
     if (D > 1e-12) {
         double P = (s->backlog * s->fl_prompt + in.prompt) / D;
         double O = (s->backlog * s->fl_output + in.output) / D;
@@ -386,7 +446,7 @@ static void on_flow(struct sl_engine *eng, void *ctx, uint64_t arg)
             }
             n = hi;
         }
-        double served = x * R * dt;
+        served = x * R * dt;
         double q_before = s->backlog;
         s->backlog = D - served;
         double qmax = (double)s->cfg->max_queue * R;
@@ -409,6 +469,20 @@ static void on_flow(struct sl_engine *eng, void *ctx, uint64_t arg)
         s_d = fmax(busy - f_p, 0);
         double rho = fmin(f_p + s_d, 1);
         double resid = rho * ((1 - f_p) * td * 0.5 + f_p * tau * 0.5);
+        /* The queueing wait of the step's requests: first come first
+         * served, the middle one of them (number served + served / 2)
+         * arrived at fifo_arrival and starts mid-step.  (Little's law on
+         * the backlog, wq, holds in steady state only: while the backlog
+         * grows it overstates the wait by arrivals / service rate, while
+         * it drains it understates it.) */
+        double acc = fl->served + served + s->backlog;
+        if (fifo_push(fl, (double)t1 * 1e-6, acc) != SL_OK) {
+            sl_world_fail(inf->w, SL_ENOMEM, "out of memory in inference service '%s'",
+                          s->cfg->name);
+            return;
+        }
+        double wf =
+            fmax((double)t0 * 1e-6 + 0.5 * dt - fifo_arrival(fl, fl->served + 0.5 * served), 0);
         struct sl_inf_metrics *ms[2] = {&s->m, &inf->total};
         double w = served / NQ;
         if (P != fl->last_p) {
@@ -419,7 +493,7 @@ static void on_flow(struct sl_engine *eng, void *ctx, uint64_t arg)
             }
         }
         for (int q = 0; q < NQ; q++) {
-            double ttft = wq + resid + fl->tau_k[q];
+            double ttft = wf + resid + fl->tau_k[q];
             int met = ttft <= (double)s->cfg->slo.ttft_us * 1e-6 &&
                       (O <= 1 || tpot <= (double)s->cfg->slo.tpot_us * 1e-6);
             for (int k = 0; k < 2; k++) {
@@ -435,6 +509,13 @@ static void on_flow(struct sl_engine *eng, void *ctx, uint64_t arg)
                 sl_hist_add(&ms[k]->tpot, tpot, served);
         }
     }
+    if (!(D > 1e-12) && fifo_push(fl, (double)t1 * 1e-6, fl->served + s->backlog) != SL_OK) {
+        sl_world_fail(inf->w, SL_ENOMEM, "out of memory in inference service '%s'", s->cfg->name);
+        return;
+    }
+    fl->served += served;
+    while (fl->h0 + 1 < fl->hn && fl->h_a[fl->h0 + 1] <= fl->served)
+        fl->h0++;
     /* Power: the replicas' time shares as one blended load (exact in energy
      * since card power is linear in activity within a phase). */
     const struct sl_phase_model *pm = p->spec.phases;
@@ -466,6 +547,8 @@ int sl__serve_flow_start(struct sl_inf_service *s, int64_t tod0_us, struct sl_di
     int rc = src_init(&fl->src, s, tod0_us, d);
     if (rc != SL_OK)
         return rc;
+    if (fifo_push(fl, 0, 0) != SL_OK)
+        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     if (sl_engine_schedule(&s->inf->w->eng, 0, SL_PRIO_LOAD, on_flow, s, 0, NULL) != SL_OK)
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     return SL_OK;
@@ -479,6 +562,8 @@ void sl__serve_flow_release(struct sl_inf_service *s)
     sl_free(fl->src.cum_prompt);
     sl_free(fl->src.cum_output);
     sl_free(fl->src.win_rate);
+    sl_free(fl->h_t);
+    sl_free(fl->h_a);
     sl_free(fl);
     s->flow = NULL;
 }
