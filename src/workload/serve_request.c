@@ -235,14 +235,18 @@ static int preempt_newest(struct sl_inf_service *s, struct sl_inf_replica *rp)
 
 /* ---- steps ------------------------------------------------------------- */
 
-/* Whether the head of the queue could be admitted now. */
-static int can_admit(const struct sl_inf_service *s, const struct sl_inf_replica *rp, double budget)
+/* Whether the head of the queue could be admitted now.  reserve is KV the
+ * step will add besides the prompt: one token per decoding sequence when
+ * the step also decodes (chunked prefill), and the first token of each
+ * prompt that completes in the step. */
+static int can_admit(const struct sl_inf_service *s, const struct sl_inf_replica *rp, double budget,
+                     double reserve)
 {
-    const struct sl_inference *inf = s->inf;
+    const struct sl_inf_req *r;
     if (rp->wait_head == NIL || rp->nrun >= (uint32_t)s->cfg->max_batch || !(budget > 0))
         return 0;
-    const struct sl_inf_req *r = &inf->req[rp->wait_head];
-    return rp->kv_used + (double)r->need + 1 <= s->kv_cap;
+    r = &s->inf->req[rp->wait_head];
+    return rp->kv_used + reserve + (double)r->need + 1 <= s->kv_cap;
 }
 
 /* End of a decode stretch of k steps from (t0, ctx): the boundary times
@@ -290,6 +294,7 @@ static void step_begin(struct sl_inf_service *s, struct sl_inf_replica *rp, int6
         b.decode_ctx = rp->ctx_sum;
         budget -= (double)rp->ndecode;
     }
+    double reserve = chunked ? (double)rp->ndecode : 0;
     /* Prompt chunks: admitted sequences still prefilling (chunked prefill
      * only; without it a prefill completes in its step), then new
      * admissions, first come first served. */
@@ -304,8 +309,10 @@ static void step_begin(struct sl_inf_service *s, struct sl_inf_replica *rp, int6
         tokens += ch;
         b.prefill_attn += (double)ch * (double)r->prefilled + 0.5 * (double)ch * (double)(ch + 1);
         budget -= ch;
+        if (ch >= left)
+            reserve += 1; /* its first token, at the step's end */
     }
-    while (can_admit(s, rp, budget)) {
+    while (can_admit(s, rp, budget, reserve)) {
         struct sl_inf_req *r = &inf->req[rp->wait_head];
         if (!chunked && tokens > 0 && (double)(tokens + r->need) > budget)
             break;
@@ -320,6 +327,8 @@ static void step_begin(struct sl_inf_service *s, struct sl_inf_replica *rp, int6
         r->chunk = ch;
         tokens += ch;
         b.prefill_attn += 0.5 * (double)ch * (double)(ch + 1);
+        if (ch >= r->need)
+            reserve += 1; /* its first token, at the step's end */
         if (chunked)
             budget -= ch;
     }
