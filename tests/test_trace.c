@@ -37,6 +37,7 @@
 #include "suanli/scenario.h"
 #include "suanli/trace.h"
 #include "test_util.h"
+#include "torture.h"
 #include "workload/reqgen.h"
 
 #define PI 3.14159265358979323846
@@ -374,6 +375,7 @@ static void test_detect_and_files(void **state)
     (void)state;
     read_bad("hello world\n", SL_TRACE_AUTO, 1, "cannot tell the trace format");
     read_bad("", SL_TRACE_AUTO, 0, "empty");
+    read_bad("\n \r\n", SL_TRACE_AUTO, 0, "empty");
     struct sl_trace t;
     struct sl_diag d;
     sl_diag_clear(&d);
@@ -794,6 +796,65 @@ static void test_reqgen_rates(void **state)
     rmdir(dir);
 }
 
+/* ---- Allocation failures --------------------------------------------- */
+
+/* Reads path with every allocation count failing in turn: each failure is
+ * SL_ENOMEM with nothing left allocated, and some count succeeds. */
+static void torture_read(const char *path)
+{
+    for (long k = 0;; k++) {
+        struct torture tt = {k, 0, 0};
+        struct sl_trace t;
+        struct sl_diag d;
+        sl_diag_clear(&d);
+        sl_alloc_set_hook(torture_alloc, &tt);
+        int rc = sl_trace_read(path, SL_TRACE_AUTO, 0, &t, &d);
+        if (rc == SL_OK) {
+            struct sl_request_cfg c = gen_cfg(SL_ARRIVAL_POISSON, 1, 0);
+            struct sl_service_res res;
+            memset(&res, 0, sizeof res);
+            res.trace = &t;
+            struct sl_reqgen g;
+            sl_diag_clear(&d);
+            int rg = sl_reqgen_init(&g, &c, &res, "x", 1, 0, &d);
+            sl_reqgen_release(&g);
+            sl_trace_release(&t);
+            sl_alloc_set_hook(NULL, NULL);
+            assert_int_equal(tt.live, 0);
+            if (rg == SL_OK)
+                return;
+            assert_int_equal(rg, SL_ENOMEM);
+            continue;
+        }
+        sl_alloc_set_hook(NULL, NULL);
+        assert_int_equal(rc, SL_ENOMEM);
+        assert_int_equal(tt.live, 0);
+        assert_true(k < 1000);
+    }
+}
+
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    torture_read(put("t.txt", "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                              "2023-11-16 18:17:04,5,1\n2023-11-16 18:17:03,5,1\n"));
+    torture_read(put("t.txt", "{\"timestamp\": 5, \"input_length\": 1, \"output_length\": 1, "
+                              "\"hash_ids\": [1, 2]}\n{\"timestamp\": 0, \"input_length\": 1, "
+                              "\"output_length\": 1}\n"));
+    torture_read(put("t.txt", "600,1,1,,0,0\n0,1,1,Gamma,1,1\n"));
+    char dir[512], p[600];
+    snprintf(dir, sizeof dir, "%s/tort", tmp_dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    test_write_file(dir, "a-trace.csv", "0,1,1,,0,0\n");
+    test_write_file(dir, "b-trace.csv", "0,2,1,,0,0\n600,0,0,,0,0\n");
+    torture_read(dir);
+    snprintf(p, sizeof p, "%s/a-trace.csv", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/b-trace.csv", dir);
+    unlink(p);
+    rmdir(dir);
+}
+
 /* ---- The real traces --------------------------------------------------- */
 
 static void read_real(const char *rel, int format, struct sl_trace *t)
@@ -902,6 +963,7 @@ int main(void)
         cmocka_unit_test(test_reqgen_lognormal_law),
         cmocka_unit_test(test_reqgen_determinism),
         cmocka_unit_test(test_reqgen_rates),
+        cmocka_unit_test_teardown(test_alloc_failures, restore_hook),
         cmocka_unit_test(test_real_traces),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

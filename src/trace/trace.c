@@ -1387,16 +1387,18 @@ int sl_trace_read(const char *path, int format, int lenient, struct sl_trace *ou
     if (format == SL_TRACE_AUTO) {
         format = detect(buf + off, len - (size_t)off);
         if (format == SL_TRACE_AUTO) {
+            int empty = 1;
+            for (size_t i = (size_t)off; i < len && empty; i++)
+                empty = strchr(" \t\r\n", buf[i]) != NULL && buf[i] != '\0';
             sl_free(buf);
-            return sl_diag_set(d, SL_EINVAL, path, blank(buf + off, buf + len) ? 0 : 1, 0,
-                               blank(buf + off, buf + len)
-                                   ? "the trace file is empty (expected an Azure CSV, Mooncake "
-                                     "JSONL or ServeGen rate CSV)"
-                                   : "cannot tell the trace format (expected a CSV header with "
-                                     "TIMESTAMP,ContextTokens,GeneratedTokens for Azure, a JSON "
-                                     "object per line for Mooncake, or six columns "
-                                     "window_start_s,rate_rps,cv,dist,shape,scale for ServeGen); "
-                                     "name the format");
+            return sl_diag_set(d, SL_EINVAL, path, empty ? 0 : 1, 0,
+                               empty ? "the trace file is empty (expected an Azure CSV, Mooncake "
+                                       "JSONL or ServeGen rate CSV)"
+                                     : "cannot tell the trace format (expected a CSV header with "
+                                       "TIMESTAMP,ContextTokens,GeneratedTokens for Azure, a JSON "
+                                       "object per line for Mooncake, or six columns "
+                                       "window_start_s,rate_rps,cv,dist,shape,scale for ServeGen); "
+                                       "name the format");
         }
     }
     out->format = format;
