@@ -5,8 +5,8 @@
  * per second at the best.  Then the cost of the request stream
  * (src/workload/reqgen.c) in ns per request: generated gamma arrivals
  * with a diurnal rate and lognormal lengths, the Azure conv replay tiled,
- * and the ServeGen m-large folder (162 clients) tiled.  A missing file is reported and skipped.  Rates only; not a
- * pass/fail test.
+ * and the ServeGen m-large folder (162 clients) tiled.  A missing file is reported and skipped.
+ * Rates only; not a pass/fail test.
  *
  * Usage: bench_trace [shared-data-folder] [rounds]
  *        (default ../shared/data relative to the current folder, 20 rounds)
