@@ -616,6 +616,19 @@ static void test_reqgen_empirical(void **state)
             "2023-11-16 18:00:02,600,6\n"
             "2023-11-16 18:00:03,1100,11\n",
             SL_TRACE_AZURE, 0, &t);
+    struct sl_trace_stats st;
+    sl_trace_stats(&t, &st);
+    assert_int_equal(st.n, 4);
+    assert_close(st.rate, 1.0, 1e-12);
+    assert_close(st.gap_cv, 0.0, 1e-12);
+    assert_close(st.prompt_mean, 500, 1e-12);
+    assert_int_equal(st.prompt_max, 1100);
+    double mu = (log(100) + log(200) + log(600) + log(1100)) / 4;
+    assert_close(st.prompt_mu, mu, 1e-12);
+    double v = (pow(log(100) - mu, 2) + pow(log(200) - mu, 2) + pow(log(600) - mu, 2) +
+                pow(log(1100) - mu, 2)) /
+               3;
+    assert_close(st.prompt_sigma, sqrt(v), 1e-12);
     struct sl_service_res res;
     memset(&res, 0, sizeof res);
     res.trace = &t;
@@ -906,6 +919,20 @@ static void read_real(const char *rel, int format, struct sl_trace *t)
     assert_int_equal(rc, SL_OK);
 }
 
+/* Each fit equals the value docs/model.md prints, to its last digit. */
+static void assert_within(struct sl_trace_stats st, double rate, double pmu, double psigma,
+                          double omu, double osigma, double cv)
+{
+    const double got[6] = {st.rate,      st.prompt_mu,    st.prompt_sigma,
+                           st.output_mu, st.output_sigma, st.gap_cv};
+    const double want[6] = {rate, pmu, psigma, omu, osigma, cv};
+    for (int i = 0; i < 6; i++) {
+        if (fabs(got[i] - want[i]) > 0.0005)
+            print_error("fit %d: got %.6f, docs/model.md says %.3f\n", i, got[i], want[i]);
+        assert_true(fabs(got[i] - want[i]) <= 0.0005);
+    }
+}
+
 static void test_real_traces(void **state)
 {
     (void)state;
@@ -944,6 +971,15 @@ static void test_real_traces(void **state)
     assert_close(in / (double)n, 1155, 0.001);
     assert_close(out / (double)n, 211, 0.003);
     sl_reqgen_release(&g);
+    /* The fits of docs/model.md, to the digits printed there. */
+    struct sl_trace_stats st;
+    sl_trace_stats(&t, &st);
+    assert_within(st, 5.530, 6.633, 0.985, 5.019, 0.859, 1.094);
+    sl_trace_release(&t);
+    read_real("traces/azure-llm-2023/AzureLLMInferenceTrace_code.csv", SL_TRACE_AZURE, &t);
+    sl_trace_stats(&t, &st);
+    assert_within(st, 2.566, 6.999, 1.360, 2.788, 0.847, 13.151);
+    assert_int_equal(st.prompt_max, 7437);
     sl_trace_release(&t);
 
     read_real("traces/mooncake-fast25/conversation_trace.jsonl", SL_TRACE_AUTO, &t);
@@ -952,6 +988,9 @@ static void test_real_traces(void **state)
     assert_int_equal(t.req[0].prompt, 6758);
     assert_int_equal(t.req[0].hash_n, 14);
     assert_true(t.n_hash > 12031);
+    sl_trace_stats(&t, &st);
+    assert_within(st, 3.401, 8.737, 1.199, 5.336, 1.358, 3.034);
+    assert_int_equal(st.output_max, 2000);
     sl_trace_release(&t);
 
     read_real("traces/servegen/language/m-large", SL_TRACE_AUTO, &t);
@@ -959,6 +998,9 @@ static void test_real_traces(void **state)
     assert_int_equal(t.n_clients, 162);
     assert_int_equal(t.n_windows, 162 * 2016);
     assert_int_equal(t.window_us, 600000000);
+    sl_trace_stats(&t, &st);
+    assert_true(fabs(st.rate - 195.84) < 0.005);
+    assert_true(fabs(st.span_s - 14 * 86400) < 1);
     sl_trace_release(&t);
 }
 

@@ -95,6 +95,27 @@ int sl_trace_read(const char *path, int format, int lenient, struct sl_trace *ou
                   struct sl_diag *d);
 void sl_trace_release(struct sl_trace *t);
 
+/* Summary of a loaded trace, as docs/model.md ("Request traces") and
+ * scripts/fit_traces.py give it.  Request traces: n rows over span_s, the
+ * mean rate (n - 1) / span_s, the CV of the gaps between consecutive rows
+ * (population standard deviation over mean), and per side the mean, the
+ * largest value and the lognormal fit by the moments of the logs (mu the
+ * mean of ln tokens, sigma their standard deviation with n - 1).  Rate
+ * traces: n windows, span_s the period (the latest window end), rate the
+ * total mean rate of all clients over it; the rest 0. */
+struct sl_trace_stats {
+    size_t n;
+    double span_s;
+    double rate; /* requests/s */
+    double gap_cv;
+    double prompt_mean, prompt_mu, prompt_sigma;
+    double output_mean, output_mu, output_sigma;
+    int32_t prompt_max, output_max;
+};
+
+/* Fills out from t (a loaded trace; borrowed).  O(rows). */
+void sl_trace_stats(const struct sl_trace *t, struct sl_trace_stats *out);
+
 /* A token-length law. */
 enum sl_tokdist_kind { SL_TOK_FIXED = 0, SL_TOK_LOGNORMAL, SL_TOK_TRACE };
 struct sl_tokdist {

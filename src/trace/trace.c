@@ -1311,6 +1311,74 @@ static void finish_windows(struct sl_trace *t)
         }
 }
 
+/* ---- Summary ----------------------------------------------------------- */
+
+/* Mean and standard deviation (n - 1) by Welford's recurrence. */
+struct moments {
+    double n, mean, m2;
+};
+
+static void moments_add(struct moments *m, double x)
+{
+    m->n += 1;
+    double dx = x - m->mean;
+    m->mean += dx / m->n;
+    m->m2 += dx * (x - m->mean);
+}
+
+static double moments_sd(const struct moments *m, double ddof)
+{
+    return m->n > ddof ? sqrt(m->m2 / (m->n - ddof)) : 0;
+}
+
+void sl_trace_stats(const struct sl_trace *t, struct sl_trace_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (t->n_req == 0) {
+        double period = 0, count = 0;
+        double win = (double)t->window_us / 1e6;
+        for (size_t c = 0; c < t->n_clients; c++)
+            for (size_t i = t->window_first[c]; i < t->window_first[c + 1]; i++) {
+                double s = (double)t->windows[i].t_us / 1e6;
+                double e =
+                    i + 1 < t->window_first[c + 1] ? (double)t->windows[i + 1].t_us / 1e6 : s + win;
+                count += t->windows[i].rate * (e - s);
+                if (e > period)
+                    period = e;
+            }
+        out->n = t->n_windows;
+        out->span_s = period;
+        out->rate = period > 0 ? count / period : 0;
+        return;
+    }
+    struct moments gap = {0, 0, 0}, lp = {0, 0, 0}, lo = {0, 0, 0};
+    double sp = 0, so = 0;
+    for (size_t i = 0; i < t->n_req; i++) {
+        const struct sl_trace_req *q = &t->req[i];
+        if (i > 0)
+            moments_add(&gap, (double)(q->t_us - t->req[i - 1].t_us) / 1e6);
+        moments_add(&lp, log((double)q->prompt));
+        moments_add(&lo, log((double)q->output));
+        sp += q->prompt;
+        so += q->output;
+        if (q->prompt > out->prompt_max)
+            out->prompt_max = q->prompt;
+        if (q->output > out->output_max)
+            out->output_max = q->output;
+    }
+    double n = (double)t->n_req;
+    out->n = t->n_req;
+    out->span_s = (double)t->span_us / 1e6;
+    out->rate = out->span_s > 0 ? (n - 1) / out->span_s : 0;
+    out->gap_cv = gap.mean > 0 ? moments_sd(&gap, 0) / gap.mean : 0;
+    out->prompt_mean = sp / n;
+    out->output_mean = so / n;
+    out->prompt_mu = lp.mean;
+    out->output_mu = lo.mean;
+    out->prompt_sigma = moments_sd(&lp, 1);
+    out->output_sigma = moments_sd(&lo, 1);
+}
+
 /* ---- Detection and the entry points ------------------------------------ */
 
 /* Guesses the format from the first non-blank line. */
