@@ -280,6 +280,69 @@ static void test_mooncake_errors(void **state)
     sl_trace_release(&t);
 }
 
+/* Files much larger than the reader's 64 KB chunks, with lines across
+ * every chunk boundary and one line of ~190 KB (30,000 hash ids), read
+ * exactly. */
+static void test_chunk_boundaries(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/big.jsonl", tmp_dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    int rows = 3000;
+    for (int i = 0; i < rows; i++) {
+        int nh = i == 1234 ? 30000 : i % 97;
+        fprintf(f,
+                "{\"timestamp\": %d, \"input_length\": %d, \"output_length\": %d, "
+                "\"hash_ids\": [",
+                i * 7, i + 1, i % 13 + 1);
+        for (int h = 0; h < nh; h++)
+            fprintf(f, "%s%d", h ? ", " : "", i * 100000 + h);
+        fputs(i % 2 ? "]}\r\n" : "]}\n", f);
+    }
+    fclose(f);
+    struct sl_trace t;
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    assert_int_equal(sl_trace_read(path, SL_TRACE_AUTO, 0, &t, &d), SL_OK);
+    assert_int_equal(t.n_req, (size_t)rows);
+    size_t total = 0;
+    for (int i = 0; i < rows; i++) {
+        const struct sl_trace_req *q = &t.req[i];
+        uint32_t nh = i == 1234 ? 30000 : (uint32_t)(i % 97);
+        assert_int_equal(q->t_us, (int64_t)i * 7000);
+        assert_int_equal(q->prompt, i + 1);
+        assert_int_equal(q->output, i % 13 + 1);
+        assert_int_equal(q->hash_n, nh);
+        if (nh)
+            assert_int_equal(t.hash[q->hash_first + nh - 1], (uint32_t)(i * 100000) + nh - 1);
+        total += nh;
+    }
+    assert_int_equal(t.n_hash, total);
+    sl_trace_release(&t);
+
+    /* An error far into a large file names its line. */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("TIMESTAMP,ContextTokens,GeneratedTokens\r\n", f);
+    for (int i = 0; i < 50000; i++)
+        fprintf(f, "2023-11-16 18:%02d:%02d.%07d,%d,%d\r\n", i / 3600 % 60, i / 60 % 60, i % 60,
+                i % 5000 + 1, i % 300 + 1);
+    fputs("2023-11-16 18:00:00,5,0\r\n", f);
+    fclose(f);
+    sl_diag_clear(&d);
+    assert_int_equal(sl_trace_read(path, SL_TRACE_AUTO, 0, &t, &d), SL_EINVAL);
+    assert_int_equal(d.line, 50002);
+    assert_non_null(strstr(d.msg, "GeneratedTokens is 0"));
+    sl_diag_clear(&d);
+    assert_int_equal(sl_trace_read(path, SL_TRACE_AUTO, 1, &t, &d), SL_OK);
+    assert_int_equal(t.n_req, 50000);
+    assert_int_equal(t.skipped, 1);
+    sl_trace_release(&t);
+    unlink(path);
+}
+
 /* ---- ServeGen ---------------------------------------------------------- */
 
 static void test_servegen_file(void **state)
@@ -1028,6 +1091,7 @@ int main(void)
         cmocka_unit_test(test_azure_lenient),
         cmocka_unit_test(test_mooncake_rows),
         cmocka_unit_test(test_mooncake_errors),
+        cmocka_unit_test(test_chunk_boundaries),
         cmocka_unit_test(test_servegen_file),
         cmocka_unit_test(test_servegen_folder),
         cmocka_unit_test(test_detect_and_files),

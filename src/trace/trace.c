@@ -1,13 +1,14 @@
 /*
  * Readers of request traces and rate traces (include/suanli/trace.h).
  *
- * A trace file is read whole into one buffer (a regular file of at most
- * SL_LIMIT(SL_LIM_TRACE_BYTES) bytes, examined with stat before the open
- * and fstat after, opened non-blocking, so a FIFO, a device or a folder is
- * refused at once), then cut into lines with memchr and parsed with
- * hand-written field scanners: no stdio, no per-row allocation, and strtod
- * only for numbers with a fraction or an exponent.  The 19,366-row Azure
- * conversation trace (719 KB) reads in about a millisecond.  Lines may end
+ * A trace file (a regular file of at most SL_LIMIT(SL_LIM_TRACE_BYTES)
+ * bytes, examined with stat before the open and fstat after, opened
+ * non-blocking, so a FIFO, a device or a folder is refused at once) is read
+ * in 64 KB chunks through one buffer that grows only for a longer line,
+ * cut into lines with memchr and parsed with hand-written field scanners:
+ * no stdio, no per-row allocation, and strtod only for numbers with a
+ * fraction or an exponent.  The 19,366-row Azure
+ * conversation trace (719 KB) reads in about 2 ms (bench/bench_trace).  Lines may end
  * in "\n" or "\r\n" (the Azure files use CRLF); a UTF-8 byte order mark is
  * skipped, UTF-16 refused; blank lines are ignored anywhere.
  *
@@ -78,15 +79,37 @@ const char *const sl_trace_format_names[] = {"auto", "azure", "mooncake", "serve
 
 #define SERVEGEN_DEFAULT_WINDOW_US INT64_C(600000000)
 #define AZURE_MAX_COLUMNS          64
+#define CHUNK_BYTES                65536
 
-/* ---- Reading a file whole ---------------------------------------------- */
+/* ---- Reading a file in chunks ----------------------------------------- */
 
-/* Reads the regular file at path into a buffer the caller frees (NUL
- * appended); *len is its size without the NUL. */
-static int read_whole(const char *path, char **out, size_t *len, struct sl_diag *d)
+/* A trace file read line by line through one buffer.  buf[pos, len) are
+ * the bytes read and not yet consumed, of which the first `scanned` hold no
+ * newline; a line is handed out as [p, end) inside buf and stays valid
+ * until the next call, which may move or grow the buffer (it grows only
+ * when one line is longer than it, and never past the size limit).  At
+ * most limit bytes are read even if the file grows meanwhile: one byte
+ * more sets too_big. */
+struct lines {
+    int fd;
+    const char *path;
+    char *buf;
+    size_t cap, pos, len, scanned;
+    size_t total, limit, size; /* bytes read; the limit; the size fstat gave */
+    int eof, err, too_big, nomem;
+    const char *p, *end; /* the current line, without "\n" or "\r\n" */
+    int line;
+};
+
+/* Opens the regular file at path.  Returns SL_OK (close with lines_close),
+ * SL_ENOENT or SL_EINVAL/SL_ENOMEM with d filled. */
+static int lines_open(struct lines *ls, const char *path, struct sl_diag *d)
 {
+    memset(ls, 0, sizeof *ls);
+    ls->fd = -1;
+    ls->path = path;
+    ls->limit = (size_t)SL_LIMIT(SL_LIM_TRACE_BYTES);
     struct stat st;
-    size_t limit = (size_t)SL_LIMIT(SL_LIM_TRACE_BYTES);
     if (stat(path, &st) != 0) {
         if (errno == ENOENT || errno == ENOTDIR)
             return sl_diag_set(d, SL_ENOENT, path, 0, 0, "no such trace file");
@@ -97,6 +120,8 @@ static int read_whole(const char *path, char **out, size_t *len, struct sl_diag 
         return sl_diag_set(d, SL_EINVAL, path, 0, 0, "not a regular file (expected a trace file%s)",
                            S_ISDIR(st.st_mode) ? "; only a ServeGen rate trace may be a folder"
                                                : "");
+    /* Non-blocking, and examined again once open: the path may have
+     * changed into a FIFO or a device in between. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
         return sl_diag_set(d, errno == ENOENT ? SL_ENOENT : SL_EINVAL, path, 0, 0,
@@ -105,108 +130,143 @@ static int read_whole(const char *path, char **out, size_t *len, struct sl_diag 
         close(fd);
         return sl_diag_set(d, SL_EINVAL, path, 0, 0, "not a regular file (expected a trace file)");
     }
-    if ((double)st.st_size > (double)limit) {
+    if ((double)st.st_size > (double)ls->limit) {
         close(fd);
         char lim[160];
         return sl_diag_set(d, SL_EINVAL, path, 0, 0, "%s",
                            sl_limit_text(SL_LIM_TRACE_BYTES, lim, sizeof lim));
     }
-    size_t cap = (size_t)st.st_size + 1, n = 0;
-    char *buf = sl_malloc(cap + 1);
-    if (!buf) {
+    ls->size = (size_t)st.st_size;
+    ls->cap = CHUNK_BYTES;
+    ls->buf = sl_malloc(ls->cap);
+    if (!ls->buf) {
         close(fd);
         return sl_diag_set(d, SL_ENOMEM, path, 0, 0, "out of memory reading the trace");
     }
-    /* The file may grow while it is read: read until the end, but never
-     * past the limit (one byte past it tells "over" from "at"). */
-    for (;;) {
-        if (n == cap) {
-            if (n > limit) {
-                sl_free(buf);
-                close(fd);
-                char lim[160];
-                return sl_diag_set(d, SL_EINVAL, path, 0, 0, "%s",
-                                   sl_limit_text(SL_LIM_TRACE_BYTES, lim, sizeof lim));
-            }
-            size_t ncap = cap * 2 > limit + 1 ? limit + 1 : cap * 2;
-            if (ncap <= cap)
-                ncap = cap + 1;
-            char *nb = sl_realloc(buf, ncap + 1);
-            if (!nb) {
-                sl_free(buf);
-                close(fd);
-                return sl_diag_set(d, SL_ENOMEM, path, 0, 0, "out of memory reading the trace");
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            sl_free(buf);
-            close(fd);
-            return sl_diag_set(d, SL_EINVAL, path, 0, 0, "cannot read the trace file: %s",
-                               strerror(e));
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    if (n > limit) {
-        sl_free(buf);
-        char lim[160];
-        return sl_diag_set(d, SL_EINVAL, path, 0, 0, "%s",
-                           sl_limit_text(SL_LIM_TRACE_BYTES, lim, sizeof lim));
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
+    ls->fd = fd;
     return SL_OK;
 }
 
-/* Skips a UTF-8 byte order mark; refuses UTF-16.  Returns the offset of
- * the text or -1 (d filled). */
-static long text_start(const char *buf, size_t len, const char *path, struct sl_diag *d)
+static void lines_close(struct lines *ls)
 {
-    const unsigned char *b = (const unsigned char *)buf;
-    if (len >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF)
-        return 3;
-    if (len >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF))) {
-        sl_diag_set(d, SL_EINVAL, path, 1, 1,
-                    "the file is UTF-16 text (expected UTF-8 or ASCII, as the traces are)");
+    if (ls->fd >= 0)
+        close(ls->fd);
+    sl_free(ls->buf);
+    ls->fd = -1;
+    ls->buf = NULL;
+}
+
+/* Moves the unconsumed bytes to the front, grows the buffer if they fill
+ * it, and reads more.  Returns 1 (more bytes), 0 (the end) or -1 (a read
+ * error, the size limit or no memory: see lines_error). */
+static int lines_fill(struct lines *ls)
+{
+    if (ls->eof)
+        return 0;
+    if (ls->pos > 0) {
+        memmove(ls->buf, ls->buf + ls->pos, ls->len - ls->pos);
+        ls->len -= ls->pos;
+        ls->pos = 0;
+    }
+    if (ls->len == ls->cap) {
+        size_t ncap = ls->cap * 2 > ls->limit + 1 ? ls->limit + 1 : ls->cap * 2;
+        if (ncap <= ls->cap) {
+            ls->too_big = 1;
+            return -1;
+        }
+        char *nb = sl_realloc(ls->buf, ncap);
+        if (!nb) {
+            ls->nomem = 1;
+            return -1;
+        }
+        ls->buf = nb;
+        ls->cap = ncap;
+    }
+    ssize_t n;
+    do
+        n = read(ls->fd, ls->buf + ls->len, ls->cap - ls->len);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        ls->err = errno ? errno : EIO;
         return -1;
     }
-    return 0;
+    if (n == 0) {
+        ls->eof = 1;
+        return 0;
+    }
+    ls->len += (size_t)n;
+    ls->total += (size_t)n;
+    if (ls->total > ls->limit) {
+        ls->too_big = 1;
+        return -1;
+    }
+    return 1;
+}
+
+/* The diagnostic for a failed lines_fill. */
+static int lines_error(const struct lines *ls, struct sl_diag *d)
+{
+    if (ls->nomem)
+        return sl_diag_set(d, SL_ENOMEM, ls->path, 0, 0, "out of memory reading the trace");
+    if (ls->too_big) {
+        char lim[160];
+        return sl_diag_set(d, SL_EINVAL, ls->path, ls->line + 1, 0, "%s",
+                           sl_limit_text(SL_LIM_TRACE_BYTES, lim, sizeof lim));
+    }
+    return sl_diag_set(d, SL_EINVAL, ls->path, ls->line + 1, 0, "cannot read the trace file: %s",
+                       strerror(ls->err));
+}
+
+/* The next line: 1, 0 at the end, -1 on an error (lines_error). */
+static int next_line(struct lines *ls)
+{
+    for (;;) {
+        char *p = ls->buf + ls->pos;
+        size_t avail = ls->len - ls->pos;
+        char *nl = avail > ls->scanned ? memchr(p + ls->scanned, '\n', avail - ls->scanned) : NULL;
+        char *e;
+        if (nl) {
+            e = nl;
+            ls->pos = (size_t)(nl + 1 - ls->buf);
+        } else if (ls->eof) {
+            if (avail == 0)
+                return 0;
+            e = p + avail;
+            ls->pos = ls->len;
+        } else {
+            ls->scanned = avail;
+            if (lines_fill(ls) < 0)
+                return -1;
+            continue;
+        }
+        ls->scanned = 0;
+        if (e > p && e[-1] == '\r')
+            e--;
+        ls->p = p;
+        ls->end = e;
+        ls->line++;
+        return 1;
+    }
+}
+
+/* Reads the first bytes: skips a UTF-8 byte order mark, refuses UTF-16,
+ * and leaves at least the first 4 KB (or the whole file) in the buffer
+ * for detection.  Returns SL_OK or an error in d. */
+static int lines_start(struct lines *ls, struct sl_diag *d)
+{
+    while (!ls->eof && ls->len < 4096)
+        if (lines_fill(ls) < 0)
+            return lines_error(ls, d);
+    const unsigned char *b = (const unsigned char *)ls->buf;
+    if (ls->len >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF)
+        ls->pos = 3;
+    else if (ls->len >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF)))
+        return sl_diag_set(d, SL_EINVAL, ls->path, 1, 1,
+                           "the file is UTF-16 text (expected UTF-8 or ASCII, as the traces are)");
+    return SL_OK;
 }
 
 /* ---- Lines and fields -------------------------------------------------- */
-
-/* A cursor over the lines of a buffer: [p, end) is the current line
- * without its "\n" or "\r\n"; next is where the following line starts. */
-struct lines {
-    const char *next, *stop;
-    const char *p, *end;
-    int line;
-};
-
-static int next_line(struct lines *ls)
-{
-    if (ls->next >= ls->stop)
-        return 0;
-    const char *p = ls->next;
-    const char *nl = memchr(p, '\n', (size_t)(ls->stop - p));
-    const char *e = nl ? nl : ls->stop;
-    ls->next = nl ? nl + 1 : ls->stop;
-    if (e > p && e[-1] == '\r')
-        e--;
-    ls->p = p;
-    ls->end = e;
-    ls->line++;
-    return 1;
-}
 
 static int is_space(char c)
 {
@@ -655,8 +715,8 @@ static int name_is(const struct field *f, const char *name)
 static int read_azure(struct reader *r, struct lines *ls)
 {
     struct field f[AZURE_MAX_COLUMNS];
-    int ncol = 0, c_ts = -1, c_in = -1, c_out = -1;
-    while (next_line(ls)) {
+    int ncol = 0, c_ts = -1, c_in = -1, c_out = -1, k;
+    while ((k = next_line(ls)) > 0) {
         if (blank(ls->p, ls->end))
             continue;
         ncol = split(ls->p, ls->p, ls->end, f, AZURE_MAX_COLUMNS);
@@ -674,6 +734,8 @@ static int read_azure(struct reader *r, struct lines *ls)
         }
         break;
     }
+    if (k < 0)
+        return lines_error(ls, r->d);
     if (ncol == 0)
         return sl_diag_set(r->d, SL_EINVAL, r->path, 0, 0,
                            "the trace file is empty (expected the header "
@@ -686,7 +748,7 @@ static int read_azure(struct reader *r, struct lines *ls)
                            : c_in < 0 ? "ContextTokens"
                                       : "GeneratedTokens");
     int rc;
-    while (next_line(ls)) {
+    while ((k = next_line(ls)) > 0) {
         if (blank(ls->p, ls->end))
             continue;
         int n = split(ls->p, ls->p, ls->end, f, AZURE_MAX_COLUMNS);
@@ -725,6 +787,8 @@ static int read_azure(struct reader *r, struct lines *ls)
         if ((rc = push_req(r, ls->line, &q)) != SL_OK)
             return rc;
     }
+    if (k < 0)
+        return lines_error(ls, r->d);
     return finish_requests(r, 1000);
 }
 
@@ -1059,8 +1123,8 @@ fault:
 
 static int read_mooncake(struct reader *r, struct lines *ls)
 {
-    int rc, bad;
-    while (next_line(ls)) {
+    int rc, bad, k;
+    while ((k = next_line(ls)) > 0) {
         if (blank(ls->p, ls->end))
             continue;
         struct sl_trace_req q = {0, 0, 0, 0, 0};
@@ -1069,6 +1133,8 @@ static int read_mooncake(struct reader *r, struct lines *ls)
         if (!bad && (rc = push_req(r, ls->line, &q)) != SL_OK)
             return rc;
     }
+    if (k < 0)
+        return lines_error(ls, r->d);
     if (r->t->n_req == 0 && r->t->skipped == 0)
         return sl_diag_set(r->d, SL_EINVAL, r->path, 0, 0,
                            "the trace file is empty (expected one JSON object per request)");
@@ -1097,8 +1163,8 @@ static const char *const servegen_names[6] = {"window_start_s", "rate_rps", "cv"
 static int read_servegen_rows(struct reader *r, struct lines *ls)
 {
     struct field f[6];
-    int rc;
-    while (next_line(ls)) {
+    int rc, k;
+    while ((k = next_line(ls)) > 0) {
         if (blank(ls->p, ls->end))
             continue;
         int n = split(ls->p, ls->p, ls->end, f, 6);
@@ -1170,19 +1236,14 @@ static int read_servegen_rows(struct reader *r, struct lines *ls)
         if ((rc = push_window(r, ls->line, &w)) != SL_OK)
             return rc;
     }
-    return SL_OK;
+    return k < 0 ? lines_error(ls, r->d) : SL_OK;
 }
 
-/* Reads one client file into the windows and closes its entry in
- * window_first. */
-static int read_servegen_file(struct reader *r, const char *buf, size_t len)
+/* Reads one client's file (started) into the windows. */
+static int read_servegen_file(struct reader *r, struct lines *ls)
 {
-    long off = text_start(buf, len, r->path, r->d);
-    if (off < 0)
-        return SL_EINVAL;
-    struct lines ls = {buf + off, buf + len, NULL, NULL, 0};
     size_t first = r->t->n_windows;
-    int rc = read_servegen_rows(r, &ls);
+    int rc = read_servegen_rows(r, ls);
     if (rc != SL_OK)
         return rc;
     size_t n = r->t->n_windows - first;
@@ -1216,16 +1277,17 @@ static int cmp_names(const void *a, const void *b)
 /* Adds one client read from path. */
 static int servegen_client(struct reader *r, const char *path)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    int rc = read_whole(path, &buf, &len, r->d);
+    struct lines ls;
+    int rc = lines_open(&ls, path, r->d);
     if (rc != SL_OK)
         return rc;
     const char *saved = r->path;
     r->path = path;
-    rc = read_servegen_file(r, buf, len);
+    rc = lines_start(&ls, r->d);
+    if (rc == SL_OK)
+        rc = read_servegen_file(r, &ls);
     r->path = saved;
-    sl_free(buf);
+    lines_close(&ls);
     if (rc != SL_OK)
         return rc;
     struct sl_trace *t = r->t;
@@ -1381,26 +1443,35 @@ void sl_trace_stats(const struct sl_trace *t, struct sl_trace_stats *out)
 
 /* ---- Detection and the entry points ------------------------------------ */
 
-/* Guesses the format from the first non-blank line. */
-static int detect(const char *buf, size_t len)
+/* Guesses the format from the first non-blank line among the bytes read
+ * so far (a partial last line counts as a line); sets *empty when those
+ * bytes are all white space. */
+static int detect(const char *buf, size_t len, int *empty)
 {
-    struct lines ls = {buf, buf + len, NULL, NULL, 0};
-    while (next_line(&ls)) {
-        const char *p = ls.p;
-        while (p < ls.end && is_space(*p))
-            p++;
-        if (p == ls.end)
+    const char *p = buf, *stop = buf + len;
+    *empty = 1;
+    while (p < stop) {
+        const char *nl = memchr(p, '\n', (size_t)(stop - p));
+        const char *e = nl ? nl : stop;
+        const char *next = nl ? nl + 1 : stop;
+        if (e > p && e[-1] == '\r')
+            e--;
+        const char *q = p;
+        while (q < e && is_space(*q))
+            q++;
+        if (q == e) {
+            p = next;
             continue;
-        if (*p == '{')
+        }
+        *empty = 0;
+        if (*q == '{')
             return SL_TRACE_MOONCAKE;
         struct field f[AZURE_MAX_COLUMNS];
-        int n = split(ls.p, ls.p, ls.end, f, AZURE_MAX_COLUMNS);
+        int n = split(p, p, e, f, AZURE_MAX_COLUMNS);
         for (int i = 0; i < n && i < AZURE_MAX_COLUMNS; i++)
             if (name_is(&f[i], "TIMESTAMP") || name_is(&f[i], "ContextTokens"))
                 return SL_TRACE_AZURE;
-        if (n == 6)
-            return SL_TRACE_SERVEGEN;
-        return SL_TRACE_AUTO;
+        return n == 6 ? SL_TRACE_SERVEGEN : SL_TRACE_AUTO;
     }
     return SL_TRACE_AUTO;
 }
@@ -1442,54 +1513,48 @@ int sl_trace_read(const char *path, int format, int lenient, struct sl_trace *ou
         finish_windows(out);
         return SL_OK;
     }
-    char *buf = NULL;
-    size_t len = 0;
-    int rc = read_whole(path, &buf, &len, d);
+    struct lines ls;
+    int rc = lines_open(&ls, path, d);
     if (rc != SL_OK)
         return rc;
-    long off = text_start(buf, len, path, d);
-    if (off < 0) {
-        sl_free(buf);
-        return SL_EINVAL;
+    rc = lines_start(&ls, d);
+    if (rc == SL_OK && format == SL_TRACE_AUTO) {
+        int empty;
+        format = detect(ls.buf + ls.pos, ls.len - ls.pos, &empty);
+        if (format == SL_TRACE_AUTO)
+            rc = sl_diag_set(d, SL_EINVAL, path, empty ? 0 : 1, 0,
+                             empty ? "the trace file is empty (expected an Azure CSV, Mooncake "
+                                     "JSONL or ServeGen rate CSV)"
+                                   : "cannot tell the trace format (expected a CSV header with "
+                                     "TIMESTAMP,ContextTokens,GeneratedTokens for Azure, a JSON "
+                                     "object per line for Mooncake, or six columns "
+                                     "window_start_s,rate_rps,cv,dist,shape,scale for ServeGen); "
+                                     "name the format");
     }
-    if (format == SL_TRACE_AUTO) {
-        format = detect(buf + off, len - (size_t)off);
-        if (format == SL_TRACE_AUTO) {
-            int empty = 1;
-            for (size_t i = (size_t)off; i < len && empty; i++)
-                empty = strchr(" \t\r\n", buf[i]) != NULL && buf[i] != '\0';
-            sl_free(buf);
-            return sl_diag_set(d, SL_EINVAL, path, empty ? 0 : 1, 0,
-                               empty ? "the trace file is empty (expected an Azure CSV, Mooncake "
-                                       "JSONL or ServeGen rate CSV)"
-                                     : "cannot tell the trace format (expected a CSV header with "
-                                       "TIMESTAMP,ContextTokens,GeneratedTokens for Azure, a JSON "
-                                       "object per line for Mooncake, or six columns "
-                                       "window_start_s,rate_rps,cv,dist,shape,scale for ServeGen); "
-                                       "name the format");
-        }
+    if (rc != SL_OK) {
+        lines_close(&ls);
+        return rc;
     }
     out->format = format;
-    struct lines ls = {buf + off, buf + len, NULL, NULL, 0};
     if (format == SL_TRACE_AZURE) {
-        /* Rows of the Azure files are ~37 bytes: one allocation for all. */
-        size_t guess = len / 24 + 16;
+        /* Rows of the Azure files are ~37 bytes: one allocation for all;
+         * pages of the guess never written are never touched. */
+        size_t guess = ls.size / 24 + 16;
         if ((double)guess > SL_LIMIT(SL_LIM_TRACE_ROWS))
             guess = (size_t)SL_LIMIT(SL_LIM_TRACE_ROWS);
         out->req = sl_reallocarray(NULL, guess, sizeof *out->req);
         r.cap_req = out->req ? guess : 0;
         rc = read_azure(&r, &ls);
     } else if (format == SL_TRACE_MOONCAKE) {
-        /* A hash id takes at least 2 bytes ("7,"), ~8 in the real traces;
-         * pages of the guess never written are never touched. */
-        size_t guess = len / 6 + 16;
+        /* A hash id takes at least 2 bytes ("7,"), ~8 in the real traces. */
+        size_t guess = ls.size / 6 + 16;
         if ((double)guess > SL_LIMIT(SL_LIM_TRACE_HASHES))
             guess = (size_t)SL_LIMIT(SL_LIM_TRACE_HASHES);
         out->hash = sl_reallocarray(NULL, guess, sizeof *out->hash);
         r.cap_hash = out->hash ? guess : 0;
         rc = read_mooncake(&r, &ls);
     } else {
-        rc = read_servegen_file(&r, buf, len);
+        rc = read_servegen_file(&r, &ls);
         if (rc == SL_OK) {
             out->window_first = sl_calloc(2, sizeof *out->window_first);
             if (!out->window_first) {
@@ -1501,7 +1566,7 @@ int sl_trace_read(const char *path, int format, int lenient, struct sl_trace *ou
             }
         }
     }
-    sl_free(buf);
+    lines_close(&ls);
     if (rc == SL_OK && !(out->path = sl_strdup(path)))
         rc = oom(&r);
     if (rc != SL_OK) {
