@@ -7,9 +7,9 @@
  * in 64 KB chunks through one buffer that grows only for a longer line,
  * cut into lines with memchr and parsed with hand-written field scanners:
  * no stdio, no per-row allocation, and strtod only for numbers with a
- * fraction or an exponent.  The 19,366-row Azure
- * conversation trace (719 KB) reads in about 2 ms (bench/bench_trace).  Lines may end
- * in "\n" or "\r\n" (the Azure files use CRLF); a UTF-8 byte order mark is
+ * fraction or an exponent.  The 19,366-row Azure conversation trace
+ * (719 KB) reads in about 2 ms (bench/bench_trace).  Lines may end in "\n"
+ * or "\r\n" (the Azure files use CRLF); a UTF-8 byte order mark is
  * skipped, UTF-16 refused; blank lines are ignored anywhere.
  *
  * Formats.
