@@ -36,10 +36,15 @@
  *     1 / rate_j so that the window's rate is kept and its shape (the CV)
  *     is the file's: the ServeGen fits of the scale describe gaps within
  *     bursts and do not match the window's rate, which the rate column
- *     does.  A gap that runs past a window's end continues in the next
- *     window at that window's rate; windows of rate 0 pass without
- *     arrivals.  Trace time is aligned to local time: run time 0 is trace
- *     time tod(0) (ServeGen windows start at midnight), and with `tile`
+ *     does.  ServeGen's own generator (servegen/construct.py) also keeps
+ *     the shape and rescales: it draws rate x window gaps of the fitted law
+ *     and stretches them to fill the window exactly; here the count per
+ *     window is random (a renewal process), with the same mean.  The cv
+ *     column, an empirical CV, is not used: the shape sets the CV.  A gap
+ *     that runs past a window's end continues in the next window at that
+ *     window's rate; windows of rate 0 pass without arrivals.  Trace time
+ *     is aligned to local time: run time 0 is trace time tod(0) (taking
+ *     ServeGen's time 0 as midnight, which its files do not state), and with `tile`
  *     the trace repeats every P = max over clients of (last window start +
  *     window length).  Clients are merged in time order by a binary heap
  *     keyed on (time, client index).  rate_scale multiplies the rates and
