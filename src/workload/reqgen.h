@@ -44,9 +44,9 @@
  *     that runs past a window's end continues in the next window at that
  *     window's rate; windows of rate 0 pass without arrivals.  Trace time
  *     is aligned to local time: run time 0 is trace time tod(0) (taking
- *     ServeGen's time 0 as midnight, which its files do not state), and with `tile`
- *     the trace repeats every P = max over clients of (last window start +
- *     window length).  Clients are merged in time order by a binary heap
+ *     ServeGen's time 0 as midnight, which its files do not state), and
+ *     with `tile` the trace repeats every P = max over clients of (last
+ *     window start + window length).  Clients are merged in time order by a binary heap
  *     keyed on (time, client index).  rate_scale multiplies the rates and
  *     keeps the windows where they are (a day stays a day).  Token lengths
  *     come from the laws, which such a service must give.
