@@ -874,6 +874,44 @@ static void test_reqgen_rates(void **state)
     rmdir(dir);
 }
 
+/* A client of a tiny rate skips whole repetitions instead of walking them
+ * window by window: its arrivals lie decades apart and come at once. */
+static void test_reqgen_tiny_rate(void **state)
+{
+    (void)state;
+    char text[20000] = "0,1e-6,1,,0,0\n";
+    for (int w = 1; w < 500; w++) {
+        char row[64];
+        snprintf(row, sizeof row, "%d,0,0,,0,0\n", w * 600);
+        strcat(text, row);
+    }
+    struct sl_trace t;
+    read_ok(text, SL_TRACE_SERVEGEN, 0, &t);
+    struct sl_service_res res;
+    memset(&res, 0, sizeof res);
+    res.trace = &t;
+    struct sl_request_cfg c = gen_cfg(SL_ARRIVAL_POISSON, 0, 0);
+    c.tile = 1;
+    struct sl_reqgen g;
+    init_ok(&g, &c, &res, 1, 0);
+    struct sl_request r;
+    int64_t prev = 0;
+    int n = 0;
+    while (n < 20 && sl_reqgen_next(&g, &r)) {
+        assert_true(r.t_us >= prev);
+        /* Inside the one active window of each 300,000 s repetition. */
+        assert_true(r.t_us % INT64_C(300000000000) < 600000000);
+        prev = r.t_us;
+        n++;
+    }
+    /* 6e-4 arrivals per 300,000 s repetition: a mean gap of 5e8 s (16
+     * years), so 20 arrivals span centuries, and took no time to find. */
+    assert_int_equal(n, 20);
+    assert_true(prev > INT64_C(1000000000) * 1000000);
+    sl_reqgen_release(&g);
+    sl_trace_release(&t);
+}
+
 /* ---- Allocation failures --------------------------------------------- */
 
 /* Reads path with every allocation count failing in turn: each failure is
@@ -1105,6 +1143,7 @@ int main(void)
         cmocka_unit_test(test_reqgen_determinism),
         cmocka_unit_test(test_reqgen_rates),
         cmocka_unit_test(test_reqgen_window_law),
+        cmocka_unit_test(test_reqgen_tiny_rate),
         cmocka_unit_test_teardown(test_alloc_failures, restore_hook),
         cmocka_unit_test(test_real_traces),
     };

@@ -199,6 +199,19 @@ static int client_advance(struct sl_reqgen *g, struct sl__reqgen_client *cl)
         cl->tau_s = e;
         if (!next_window(g, cl))
             return 0;
+        /* A gap longer than a whole repetition skips repetitions at once,
+         * so a client of tiny rates costs O(windows) per arrival, not
+         * O(windows x repetitions). */
+        if (cl->j == 0 && cl->lam_period > 0 && gap > cl->lam_period) {
+            double k = floor(gap / cl->lam_period);
+            double off = cl->off_s + k * g->period_s;
+            if (!(off - g->tod0_s < horizon_s()))
+                return 0;
+            cl->off_s = off;
+            cl->tile = k >= (double)(UINT32_MAX - cl->tile) ? UINT32_MAX : cl->tile + (uint32_t)k;
+            gap = fmax(gap - k * cl->lam_period, 0.0);
+            cl->tau_s = win_start(g, cl, 0);
+        }
     }
     double t = cl->tau_s - g->tod0_s;
     if (!(t < horizon_s()))
@@ -270,8 +283,11 @@ static int rates_init(struct sl_reqgen *g, uint64_t seed, uint64_t src, struct s
         cl->first = t->window_first[c];
         cl->n = t->window_first[c + 1] - cl->first;
         int any = 0;
-        for (size_t j = 0; j < cl->n; j++)
-            any |= cwin(g, cl, j)->rate * g->scale > 0;
+        for (size_t j = 0; j < cl->n; j++) {
+            double r = cwin(g, cl, j)->rate * g->scale;
+            any |= r > 0;
+            cl->lam_period += r * (win_end(g, cl, j) - win_start(g, cl, j));
+        }
         if (!any)
             continue;
         cl->tau_s = g->tod0_s;

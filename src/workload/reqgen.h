@@ -94,7 +94,8 @@ struct sl__reqgen_client {
     size_t first, n, j;
     double tau_s; /* trace time of the last arrival (repetitions included) */
     double off_s;
-    int64_t next_us; /* run time of the pending arrival */
+    double lam_period; /* expected arrivals in one repetition of the trace */
+    int64_t next_us;   /* run time of the pending arrival */
     uint32_t tile;
 };
 
