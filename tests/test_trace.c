@@ -679,6 +679,11 @@ static void test_reqgen_empirical(void **state)
             "2023-11-16 18:00:02,600,6\n"
             "2023-11-16 18:00:03,1100,11\n",
             SL_TRACE_AZURE, 0, &t);
+    struct sl_tokdist law;
+    char err[200];
+    assert_int_equal(sl_tokdist_parse("trace", &law, err, sizeof err), SL_OK);
+    assert_close(sl_tokdist_mean(&law, &t, 0), 500, 1e-12);
+    assert_close(sl_tokdist_mean(&law, &t, 1), 5, 1e-12);
     struct sl_trace_stats st;
     sl_trace_stats(&t, &st);
     assert_int_equal(st.n, 4);
@@ -754,6 +759,31 @@ static void test_reqgen_lognormal_law(void **state)
     /* P(X > 2000) = P(Z > (ln 2000 - 6.5) / 1.1) = 0.157. */
     assert_close((double)at_max / n, 0.1571, 0.05);
     assert_close(s / n, 5.0, 0.01);
+    /* The clipped law's mean, by formula and by sampling (rounding moves it
+     * by less than half a token). */
+    struct sl_tokdist law;
+    char err[200];
+    assert_int_equal(
+        sl_tokdist_parse("lognormal(6.5, 1.1, max=2000, min=50)", &law, err, sizeof err), SL_OK);
+    double m = sl_tokdist_mean(&law, NULL, 0);
+    sl_reqgen_release(&g);
+    init_ok(&g, &c, NULL, 6, 0);
+    double sp = 0;
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(sl_reqgen_next(&g, &r), 1);
+        sp += r.prompt;
+    }
+    assert_close(sp / n, m, 0.01);
+    assert_true(m > 700 && m < 1000);
+    /* Unclipped, the lognormal mean exp(mu + sigma^2 / 2). */
+    assert_int_equal(sl_tokdist_parse("lognormal(5, 1)", &law, err, sizeof err), SL_OK);
+    assert_close(sl_tokdist_mean(&law, NULL, 0), exp(5.5), 1e-9);
+    assert_int_equal(sl_tokdist_parse("lognormal(5, 0, min=200)", &law, err, sizeof err), SL_OK);
+    assert_close(sl_tokdist_mean(&law, NULL, 0), 200, 1e-12);
+    assert_int_equal(sl_tokdist_parse("77", &law, err, sizeof err), SL_OK);
+    assert_close(sl_tokdist_mean(&law, NULL, 0), 77, 1e-12);
+    assert_int_equal(sl_tokdist_parse("trace", &law, err, sizeof err), SL_OK);
+    assert_close(sl_tokdist_mean(&law, NULL, 1), 0, 1e-12);
     sl_reqgen_release(&g);
 }
 

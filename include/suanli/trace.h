@@ -132,4 +132,11 @@ struct sl_tokdist {
  * expected. */
 int sl_tokdist_parse(const char *text, struct sl_tokdist *out, char *err, size_t errsize);
 
+/* The mean tokens of a law: the value (FIXED); the mean of the lognormal
+ * clipped to [min, max] (LOGNORMAL; the draws' rounding to integers moves
+ * it by less than half a token); the mean of the trace's prompt (output
+ * 0) or output (output 1) lengths (TRACE; t a loaded request trace, else
+ * 0 is returned). */
+double sl_tokdist_mean(const struct sl_tokdist *law, const struct sl_trace *t, int output);
+
 #endif
