@@ -120,6 +120,22 @@ static void test_azure_rows(void **state)
     sl_trace_release(&t);
     assert_null(t.req);
 
+    /* Zones (the Azure trace of 2024 writes +00:00): 10:00+02:00 is
+     * 08:00Z. */
+    read_ok("TIMESTAMP,ContextTokens,GeneratedTokens\n"
+            "2024-05-10 08:00:00.009930+00:00,5,1\n"
+            "2024-05-10 10:00:01+02:00,6,1\n"
+            "2024-05-10T07:59:59.5-00:00,7,1\n"
+            "2024-05-10 08:00:02Z,8,1\n",
+            SL_TRACE_AUTO, 0, &t);
+    assert_int_equal(t.n_req, 4);
+    assert_int_equal(t.req[0].prompt, 7);
+    assert_int_equal(t.req[1].t_us, 509930);
+    assert_int_equal(t.req[2].t_us, 1500000);
+    assert_int_equal(t.req[2].prompt, 6);
+    assert_int_equal(t.req[3].t_us, 2500000);
+    sl_trace_release(&t);
+
     /* Columns in another order, an extra column, a T separator. */
     read_ok("GeneratedTokens,x,TIMESTAMP,ContextTokens\n5,a,2023-01-01T00:00:01,6\n",
             SL_TRACE_AZURE, 0, &t);
@@ -145,6 +161,8 @@ static void test_azure_errors(void **state)
         {"2023-11-16 24:00:00,10,1\n", 2, "not a valid date"},
         {"16/11/2023 18:17,10,1\n", 2, "expected YYYY-MM-DD"},
         {"2023-11-16 18:17:03.,10,1\n", 2, "expected YYYY-MM-DD"},
+        {"2023-11-16 18:17:03+0100,10,1\n", 2, "expected YYYY-MM-DD"},
+        {"2023-11-16 18:17:03+15:00,10,1\n", 2, "not a valid date"},
         {"2023-11-16 18:17:03,-5,1\n", 2, "ContextTokens '-5' is negative"},
         {"2023-11-16 18:17:03,5,0\n", 2, "GeneratedTokens is 0"},
         {"2023-11-16 18:17:03,1.5,1\n", 2, "not a whole number"},

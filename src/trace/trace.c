@@ -16,10 +16,11 @@
  *   - Azure LLM inference 2023: a header naming the columns TIMESTAMP,
  *     ContextTokens and GeneratedTokens (any order, other columns ignored)
  *     and rows with as many fields as the header.  TIMESTAMP is a civil
- *     date and time `YYYY-MM-DD HH:MM:SS[.fraction]` (a `T` may replace the
- *     space; up to 9 fraction digits; years 1970 to 2200, no zone), read
- *     to the nanosecond and rounded to the microsecond after the first
- *     request is subtracted.
+ *     date and time `YYYY-MM-DD HH:MM:SS[.fraction][zone]` (a `T` may
+ *     replace the space; up to 9 fraction digits; years 1970 to 2200; zone
+ *     Z or +HH:MM as the 2024 trace writes, else none), read to the
+ *     nanosecond and rounded to the microsecond after the first request is
+ *     subtracted.
  *   - Mooncake JSONL: one flat JSON object per line with "timestamp"
  *     (milliseconds, a number >= 0), "input_length" and "output_length"
  *     (integers) and optionally "hash_ids" (an array of integers in [0,
@@ -649,7 +650,9 @@ static int digits(const char **p, const char *e, int n)
     return v;
 }
 
-/* Parses `YYYY-MM-DD HH:MM:SS[.fraction]` into nanoseconds since 1970. */
+/* Parses `YYYY-MM-DD HH:MM:SS[.fraction][zone]` into nanoseconds since
+ * 1970; zone is Z or +HH:MM / -HH:MM (the Azure trace of 2024 writes
+ * +00:00), taken away to give UTC. */
 static int parse_datetime_ns(const char *s, const char *e, int64_t *out)
 {
     const char *p = s;
@@ -684,13 +687,28 @@ static int parse_datetime_ns(const char *s, const char *e, int64_t *out)
         for (; nd < 9; nd++)
             ns *= 10;
     }
+    int zone_s = 0;
+    if (p < e && *p == 'Z') {
+        p++;
+    } else if (p < e && (*p == '+' || *p == '-')) {
+        int sign = *p++ == '-' ? -1 : 1;
+        int zh = digits(&p, e, 2);
+        if (zh < 0 || p >= e || *p++ != ':')
+            return -1;
+        int zm = digits(&p, e, 2);
+        if (zm < 0)
+            return -1;
+        if (zh > 14 || zm > 59)
+            return -2;
+        zone_s = sign * (zh * 3600 + zm * 60);
+    }
     if (p != e)
         return -1;
     if (y < 1970 || y > 2200 || mo < 1 || mo > 12 || da < 1 || da > sl_days_in_month(y, mo) ||
         h > 23 || mi > 59 || se > 59)
         return -2;
     int64_t days = sl_days_from_civil(y, mo, da);
-    int64_t sec = days * 86400 + h * 3600 + mi * 60 + se;
+    int64_t sec = days * 86400 + h * 3600 + mi * 60 + se - zone_s;
     *out = sec * INT64_C(1000000000) + ns;
     return 0;
 }
@@ -766,7 +784,7 @@ static int read_azure(struct reader *r, struct lines *ls)
             if ((rc = row_fault(r, ls->line, f[c_ts].col,
                                 pt == -1 ? "TIMESTAMP " FIELD_FMT
                                            " is not a date and time (expected YYYY-MM-DD "
-                                           "HH:MM:SS[.fraction])"
+                                           "HH:MM:SS[.fraction][+HH:MM])"
                                          : "TIMESTAMP " FIELD_FMT
                                            " is not a valid date and time (expected a year in "
                                            "1970-2200, a real day, hours 0-23, minutes and "
