@@ -896,17 +896,25 @@ static void test_reqgen_rates(void **state)
     }
     sl_reqgen_release(&g);
 
-    /* Untiled, from 00:30 local: the trace's first half hour is skipped and
-     * the stream ends with the trace. */
+    /* From 00:30 local, without `tile`: run time t is trace time t + 1800 s,
+     * and the trace still repeats (at run time 1800 s). */
     c.tile = 0;
     init_ok(&g, &c, &res, 7, 1800000000);
-    size_t n = 0;
-    while (sl_reqgen_next(&g, &r)) {
-        assert_true(r.t_us < 1800000000);
-        n++;
+    double seen[2][2] = {{0}}; /* [repetition][client] */
+    while (sl_reqgen_next(&g, &r) && r.t_us < 3600000000) {
+        assert_int_equal(r.tile, r.t_us < 1800000000 ? 0u : 1u);
+        seen[r.tile][r.client] += 1;
+        /* Client b's rate-0 window (trace 1200-1800 s) is run time
+         * 3000-3600 s. */
+        if (r.client == 1)
+            assert_true(r.t_us < 3000000000);
     }
-    assert_true(n > 0);
-    assert_int_equal(sl_reqgen_next(&g, &r), 0);
+    /* Trace time 1800-3600 s: a has 8 + 10 + 0 req/s, b 3 + 3 + 3 req/s. */
+    assert_close(seen[0][0], 18.0 * 600, 0.1);
+    assert_close(seen[0][1], 9.0 * 600, 0.1);
+    /* Trace time 0-1800 s: a 2 + 4 + 6, b 3 + 3 + 0. */
+    assert_close(seen[1][0], 12.0 * 600, 0.1);
+    assert_close(seen[1][1], 6.0 * 600, 0.1);
     sl_reqgen_release(&g);
 
     /* Rate traces need laws. */

@@ -146,8 +146,6 @@ static int next_window(struct sl_reqgen *g, struct sl__reqgen_client *cl)
 {
     if (++cl->j < cl->n)
         return 1;
-    if (!g->cfg->tile)
-        return 0;
     cl->j = 0;
     cl->off_s += g->period_s;
     cl->tile++;
@@ -291,13 +289,9 @@ static int rates_init(struct sl_reqgen *g, uint64_t seed, uint64_t src, struct s
         if (!any)
             continue;
         cl->tau_s = g->tod0_s;
-        if (g->cfg->tile && g->period_s > 0) {
-            double k = floor(g->tod0_s / g->period_s);
-            cl->off_s = k * g->period_s;
-            cl->tile = (uint32_t)k;
-        } else if (g->tod0_s >= g->period_s) {
-            continue;
-        }
+        double k = floor(g->tod0_s / g->period_s);
+        cl->off_s = k * g->period_s;
+        cl->tile = (uint32_t)k;
         cl->j = 0;
         while (cl->j + 1 < cl->n && win_start(g, cl, cl->j + 1) <= cl->tau_s)
             cl->j++;

@@ -45,11 +45,11 @@
  *     window's rate; windows of rate 0 pass without arrivals.  Trace time
  *     is aligned to local time: run time 0 is trace time tod(0) (taking
  *     ServeGen's time 0 as midnight, which its files do not state), and
- *     with `tile` the trace repeats every P = max over clients of (last
- *     window start + window length).  Clients are merged in time order by a binary heap
- *     keyed on (time, client index).  rate_scale multiplies the rates and
- *     keeps the windows where they are (a day stays a day).  Token lengths
- *     come from the laws, which such a service must give.
+ *     the trace repeats every P = max over clients of (last window start +
+ *     window length), with or without `tile`: a rate trace describes a
+ *     recurring load, and the run's end bounds it.  Clients are merged in time order by a binary
+ * heap keyed on (time, client index).  rate_scale multiplies the rates and keeps the windows where
+ * they are (a day stays a day).  Token lengths come from the laws, which such a service must give.
  *
  * Token laws (struct sl_tokdist): a fixed count; a lognormal draw rounded
  * to the nearest integer and clipped to [min, max]; or `trace`, the length
