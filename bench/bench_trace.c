@@ -5,8 +5,10 @@
  * per second at the best.  Then the cost of the request stream
  * (src/workload/reqgen.c) in ns per request: generated gamma arrivals
  * with a diurnal rate and lognormal lengths, the Azure conv replay tiled,
- * and the ServeGen m-large folder (162 clients) tiled.  A missing file is reported and skipped.
- * Rates only; not a pass/fail test.
+ * and the ServeGen m-large folder (162 clients) tiled.  Times are the
+ * process's CPU time (user and system, page faults included), so that
+ * other work on a shared machine distorts them less than wall time.  A
+ * missing file is reported and skipped.  Rates only; not a pass/fail test.
  *
  * Usage: bench_trace [shared-data-folder] [rounds]
  *        (default ../shared/data relative to the current folder, 20 rounds)
@@ -25,7 +27,7 @@
 static double now_s(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
