@@ -33,8 +33,8 @@ enum sl_trace_format {
     SL_TRACE_SERVEGEN,
     SL_TRACE_FORMAT_COUNT
 };
-extern const char
-    *const sl_trace_format_names[]; /* "auto", "azure", "mooncake", "servegen", NULL */
+/* "auto", "azure", "mooncake", "servegen", NULL: the names of the formats. */
+extern const char *const sl_trace_format_names[];
 
 /* One request of a trace.  hash_first/hash_n index the trace's hash pool
  * (Mooncake prefix blocks; 0/0 when the format has none). */
