@@ -575,6 +575,7 @@ static void test_reqgen_poisson(void **state)
     struct sl_reqgen g;
     init_ok(&g, &c, NULL, 1, 0);
     assert_int_equal(g.mode, SL_REQGEN_GENERATED);
+    assert_close(sl_reqgen_mean_rate(&g), 20, 1e-12);
     double mean, cv;
     gap_stats(&g, 100000, &mean, &cv);
     assert_close(mean, 0.05, 0.01);
@@ -667,6 +668,7 @@ static void test_reqgen_replay(void **state)
     c.tile = 1;
     c.rate_scale = 2;
     init_ok(&g, &c, &res, 1, 0);
+    assert_close(sl_reqgen_mean_rate(&g), 3 / 0.0045 * 2, 1e-12);
     static const int64_t at2[] = {0, 500, 1500, 2250, 2750, 3750, 4500};
     for (int i = 0; i < 7; i++) {
         assert_int_equal(sl_reqgen_next(&g, &r), 1);
@@ -869,6 +871,8 @@ static void test_reqgen_rates(void **state)
     struct sl_reqgen g;
     init_ok(&g, &c, &res, 7, 0);
     assert_int_equal(g.mode, SL_REQGEN_RATES);
+    /* a: (2 + 4 + 6 + 8 + 10) / 6, b: 5 * 3 / 6 req/s. */
+    assert_close(sl_reqgen_mean_rate(&g), 7.5, 1e-12);
     double count[2][6] = {{0}};
     struct sl_request r;
     int64_t prev = 0;

@@ -487,3 +487,15 @@ int sl_reqgen_next(struct sl_reqgen *g, struct sl_request *out)
     fill_tokens(g, NULL, out);
     return 1;
 }
+
+double sl_reqgen_mean_rate(const struct sl_reqgen *g)
+{
+    if (g->mode == SL_REQGEN_REPLAY)
+        return (double)g->trace->n_req / (g->period_us / 1e6) * g->scale;
+    if (g->mode == SL_REQGEN_GENERATED)
+        return g->rate;
+    double sum = 0;
+    for (size_t c = 0; c < g->n_clients; c++)
+        sum += g->clients[c].lam_period;
+    return g->period_s > 0 ? sum / g->period_s : 0;
+}

@@ -142,4 +142,11 @@ void sl_reqgen_release(struct sl_reqgen *g);
  * when the source has ended (an untiled trace after its last row). */
 int sl_reqgen_next(struct sl_reqgen *g, struct sl_request *out);
 
+/* The long-run mean arrival rate (requests/s) of the stream: a replay's n
+ * rows per repetition P / rate_scale (its own rate over the trace when not
+ * tiled), `rate` for a generated source (the cosine averages out), and the
+ * sum over clients of the expected arrivals per repetition of a rate trace
+ * over its period.  For sizing and checks; O(1). */
+double sl_reqgen_mean_rate(const struct sl_reqgen *g);
+
 #endif
