@@ -407,6 +407,47 @@ static void test_servegen_file(void **state)
         read_bad(cases[i].text, SL_TRACE_SERVEGEN, cases[i].line, cases[i].want);
 }
 
+/* A day of 600 s windows whose total rate is 10 (1 + 0.3 cos) peaking at
+ * 14:00, split over two clients: the summary finds the cosine back. */
+static void test_servegen_harmonic(void **state)
+{
+    (void)state;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/harm", tmp_dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    static char a[20000], b[20000];
+    a[0] = b[0] = '\0';
+    for (int k = 0; k < 144; k++) {
+        double mid = (k + 0.5) * 600;
+        double r = 10 * (1 + 0.3 * cos(2 * PI * (mid - 14 * 3600) / 86400));
+        char row[128];
+        snprintf(row, sizeof row, "%d,%.17g,1,,0,0\n", k * 600, 0.25 * r);
+        strcat(a, row);
+        snprintf(row, sizeof row, "%d,%.17g,1,,0,0\n", k * 600, 0.75 * r);
+        strcat(b, row);
+    }
+    test_write_file(dir, "a-trace.csv", a);
+    test_write_file(dir, "b-trace.csv", b);
+    struct sl_trace t;
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    assert_int_equal(sl_trace_read(dir, SL_TRACE_AUTO, 0, &t, &d), SL_OK);
+    struct sl_trace_stats st;
+    sl_trace_stats(&t, &st);
+    assert_int_equal(st.n, 288);
+    assert_close(st.span_s, 86400, 1e-12);
+    assert_close(st.rate, 10, 1e-12);
+    assert_close(st.diurnal, 0.3, 1e-9);
+    assert_close(st.peak_time_s, 14 * 3600, 1e-9);
+    sl_trace_release(&t);
+    char p[600];
+    snprintf(p, sizeof p, "%s/a-trace.csv", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/b-trace.csv", dir);
+    unlink(p);
+    rmdir(dir);
+}
+
 static void test_servegen_folder(void **state)
 {
     (void)state;
@@ -1161,6 +1202,9 @@ static void test_real_traces(void **state)
     assert_int_equal(t.window_us, 600000000);
     sl_trace_stats(&t, &st);
     assert_true(fabs(st.rate - 195.84) < 0.005);
+    /* docs/model.md: diurnal 0.121 with its peak at 19:01. */
+    assert_true(fabs(st.diurnal - 0.12119) < 0.00001);
+    assert_true(fabs(st.peak_time_s / 3600 - 19.02156) < 0.0001);
     assert_true(fabs(st.span_s - 14 * 86400) < 1);
     sl_trace_release(&t);
 }
@@ -1192,6 +1236,7 @@ int main(void)
         cmocka_unit_test(test_chunk_boundaries),
         cmocka_unit_test(test_servegen_file),
         cmocka_unit_test(test_servegen_folder),
+        cmocka_unit_test(test_servegen_harmonic),
         cmocka_unit_test(test_detect_and_files),
         cmocka_unit_test(test_tokdist),
         cmocka_unit_test(test_reqgen_poisson),

@@ -102,7 +102,11 @@ void sl_trace_release(struct sl_trace *t);
  * largest value and the lognormal fit by the moments of the logs (mu the
  * mean of ln tokens, sigma their standard deviation with n - 1).  Rate
  * traces: n windows, span_s the period (the latest window end), rate the
- * total mean rate of all clients over it; the rest 0. */
+ * total mean rate of all clients over it, and the first daily harmonic of
+ * the total rate (window midpoints, time of day from the trace's time 0):
+ * diurnal its amplitude over the mean and peak_time_s the time of day of
+ * its maximum, the cosine that generated sources use (`diurnal`,
+ * `peak_time`); the rest 0. */
 struct sl_trace_stats {
     size_t n;
     double span_s;
@@ -111,6 +115,7 @@ struct sl_trace_stats {
     double prompt_mean, prompt_mu, prompt_sigma;
     double output_mean, output_mu, output_sigma;
     int32_t prompt_max, output_max;
+    double diurnal, peak_time_s; /* rate traces */
 };
 
 /* Fills out from t (a loaded trace; borrowed).  O(rows). */

@@ -494,20 +494,32 @@ void sl_trace_stats(const struct sl_trace *t, struct sl_trace_stats *out)
 {
     memset(out, 0, sizeof *out);
     if (t->n_req == 0) {
-        double period = 0, count = 0;
+        /* The harmonic integrates rate x cos over each window, taken at
+         * its midpoint as scripts/fit_traces.py does. */
+        const double day_s = 86400, w = 2 * 3.14159265358979323846 / day_s;
+        double period = 0, count = 0, hc = 0, hs = 0;
         double win = (double)t->window_us / 1e6;
         for (size_t c = 0; c < t->n_clients; c++)
             for (size_t i = t->window_first[c]; i < t->window_first[c + 1]; i++) {
                 double s = (double)t->windows[i].t_us / 1e6;
                 double e =
                     i + 1 < t->window_first[c + 1] ? (double)t->windows[i + 1].t_us / 1e6 : s + win;
-                count += t->windows[i].rate * (e - s);
+                double x = t->windows[i].rate * (e - s);
+                double phase = w * fmod(0.5 * (s + e), day_s);
+                count += x;
+                hc += x * cos(phase);
+                hs += x * sin(phase);
                 if (e > period)
                     period = e;
             }
         out->n = t->n_windows;
         out->span_s = period;
         out->rate = period > 0 ? count / period : 0;
+        if (count > 0) {
+            out->diurnal = 2 * hypot(hc, hs) / count;
+            double p = atan2(hs, hc) / w;
+            out->peak_time_s = p < 0 ? p + day_s : p;
+        }
         return;
     }
     struct moments gap = {0, 0, 0}, lp = {0, 0, 0}, lo = {0, 0, 0};
