@@ -10,8 +10,12 @@
  * traces have clients whose windows are sorted with distinct starts,
  * finite non-negative rates and a positive window length.  The first line
  * of the input is also given to sl_tokdist_parse, whose accepted laws must
- * satisfy 1 <= min <= max <= the limit.  A broken promise prints what
- * broke and aborts, so libFuzzer saves the input.
+ * satisfy 1 <= min <= max <= the limit.  Each loaded trace then feeds a
+ * request stream (src/workload/reqgen.c, tiled, twice the pace, with laws
+ * for rate traces) for up to 500 requests, which must come in time order
+ * with token counts in [1, the limit] and hash ranges inside the pool.  A
+ * broken promise prints what broke and aborts, so libFuzzer saves the
+ * input.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -25,7 +29,9 @@
 #include "fuzz_common.h"
 #include "suanli/diag.h"
 #include "suanli/limits.h"
+#include "suanli/scenario.h"
 #include "suanli/trace.h"
+#include "workload/reqgen.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -73,6 +79,40 @@ static void check(const struct sl_trace *t)
         }
 }
 
+static void stream(struct sl_trace *t)
+{
+    static char law_in[] = "lognormal(6.5, 1.1, max=32768)", law_out[] = "200";
+    struct sl_request_cfg c;
+    memset(&c, 0, sizeof c);
+    c.rate_scale = 2;
+    c.tile = 1;
+    if (t->n_req == 0) {
+        c.prompt_tokens = law_in;
+        c.output_tokens = law_out;
+    }
+    struct sl_service_res res;
+    memset(&res, 0, sizeof res);
+    res.trace = t;
+    struct sl_reqgen g;
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    if (sl_reqgen_init(&g, &c, &res, "fuzz", 1, 3600000000, &d) != SL_OK)
+        return;
+    struct sl_request r;
+    int64_t prev = INT64_MIN;
+    double lim = SL_LIMIT(SL_LIM_TRACE_TOKENS);
+    for (size_t i = 0; i < 500 && sl_reqgen_next(&g, &r); i++) {
+        if (r.t_us < prev)
+            broken("the request stream goes back in time", i);
+        if (r.prompt < 1 || r.output < 1 || r.prompt > lim || r.output > lim)
+            broken("a streamed token count outside [1, limit]", i);
+        if ((size_t)r.hash_first + r.hash_n > t->n_hash)
+            broken("a streamed hash range outside the pool", i);
+        prev = r.t_us;
+    }
+    sl_reqgen_release(&g);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *path = fuzz_path("input.trace");
@@ -84,6 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sl_diag_clear(&d);
         if (sl_trace_read(path, SL_TRACE_AUTO, lenient, &t, &d) == SL_OK) {
             check(&t);
+            stream(&t);
             sl_trace_release(&t);
         }
     }

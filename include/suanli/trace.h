@@ -33,8 +33,8 @@ enum sl_trace_format {
     SL_TRACE_SERVEGEN,
     SL_TRACE_FORMAT_COUNT
 };
-extern const char
-    *const sl_trace_format_names[]; /* "auto", "azure", "mooncake", "servegen", NULL */
+/* "auto", "azure", "mooncake", "servegen", NULL: the names of the formats. */
+extern const char *const sl_trace_format_names[];
 
 /* One request of a trace.  hash_first/hash_n index the trace's hash pool
  * (Mooncake prefix blocks; 0/0 when the format has none). */
@@ -95,6 +95,32 @@ int sl_trace_read(const char *path, int format, int lenient, struct sl_trace *ou
                   struct sl_diag *d);
 void sl_trace_release(struct sl_trace *t);
 
+/* Summary of a loaded trace, as docs/model.md ("Request traces") and
+ * scripts/fit_traces.py give it.  Request traces: n rows over span_s, the
+ * mean rate (n - 1) / span_s, the CV of the gaps between consecutive rows
+ * (population standard deviation over mean), and per side the mean, the
+ * largest value and the lognormal fit by the moments of the logs (mu the
+ * mean of ln tokens, sigma their standard deviation with n - 1).  Rate
+ * traces: n windows, span_s the period (the latest window end), rate the
+ * total mean rate of all clients over it, and the first daily harmonic of
+ * the total rate (window midpoints, time of day from the trace's time 0):
+ * diurnal its amplitude over the mean and peak_time_s the time of day of
+ * its maximum, the cosine that generated sources use (`diurnal`,
+ * `peak_time`); the rest 0. */
+struct sl_trace_stats {
+    size_t n;
+    double span_s;
+    double rate; /* requests/s */
+    double gap_cv;
+    double prompt_mean, prompt_mu, prompt_sigma;
+    double output_mean, output_mu, output_sigma;
+    int32_t prompt_max, output_max;
+    double diurnal, peak_time_s; /* rate traces */
+};
+
+/* Fills out from t (a loaded trace; borrowed).  O(rows). */
+void sl_trace_stats(const struct sl_trace *t, struct sl_trace_stats *out);
+
 /* A token-length law. */
 enum sl_tokdist_kind { SL_TOK_FIXED = 0, SL_TOK_LOGNORMAL, SL_TOK_TRACE };
 struct sl_tokdist {
@@ -110,5 +136,12 @@ struct sl_tokdist {
  * equal to it).  SL_OK, or SL_EINVAL with a message in err naming what was
  * expected. */
 int sl_tokdist_parse(const char *text, struct sl_tokdist *out, char *err, size_t errsize);
+
+/* The mean tokens of a law: the value (FIXED); the mean of the lognormal
+ * clipped to [min, max] (LOGNORMAL; the draws' rounding to integers moves
+ * it by less than half a token); the mean of the trace's prompt (output
+ * 0) or output (output 1) lengths (TRACE; t a loaded request trace, else
+ * 0 is returned). */
+double sl_tokdist_mean(const struct sl_tokdist *law, const struct sl_trace *t, int output);
 
 #endif

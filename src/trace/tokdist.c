@@ -228,3 +228,36 @@ int sl_tokdist_parse(const char *text, struct sl_tokdist *out, char *err, size_t
     *out = t;
     return SL_OK;
 }
+
+/* Standard normal distribution function. */
+static double phi(double z)
+{
+    return 0.5 * erfc(-z / sqrt(2.0));
+}
+
+double sl_tokdist_mean(const struct sl_tokdist *law, const struct sl_trace *t, int output)
+{
+    if (law->kind == SL_TOK_FIXED)
+        return law->value;
+    if (law->kind == SL_TOK_TRACE) {
+        if (!t || t->n_req == 0)
+            return 0;
+        double s = 0;
+        for (size_t i = 0; i < t->n_req; i++)
+            s += output ? t->req[i].output : t->req[i].prompt;
+        return s / (double)t->n_req;
+    }
+    double lo = law->min, hi = law->max;
+    if (law->sigma == 0) {
+        double x = exp(law->mu);
+        return x < lo ? lo : x > hi ? hi : x;
+    }
+    /* E[clip(X, lo, hi)] = lo P(X < lo) + E[X; lo <= X <= hi] + hi P(X > hi),
+     * with E[X; a <= X <= b] = exp(mu + sigma^2 / 2) (Phi(b' - sigma) -
+     * Phi(a' - sigma)), a' and b' the standardised logs of the bounds. */
+    double a = (log(lo) - law->mu) / law->sigma, b = (log(hi) - law->mu) / law->sigma;
+    return lo * phi(a) +
+           exp(law->mu + 0.5 * law->sigma * law->sigma) *
+               (phi(b - law->sigma) - phi(a - law->sigma)) +
+           hi * (1 - phi(b));
+}

@@ -146,8 +146,6 @@ static int next_window(struct sl_reqgen *g, struct sl__reqgen_client *cl)
 {
     if (++cl->j < cl->n)
         return 1;
-    if (!g->cfg->tile)
-        return 0;
     cl->j = 0;
     cl->off_s += g->period_s;
     cl->tile++;
@@ -199,6 +197,19 @@ static int client_advance(struct sl_reqgen *g, struct sl__reqgen_client *cl)
         cl->tau_s = e;
         if (!next_window(g, cl))
             return 0;
+        /* A gap longer than a whole repetition skips repetitions at once,
+         * so a client of tiny rates costs O(windows) per arrival, not
+         * O(windows x repetitions). */
+        if (cl->j == 0 && cl->lam_period > 0 && gap > cl->lam_period) {
+            double k = floor(gap / cl->lam_period);
+            double off = cl->off_s + k * g->period_s;
+            if (!(off - g->tod0_s < horizon_s()))
+                return 0;
+            cl->off_s = off;
+            cl->tile = k >= (double)(UINT32_MAX - cl->tile) ? UINT32_MAX : cl->tile + (uint32_t)k;
+            gap = fmax(gap - k * cl->lam_period, 0.0);
+            cl->tau_s = win_start(g, cl, 0);
+        }
     }
     double t = cl->tau_s - g->tod0_s;
     if (!(t < horizon_s()))
@@ -270,18 +281,17 @@ static int rates_init(struct sl_reqgen *g, uint64_t seed, uint64_t src, struct s
         cl->first = t->window_first[c];
         cl->n = t->window_first[c + 1] - cl->first;
         int any = 0;
-        for (size_t j = 0; j < cl->n; j++)
-            any |= cwin(g, cl, j)->rate * g->scale > 0;
+        for (size_t j = 0; j < cl->n; j++) {
+            double r = cwin(g, cl, j)->rate * g->scale;
+            any |= r > 0;
+            cl->lam_period += r * (win_end(g, cl, j) - win_start(g, cl, j));
+        }
         if (!any)
             continue;
         cl->tau_s = g->tod0_s;
-        if (g->cfg->tile && g->period_s > 0) {
-            double k = floor(g->tod0_s / g->period_s);
-            cl->off_s = k * g->period_s;
-            cl->tile = (uint32_t)k;
-        } else if (g->tod0_s >= g->period_s) {
-            continue;
-        }
+        double k = floor(g->tod0_s / g->period_s);
+        cl->off_s = k * g->period_s;
+        cl->tile = (uint32_t)k;
         cl->j = 0;
         while (cl->j + 1 < cl->n && win_start(g, cl, cl->j + 1) <= cl->tau_s)
             cl->j++;
@@ -476,4 +486,16 @@ int sl_reqgen_next(struct sl_reqgen *g, struct sl_request *out)
     }
     fill_tokens(g, NULL, out);
     return 1;
+}
+
+double sl_reqgen_mean_rate(const struct sl_reqgen *g)
+{
+    if (g->mode == SL_REQGEN_REPLAY)
+        return (double)g->trace->n_req / (g->period_us / 1e6) * g->scale;
+    if (g->mode == SL_REQGEN_GENERATED)
+        return g->rate;
+    double sum = 0;
+    for (size_t c = 0; c < g->n_clients; c++)
+        sum += g->clients[c].lam_period;
+    return g->period_s > 0 ? sum / g->period_s : 0;
 }

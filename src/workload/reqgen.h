@@ -36,15 +36,20 @@
  *     1 / rate_j so that the window's rate is kept and its shape (the CV)
  *     is the file's: the ServeGen fits of the scale describe gaps within
  *     bursts and do not match the window's rate, which the rate column
- *     does.  A gap that runs past a window's end continues in the next
- *     window at that window's rate; windows of rate 0 pass without
- *     arrivals.  Trace time is aligned to local time: run time 0 is trace
- *     time tod(0) (ServeGen windows start at midnight), and with `tile`
+ *     does.  ServeGen's own generator (servegen/construct.py) also keeps
+ *     the shape and rescales: it draws rate x window gaps of the fitted law
+ *     and stretches them to fill the window exactly; here the count per
+ *     window is random (a renewal process), with the same mean.  The cv
+ *     column, an empirical CV, is not used: the shape sets the CV.  A gap
+ *     that runs past a window's end continues in the next window at that
+ *     window's rate; windows of rate 0 pass without arrivals.  Trace time
+ *     is aligned to local time: run time 0 is trace time tod(0) (taking
+ *     ServeGen's time 0 as midnight, which its files do not state), and
  *     the trace repeats every P = max over clients of (last window start +
- *     window length).  Clients are merged in time order by a binary heap
- *     keyed on (time, client index).  rate_scale multiplies the rates and
- *     keeps the windows where they are (a day stays a day).  Token lengths
- *     come from the laws, which such a service must give.
+ *     window length), with or without `tile`: a rate trace describes a
+ *     recurring load, and the run's end bounds it.  Clients are merged in time order by a binary
+ * heap keyed on (time, client index).  rate_scale multiplies the rates and keeps the windows where
+ * they are (a day stays a day).  Token lengths come from the laws, which such a service must give.
  *
  * Token laws (struct sl_tokdist): a fixed count; a lognormal draw rounded
  * to the nearest integer and clipped to [min, max]; or `trace`, the length
@@ -89,7 +94,8 @@ struct sl__reqgen_client {
     size_t first, n, j;
     double tau_s; /* trace time of the last arrival (repetitions included) */
     double off_s;
-    int64_t next_us; /* run time of the pending arrival */
+    double lam_period; /* expected arrivals in one repetition of the trace */
+    int64_t next_us;   /* run time of the pending arrival */
     uint32_t tile;
 };
 
@@ -135,5 +141,12 @@ void sl_reqgen_release(struct sl_reqgen *g);
 /* The next request, in nondecreasing t_us: returns 1 with *out filled, or 0
  * when the source has ended (an untiled trace after its last row). */
 int sl_reqgen_next(struct sl_reqgen *g, struct sl_request *out);
+
+/* The long-run mean arrival rate (requests/s) of the stream: a replay's n
+ * rows per repetition P / rate_scale (its own rate over the trace when not
+ * tiled), `rate` for a generated source (the cosine averages out), and the
+ * sum over clients of the expected arrivals per repetition of a rate trace
+ * over its period.  For sizing and checks; O(1). */
+double sl_reqgen_mean_rate(const struct sl_reqgen *g);
 
 #endif
