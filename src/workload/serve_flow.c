@@ -36,33 +36,6 @@
 
 #define SL_PI 3.14159265358979323846
 
-/* Mean of a token law: a fixed count, a clipped lognormal (closed form),
- * or the mean of the trace rows' lengths. */
-static double law_mean(const struct sl_tokdist *t, const struct sl_trace *tr, int output)
-{
-    if (t->kind == SL_TOK_FIXED)
-        return t->value;
-    if (t->kind == SL_TOK_TRACE) {
-        double sum = 0;
-        for (size_t i = 0; tr && i < tr->n_req; i++)
-            sum += output ? tr->req[i].output : tr->req[i].prompt;
-        return tr && tr->n_req ? sum / (double)tr->n_req : 1;
-    }
-    /* E[clip(X, a, b)], X lognormal(mu, s): a P(X < a) + b P(X > b) +
-     * e^(mu + s^2/2) (Phi(z_b - s) - Phi(z_a - s)), z = (ln x - mu) / s. */
-    double mu = t->mu, s = t->sigma;
-    double a = t->min > 0 ? t->min : 1, b = t->max > 0 ? t->max : INFINITY;
-    if (!(s > 0))
-        return fmin(fmax(exp(mu), a), b);
-    double za = (log(a) - mu) / s, zb = isinf(b) ? INFINITY : (log(b) - mu) / s;
-#define PHI(z) (0.5 * erfc(-(z) / sqrt(2.0)))
-    double m = a * PHI(za) + exp(mu + 0.5 * s * s) * (PHI(zb - s) - PHI(za - s));
-    if (!isinf(b))
-        m += b * (1 - PHI(zb));
-#undef PHI
-    return m;
-}
-
 /* Expected arrivals of the step: count and the sums of their lengths. */
 struct flow_in {
     double n, prompt, output;
@@ -181,7 +154,7 @@ static int prompt_points(struct flow_src *f, const struct sl_service_res *res, s
         f->prompt_ratio[k] = 1;
     if (res->has_prompt && res->prompt.kind == SL_TOK_LOGNORMAL) {
         const struct sl_tokdist *t = &res->prompt;
-        double mean = law_mean(t, tr, 0);
+        double mean = sl_tokdist_mean(t, tr, 0);
         for (int k = 0; k < NQ; k++) {
             double x = exp(t->mu + t->sigma * z_mid[k]);
             x = fmax(x, t->min > 0 ? t->min : 1);
@@ -221,8 +194,8 @@ static int src_init(struct flow_src *f, const struct sl_inf_service *s, int64_t 
     memset(f, 0, sizeof *f);
     f->law_prompt = res->has_prompt;
     f->law_output = res->has_output;
-    f->mean_prompt = res->has_prompt ? law_mean(&res->prompt, tr, 0) : 0;
-    f->mean_output = res->has_output ? law_mean(&res->output, tr, 1) : 0;
+    f->mean_prompt = res->has_prompt ? sl_tokdist_mean(&res->prompt, tr, 0) : 0;
+    f->mean_output = res->has_output ? sl_tokdist_mean(&res->output, tr, 1) : 0;
     f->scale = rq->rate_scale;
     f->tile = rq->tile;
     int rc = prompt_points(f, res, d);
