@@ -99,6 +99,12 @@ service norate.yaml 1 'model: qwen2.5-7b' 'requests: {prompt_tokens: "100", outp
 expect_bad "generated requests without a rate" "norate.yaml:8:[0-9]+: .*requests.rate" \
     run norate.yaml
 
+printf '0,1.5,2.0,Gamma,0.25,2.6\n600,0,0,,0,0\n' >rates.csv
+service ratetrace.yaml 1 'model: qwen2.5-7b' \
+    'requests: {trace: rates.csv, rate: 3/s, prompt_tokens: "100", output_tokens: "10"}'
+expect_bad "a rate with a rate trace" "ratetrace.yaml:8:[0-9]+: .*rate trace sets its own" \
+    run ratetrace.yaml
+
 service nolaw.yaml 1 'model: qwen2.5-7b' 'requests: {rate: 2/s}'
 expect_bad "generated requests without token laws" "nolaw.yaml:[0-9]+:[0-9]+: " run nolaw.yaml
 

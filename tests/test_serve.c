@@ -577,6 +577,58 @@ static void test_fidelity_azure(void **state)
           "trace: \"" AZURE_CONV "\", rate_scale: 16, tile: false");
 }
 
+/* A request trace with a rate: Poisson arrivals at that rate (the count
+ * within 4 sd of rate x duration), lengths drawn from the trace's rows
+ * (mean prompt and output within 4 standard errors of the rows' means,
+ * computed here from the file), and both fidelities agree. */
+static void test_trace_lengths_at_rate(void **state)
+{
+    (void)state;
+    if (!shared_data_present(TRACES "/azure-llm-2023"))
+        skip();
+    FILE *f = fopen(AZURE_CONV, "r");
+    assert_non_null(f);
+    char line[256];
+    double n = 0, sp = 0, so = 0, sp2 = 0, so2 = 0;
+    assert_non_null(fgets(line, sizeof line, f)); /* header */
+    while (fgets(line, sizeof line, f)) {
+        const char *c1 = strchr(line, ',');
+        assert_non_null(c1);
+        const char *c2 = strchr(c1 + 1, ',');
+        assert_non_null(c2);
+        double p = atof(c1 + 1), o = atof(c2 + 1);
+        n++;
+        sp += p;
+        so += o;
+        sp2 += p * p;
+        so2 += o * o;
+    }
+    fclose(f);
+    assert_true(n == 19366);
+    double mp = sp / n, mo = so / n;
+    double sdp = sqrt(sp2 / n - mp * mp), sdo = sqrt(so2 / n - mo * mo);
+    char text[4096];
+    struct run r;
+    run_text(scenario(text, sizeof text, "1h", 5, 1, "      replicas: 8\n",
+                      "trace: \"" AZURE_CONV "\", rate: 4/s"),
+             &r);
+    double req = num(&r, "inference.requests"), done = num(&r, "inference.completed");
+    print_message("trace lengths at 4/s: %.0f requests (expected 14,400), mean prompt %.1f "
+                  "(rows %.1f), mean output %.1f (rows %.1f)\n",
+                  req, num(&r, "inference.tokens_in") / done, mp,
+                  num(&r, "inference.tokens_out") / done, mo);
+    assert_true(fabs(req - 14400) <= 4 * sqrt(14400));
+    assert_true(fabs(num(&r, "inference.tokens_in") / done - mp) <= 4 * sdp / sqrt(done));
+    /* tokens_out also counts the tokens of requests still running at the
+     * end (a few per replica), so allow for them */
+    double out_mean = num(&r, "inference.tokens_out") / done;
+    assert_true(out_mean - mo <= 4 * sdo / sqrt(done) + 8.0 * 256 * 2 / done);
+    assert_true(mo - out_mean <= 4 * sdo / sqrt(done));
+    run_free(&r);
+    agree("azure conv lengths at 4/s", "1h", 1, "      replicas: 8\n",
+          "trace: \"" AZURE_CONV "\", rate: 4/s");
+}
+
 /* Sustained overload: Poisson arrivals at lambda above the service's
  * capacity mu from the start.  The queue grows as (lambda - mu) t and is
  * served first come first served, so the k-th request served arrived at
@@ -1109,6 +1161,7 @@ int main(void)
         cmocka_unit_test(test_kv_pressure_chunked),
         cmocka_unit_test(test_fidelity_poisson),
         cmocka_unit_test(test_fidelity_azure),
+        cmocka_unit_test(test_trace_lengths_at_rate),
         cmocka_unit_test(test_overload_fifo),
         cmocka_unit_test(test_diurnal_arrivals),
         cmocka_unit_test(test_jsq_beats_round_robin),

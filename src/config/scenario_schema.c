@@ -372,7 +372,9 @@ static const struct sl_field request_fields[] = {
     F_ENUM("arrival", T_REQ, arrival, "poisson", arrival_names,
            "generated arrivals: `poisson`, or `gamma` inter-arrival times with `cv`"),
     F_REAL("rate", SL_UNIT_RATE, T_REQ, rate, NULL, 0, SL_NO_MAX, OPT | POS,
-           "generated: mean arrival rate (`12/s`); required without a trace"),
+           "generated: mean arrival rate (`12/s`); required without a trace; with a request "
+           "trace, requests arrive at this rate and take the trace's lengths (its times are "
+           "not used)"),
     {"cv", SL_FT_REAL, SL_UNIT_NONE, S(T_REQ, cv), "1", 0, 100, SL_FF_MIN_EXCL, NULL, NULL,
      "gamma arrivals: coefficient of variation of the inter-arrival times"},
     F_REAL("diurnal", SL_UNIT_PERCENT, T_REQ, diurnal, "0 %", 0, 1, SL_FF_MAX_EXCL,

@@ -226,6 +226,13 @@ static int resolve_one(struct sl_scenario *sc, size_t i, int64_t *cards_used,
     if (rc != SL_OK)
         return rc;
     const struct sl_request_cfg *rq = &cfg->requests;
+    if (res->trace && res->trace->n_req == 0 && rq->rate > 0) {
+        snprintf(msg, sizeof msg,
+                 "service '%s': a rate trace sets its own arrival rates; scale them with "
+                 "requests.rate_scale instead of giving requests.rate",
+                 cfg->name);
+        return sl__scenario_path_error(root, svc_path(key, sizeof key, i, "requests.rate"), d, msg);
+    }
     if (!rq->trace && !(rq->rate > 0)) {
         snprintf(msg, sizeof msg,
                  "service '%s': give requests.rate (e.g. `12/s`) for generated requests, or "

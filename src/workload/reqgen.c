@@ -358,7 +358,21 @@ int sl_reqgen_init(struct sl_reqgen *g, const struct sl_request_cfg *cfg,
                            g->scale);
     const struct sl_trace *t = g->trace;
     int rows = t && t->n_req > 0;
-    if (rows)
+    if (rows && cfg->rate > 0) {
+        /* A request trace with a rate: generated arrivals, the trace's
+         * lengths (one row for both unless a law is given). */
+        g->mode = SL_REQGEN_GENERATED;
+        if (!g->law_prompt) {
+            memset(&g->prompt, 0, sizeof g->prompt);
+            g->prompt.kind = SL_TOK_TRACE;
+            g->law_prompt = 1;
+        }
+        if (!g->law_output) {
+            memset(&g->output, 0, sizeof g->output);
+            g->output.kind = SL_TOK_TRACE;
+            g->law_output = 1;
+        }
+    } else if (rows)
         g->mode = SL_REQGEN_REPLAY;
     else if (t && t->n_clients > 0)
         g->mode = SL_REQGEN_RATES;

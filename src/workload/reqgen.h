@@ -29,6 +29,9 @@
  *     inhomogeneous Poisson process; with gamma gaps a modulated renewal
  *     process whose local CV is cv.  The first gap is an ordinary gap from
  *     t = 0.  The stream is endless; the caller stops at the run's end.
+ *     With a request trace and a `rate`, arrivals are generated so and the
+ *     lengths are the trace's (uniform draws of its rows, one row for both,
+ *     unless a law is given): real lengths at a chosen load.
  *   - Rate traces (ServeGen: per-client windows).  Each client is a renewal
  *     process in its own operational time: in window j its rate is
  *     rate_j * rate_scale and its gaps follow the window's law (gamma or

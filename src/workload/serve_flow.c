@@ -201,6 +201,17 @@ static int src_init(struct flow_src *f, const struct sl_inf_service *s, int64_t 
     int rc = prompt_points(f, res, d);
     if (rc != SL_OK)
         return rc;
+    if (tr && tr->n_req > 0 && rq->rate > 0) {
+        /* generated arrivals with the trace's lengths (the stream draws
+         * rows; their means are the rows' means) */
+        struct sl_tokdist rows = {SL_TOK_TRACE, 0, 0, 0, 0, 0};
+        if (!f->law_prompt)
+            f->mean_prompt = sl_tokdist_mean(&rows, tr, 0);
+        if (!f->law_output)
+            f->mean_output = sl_tokdist_mean(&rows, tr, 1);
+        f->law_prompt = f->law_output = 1;
+        tr = NULL;
+    }
     if (!tr) {
         f->mode = 0;
         f->rate = rq->rate;
