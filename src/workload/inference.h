@@ -102,7 +102,7 @@ struct sl_inf_replica {
     uint32_t wait_head, wait_tail;
     uint64_t nwait;
     uint32_t *run;
-    uint32_t nrun;
+    uint32_t nrun, caprun; /* run grows on demand up to max_batch */
     uint32_t ndecode;
     double ctx_sum;
     double kv_used;

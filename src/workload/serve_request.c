@@ -316,6 +316,20 @@ static void step_begin(struct sl_inf_service *s, struct sl_inf_replica *rp, int6
         struct sl_inf_req *r = &inf->req[rp->wait_head];
         if (!chunked && tokens > 0 && (double)(tokens + r->need) > budget)
             break;
+        if (rp->nrun == rp->caprun) {
+            /* grown on demand: a large max_batch on many replicas must not
+             * cost max_batch slots each up front */
+            uint32_t cap = rp->caprun * 2;
+            if (cap > (uint32_t)c->max_batch)
+                cap = (uint32_t)c->max_batch;
+            uint32_t *nr = sl_reallocarray(rp->run, cap, sizeof *nr);
+            if (!nr) {
+                fail_nomem(s);
+                break;
+            }
+            rp->run = nr;
+            rp->caprun = cap;
+        }
         uint32_t q = wait_pop(inf, rp);
         r = &inf->req[q];
         r->run_pos = rp->nrun;
@@ -564,7 +578,8 @@ int sl__serve_request_start(struct sl_inf_service *s, struct sl_diag *d)
         rp->perf = s->perf;
         rp->wait_head = rp->wait_tail = NIL;
         rp->phase = SL_PHASE_IDLE;
-        rp->run = sl_calloc((size_t)s->cfg->max_batch, sizeof *rp->run);
+        rp->caprun = s->cfg->max_batch < 16 ? (uint32_t)s->cfg->max_batch : 16;
+        rp->run = sl_calloc(rp->caprun, sizeof *rp->run);
         if (!rp->run)
             return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     }
