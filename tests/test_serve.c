@@ -63,6 +63,7 @@
 #include "suanli/scenario.h"
 #include "suanli/sim.h"
 #include "suanli/summary.h"
+#include "workload/pcache.h"
 
 #define SL_TEST_PI 3.14159265358979323846
 
@@ -1147,6 +1148,98 @@ static int teardown(void **state)
     return 0;
 }
 
+/* ---- Prefix cache. ---- */
+
+/* The LRU against a plain reference (an array in recency order) over a
+ * random stream of puts and lookups with keys that collide in the table. */
+static void test_pcache_lru(void **state)
+{
+    (void)state;
+    enum { CAP = 37, KEYS = 120, OPS = 200000 };
+    struct sl_pcache c;
+    assert_int_equal(sl_pcache_init(&c, CAP), SL_OK);
+    uint64_t ref[CAP];
+    int nref = 0;
+    uint64_t x = 88172645463325252u;
+    for (int op = 0; op < OPS; op++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint64_t key = (x % KEYS) * 0x100000001u; /* same low bits for many keys */
+        int pos = -1;
+        for (int i = 0; i < nref; i++)
+            if (ref[i] == key)
+                pos = i;
+        int is_put = (x >> 32) & 1;
+        if (is_put) {
+            sl_pcache_put(&c, key);
+            if (pos < 0 && nref == CAP)
+                pos = --nref, nref++; /* the least recent (last) is dropped */
+            if (pos < 0)
+                pos = nref++;
+            memmove(ref + 1, ref, (size_t)pos * sizeof *ref);
+            ref[0] = key;
+        } else {
+            assert_int_equal(sl_pcache_contains(&c, key), pos >= 0);
+            assert_int_equal(sl_pcache_hit(&c, key), pos >= 0);
+            if (pos >= 0) {
+                memmove(ref + 1, ref, (size_t)pos * sizeof *ref);
+                ref[0] = key;
+            }
+        }
+        assert_int_equal((int)c.n, nref);
+    }
+    for (int i = 0; i < nref; i++)
+        assert_true(sl_pcache_contains(&c, ref[i]));
+    sl_pcache_release(&c);
+}
+
+/* Requests that share their first blocks: with a prefix cache every request
+ * after the first finds the shared blocks (one replica, requests far
+ * apart), so cached_tokens = (n - 1) * shared * block, and the TTFT of a
+ * cached request is the prefill of its remaining tokens attending to the
+ * cached ones (checked against the step time directly). */
+static void test_prefix_cache(void **state)
+{
+    (void)state;
+    enum { N = 20, BLOCK = 512, SHARED = 3, OWN = 2 };
+    char path[512];
+    snprintf(path, sizeof path, "%s/prefix.jsonl", tmpdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < N; i++)
+        fprintf(f,
+                "{\"timestamp\": %d, \"input_length\": %d, \"output_length\": 1, \"hash_ids\": "
+                "[0, 1, 2, %d, %d]}\n",
+                i * 60000, (SHARED + OWN) * BLOCK, 1000 + 2 * i, 1001 + 2 * i);
+    fclose(f);
+    char text[4096], req[700];
+    snprintf(req, sizeof req, "trace: \"%s\", tile: false", path);
+    struct run r;
+    run_text(scenario(text, sizeof text, "30min", 1, 1, "      prefix_cache: 50 %\n", req), &r);
+    assert_int_equal(integer(&r, "inference.completed"), N);
+    assert_true(num(&r, "inference.cached_tokens") == (double)(N - 1) * SHARED * BLOCK);
+    struct sl_perf p;
+    service_perf(&r.set.items[0], &p);
+    int64_t full = step_us(sl_perf_prefill_s(&p, 1, (SHARED + OWN) * BLOCK));
+    double c = SHARED * BLOCK, t = OWN * BLOCK;
+    struct sl_perf_batch b = {0, 0, (int64_t)t, t * c + 0.5 * t * (t + 1)};
+    int64_t part = step_us(sl_perf_step_s(&p, &b));
+    double mean = num(&r, "inference.ttft_mean_s");
+    double expect = ((double)full + (N - 1) * (double)part) / N * 1e-6;
+    print_message("prefix cache: TTFT mean %.6f s, expected %.6f s (full %lld us, cached %lld "
+                  "us)\n",
+                  mean, expect, (long long)full, (long long)part);
+    assert_true(part < full);
+    assert_true(fabs(mean - expect) <= 1e-6);
+    run_free(&r);
+    /* without the cache nothing is cached and every TTFT is a full prefill */
+    run_text(scenario(text, sizeof text, "30min", 1, 1, "", req), &r);
+    assert_true(num(&r, "inference.cached_tokens") == 0);
+    assert_true(fabs(num(&r, "inference.ttft_mean_s") - (double)full * 1e-6) <= 1e-6);
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1162,6 +1255,8 @@ int main(void)
         cmocka_unit_test(test_fidelity_poisson),
         cmocka_unit_test(test_fidelity_azure),
         cmocka_unit_test(test_trace_lengths_at_rate),
+        cmocka_unit_test(test_pcache_lru),
+        cmocka_unit_test(test_prefix_cache),
         cmocka_unit_test(test_overload_fifo),
         cmocka_unit_test(test_diurnal_arrivals),
         cmocka_unit_test(test_jsq_beats_round_robin),

@@ -105,7 +105,12 @@ struct sl_fleet_cfg {
     char *server; /* catalog name */
 };
 
-enum sl_router { SL_ROUTER_ROUND_ROBIN = 0, SL_ROUTER_JSQ, SL_ROUTER_LEAST_TOKENS };
+enum sl_router {
+    SL_ROUTER_ROUND_ROBIN = 0,
+    SL_ROUTER_JSQ,
+    SL_ROUTER_LEAST_TOKENS,
+    SL_ROUTER_PREFIX
+};
 enum sl_fidelity { SL_FIDELITY_REQUEST = 0, SL_FIDELITY_FLOW };
 enum sl_arrival { SL_ARRIVAL_POISSON = 0, SL_ARRIVAL_GAMMA };
 
@@ -156,9 +161,11 @@ struct sl_service_cfg {
     int64_t max_batch_tokens; /* tokens per step (chunked prefill budget) */
     int64_t max_queue;        /* waiting requests per replica; more are rejected */
     int chunked_prefill;
-    int expert_parallel; /* MoE: attention data-parallel, experts spread (llm.h dp_ep) */
-    int router;          /* enum sl_router */
-    int fidelity;        /* enum sl_fidelity */
+    int expert_parallel;  /* MoE: attention data-parallel, experts spread (llm.h dp_ep) */
+    double prefix_cache;  /* share of the KV capacity kept as a prefix cache; 0: none */
+    int64_t prefix_block; /* tokens per cached block (Mooncake hash blocks: 512) */
+    int router;           /* enum sl_router */
+    int fidelity;         /* enum sl_fidelity */
     int64_t flow_step_us;
     double mem_util;
     double reserved_bytes; /* per card: activations, runtime */

@@ -352,7 +352,7 @@ static const struct sl_field fleet_fields[] = {
     {"server", SL_FT_STRING, 0, S(struct sl_fleet_cfg, server), "t1008", SL_NO_MIN, SL_NO_MAX,
      SL_FF_NAME, NULL, NULL, "server model from the catalog (`suanli catalog`)"},
 };
-static const char *const router_names[] = {"round-robin", "jsq", "least-tokens", NULL};
+static const char *const router_names[] = {"round-robin", "jsq", "least-tokens", "prefix", NULL};
 static const char *const fidelity_names[] = {"request", "flow", NULL};
 static const char *const arrival_names[] = {"poisson", "gamma", NULL};
 
@@ -421,9 +421,17 @@ static const struct sl_field service_fields[] = {
     F_BOOL("expert_parallel", T_SVC, expert_parallel, "false",
            "MoE models: attention data-parallel and routed experts spread over the replica's "
            "cards (DeepSeek's deployment) instead of tensor parallelism"),
+    F_REAL("prefix_cache", SL_UNIT_PERCENT, T_SVC, prefix_cache, "0 %", 0, 1, 0,
+           "request fidelity with a trace of prefix blocks (Mooncake `hash_ids`): share of a "
+           "replica's KV capacity that keeps the blocks of earlier prompts (least recently used "
+           "evicted); a request's leading cached blocks are not prefilled again; 0: none"),
+    F_INT("prefix_block", T_SVC, prefix_block, "512", 1, 1048576, 0,
+          "tokens per prefix block (the trace's block size; Mooncake's is 512)"),
     F_ENUM("router", T_SVC, router, "jsq", router_names,
            "request routing: `round-robin`, `jsq` (fewest requests), `least-tokens` (fewest "
-           "tokens outstanding)"),
+           "tokens outstanding), `prefix` (the least work before the first token: tokens "
+           "outstanding plus the prompt tokens not in the replica's prefix cache; Mooncake's "
+           "cache-aware scheduling)"),
     F_ENUM("fidelity", T_SVC, fidelity, "request", fidelity_names,
            "`request`: every request and iteration; `flow`: fluid model per replica class at "
            "`flow_step`"),

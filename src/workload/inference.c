@@ -145,6 +145,7 @@ static void release(void *state)
         for (size_t r = 0; s->rep && r < s->nrep; r++) {
             sl_free(s->rep[r].run);
             sl_free(s->rep[r].due);
+            sl_pcache_release(&s->rep[r].pcache);
         }
         sl_free(s->rep);
         sl__serve_flow_release(s);
@@ -201,6 +202,7 @@ static int add_metrics(struct sl_summary *s, const char *prefix, const struct sl
     INT("preemptions", m->preemptions);
     NUM("tokens_in", m->tokens_in);
     NUM("tokens_out", m->tokens_out);
+    NUM("cached_tokens", m->cached_tokens);
     NUM("tokens_per_s", m->tokens_out / dur_s);
     NUM("ttft_mean_s", sl_hist_mean(&m->ttft));
     NUM("ttft_p50_s", sl_hist_quantile(&m->ttft, 0.5));

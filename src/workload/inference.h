@@ -49,6 +49,7 @@
 
 #include "suanli/hist.h"
 #include "suanli/outfile.h"
+#include "workload/pcache.h"
 #include "workload/reqgen.h"
 #include "world/world.h"
 
@@ -58,6 +59,7 @@ struct sl_inf_metrics {
      * expectations at flow fidelity. */
     double requests, completed, rejected, preemptions;
     double tokens_in, tokens_out; /* prompt tokens prefilled (first time), tokens generated */
+    double cached_tokens;         /* prompt tokens found in the prefix cache */
     double slo_weight;            /* completions meeting both SLOs */
     struct sl_hist ttft, tpot;
 };
@@ -83,6 +85,8 @@ struct sl_inf_req {
     uint32_t version; /* bumps on preemption: stale heap entries are skipped */
     uint32_t preempted;
     uint64_t admit_seq;
+    uint32_t hash_first, hash_n; /* prompt blocks in the trace's hash pool */
+    uint32_t tile;               /* repetition of a tiled trace */
 };
 
 /* A (finish step, request) entry of a replica's completion heap. */
@@ -106,9 +110,10 @@ struct sl_inf_replica {
     uint32_t ndecode;
     double ctx_sum;
     double kv_used;
-    double outstanding;     /* tokens still to process (least-tokens router) */
-    uint64_t dstep;         /* decode steps done */
-    struct sl_inf_due *due; /* min-heap on step */
+    double outstanding;      /* tokens still to process (least-tokens router) */
+    uint64_t dstep;          /* decode steps done */
+    struct sl_pcache pcache; /* cap 0: no prefix cache */
+    struct sl_inf_due *due;  /* min-heap on step */
     size_t ndue, capdue;
     /* the step in flight */
     int busy;

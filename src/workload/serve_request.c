@@ -249,6 +249,34 @@ static int can_admit(const struct sl_inf_service *s, const struct sl_inf_replica
     return rp->kv_used + reserve + (double)r->need + 1 <= s->kv_cap;
 }
 
+/* The prefix cache: the key of block k of request r (its tile in the high
+ * half, so the copies of a repeated trace do not share prefixes). */
+static uint64_t block_key(const struct sl_inf_service *s, const struct sl_inf_req *r, uint32_t k)
+{
+    return (uint64_t)r->tile << 32 | s->gen.trace->hash[r->hash_first + k];
+}
+
+/* Prompt tokens of r whose KV the replica still holds from earlier
+ * requests: its leading blocks found in the cache (at most need - 1, so a
+ * step always computes the last token); counted as cached tokens. */
+static int32_t prefix_hits(struct sl_inf_service *s, struct sl_inf_replica *rp,
+                           const struct sl_inf_req *r)
+{
+    if (!rp->pcache.cap || r->hash_n == 0)
+        return 0;
+    uint32_t hits = 0;
+    while (hits < r->hash_n && sl_pcache_hit(&rp->pcache, block_key(s, r, hits)))
+        hits++;
+    double block = (double)s->cfg->prefix_block;
+    double cached = fmin((double)hits * block, (double)r->need - 1);
+    if (cached <= 0)
+        return 0;
+    s->m.cached_tokens += cached;
+    s->inf->total.cached_tokens += cached;
+    rp->outstanding -= cached;
+    return (int32_t)cached;
+}
+
 /* End of a decode stretch of k steps from (t0, ctx): the boundary times
  * are the running sums of rounded step times. */
 static int64_t stretch_end(const struct sl_inf_replica *rp, int64_t t0, double ctx, uint64_t k,
@@ -335,13 +363,14 @@ static void step_begin(struct sl_inf_service *s, struct sl_inf_replica *rp, int6
         r->run_pos = rp->nrun;
         rp->run[rp->nrun++] = q;
         r->admit_seq = ++inf->admit_seq;
-        r->prefilled = 0;
+        r->prefilled = prefix_hits(s, rp, r);
         rp->kv_used += (double)r->need;
-        int32_t ch = chunked && (double)r->need > budget ? (int32_t)budget : r->need;
+        int32_t left = r->need - r->prefilled;
+        int32_t ch = chunked && (double)left > budget ? (int32_t)budget : left;
         r->chunk = ch;
         tokens += ch;
-        b.prefill_attn += 0.5 * (double)ch * (double)(ch + 1);
-        if (ch >= r->need)
+        b.prefill_attn += (double)ch * (double)r->prefilled + 0.5 * (double)ch * (double)(ch + 1);
+        if (ch >= left)
             reserve += 1; /* its first token, at the step's end */
         if (chunked)
             budget -= ch;
@@ -404,6 +433,8 @@ static void start_decode(struct sl_inf_service *s, struct sl_inf_replica *rp, ui
 {
     struct sl_inference *inf = s->inf;
     struct sl_inf_req *r = &inf->req[q];
+    for (uint32_t k = 0; rp->pcache.cap && k < r->hash_n; k++)
+        sl_pcache_put(&rp->pcache, block_key(s, r, k)); /* its prompt's blocks */
     if (r->first_us < 0) {
         r->first_us = now;
         s->m.tokens_in += r->prompt;
@@ -489,19 +520,51 @@ static void on_step(struct sl_engine *eng, void *ctx, uint64_t arg)
 
 /* ---- arrivals ---------------------------------------------------------- */
 
-static size_t route(struct sl_inf_service *s)
+/* Leading blocks of a request (not yet in the pool) that replica rp
+ * holds, without touching its cache. */
+static uint32_t cached_blocks(const struct sl_inf_service *s, const struct sl_inf_replica *rp,
+                              const struct sl_request *rq)
+{
+    uint32_t k = 0;
+    const uint32_t *h = s->gen.trace ? s->gen.trace->hash : NULL;
+    while (h && k < rq->hash_n &&
+           sl_pcache_contains(&rp->pcache, (uint64_t)rq->tile << 32 | h[rq->hash_first + k]))
+        k++;
+    return k;
+}
+
+static size_t route(struct sl_inf_service *s, const struct sl_request *rq)
 {
     size_t n = s->nrep;
     size_t start = (size_t)(s->rr++ % n);
     if (s->cfg->router == SL_ROUTER_ROUND_ROBIN)
         return start;
+    if (s->cfg->router == SL_ROUTER_PREFIX && rq->hash_n > 0 && s->rep[0].pcache.cap) {
+        /* the least work before this request's first token: tokens the
+         * replica still has to process plus the prompt tokens it lacks
+         * (Mooncake's conductor weighs cache hits against queueing) */
+        size_t best = start;
+        double best_v = 0;
+        for (size_t j = 0; j < n; j++) {
+            size_t r = start + j < n ? start + j : start + j - n;
+            const struct sl_inf_replica *rp = &s->rep[r];
+            double cached = fmin((double)cached_blocks(s, rp, rq) * (double)s->cfg->prefix_block,
+                                 (double)rq->prompt - 1);
+            double v = rp->outstanding + (double)rq->prompt - cached;
+            if (j == 0 || v < best_v) {
+                best = r;
+                best_v = v;
+            }
+        }
+        return best;
+    }
     size_t best = start;
     double best_v = 0;
     for (size_t j = 0; j < n; j++) {
         size_t r = start + j < n ? start + j : start + j - n;
         const struct sl_inf_replica *rp = &s->rep[r];
-        double v = s->cfg->router == SL_ROUTER_JSQ ? (double)rp->nwait + (double)rp->nrun
-                                                   : rp->outstanding;
+        double v = s->cfg->router == SL_ROUTER_LEAST_TOKENS ? rp->outstanding
+                                                            : (double)rp->nwait + (double)rp->nrun;
         if (j == 0 || v < best_v) {
             best = r;
             best_v = v;
@@ -537,7 +600,7 @@ static void on_arrival(struct sl_engine *eng, void *ctx, uint64_t arg)
     inf->total.requests += 1;
     /* A request that cannot fit a replica's KV cache even alone is refused. */
     int fits = (double)rq.prompt + (double)rq.output + 1 <= s->kv_cap;
-    size_t r = fits ? route(s) : 0;
+    size_t r = fits ? route(s, &rq) : 0;
     struct sl_inf_replica *rp = &s->rep[r];
     if (!fits || rp->nwait >= (uint64_t)s->cfg->max_queue) {
         s->m.rejected += 1;
@@ -556,6 +619,9 @@ static void on_arrival(struct sl_engine *eng, void *ctx, uint64_t arg)
         x->prompt = rq.prompt;
         x->output = rq.output;
         x->need = rq.prompt;
+        x->hash_first = rq.hash_first;
+        x->hash_n = rq.hash_n;
+        x->tile = rq.tile;
         rp->outstanding += (double)rq.prompt + (double)rq.output;
         wait_push_back(inf, rp, q);
         if (!rp->busy)
@@ -578,6 +644,12 @@ int sl__serve_request_start(struct sl_inf_service *s, struct sl_diag *d)
         rp->perf = s->perf;
         rp->wait_head = rp->wait_tail = NIL;
         rp->phase = SL_PHASE_IDLE;
+        if (s->cfg->prefix_cache > 0) {
+            double blocks = s->cfg->prefix_cache * s->kv_cap / (double)s->cfg->prefix_block;
+            uint32_t cap = blocks < 1 ? 1 : blocks > 1e8 ? 100000000u : (uint32_t)blocks;
+            if (sl_pcache_init(&rp->pcache, cap) != SL_OK)
+                return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+        }
         rp->caprun = s->cfg->max_batch < 16 ? (uint32_t)s->cfg->max_batch : 16;
         rp->run = sl_calloc(rp->caprun, sizeof *rp->run);
         if (!rp->run)
