@@ -132,7 +132,7 @@ int sl__trace_read_servegen_file(struct sl__trace_reader *r, struct sl__trace_li
                                          : "the rate trace is empty (expected rows "
                                            "window_start_s,rate_rps,cv,dist,shape,scale)");
     struct sl_trace_window *w = r->t->windows + first;
-    if (sl__trace_sort_windows(w, n) != SL_OK)
+    if (sl__trace_sort_by_time(w, n, sizeof *w) != SL_OK)
         return sl__trace_oom(r);
     for (size_t i = 1; i < n; i++)
         if (w[i].t_us == w[i - 1].t_us)

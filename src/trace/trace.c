@@ -164,70 +164,46 @@ int sl__trace_push_window(struct sl__trace_reader *r, int line, const struct sl_
     return SL_OK;
 }
 
-/* Stable merge sort of requests by t_us (bottom-up, with a scratch copy). */
-static int sort_requests(struct sl_trace_req *a, size_t n)
+/* The time of element i of an array of records of size bytes that start
+ * with their int64_t t_us (struct sl_trace_req, struct sl_trace_window). */
+static int64_t time_of(const unsigned char *base, size_t i, size_t size)
 {
-    size_t i;
-    for (i = 1; i < n && a[i - 1].t_us <= a[i].t_us; i++)
-        ;
-    if (i >= n)
-        return SL_OK;
-    struct sl_trace_req *tmp = sl_reallocarray(NULL, n, sizeof *tmp);
-    if (!tmp)
-        return SL_ENOMEM;
-    struct sl_trace_req *src = a, *dst = tmp;
-    for (size_t w = 1; w < n; w *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * w) {
-            size_t mid = lo + w < n ? lo + w : n;
-            size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
-            size_t x = lo, y = mid, k = lo;
-            while (x < mid && y < hi)
-                dst[k++] = src[y].t_us < src[x].t_us ? src[y++] : src[x++];
-            while (x < mid)
-                dst[k++] = src[x++];
-            while (y < hi)
-                dst[k++] = src[y++];
-        }
-        struct sl_trace_req *s = src;
-        src = dst;
-        dst = s;
-    }
-    if (src != a)
-        memcpy(a, src, n * sizeof *a);
-    sl_free(tmp);
-    return SL_OK;
+    int64_t t;
+    memcpy(&t, base + i * size, sizeof t);
+    return t;
 }
 
-/* Same for the windows of one client; ties are an error, found after. */
-int sl__trace_sort_windows(struct sl_trace_window *a, size_t n)
+/* Stable merge sort by t_us (bottom-up, with a scratch copy) of n records
+ * of size bytes, each starting with its int64_t t_us.  O(n) when already
+ * sorted; SL_OK or SL_ENOMEM. */
+int sl__trace_sort_by_time(void *records, size_t n, size_t size)
 {
+    unsigned char *a = records;
     size_t i;
-    for (i = 1; i < n && a[i - 1].t_us <= a[i].t_us; i++)
+    for (i = 1; i < n && time_of(a, i - 1, size) <= time_of(a, i, size); i++)
         ;
     if (i >= n)
         return SL_OK;
-    struct sl_trace_window *tmp = sl_reallocarray(NULL, n, sizeof *tmp);
+    unsigned char *tmp = sl_reallocarray(NULL, n, size);
     if (!tmp)
         return SL_ENOMEM;
-    struct sl_trace_window *src = a, *dst = tmp;
+    unsigned char *src = a, *dst = tmp;
     for (size_t w = 1; w < n; w *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * w) {
             size_t mid = lo + w < n ? lo + w : n;
             size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
             size_t x = lo, y = mid, k = lo;
-            while (x < mid && y < hi)
-                dst[k++] = src[y].t_us < src[x].t_us ? src[y++] : src[x++];
-            while (x < mid)
-                dst[k++] = src[x++];
-            while (y < hi)
-                dst[k++] = src[y++];
+            while (x < mid || y < hi) {
+                int take_y = y < hi && (x >= mid || time_of(src, y, size) < time_of(src, x, size));
+                memcpy(dst + k++ * size, src + (take_y ? y++ : x++) * size, size);
+            }
         }
-        struct sl_trace_window *s = src;
+        unsigned char *s = src;
         src = dst;
         dst = s;
     }
     if (src != a)
-        memcpy(a, src, n * sizeof *a);
+        memcpy(a, src, n * size);
     sl_free(tmp);
     return SL_OK;
 }
@@ -245,7 +221,7 @@ int sl__trace_finish_requests(struct sl__trace_reader *r, int64_t div)
     if (t->n_req == 0)
         return sl_diag_set(r->d, SL_EINVAL, r->path, 0, 0,
                            "the trace has no requests (expected at least one row)");
-    if (sort_requests(t->req, t->n_req) != SL_OK)
+    if (sl__trace_sort_by_time(t->req, t->n_req, sizeof *t->req) != SL_OK)
         return sl__trace_oom(r);
     int64_t t0 = t->req[0].t_us;
     for (size_t i = 0; i < t->n_req; i++) {

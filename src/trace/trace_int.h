@@ -120,8 +120,9 @@ int sl__trace_oom(struct sl__trace_reader *r);
 int sl__trace_push_req(struct sl__trace_reader *r, int line, const struct sl_trace_req *q);
 int sl__trace_push_hash(struct sl__trace_reader *r, int line, uint32_t id);
 int sl__trace_push_window(struct sl__trace_reader *r, int line, const struct sl_trace_window *w);
-/* Stable sort of n windows by start; SL_OK or SL_ENOMEM. */
-int sl__trace_sort_windows(struct sl_trace_window *a, size_t n);
+/* Stable sort by time of n records of size bytes that each start with
+ * their int64_t t_us (requests, windows); SL_OK or SL_ENOMEM. */
+int sl__trace_sort_by_time(void *records, size_t n, size_t size);
 /* Sorts the requests (stably) and makes their times relative to the
  * first, dividing raw times by div. */
 int sl__trace_finish_requests(struct sl__trace_reader *r, int64_t div);
