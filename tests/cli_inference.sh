@@ -180,6 +180,15 @@ $wrap "$bin" run nocsv.yaml --out out >/dev/null 2>&1
 check "no requests.csv unless asked for" test ! -e out/requests.csv -a -s out/summary.json
 rm -rf out
 
+# ---- A lenient trace: the malformed row is skipped and counted. ----
+
+service lenient.yaml 1 'model: qwen2.5-7b' 'requests: {trace: badrow.csv, lenient: true}'
+$wrap "$bin" run lenient.yaml --out out >/dev/null 2>&1
+check "lenient trace: the run succeeds" test -s out/summary.json
+check "lenient trace: one row skipped, in the summary" \
+    grep -q '"trace_rows_skipped": 1' out/summary.json
+rm -rf out
+
 # ---- check round trip. ----
 
 $wrap "$bin" check svc.yaml >r1.yaml 2>/dev/null

@@ -229,6 +229,12 @@ static int summary(void *state, const struct sl_world *w, struct sl_summary *s)
         char prefix[200];
         snprintf(prefix, sizeof prefix, "inference.services.%s", inf->svc[k].cfg->name);
         rc = add_metrics(s, prefix, &inf->svc[k].m, dur_s);
+        const struct sl_trace *tr = inf->svc[k].res->trace;
+        if (rc == SL_OK && tr) {
+            char key[256];
+            snprintf(key, sizeof key, "%s.trace_rows_skipped", prefix);
+            rc = sl_summary_int(s, key, (int64_t)tr->skipped);
+        }
     }
     if (rc == SL_OK && inf->logging) {
         struct sl_diag d;
