@@ -315,9 +315,17 @@ void sl_fleet_set_load(struct sl_fleet *f, int64_t now_us, size_t first, size_t 
     /* A whole server without caps, all its cards alike: its card power is
      * one product, not a sum over the cards (the synthetic load's case). */
     size_t s0 = first / cps, s1 = (first + n - 1) / cps;
+    /* Whole uncapped servers all take the same power: evaluated once. */
+    struct sl_server_power alike;
+    int have_alike = 0;
+    double alike_load = (double)cps * (f->share[phase] * activity);
     for (size_t s = s0; s <= s1; s++) {
         if (s * cps >= first && (s + 1) * cps <= first + n && f->srv[s].ncapped == 0) {
-            apply_alike(f, s, phase, activity);
+            if (!have_alike) {
+                sl_server_eval_poly(f->calc, &f->poly[phase], activity, &alike);
+                have_alike = 1;
+            }
+            apply_power(f, s, &alike, alike_load);
         } else {
             update_server(f, s);
         }
