@@ -84,12 +84,12 @@ struct sl_fabric {
     size_t switches;
     size_t server_links, leaf_spine_links, spine_core_links, links;
     size_t transceivers;
-    double link_bw;         /* bytes/s of a server link: min(nic_bw, port_bw) */
-    double leaf_oversub;    /* a full leaf's actual downlink : uplink (<= spec) */
-    double bisection_bw;    /* bytes/s across the worst halving, one direction */
-    double power_w;         /* switches at full load + optics */
-    double idle_power_w;    /* switches idle + optics */
-    uint32_t *scratch;      /* per block, for the queries (so they are not reentrant) */
+    double link_bw;      /* bytes/s of a server link: min(nic_bw, port_bw) */
+    double leaf_oversub; /* a full leaf's actual downlink : uplink (<= spec) */
+    double bisection_bw; /* bytes/s across the worst halving, one direction */
+    double power_w;      /* switches at full load + optics */
+    double idle_power_w; /* switches idle + optics */
+    uint32_t *scratch;   /* per block, for the queries (so they are not reentrant) */
 };
 
 /* Fills *s with the defaults of docs/model.md ("Fabric"): T100 servers with
@@ -147,8 +147,7 @@ struct sl_fabric_locality {
  * empty gang, a server out of range or cards_per_server 0.  O(n + blocks
  * spanned). */
 int sl_fabric_locality(struct sl_fabric *f, const size_t *servers, size_t n,
-                       size_t cards_per_server, struct sl_fabric_locality *loc,
-                       struct sl_diag *d);
+                       size_t cards_per_server, struct sl_fabric_locality *loc, struct sl_diag *d);
 
 /* Seconds of a ring all-reduce of bytes over ranks cards placed as loc:
  *     2 (p - 1) alpha + 2 (p - 1) / p * bytes / card_bw

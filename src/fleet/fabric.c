@@ -109,8 +109,8 @@ static int check_spec(const struct sl_fabric_spec *s, struct sl_diag *d)
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
                            "fabric: switch_idle_share %g must be between 0 and 1",
                            s->switch_idle_share);
-    if (!(s->nic_latency_us >= 0) || !(s->switch_latency_us >= 0) ||
-        !isfinite(s->nic_latency_us) || !isfinite(s->switch_latency_us))
+    if (!(s->nic_latency_us >= 0) || !(s->switch_latency_us >= 0) || !isfinite(s->nic_latency_us) ||
+        !isfinite(s->switch_latency_us))
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "fabric: latencies must be >= 0 us");
     return SL_OK;
 }
@@ -186,13 +186,13 @@ int sl_fabric_build(struct sl_fabric *f, const struct sl_fabric_spec *spec, size
         f->pods = 1;
     } else if (!three) {
         if (f->leaves > radix) {
+            size_t need = f->leaves, most = radix / leaves_per_block * f->per_block;
             memset(f, 0, sizeof *f);
             return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
                                "fabric: %zu servers need %zu leaves, more than a two-tier fat "
                                "tree of %zu-port switches holds (%zu leaves, %zu servers); "
                                "use fat-tree-3",
-                               nservers, div_up(nservers, f->per_block), radix, radix,
-                               radix / leaves_per_block * f->per_block);
+                               nservers, need, radix, radix, most);
         }
         f->tiers = 2;
         f->blocks_per_pod = f->blocks;
@@ -288,8 +288,7 @@ double sl_fabric_power_w(const struct sl_fabric *f, double u)
 }
 
 int sl_fabric_locality(struct sl_fabric *f, const size_t *servers, size_t n,
-                       size_t cards_per_server, struct sl_fabric_locality *loc,
-                       struct sl_diag *d)
+                       size_t cards_per_server, struct sl_fabric_locality *loc, struct sl_diag *d)
 {
     memset(loc, 0, sizeof *loc);
     if (n == 0)
