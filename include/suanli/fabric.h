@@ -155,7 +155,7 @@ int sl_fabric_locality(struct sl_fabric *f, const size_t *servers, size_t n,
 double sl_fabric_allreduce_s(const struct sl_fabric_locality *loc, double bytes, size_t ranks);
 
 /* For "topology" placement: the fewest blocks whose free servers add up to
- * want, given free[b] free servers in each block b (<= its size).  Among
+ * want, given nfree[b] free servers in each block b (<= its size).  Among
  * sets of that size one within a single pod is preferred (fewer spines and
  * no core); inside a choice the largest blocks are taken first and the last
  * is the smallest that completes the gang (best fit, leaving big blocks
@@ -163,7 +163,7 @@ double sl_fabric_allreduce_s(const struct sl_fabric_locality *loc, double bytes,
  * the order chosen and their number to *nout.  Returns SL_OK, or
  * SL_ERANGE when fewer than want servers are free (then *nout = 0).  Uses
  * f's scratch.  O(k * blocks) for k blocks chosen. */
-int sl_fabric_pick_blocks(struct sl_fabric *f, const uint32_t *free, size_t want, size_t *out,
+int sl_fabric_pick_blocks(struct sl_fabric *f, const uint32_t *nfree, size_t want, size_t *out,
                           size_t *nout);
 
 #endif

@@ -373,13 +373,13 @@ double sl_fabric_allreduce_s(const struct sl_fabric_locality *loc, double bytes,
     return 2.0 * (p - 1.0) * loc->alpha_us * 1e-6 + 2.0 * (p - 1.0) / p * bytes / loc->card_bw;
 }
 
-/* Greedy choice among blocks [lo, hi): while no block completes the gang
+/* Greedy choice among blocks [lo, hi) with nfree[b] free servers: while no block completes the gang
  * take the largest (lowest index on ties), then the smallest that
  * completes it.  Writes the picks to out unless it is NULL and returns
  * their number, or 0 when the blocks cannot hold want.  Largest-first
  * reaches want with the fewest blocks (no k blocks hold more than the k
  * largest); ending on a best fit keeps that count. */
-static size_t greedy(struct sl_fabric *f, const uint32_t *free, size_t want, size_t lo, size_t hi,
+static size_t greedy(struct sl_fabric *f, const uint32_t *nfree, size_t want, size_t lo, size_t hi,
                      size_t *out)
 {
     uint32_t *taken = f->scratch;
@@ -388,11 +388,11 @@ static size_t greedy(struct sl_fabric *f, const uint32_t *free, size_t want, siz
     for (;;) {
         size_t fit = hi, big = hi;
         for (size_t b = lo; b < hi; b++) {
-            if (taken[b] || free[b] == 0)
+            if (taken[b] || nfree[b] == 0)
                 continue;
-            if (free[b] >= rem && (fit == hi || free[b] < free[fit]))
+            if (nfree[b] >= rem && (fit == hi || nfree[b] < nfree[fit]))
                 fit = b;
-            if (big == hi || free[b] > free[big])
+            if (big == hi || nfree[b] > nfree[big])
                 big = b;
         }
         size_t pick = fit != hi ? fit : big;
@@ -406,26 +406,26 @@ static size_t greedy(struct sl_fabric *f, const uint32_t *free, size_t want, siz
         if (fit != hi)
             break;
         taken[pick] = 1;
-        rem -= free[pick];
+        rem -= nfree[pick];
     }
     memset(taken + lo, 0, (hi - lo) * sizeof *taken);
     return k;
 }
 
-int sl_fabric_pick_blocks(struct sl_fabric *f, const uint32_t *free, size_t want, size_t *out,
+int sl_fabric_pick_blocks(struct sl_fabric *f, const uint32_t *nfree, size_t want, size_t *out,
                           size_t *nout)
 {
     *nout = 0;
     if (want == 0)
         return SL_OK;
-    size_t all = greedy(f, free, want, 0, f->blocks, NULL);
+    size_t all = greedy(f, nfree, want, 0, f->blocks, NULL);
     if (all == 0)
         return SL_ERANGE;
     size_t best = 0, best_pod = f->pods;
     for (size_t p = 0; p < f->pods && f->pods > 1; p++) {
         size_t lo = p * f->blocks_per_pod;
         size_t hi = lo + f->blocks_per_pod < f->blocks ? lo + f->blocks_per_pod : f->blocks;
-        size_t k = greedy(f, free, want, lo, hi, NULL);
+        size_t k = greedy(f, nfree, want, lo, hi, NULL);
         if (k && (best == 0 || k < best)) {
             best = k;
             best_pod = p;
@@ -434,9 +434,9 @@ int sl_fabric_pick_blocks(struct sl_fabric *f, const uint32_t *free, size_t want
     if (best && best == all) {
         size_t lo = best_pod * f->blocks_per_pod;
         size_t hi = lo + f->blocks_per_pod < f->blocks ? lo + f->blocks_per_pod : f->blocks;
-        *nout = greedy(f, free, want, lo, hi, out);
+        *nout = greedy(f, nfree, want, lo, hi, out);
     } else {
-        *nout = greedy(f, free, want, 0, f->blocks, out);
+        *nout = greedy(f, nfree, want, 0, f->blocks, out);
     }
     return SL_OK;
 }
