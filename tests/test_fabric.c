@@ -520,6 +520,12 @@ static void test_center(void **state)
     assert_int_equal(f.cores, 160);
     assert_int_equal(f.switches, 800);
     assert_int_equal(f.links, 30720);
+    /* A pod is 4 rail groups: rail leaves 0-31; server 130 (group 4) has
+     * its NIC 5 on rail leaf 4*8 + 5 = 37, in pod 1. */
+    assert_int_equal(sl_fabric_leaf_of(&f, 130, 5), 37);
+    assert_int_equal(sl_fabric_pod_of_leaf(&f, 31), 0);
+    assert_int_equal(sl_fabric_pod_of_leaf(&f, 37), 1);
+    assert_int_equal(sl_fabric_pod_of_leaf(&f, 319), 9);
     assert_true(f.links >= 20000 && f.links < 100000);
     assert_int_equal(f.transceivers, 10240 + 4 * 10240);
     assert_close(f.bisection_bw, 10240 * B / 2, 1e-12);

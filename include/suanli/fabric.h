@@ -115,6 +115,8 @@ size_t sl_fabric_block_of(const struct sl_fabric *f, size_t s);
 size_t sl_fabric_block_first(const struct sl_fabric *f, size_t b);
 size_t sl_fabric_block_count(const struct sl_fabric *f, size_t b);
 size_t sl_fabric_pod_of_block(const struct sl_fabric *f, size_t b);
+/* The pod of leaf switch l (< leaves).  O(1). */
+size_t sl_fabric_pod_of_leaf(const struct sl_fabric *f, size_t l);
 /* The leaf switch (0 .. leaves - 1) that NIC nic of server s is cabled to:
  * its block's leaf in a fat tree, rail leaf nic of its group in a rail
  * fabric.  O(1). */

@@ -274,6 +274,13 @@ size_t sl_fabric_pod_of_block(const struct sl_fabric *f, size_t b)
     return b / f->blocks_per_pod;
 }
 
+size_t sl_fabric_pod_of_leaf(const struct sl_fabric *f, size_t l)
+{
+    assert(l < f->leaves);
+    size_t per = f->spec.kind == SL_FABRIC_RAIL ? (size_t)f->spec.nics_per_server : 1;
+    return sl_fabric_pod_of_block(f, l / per);
+}
+
 size_t sl_fabric_leaf_of(const struct sl_fabric *f, size_t s, size_t nic)
 {
     assert(nic < (size_t)f->spec.nics_per_server);
