@@ -167,7 +167,8 @@ int sl_train_eval(const struct sl_train_spec *s, struct sl_train_result *r, stru
     const char *mn = m->name, *dn = dev->name;
     int64_t tp = s->tp, pp = s->pp, dp = s->dp, ep = s->ep ? s->ep : 1;
     if (tp < 1 || pp < 1 || dp < 1)
-        return sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "train: the layout must be given (tp, pp, dp)");
+        return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
+                           "train: the layout must be given (tp, pp, dp)");
     if (tp * pp * dp != s->cards)
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
                            "layout tp %lld x pp %lld x dp %lld = %lld cards, but the job has %lld; "
@@ -175,16 +176,15 @@ int sl_train_eval(const struct sl_train_spec *s, struct sl_train_result *r, stru
                            (long long)tp, (long long)pp, (long long)dp, (long long)(tp * pp * dp),
                            (long long)s->cards);
     if (pp > m->layers)
-        return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
-                           "pp %lld exceeds the %lld layers of '%s'", (long long)pp,
-                           (long long)m->layers, mn);
+        return sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "pp %lld exceeds the %lld layers of '%s'",
+                           (long long)pp, (long long)m->layers, mn);
     if (m->heads % tp != 0)
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
                            "tp %lld does not divide the %lld attention heads of '%s'",
                            (long long)tp, (long long)m->heads, mn);
     if (m->experts == 0 && ep > 1)
-        return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
-                           "ep %lld needs a MoE model; '%s' is dense", (long long)ep, mn);
+        return sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "ep %lld needs a MoE model; '%s' is dense",
+                           (long long)ep, mn);
     if (dp % ep != 0 || (m->experts > 0 && m->experts % ep != 0))
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
                            "ep %lld must divide dp %lld and the %lld experts of '%s'",
@@ -225,8 +225,8 @@ int sl_train_eval(const struct sl_train_spec *s, struct sl_train_result *r, stru
         (double)sl__llm_moe_layers(m) * (double)m->experts * sl__llm_expert_params(m);
     double dense_part = n_total - experts_all;
     double e_dp = D / (double)ep; /* replicas of each expert */
-    double state = dense_part / (T * P) * (6 + 12 / D) +
-                   experts_all / ((double)ep * P) * (6 + 12 / e_dp);
+    double state =
+        dense_part / (T * P) * (6 + 12 / D) + experts_all / ((double)ep * P) * (6 + 12 / e_dp);
     double a_layer = act_token_layer(m, T) * S * b; /* one layer, one micro-batch */
     double in_flight = L * (1 + (P - 1) / (P * V)); /* layers' worth on stage 1 */
     double keep_layer = 2 * h / T * S * b;          /* a recomputed layer keeps its input */
@@ -306,11 +306,15 @@ int sl_train_eval(const struct sl_train_spec *s, struct sl_train_result *r, stru
     }
 
     /* Data parallelism: reduce-scatter of the bf16 gradients and all-gather
-     * of the parameters (ZeRO-1), one ring per card over its NIC. */
+     * of the parameters (ZeRO-1), one ring per card over its NIC. A DP group whose ranks all share
+     * a server (tp pp dp <= server cards) runs over the card link. */
+    int dp_cross = s->cards > s->server_cards;
+    double dp_alpha = dp_cross ? e->net_alpha_s : e->link_alpha_s;
+    double dp_bw = dp_cross ? net : link;
     double grad_bytes = 2 * (dense_part / (T * P));
-    double t_dp = ring_ar(D, grad_bytes, e->net_alpha_s, net);
+    double t_dp = ring_ar(D, grad_bytes, dp_alpha, dp_bw);
     if (m->experts > 0)
-        t_dp += ring_ar(e_dp, 2 * experts_all / ((double)ep * P), e->net_alpha_s, net);
+        t_dp += ring_ar(e_dp, 2 * experts_all / ((double)ep * P), dp_alpha, dp_bw);
     double dp_s = (1 - e->overlap_dp) * t_dp;
 
     double step = compute + tp_s + pp_s + dp_s;
@@ -361,8 +365,7 @@ int sl_train_best_layout(const struct sl_train_spec *spec, struct sl_train_resul
             if (spec->dp && dp != spec->dp)
                 continue;
             for (int64_t ep = 1; ep <= (m->experts > 0 ? dp : 1); ep++) {
-                if ((spec->ep && ep != spec->ep) || dp % ep ||
-                    (m->experts > 0 && m->experts % ep))
+                if ((spec->ep && ep != spec->ep) || dp % ep || (m->experts > 0 && m->experts % ep))
                     continue;
                 struct sl_train_spec s = *spec;
                 s.tp = tp;
