@@ -306,8 +306,8 @@ int sl_train_eval(const struct sl_train_spec *s, struct sl_train_result *r, stru
     }
 
     /* Data parallelism: reduce-scatter of the bf16 gradients and all-gather
-     * of the parameters (ZeRO-1), one ring per card over its NIC. A DP group whose ranks all share
-     * a server (tp pp dp <= server cards) runs over the card link. */
+     * of the parameters (ZeRO-1), one ring per card over its NIC; a job
+     * inside one server runs it over the card link. */
     int dp_cross = s->cards > s->server_cards;
     double dp_alpha = dp_cross ? e->net_alpha_s : e->link_alpha_s;
     double dp_bw = dp_cross ? net : link;
