@@ -50,8 +50,8 @@ static const struct sl_device_model *device(const char *name)
  * FFN 8192 (plain), vocabulary 32000. */
 static char tiny_name[] = "tiny", tiny_desc[] = "test model", tiny_src[] = "test";
 static const struct sl_llm_model tiny = {
-    tiny_name, tiny_desc, 4, 2048, 16, 16, 128, 8192, 32000, SL_FFN_PLAIN, 0, 0, 0, 0, 0, 0, 0,
-    0,         0,         0, SL_CONF_LOW, tiny_src};
+    tiny_name, tiny_desc, 4, 2048, 16, 16, 128, 8192, 32000, SL_FFN_PLAIN, 0,
+    0,         0,         0, 0,    0,  0,  0,   0,    0,     SL_CONF_LOW,  tiny_src};
 
 static void near(double got, double want, double rel)
 {
@@ -102,6 +102,22 @@ static void test_compute_time(void **state)
     assert_int_equal(sl_train_eval(&s, &r2, &d), SL_OK);
     assert_true(r2.compute_s > r.compute_s * 1.05);
     assert_true(r2.power_compute_w <= 350 + 1e-9);
+    /* FP8 on a device without an FP8 path (A100: INT8 only) runs at BF16;
+     * on the H100 the linear layers run at 1979 x 0.60 x 0.55. */
+    s.cap_w = 0;
+    s.precision = SL_PREC_FP8;
+    assert_int_equal(sl_train_eval(&s, &r2, &d), SL_OK);
+    near(r2.compute_s,
+         tokens *
+             (6 * n_lin / (1979e12 * 0.60 * 0.55) + 6 * 4 * 2048.0 * 16 * 256 / (989e12 * 0.60)),
+         1e-9);
+    s.device = device("a100-80gb");
+    s.eff.fp8 = 0;
+    struct sl_train_result r16;
+    assert_int_equal(sl_train_eval(&s, &r2, &d), SL_OK);
+    s.precision = SL_PREC_FP16;
+    assert_int_equal(sl_train_eval(&s, &r16, &d), SL_OK);
+    near(r2.compute_s, r16.compute_s, 1e-12);
 }
 
 /* TP: 4 ring all-reduces per layer and micro-batch over NVLink, 2 (p-1)
@@ -273,13 +289,13 @@ static void test_published_points(void **state)
     (void)state;
     struct sl_train_result pub, aut;
     /* Llama 3 405B, Table 4 of arXiv 2407.21783: 16 Mi tokens of 8192. */
-    const struct published l8 = {"llama3-405b", "h100-sxm", 8192, 8, 16, 64, 1, 8192, 16777216.0,
-                                 0};
+    const struct published l8 = {"llama3-405b", "h100-sxm", 8192, 8, 16, 64, 1,
+                                 8192,          16777216.0, 0};
     run_both(&l8, &pub, &aut);
     near(pub.tflops_per_device, 430, 0.15);
     near(aut.tflops_per_device, 430, 0.15);
-    const struct published l16 = {"llama3-405b", "h100-sxm", 16384, 8, 16, 128, 1, 8192,
-                                  16777216.0,    0};
+    const struct published l16 = {"llama3-405b", "h100-sxm", 16384, 8,          16,
+                                  128,           1,          8192,  16777216.0, 0};
     struct sl_train_result pub16, aut16;
     run_both(&l16, &pub16, &aut16);
     near(pub16.tflops_per_device, 400, 0.15);
@@ -287,15 +303,15 @@ static void test_published_points(void **state)
     /* Scaling 8K -> 16K loses per-GPU throughput, as published (93 %). */
     assert_true(pub16.tflops_per_device < pub.tflops_per_device);
     /* MegaScale: 175B, seq 2048, 6144 sequences, TP8 PP8 on A100. */
-    const struct published ms = {"gpt3-175b", "a100-80gb", 12288, 8, 8, 192, 1, 2048,
-                                 6144.0 * 2048, 0};
+    const struct published ms = {"gpt3-175b", "a100-80gb", 12288,         8, 8, 192,
+                                 1,           2048,        6144.0 * 2048, 0};
     run_both(&ms, &pub, &aut);
     near(pub.mfu, 0.552, 0.15);
     near(aut.mfu, 0.552, 0.15);
     /* DeepSeek-V3: FP8, PP16 EP64 over 2048 H800, 15360 sequences of 4096;
      * 180K GPU-hours per trillion tokens. */
-    const struct published ds = {"deepseek-v3", "h800", 2048, 1, 16, 128, 64, 4096,
-                                 15360.0 * 4096, 1};
+    const struct published ds = {"deepseek-v3", "h800",         2048, 1, 16, 128, 64,
+                                 4096,          15360.0 * 4096, 1};
     run_both(&ds, &pub, &aut);
     near(2048 * 1e12 / pub.tokens_per_s / 3600, 180e3, 0.15);
     near(2048 * 1e12 / aut.tokens_per_s / 3600, 180e3, 0.15);
@@ -304,9 +320,9 @@ static void test_published_points(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_compute_time),     cmocka_unit_test(test_ring_allreduce),
-        cmocka_unit_test(test_pipeline_bubble),  cmocka_unit_test(test_memory_fit),
-        cmocka_unit_test(test_bad_layouts),      cmocka_unit_test(test_published_points),
+        cmocka_unit_test(test_compute_time),    cmocka_unit_test(test_ring_allreduce),
+        cmocka_unit_test(test_pipeline_bubble), cmocka_unit_test(test_memory_fit),
+        cmocka_unit_test(test_bad_layouts),     cmocka_unit_test(test_published_points),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,11 +35,11 @@ enum sl_train_recompute { SL_RECOMPUTE_AUTO = 0, SL_RECOMPUTE_NONE, SL_RECOMPUTE
 
 /* Efficiency factors of training on one device (defaults per device in
  * sl_train_eff_default; docs/model.md gives each source).  Invariants:
- * compute, fp8, link_eff in (0, 1]; overlap_dp, overlap_ep in [0, 1];
+ * compute, link_eff in (0, 1]; fp8, overlap_dp, overlap_ep in [0, 1];
  * comm_sm_share in [0, 1); link_alpha_s, net_alpha_s >= 0. */
 struct sl_train_eff {
     double compute;       /* eta: achieved / peak FLOP/s, BF16, large shapes */
-    double fp8;           /* FP8 GEMMs: achieved / FP8 peak relative to compute */
+    double fp8;           /* FP8 GEMMs: efficiency relative to compute; 0 = no FP8 path */
     double link_eff;      /* achieved / nominal card-link bandwidth */
     double link_alpha_s;  /* latency of one collective step on the card link */
     double net_alpha_s;   /* latency of one collective step across servers */
@@ -77,17 +77,17 @@ struct sl_train_result {
     double tflops_per_device; /* model FLOPs (6 N_act + attention) per second, 1e12 */
     double mfu;               /* model FLOP/s / peak of the precision */
     int64_t tp, pp, dp, ep, interleave, micro_batches;
-    double compute_s;    /* computation, recompute included */
-    double tp_s;         /* exposed tensor-parallel and expert-parallel communication */
-    double pp_bubble_s;  /* pipeline bubble, point-to-point included */
-    double dp_exposed_s; /* gradient collectives not hidden by backward */
-    double recompute_share;   /* share of layers recomputed */
-    double state_bytes;       /* weights, gradients, optimizer states per device */
-    double activation_bytes;  /* per device, the first pipeline stage */
-    double memory_bytes;      /* total per device */
-    double power_compute_w;   /* per device while computing */
-    double power_comm_w;      /* per device during exposed communication and bubbles */
-    double power_mean_w;      /* time-weighted over the step */
+    double compute_s;        /* computation, recompute included */
+    double tp_s;             /* exposed tensor-parallel and expert-parallel communication */
+    double pp_bubble_s;      /* pipeline bubble, point-to-point included */
+    double dp_exposed_s;     /* gradient collectives not hidden by backward */
+    double recompute_share;  /* share of layers recomputed */
+    double state_bytes;      /* weights, gradients, optimizer states per device */
+    double activation_bytes; /* per device, the first pipeline stage */
+    double memory_bytes;     /* total per device */
+    double power_compute_w;  /* per device while computing */
+    double power_comm_w;     /* per device during exposed communication and bubbles */
+    double power_mean_w;     /* time-weighted over the step */
 };
 
 /* Fills spec with defaults for model on cards x dev: BF16, seq 4096,
@@ -104,8 +104,7 @@ double sl_train_scaleout_default(const struct sl_device_model *dev);
  * SL_EINVAL (d filled, a message a user can act on) when the layout does
  * not divide the cards or the batch, the job does not fit in memory, or a
  * value is out of range.  No allocation. */
-int sl_train_eval(const struct sl_train_spec *spec, struct sl_train_result *out,
-                  struct sl_diag *d);
+int sl_train_eval(const struct sl_train_spec *spec, struct sl_train_result *out, struct sl_diag *d);
 /* Fills the zero fields among tp, pp, dp, ep with the fastest layout that
  * fits (the given ones kept) and evaluates it; SL_EINVAL when none fits. */
 int sl_train_best_layout(const struct sl_train_spec *spec, struct sl_train_result *out,

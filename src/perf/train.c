@@ -49,9 +49,9 @@ static const struct train_eff_row train_rows[] = {
     {"h200", HOPPER_TRAIN},
     {"h20", HOPPER_TRAIN},
     {"b200", {0.55, 0.55, 0.4, 3e-6, 10e-6, 0.8, 1.0, 20.0 / 148.0}},
-    {"a100-80gb", {0.62, 1.0, 0.4, 3e-6, 10e-6, 0.8, 1.0, 20.0 / 108.0}},
+    {"a100-80gb", {0.62, 0.0, 0.4, 3e-6, 10e-6, 0.8, 1.0, 20.0 / 108.0}},
 };
-static const struct sl_train_eff domestic_train = {0.35, 1.0, 0.64, 10e-6, 15e-6, 0.8, 0.8, 0.1};
+static const struct sl_train_eff domestic_train = {0.35, 0.0, 0.64, 10e-6, 15e-6, 0.8, 0.8, 0.1};
 
 void sl_train_eff_default(const struct sl_device_model *dev, struct sl_train_eff *out)
 {
@@ -127,14 +127,14 @@ static int check(const struct sl_train_spec *s, struct sl_diag *d)
                            "train: server_cards >= 1, scaleout_bw > 0, fabric_oversub >= 1, "
                            "cap_w >= 0 and mem_util in (0, 1] are required");
     const struct sl_train_eff *e = &s->eff;
-    if (!(e->compute > 0 && e->compute <= 1) || !(e->fp8 > 0 && e->fp8 <= 1) ||
+    if (!(e->compute > 0 && e->compute <= 1) || !(e->fp8 >= 0 && e->fp8 <= 1) ||
         !(e->link_eff > 0 && e->link_eff <= 1) || !(e->overlap_dp >= 0 && e->overlap_dp <= 1) ||
         !(e->overlap_ep >= 0 && e->overlap_ep <= 1) ||
         !(e->comm_sm_share >= 0 && e->comm_sm_share < 1) || !(e->link_alpha_s >= 0) ||
         !(e->net_alpha_s >= 0))
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
                            "train: efficiency factors out of range (compute, fp8, link_eff in "
-                           "(0, 1], overlaps in [0, 1])");
+                           "(0, 1], fp8 and overlaps in [0, 1])");
     return SL_OK;
 }
 
@@ -256,7 +256,9 @@ int sl_train_eval(const struct sl_train_spec *s, struct sl_train_result *r, stru
     /* Compute. */
     const struct sl_train_eff *e = &s->eff;
     double s_cap = sl_device_speed(dev, s->phases, SL_PHASE_TRAIN_COMPUTE, 1.0, s->cap_w);
-    int fp8 = s->precision == SL_PREC_FP8 && dev->int8_ops > dev->fp16_flops;
+    /* FP8 runs faster only on a device with an FP8 matrix path (eff.fp8 >
+     * 0): the A100 and the domestic parts have INT8 but no FP8 units. */
+    int fp8 = s->precision == SL_PREC_FP8 && e->fp8 > 0 && dev->int8_ops > dev->fp16_flops;
     double peak16 = dev->fp16_flops;
     double peak = fp8 ? dev->int8_ops : peak16;
     int ep_cross = m->experts > 0 && ep * tp > s->server_cards;
