@@ -247,11 +247,12 @@ int sl_train_eval(const struct sl_train_spec *s, struct sl_train_result *r, stru
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
                            "'%s' with tp %lld x pp %lld x dp %lld does not fit on '%s': needs "
                            "%.1f GB per card (weights, gradients and optimizer %.1f GB, "
-                           "activations %.1f GB%s), has %.1f GB (%.0f %% of %.1f GB); use more "
-                           "tp or pp, or recompute",
+                           "activations %.1f GB%s), has %.1f GB (%.0f %% of %.1f GB); %s",
                            mn, (long long)tp, (long long)pp, (long long)dp, dn, need / GB,
                            state / GB, act / GB, share >= 1 ? " with full recompute" : "",
-                           usable / GB, 100 * s->mem_util, dev->memory_bytes / GB);
+                           usable / GB, 100 * s->mem_util, dev->memory_bytes / GB,
+                           share >= 1 ? "use more cards, or more tp or pp"
+                                      : "use more tp or pp, or --recompute auto");
 
     /* Compute. */
     const struct sl_train_eff *e = &s->eff;
