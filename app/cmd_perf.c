@@ -27,6 +27,7 @@
 #include "suanli/llm.h"
 #include "suanli/scenario.h"
 #include "suanli/suggest.h"
+#include "suanli/train.h"
 #include "suanli/units.h"
 
 #include <math.h>
@@ -509,10 +510,253 @@ static int cmd_calibrate(int argc, char **argv)
     return rc;
 }
 
+/* ---- perf train ---- */
+
+struct train_opts {
+    const char *model, *device, *model_file;
+    int64_t cards, tp, pp, dp, ep, seq, micro_batch, server_cards, interleave;
+    double global_batch, cap_w, scaleout_bw, oversub, compute_eff;
+    int precision, recompute, json, help;
+};
+
+/* A plain number above 0 (or >= 1 with at_least_one) for option opt. */
+static int parse_real(const char *opt, const char *text, enum sl_unit_kind kind, double lo,
+                      double hi, double *out)
+{
+    char err[256];
+    if (sl_unit_parse(text, kind, out, err, sizeof err) != SL_OK || !(*out >= lo && *out <= hi))
+        return app_usage_error("perf", "%s expects a value from %g to %g, got '%s'", opt, lo, hi,
+                               text);
+    return 0;
+}
+
+static int parse_train(int argc, char **argv, struct train_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    const char *cards = NULL, *tp = NULL, *pp = NULL, *dp = NULL, *ep = NULL, *seq = NULL,
+               *gb = NULL, *mb = NULL, *prec = NULL, *cap = NULL, *srv = NULL, *so = NULL,
+               *ov = NULL, *eff = NULL, *rec = NULL, *il = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v;
+        const char **slot;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            o->help = 1;
+            return 0;
+        } else if (strcmp(a, "--json") == 0) {
+            o->json = 1;
+            continue;
+        } else if (is_opt(a, "--model", &v)) {
+            slot = &o->model;
+        } else if (is_opt(a, "--device", &v)) {
+            slot = &o->device;
+        } else if (is_opt(a, "--model-file", &v)) {
+            slot = &o->model_file;
+        } else if (is_opt(a, "--cards", &v)) {
+            slot = &cards;
+        } else if (is_opt(a, "--tp", &v)) {
+            slot = &tp;
+        } else if (is_opt(a, "--pp", &v)) {
+            slot = &pp;
+        } else if (is_opt(a, "--dp", &v)) {
+            slot = &dp;
+        } else if (is_opt(a, "--ep", &v)) {
+            slot = &ep;
+        } else if (is_opt(a, "--seq", &v)) {
+            slot = &seq;
+        } else if (is_opt(a, "--global-batch", &v)) {
+            slot = &gb;
+        } else if (is_opt(a, "--micro-batch", &v)) {
+            slot = &mb;
+        } else if (is_opt(a, "--precision", &v)) {
+            slot = &prec;
+        } else if (is_opt(a, "--power-cap", &v)) {
+            slot = &cap;
+        } else if (is_opt(a, "--server-cards", &v)) {
+            slot = &srv;
+        } else if (is_opt(a, "--scaleout-bw", &v)) {
+            slot = &so;
+        } else if (is_opt(a, "--oversub", &v)) {
+            slot = &ov;
+        } else if (is_opt(a, "--compute-eff", &v)) {
+            slot = &eff;
+        } else if (is_opt(a, "--recompute", &v)) {
+            slot = &rec;
+        } else if (is_opt(a, "--interleave", &v)) {
+            slot = &il;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return app_usage_error("perf", "unknown option '%s'", a);
+        } else {
+            return app_usage_error("perf", "unexpected argument '%s'", a);
+        }
+        if (!v) {
+            if (i + 1 >= argc)
+                return app_usage_error("perf", "option '%s' needs a value", a);
+            v = argv[++i];
+        }
+        *slot = v;
+    }
+    if (!o->model || !*o->model)
+        return app_usage_error("perf", "perf train needs --model NAME");
+    if (!o->device || !*o->device)
+        return app_usage_error("perf", "perf train needs --device NAME");
+    if (!cards)
+        return app_usage_error("perf", "perf train needs --cards N");
+    int rc;
+    if ((rc = parse_count("--cards", cards, 10000000, &o->cards)) ||
+        (tp && (rc = parse_count("--tp", tp, 1024, &o->tp))) ||
+        (pp && (rc = parse_count("--pp", pp, 1024, &o->pp))) ||
+        (dp && (rc = parse_count("--dp", dp, 10000000, &o->dp))) ||
+        (ep && (rc = parse_count("--ep", ep, 100000, &o->ep))) ||
+        (seq && (rc = parse_count("--seq", seq, 10000000, &o->seq))) ||
+        (mb && (rc = parse_count("--micro-batch", mb, 100000, &o->micro_batch))) ||
+        (srv && (rc = parse_count("--server-cards", srv, 1024, &o->server_cards))) ||
+        (il && (rc = parse_count("--interleave", il, 1024, &o->interleave))) ||
+        (gb && (rc = parse_real("--global-batch", gb, SL_UNIT_NONE, 1, 1e15, &o->global_batch))) ||
+        (so &&
+         (rc = parse_real("--scaleout-bw", so, SL_UNIT_BANDWIDTH, 1, 1e15, &o->scaleout_bw))) ||
+        (ov && (rc = parse_real("--oversub", ov, SL_UNIT_NONE, 1, 1000, &o->oversub))) ||
+        (eff && (rc = parse_real("--compute-eff", eff, SL_UNIT_NONE, 1e-6, 1, &o->compute_eff))))
+        return rc;
+    char err[256];
+    if (cap &&
+        (sl_unit_parse(cap, SL_UNIT_POWER, &o->cap_w, err, sizeof err) != SL_OK || !(o->cap_w > 0)))
+        return app_usage_error("perf", "--power-cap expects a power above 0, e.g. 350W, got '%s'",
+                               cap);
+    o->precision = SL_PREC_FP16;
+    if (prec) {
+        if (strcmp(prec, "fp8") == 0)
+            o->precision = SL_PREC_FP8;
+        else if (strcmp(prec, "bf16") != 0)
+            return app_usage_error("perf", "--precision expects bf16 or fp8, got '%s'", prec);
+    }
+    o->recompute = SL_RECOMPUTE_AUTO;
+    if (rec) {
+        if (strcmp(rec, "none") == 0)
+            o->recompute = SL_RECOMPUTE_NONE;
+        else if (strcmp(rec, "full") == 0)
+            o->recompute = SL_RECOMPUTE_FULL;
+        else if (strcmp(rec, "auto") != 0)
+            return app_usage_error("perf", "--recompute expects auto, none or full, got '%s'", rec);
+    }
+    return 0;
+}
+
+static void print_train(const struct train_opts *o, const struct sl_train_spec *s,
+                        const struct sl_train_result *r, int chosen)
+{
+    if (o->json) {
+        printf("{\"step_time_s\": ");
+        json_num(4, r->step_time_s);
+        printf(", \"tokens_per_s\": ");
+        json_num(1, r->tokens_per_s);
+        printf(", \"tflops_per_device\": ");
+        json_num(2, r->tflops_per_device);
+        printf(", \"mfu\": ");
+        json_num(4, r->mfu);
+        printf(", \"layout\": {\"tp\": %lld, \"pp\": %lld, \"dp\": %lld}, \"compute_s\": ",
+               (long long)r->tp, (long long)r->pp, (long long)r->dp);
+        json_num(4, r->compute_s);
+        printf(", \"tp_s\": ");
+        json_num(4, r->tp_s);
+        printf(", \"pp_bubble_s\": ");
+        json_num(4, r->pp_bubble_s);
+        printf(", \"dp_exposed_s\": ");
+        json_num(4, r->dp_exposed_s);
+        printf("}\n");
+        return;
+    }
+    printf("%s on %lld x %s: %s, seq %lld, %.0f tokens per step, micro-batch %lld\n",
+           s->model->name, (long long)s->cards, s->device->name,
+           s->precision == SL_PREC_FP8 ? "fp8" : "bf16", (long long)s->seq, s->global_batch_tokens,
+           (long long)s->micro_batch);
+    printf("layout                tp %lld, pp %lld, dp %lld, ep %lld%s (interleave %lld, %lld "
+           "micro-batches)\n",
+           (long long)r->tp, (long long)r->pp, (long long)r->dp, (long long)r->ep,
+           chosen ? " (chosen: the fastest that fits)" : "", (long long)r->interleave,
+           (long long)r->micro_batches);
+    printf("step_time_s           %12.4f\n", r->step_time_s);
+    printf("tokens_per_s          %12.1f\n", r->tokens_per_s);
+    printf("tflops_per_device     %12.2f  (model FLOPs: 6 N_act + attention)\n",
+           r->tflops_per_device);
+    printf("mfu                   %12.4f  (of the %s peak)\n", r->mfu,
+           s->precision == SL_PREC_FP8 ? "fp8" : "bf16");
+    printf("compute_s             %12.4f  (recompute %.0f %% of layers)\n", r->compute_s,
+           100 * r->recompute_share);
+    printf("tp_s                  %12.4f  (exposed tensor- and expert-parallel communication)\n",
+           r->tp_s);
+    printf("pp_bubble_s           %12.4f\n", r->pp_bubble_s);
+    printf("dp_exposed_s          %12.4f\n", r->dp_exposed_s);
+    printf("memory_gb             %12.1f  (state %.1f, activations %.1f per card)\n",
+           r->memory_bytes / 1e9, r->state_bytes / 1e9, r->activation_bytes / 1e9);
+    printf("power_w               compute %.1f, communication %.1f, mean %.1f (per card)\n",
+           r->power_compute_w, r->power_comm_w, r->power_mean_w);
+}
+
+static int cmd_train(int argc, char **argv)
+{
+    struct train_opts o;
+    int rc = parse_train(argc, argv, &o);
+    if (rc || o.help) {
+        if (o.help)
+            fputs(app_perf_help, stdout);
+        return rc;
+    }
+    struct models ms;
+    if ((rc = load_models(o.model_file, &ms)) != 0)
+        return rc;
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    const struct sl_llm_model *m = find_model(&ms, o.model);
+    const struct sl_device_model *dev = sl_scenario_find_device(NULL, o.device);
+    if (!m) {
+        unknown(&d, "model", o.model, suggest_model(&ms, o.model), NULL, 0, 0);
+        rc = app_report(&d);
+    } else if (!dev) {
+        unknown(&d, "device", o.device, suggest_device(o.device), NULL, 0, 0);
+        rc = app_report(&d);
+    }
+    if (rc) {
+        release_models(&ms);
+        return rc;
+    }
+    struct sl_train_spec s;
+    sl_train_spec_default(&s, m, dev, o.cards);
+    s.tp = o.tp;
+    s.pp = o.pp;
+    s.dp = o.dp;
+    s.ep = o.ep;
+    s.interleave = o.interleave;
+    if (o.seq)
+        s.seq = o.seq;
+    if (o.global_batch > 0)
+        s.global_batch_tokens = o.global_batch;
+    if (o.micro_batch)
+        s.micro_batch = o.micro_batch;
+    if (o.server_cards)
+        s.server_cards = o.server_cards;
+    if (o.scaleout_bw > 0)
+        s.scaleout_bw = o.scaleout_bw;
+    if (o.oversub > 0)
+        s.fabric_oversub = o.oversub;
+    if (o.compute_eff > 0)
+        s.eff.compute = o.compute_eff;
+    s.precision = o.precision;
+    s.recompute = o.recompute;
+    s.cap_w = o.cap_w;
+    int chosen = !(s.tp && s.pp && s.dp && (s.ep || m->experts == 0));
+    struct sl_train_result r;
+    if (sl_train_best_layout(&s, &r, &d) != SL_OK)
+        rc = app_report(&d);
+    else
+        print_train(&o, &s, &r, chosen);
+    release_models(&ms);
+    return rc;
+}
+
 int app_cmd_perf(int argc, char **argv)
 {
     if (argc < 1)
-        return app_usage_error("perf", "perf needs a subcommand: infer or calibrate");
+        return app_usage_error("perf", "perf needs a subcommand: infer, train or calibrate");
     if (strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0) {
         fputs(app_perf_help, stdout);
         return 0;
@@ -521,5 +765,8 @@ int app_cmd_perf(int argc, char **argv)
         return cmd_infer(argc - 1, argv + 1);
     if (strcmp(argv[0], "calibrate") == 0)
         return cmd_calibrate(argc - 1, argv + 1);
-    return app_usage_error("perf", "unknown perf subcommand '%s' (infer or calibrate)", argv[0]);
+    if (strcmp(argv[0], "train") == 0)
+        return cmd_train(argc - 1, argv + 1);
+    return app_usage_error("perf", "unknown perf subcommand '%s' (infer, train or calibrate)",
+                           argv[0]);
 }

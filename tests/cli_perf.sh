@@ -191,4 +191,53 @@ else
     check "no entry: device defaults, with a note" grep -q "has no entry for llama3-8b on b200" err.txt
 fi
 
+# ---- perf train ----
+train="perf train --model llama3-405b --device h100-sxm --seq 8192 --global-batch 16777216"
+run $train --cards 8192 --tp 8 --pp 16 --dp 64
+check "train exits 0" [ "$rc" -eq 0 ]
+for key in layout step_time_s tokens_per_s tflops_per_device mfu compute_s tp_s pp_bubble_s dp_exposed_s memory_gb power_w; do
+    check "train prints $key" grep -q "^$key " out.txt
+done
+check "train prints the given layout" grep -Eq "^layout +tp 8, pp 16, dp 64, ep 1 \(interleave" out.txt
+tf=$(awk '/^tflops_per_device/ { print $2 }' out.txt)
+check "Llama 3 405B on 8192 H100 within 15 % of 430 TFLOPS ($tf)" awk -v t="$tf" 'BEGIN { exit !(t > 365.5 && t < 494.5) }'
+run $train --cards 8192
+check "train without a layout exits 0" [ "$rc" -eq 0 ]
+check "train prints the chosen layout" grep -Eq "^layout +tp [0-9]+, pp [0-9]+, dp [0-9]+, ep 1 \(chosen" out.txt
+run $train --cards 16384 --json
+check "train json exits 0" [ "$rc" -eq 0 ]
+cp out.txt tjson1.txt
+run $train --cards 16384 --json
+check "train json is deterministic" cmp -s out.txt tjson1.txt
+check "train json is one line" [ "$(wc -l <tjson1.txt)" -eq 1 ]
+if command -v python3 >/dev/null 2>&1; then
+    check "train json has exactly the documented keys" python3 -c '
+import json
+o = json.load(open("tjson1.txt"))
+want = ["step_time_s", "tokens_per_s", "tflops_per_device", "mfu", "layout", "compute_s",
+        "tp_s", "pp_bubble_s", "dp_exposed_s"]
+assert list(o) == want, list(o)
+assert list(o["layout"]) == ["tp", "pp", "dp"], o["layout"]
+assert o["layout"]["tp"] * o["layout"]["pp"] * o["layout"]["dp"] == 16384
+parts = o["compute_s"] + o["tp_s"] + o["pp_bubble_s"] + o["dp_exposed_s"]
+assert abs(parts - o["step_time_s"]) < 1e-3, (parts, o["step_time_s"])
+assert 0 < o["mfu"] < 1
+'
+fi
+run perf train --model deepseek-v3 --device h800 --cards 2048 --tp 1 --pp 16 --dp 128 --ep 64 --seq 4096 --global-batch 62914560 --precision fp8
+check "DeepSeek-V3 FP8 with EP exits 0" [ "$rc" -eq 0 ]
+expect "train layout does not divide the cards" 2 "must equal --cards" $train --cards 8192 --tp 8 --pp 16 --dp 32
+expect "train layout does not fit" 2 "does not fit on 'h100-sxm'" $train --cards 64 --tp 8 --pp 1 --dp 8
+expect "train: no layout fits" 2 "no layout of 'llama3-405b' on 8 x 'h100-sxm' fits" $train --cards 8
+expect "train unknown model" 2 "unknown model 'llama3-405" perf train --model llama3-405 --device h100-sxm --cards 8
+expect "train unknown device" 2 "unknown device 'h100-smx' \(did you mean 'h100-sxm'\?\)" perf train --model llama3-8b --device h100-smx --cards 8
+expect "train missing --cards" 2 "needs --cards" perf train --model llama3-8b --device h100-sxm
+expect "train bad precision" 2 "--precision expects bf16 or fp8" $train --cards 8192 --precision fp16
+expect "train bad recompute" 2 "--recompute expects auto, none or full" $train --cards 8192 --recompute some
+expect "train ep on a dense model" 2 "needs a MoE model" perf train --model llama3-8b --device h100-sxm --cards 16 --tp 8 --pp 1 --dp 2 --ep 2
+expect "train compute-eff out of range" 2 "--compute-eff expects a value" $train --cards 8192 --compute-eff 1.5
+expect "train batch does not split" 2 "does not split into micro-batches" perf train --model llama3-8b --device h100-sxm --cards 16 --tp 8 --pp 1 --dp 2 --seq 4096 --global-batch 12288
+run help perf
+check "help perf documents perf train" grep -q "suanli perf train --model M --device D --cards N" out.txt
+
 summary
