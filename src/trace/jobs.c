@@ -62,11 +62,12 @@
 #include <string.h>
 
 const char *const sl_job_format_names[] = {"auto", "alibaba", "sacct", "csv", NULL};
-const char *const sl_job_state_names[] = {"unknown",   "pending", "running",   "completed", "failed",
-                                          "cancelled", "timeout", "preempted", NULL};
+const char *const sl_job_state_names[] = {"unknown",   "pending",   "running",
+                                          "completed", "failed",    "cancelled",
+                                          "timeout",   "preempted", NULL};
 
 #define MAX_COLUMNS 128
-#define US_PER_S INT64_C(1000000)
+#define US_PER_S    INT64_C(1000000)
 
 /* Columns a format looks for; index into the header, -1 when absent. */
 enum col {
@@ -296,8 +297,8 @@ static const char *num_fault_text(enum sl__trace_num_fault f)
 }
 
 /* A whole count of at most max from field f; a fault names what. */
-static int get_count(struct reader *r, int line, const struct sl__trace_field *f,
-                     const char *what, double max, enum sl_limit_id lim, int64_t *out)
+static int get_count(struct reader *r, int line, const struct sl__trace_field *f, const char *what,
+                     double max, enum sl_limit_id lim, int64_t *out)
 {
     enum sl__trace_num_fault nf = sl__trace_parse_count(f->s, f->e, 1e18, out);
     if (nf != SL__NUM_OK)
@@ -306,8 +307,8 @@ static int get_count(struct reader *r, int line, const struct sl__trace_field *f
     if ((double)*out > max) {
         if ((int)lim >= 0)
             return limit_error(r, line, f->col, lim);
-        return fault(r, line, f->col, "%s " FIELD_FMT " is too large (expected at most %.0f)",
-                     what, FIELD_ARGS(f), max);
+        return fault(r, line, f->col, "%s " FIELD_FMT " is too large (expected at most %.0f)", what,
+                     FIELD_ARGS(f), max);
     }
     return SL_OK;
 }
@@ -321,8 +322,8 @@ static int get_seconds(struct reader *r, int line, const struct sl__trace_field 
     if (nf == SL__NUM_OK && v < 0)
         nf = SL__NUM_NEGATIVE;
     if (nf != SL__NUM_OK)
-        return fault(r, line, f->col, "%s " FIELD_FMT " %s (expected seconds, a number >= 0)",
-                     what, FIELD_ARGS(f), num_fault_text(nf));
+        return fault(r, line, f->col, "%s " FIELD_FMT " %s (expected seconds, a number >= 0)", what,
+                     FIELD_ARGS(f), num_fault_text(nf));
     if (v > SL_LIMIT(lim))
         return limit_error(r, line, f->col, lim);
     *out_us = llround(v * 1e6);
@@ -330,11 +331,14 @@ static int get_seconds(struct reader *r, int line, const struct sl__trace_field 
 }
 
 /* An integer priority in the range of int32_t. */
-static int get_priority(struct reader *r, int line, const struct sl__trace_field *f,
-                        int32_t *out)
+static int get_priority(struct reader *r, int line, const struct sl__trace_field *f, int32_t *out)
 {
     double v;
-    enum sl__trace_num_fault nf = sl__trace_parse_real(f->s, f->e, &v);
+    /* The scanner refuses a sign before its digits; a priority may have one. */
+    int neg = f->e - f->s > 1 && f->s[0] == '-';
+    enum sl__trace_num_fault nf = sl__trace_parse_real(f->s + neg, f->e, &v);
+    if (neg)
+        v = -v;
     if (nf == SL__NUM_OK && v != floor(v))
         nf = SL__NUM_FRACTION;
     if (nf == SL__NUM_OK && (v < -2147483648.0 || v > 2147483647.0))
@@ -353,11 +357,13 @@ static int check_times(struct reader *r, int line, const struct sl__trace_field 
 {
     int col = f ? f->col : 0;
     if (row->start_us >= 0 && row->start_us < row->submit_us)
-        return fault(r, line, col, "the job starts before it is submitted (expected start >= "
-                                   "submit)");
+        return fault(r, line, col,
+                     "the job starts before it is submitted (expected start >= "
+                     "submit)");
     if (row->end_us >= 0 && row->end_us < row->submit_us)
-        return fault(r, line, col, "the job ends before it is submitted (expected end >= "
-                                   "submit)");
+        return fault(r, line, col,
+                     "the job ends before it is submitted (expected end >= "
+                     "submit)");
     if (row->end_us >= 0 && row->start_us >= 0 && row->end_us < row->start_us)
         return fault(r, line, col, "the job ends before it starts (expected end >= start)");
     if (row->duration_us >= 0 && (double)row->duration_us > SL_LIMIT(SL_LIM_JOB_DURATION) * 1e6)
@@ -380,7 +386,7 @@ static int alibaba_row(struct reader *r, int line, const struct sl__trace_field 
     if (rc != SL_OK)
         return rc;
     const struct sl__trace_field *fm = &f[c[C_GPU_MILLI]];
-    rc = get_count(r, line, fm, "gpu_milli", 1000, (enum sl_limit_id)-1, &milli);
+    rc = get_count(r, line, fm, "gpu_milli", 1000, (enum sl_limit_id) - 1, &milli);
     if (rc != SL_OK)
         return rc;
     if (gpus == 0 && milli != 0)
@@ -406,8 +412,8 @@ static int alibaba_row(struct reader *r, int line, const struct sl__trace_field 
     const struct sl__trace_field *last = fc;
     if (c[C_SCHEDULED] >= 0 && f[c[C_SCHEDULED]].s != f[c[C_SCHEDULED]].e) {
         last = &f[c[C_SCHEDULED]];
-        rc = get_count(r, line, last, "scheduled_time", SL_LIMIT(SL_LIM_DURATION),
-                       SL_LIM_DURATION, &v);
+        rc = get_count(r, line, last, "scheduled_time", SL_LIMIT(SL_LIM_DURATION), SL_LIM_DURATION,
+                       &v);
         if (rc != SL_OK)
             return rc;
         row.start_us = v * US_PER_S;
@@ -529,13 +535,13 @@ static int slurm_state(const struct sl__trace_field *f)
         const char *word;
         int state;
     } states[] = {
-        {"COMPLETED", SL_JOB_COMPLETED}, {"FAILED", SL_JOB_FAILED},
-        {"CANCELLED", SL_JOB_CANCELLED}, {"TIMEOUT", SL_JOB_TIMEOUT},
-        {"RUNNING", SL_JOB_RUNNING},     {"PENDING", SL_JOB_PENDING},
-        {"PREEMPTED", SL_JOB_PREEMPTED}, {"NODE_FAIL", SL_JOB_FAILED},
+        {"COMPLETED", SL_JOB_COMPLETED},  {"FAILED", SL_JOB_FAILED},
+        {"CANCELLED", SL_JOB_CANCELLED},  {"TIMEOUT", SL_JOB_TIMEOUT},
+        {"RUNNING", SL_JOB_RUNNING},      {"PENDING", SL_JOB_PENDING},
+        {"PREEMPTED", SL_JOB_PREEMPTED},  {"NODE_FAIL", SL_JOB_FAILED},
         {"OUT_OF_MEMORY", SL_JOB_FAILED}, {"BOOT_FAIL", SL_JOB_FAILED},
-        {"DEADLINE", SL_JOB_TIMEOUT},    {"REQUEUED", SL_JOB_RUNNING},
-        {"SUSPENDED", SL_JOB_RUNNING},   {"RESIZING", SL_JOB_RUNNING},
+        {"DEADLINE", SL_JOB_TIMEOUT},     {"REQUEUED", SL_JOB_RUNNING},
+        {"SUSPENDED", SL_JOB_RUNNING},    {"RESIZING", SL_JOB_RUNNING},
         {"REVOKED", SL_JOB_CANCELLED},
     };
     struct sl__trace_field w = *f;
@@ -560,8 +566,7 @@ static int tres_gpus(const struct sl__trace_field *f, int64_t *n)
         if (!q)
             q = f->e;
         const char *eq = memchr(p, '=', (size_t)(q - p));
-        if (eq && eq - p >= 8 && memcmp(p, "gres/gpu", 8) == 0 &&
-            (eq - p == 8 || p[8] == ':')) {
+        if (eq && eq - p >= 8 && memcmp(p, "gres/gpu", 8) == 0 && (eq - p == 8 || p[8] == ':')) {
             int plain = eq - p == 8;
             if (plain || !found) {
                 int64_t v;
@@ -601,8 +606,7 @@ static int gres_gpus(const struct sl__trace_field *f, int64_t *n)
     return 1;
 }
 
-static int sacct_cards(struct reader *r, int line, const struct sl__trace_field *f,
-                       int64_t *cards)
+static int sacct_cards(struct reader *r, int line, const struct sl__trace_field *f, int64_t *cards)
 {
     const int *c = r->col;
     const struct sl__trace_field *tres = NULL;
@@ -653,8 +657,8 @@ static int sacct_cards(struct reader *r, int line, const struct sl__trace_field 
 
 /* One Slurm time field into microseconds (-1 unknown); required says
  * whether unknown is a fault. */
-static int sacct_time(struct reader *r, int line, const struct sl__trace_field *f,
-                      const char *what, int required, int64_t *out_us)
+static int sacct_time(struct reader *r, int line, const struct sl__trace_field *f, const char *what,
+                      int required, int64_t *out_us)
 {
     int64_t s;
     int k = slurm_time(f, &s);
@@ -663,9 +667,11 @@ static int sacct_time(struct reader *r, int line, const struct sl__trace_field *
         return SL_OK;
     }
     if (k != 0)
-        return fault(r, line, f->col, "%s " FIELD_FMT " %s (expected YYYY-MM-DDTHH:MM:SS%s)",
-                     what, FIELD_ARGS(f),
-                     k == 1 ? "is unknown" : k == -2 ? "is out of range" : "is not a time",
+        return fault(r, line, f->col, "%s " FIELD_FMT " %s (expected YYYY-MM-DDTHH:MM:SS%s)", what,
+                     FIELD_ARGS(f),
+                     k == 1    ? "is unknown"
+                     : k == -2 ? "is out of range"
+                               : "is not a time",
                      required ? "" : ", Unknown or None");
     *out_us = s * US_PER_S;
     return SL_OK;
@@ -690,8 +696,9 @@ static int sacct_row(struct reader *r, int line, const struct sl__trace_field *f
     const struct sl__trace_field *fe = &f[c[C_ELAPSED]];
     int64_t el;
     if (slurm_elapsed(fe, &el) != 0)
-        return fault(r, line, fe->col, "Elapsed " FIELD_FMT " is not a run time (expected "
-                                       "[D-]HH:MM:SS)",
+        return fault(r, line, fe->col,
+                     "Elapsed " FIELD_FMT " is not a run time (expected "
+                     "[D-]HH:MM:SS)",
                      FIELD_ARGS(fe));
     if (row.start_us >= 0)
         row.duration_us = el * US_PER_S;
@@ -820,8 +827,7 @@ static int read_header(struct reader *r, const char *p, const char *e, int line)
             return sl_diag_set(r->d, SL_EINVAL, r->path, line, 0,
                                "the %s header has no %s column (expected %s)",
                                sl_job_format_names[format], col_names[req[i]].name,
-                               format == SL_JOBS_ALIBABA
-                                   ? "name, num_gpu, gpu_milli, creation_time"
+                               format == SL_JOBS_ALIBABA ? "name, num_gpu, gpu_milli, creation_time"
                                : format == SL_JOBS_SACCT
                                    ? "JobID, Submit, Start, End, Elapsed, State and AllocTRES, "
                                      "ReqTRES or NNodes with AllocGRES"
@@ -867,8 +873,9 @@ static int read_rows(struct reader *r, struct sl__trace_lines *ls)
     if (k < 0)
         return sl__trace_lines_error(ls, r->d);
     if (!header)
-        return sl_diag_set(r->d, SL_EINVAL, r->path, 0, 0, "the job trace is empty (expected a "
-                                                           "header and rows)");
+        return sl_diag_set(r->d, SL_EINVAL, r->path, 0, 0,
+                           "the job trace is empty (expected a "
+                           "header and rows)");
     if (r->t->n == 0)
         return sl_diag_set(r->d, SL_EINVAL, r->path, 0, 0,
                            "the job trace has no jobs (%zu rows skipped, %zu job steps)",
@@ -903,11 +910,12 @@ int sl_job_trace_read(const char *path, int format, int lenient, struct sl_job_t
             le--;
         format = detect(p, le);
         if (format == SL_JOBS_AUTO)
-            rc = sl_diag_set(d, SL_EINVAL, path, p == e ? 0 : 1, 0,
-                             "%s (expected a header: JobID|Submit|... from sacct --parsable2, "
-                             "name,...,num_gpu,gpu_milli,...,creation_time,... of an Alibaba "
-                             "pod list, or job_id,submit_s,cards,duration_s)",
-                             p == e ? "the job trace is empty" : "cannot tell the job trace format");
+            rc =
+                sl_diag_set(d, SL_EINVAL, path, p == e ? 0 : 1, 0,
+                            "%s (expected a header: JobID|Submit|... from sacct --parsable2, "
+                            "name,...,num_gpu,gpu_milli,...,creation_time,... of an Alibaba "
+                            "pod list, or job_id,submit_s,cards,duration_s)",
+                            p == e ? "the job trace is empty" : "cannot tell the job trace format");
     }
     out->format = format;
     if (rc == SL_OK)
