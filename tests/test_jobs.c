@@ -335,6 +335,8 @@ static void test_sacct_errors(void **state)
              "more cards than the limit");
     read_bad(SH "1|" T0 "|" T0 "|" T0 "|4000-00:00:00|COMPLETED|1|gres/gpu=1\n", 0, 2, 0,
              "runs longer than the limit");
+    read_bad(SH "1|" T0 "|" T0 "|" T0 "|99999999999-00:00:00|COMPLETED|1|gres/gpu=1\n", 0, 2, 63,
+             "is not a run time");
     read_bad("JobID|Submit|Start|End|State|AllocTRES\n", 0, 1, 0, "no Elapsed column");
     read_bad("JobID|Submit|Start|End|Elapsed|State|NNodes\n", 0, 1, 0, "no GPU count");
 }

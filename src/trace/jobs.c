@@ -508,7 +508,7 @@ static int slurm_elapsed(const struct sl__trace_field *f, int64_t *out_s)
         if (dash == p)
             return -1;
         for (; p < dash; p++) {
-            if (!sl__trace_is_digit(*p) || days > 100000000)
+            if (!sl__trace_is_digit(*p) || days > 1000000)
                 return -1;
             days = days * 10 + (*p - '0');
         }
@@ -516,7 +516,7 @@ static int slurm_elapsed(const struct sl__trace_field *f, int64_t *out_s)
     }
     const char *h0 = p;
     for (; p < e && sl__trace_is_digit(*p); p++) {
-        if (hours > 100000000)
+        if (hours > 10000000)
             return -1;
         hours = hours * 10 + (*p - '0');
     }
