@@ -48,8 +48,7 @@ static void check(const struct sl_job_trace *t)
             (r->end_us != -1 && r->end_us < r->submit_us) ||
             (r->start_us >= 0 && r->end_us >= 0 && r->end_us < r->start_us))
             broken("times out of order", i);
-        if (r->duration_us < -1 ||
-            (double)r->duration_us > SL_LIMIT(SL_LIM_JOB_DURATION) * 1e6)
+        if (r->duration_us < -1 || (double)r->duration_us > SL_LIMIT(SL_LIM_JOB_DURATION) * 1e6)
             broken("a run time outside [-1, limit]", i);
         if (r->cards < 0 || r->cards > SL_LIMIT(SL_LIM_JOB_CARDS))
             broken("cards outside [0, limit]", i);

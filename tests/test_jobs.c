@@ -474,7 +474,7 @@ static void test_real_alibaba(void **state)
     assert_int_equal(t.format, SL_JOBS_ALIBABA);
     assert_int_equal(t.n, 8152);
     assert_int_equal(t.skipped, 0);
-    long gpus = 0, pending = 0, shared = 0, cpu_only = 0, multi = 0;
+    long gpus = 0, pending = 0, shared = 0, cpu_only = 0, multi = 0, milli = 0;
     for (size_t i = 0; i < t.n; i++) {
         const struct sl_job_trace_row *r = &t.rows[i];
         gpus += r->cards;
@@ -486,6 +486,8 @@ static void test_real_alibaba(void **state)
         if (i)
             assert_true(r->submit_us >= t.rows[i - 1].submit_us);
         shared += r->cards == 1 && r->share_milli < 1000;
+        if (r->cards == 1)
+            milli += r->share_milli;
         cpu_only += r->cards == 0;
         multi += r->cards > 1;
     }
@@ -494,7 +496,8 @@ static void test_real_alibaba(void **state)
     assert_int_equal(pending, 897);
     assert_int_equal(cpu_only, 1088);
     assert_int_equal(multi, 75);
-    assert_true(shared > 0);
+    assert_int_equal(shared, 3078);
+    assert_int_equal(milli, 5642800); /* 5,643 of the 6,989 single cards */
     assert_int_equal(t.rows[0].submit_us, 0);
     assert_string_equal(sl_job_trace_str(&t, t.rows[0].id), "openb-pod-0000");
     sl_job_trace_release(&t);
