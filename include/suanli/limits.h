@@ -31,6 +31,9 @@ enum sl_limit_id {
     SL_LIM_TRACE_HASHES,    /* prefix-block hash ids of one trace */
     SL_LIM_TRACE_FILES,     /* client files of one rate-trace folder */
     SL_LIM_TRACE_RATE,      /* requests/s of one rate-trace window */
+    SL_LIM_JOB_ROWS,        /* jobs of one job trace */
+    SL_LIM_JOB_CARDS,       /* cards of one job */
+    SL_LIM_JOB_DURATION,    /* run time of one job */
     SL_LIM_COUNT
 };
 

@@ -56,6 +56,19 @@ const struct sl_limit sl_limits[SL_LIM_COUNT] = {
     [SL_LIM_TRACE_RATE] = {"trace rate", 1000000, "requests/s",
                            "arrival rate of one rate-trace window or of a generated source",
                            "a request rate is larger than the limit"},
+    [SL_LIM_JOB_ROWS] = {"job trace rows", 20000000, "jobs",
+                         "jobs of one training job trace (Alibaba pod list, sacct output or "
+                         "job CSV; the Alibaba 2023 default pod list has 8,152, Acme's Seren "
+                         "trace 1,031,550)",
+                         "the job trace has more jobs than the limit"},
+    [SL_LIM_JOB_CARDS] = {"cards per job", 1048576, "cards",
+                          "cards (accelerators) of one job in a job trace (2^20; the largest "
+                          "Acme job holds 1,024)",
+                          "a job asks for more cards than the limit"},
+    [SL_LIM_JOB_DURATION] = {"job duration", 10.0 * 365 * 86400, "s",
+                             "run time of one job in a job trace (10 years; the longest Acme "
+                             "GPU job ran 14 days)",
+                             "a job runs longer than the limit"},
 };
 
 void sl_limits_doc(FILE *out)
