@@ -99,7 +99,7 @@ static void test_alibaba_rows(void **state)
 {
     (void)state;
     struct sl_job_trace t;
-    read_ok("\xEF\xBB\xBF" ALI_HEAD "p0,12000,16384,1,1000,,LS,Running,100,12537496,100\r\n"
+    read_ok("\xEF\xBB\xBF" ALI_HEAD "p0,12000,16384,1,1000,,LS,Running,100,12345678,100\r\n"
             "p1,6000,12288,1,460,V100M16|V100M32,BE,Succeeded,50,200,60\n"
             "\n"
             "p2,88000,327680,8,1000,,Burstable,Pending,70,90,\n"
@@ -134,7 +134,7 @@ static void test_alibaba_rows(void **state)
     assert_string_equal(sl_job_trace_str(&t, r->spec), "");
     r = &t.rows[2];
     assert_int_equal(r->state, SL_JOB_RUNNING);
-    assert_int_equal(r->duration_us, (12537496LL - 100) * S);
+    assert_int_equal(r->duration_us, (12345678LL - 100) * S);
     r = &t.rows[3];
     assert_int_equal(r->cards, 0);
     assert_int_equal(r->share_milli, 0);

@@ -92,8 +92,8 @@ static void test_azure_rows(void **state)
     (void)state;
     struct sl_trace t;
     read_ok("\xEF\xBB\xBFTIMESTAMP,ContextTokens,GeneratedTokens\r\n"
-            "2023-11-16 18:17:03.9799600,4808,10\r\n"
-            "2023-11-16 18:17:04.0319600,3180,8\r\n"
+            "2023-11-16 18:17:03.9799600,4321,12\r\n"
+            "2023-11-16 18:17:04.0319600,2222,6\r\n"
             "\r\n"
             "2023-11-16 18:17:03.5,100,1\r\n"
             "2023-11-16 18:17:04.0319600,7,9\r\n"
@@ -105,10 +105,10 @@ static void test_azure_rows(void **state)
     assert_int_equal(t.req[0].t_us, 0);
     assert_int_equal(t.req[0].prompt, 100);
     assert_int_equal(t.req[1].t_us, 479960);
-    assert_int_equal(t.req[1].prompt, 4808);
-    assert_int_equal(t.req[1].output, 10);
+    assert_int_equal(t.req[1].prompt, 4321);
+    assert_int_equal(t.req[1].output, 12);
     assert_int_equal(t.req[2].t_us, 531960);
-    assert_int_equal(t.req[2].prompt, 3180);
+    assert_int_equal(t.req[2].prompt, 2222);
     assert_int_equal(t.req[3].t_us, 531960);
     assert_int_equal(t.req[3].prompt, 7);
     /* Across midnight: 5 h 42 min 56.5 s after the first. */
