@@ -346,6 +346,32 @@ static void print_infer(const struct infer_opts *o, const struct sl_perf_spec *s
            r->power_w[SL_PHASE_IDLE], r->power_w[SL_PHASE_PREFILL], r->power_w[SL_PHASE_DECODE]);
 }
 
+/* Loads the --model-file (if any) and finds the model and the device,
+ * reporting an unknown one with a suggestion.  0 with *ms to release, or
+ * an exit code (nothing to release). */
+static int find_model_device(const char *model_file, const char *model, const char *device,
+                             struct models *ms, const struct sl_llm_model **m,
+                             const struct sl_device_model **dev)
+{
+    int rc = load_models(model_file, ms);
+    if (rc != 0)
+        return rc;
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    *m = find_model(ms, model);
+    *dev = sl_scenario_find_device(NULL, device);
+    if (!*m) {
+        unknown(&d, "model", model, suggest_model(ms, model), NULL, 0, 0);
+        rc = app_report(&d);
+    } else if (!*dev) {
+        unknown(&d, "device", device, suggest_device(device), NULL, 0, 0);
+        rc = app_report(&d);
+    }
+    if (rc)
+        release_models(ms);
+    return rc;
+}
+
 static int cmd_infer(int argc, char **argv)
 {
     struct infer_opts o;
@@ -356,23 +382,12 @@ static int cmd_infer(int argc, char **argv)
         return rc;
     }
     struct models ms;
-    if ((rc = load_models(o.model_file, &ms)) != 0)
+    const struct sl_llm_model *m;
+    const struct sl_device_model *dev;
+    if ((rc = find_model_device(o.model_file, o.model, o.device, &ms, &m, &dev)) != 0)
         return rc;
     struct sl_diag d;
     sl_diag_clear(&d);
-    const struct sl_llm_model *m = find_model(&ms, o.model);
-    const struct sl_device_model *dev = sl_scenario_find_device(NULL, o.device);
-    if (!m) {
-        unknown(&d, "model", o.model, suggest_model(&ms, o.model), NULL, 0, 0);
-        rc = app_report(&d);
-    } else if (!dev) {
-        unknown(&d, "device", o.device, suggest_device(o.device), NULL, 0, 0);
-        rc = app_report(&d);
-    }
-    if (rc) {
-        release_models(&ms);
-        return rc;
-    }
     struct sl_perf_spec spec;
     sl_calib_spec_default(&spec, m, dev, o.tp);
     spec.weights = o.weights;
@@ -702,23 +717,12 @@ static int cmd_train(int argc, char **argv)
         return rc;
     }
     struct models ms;
-    if ((rc = load_models(o.model_file, &ms)) != 0)
+    const struct sl_llm_model *m;
+    const struct sl_device_model *dev;
+    if ((rc = find_model_device(o.model_file, o.model, o.device, &ms, &m, &dev)) != 0)
         return rc;
     struct sl_diag d;
     sl_diag_clear(&d);
-    const struct sl_llm_model *m = find_model(&ms, o.model);
-    const struct sl_device_model *dev = sl_scenario_find_device(NULL, o.device);
-    if (!m) {
-        unknown(&d, "model", o.model, suggest_model(&ms, o.model), NULL, 0, 0);
-        rc = app_report(&d);
-    } else if (!dev) {
-        unknown(&d, "device", o.device, suggest_device(o.device), NULL, 0, 0);
-        rc = app_report(&d);
-    }
-    if (rc) {
-        release_models(&ms);
-        return rc;
-    }
     struct sl_train_spec s;
     sl_train_spec_default(&s, m, dev, o.cards);
     s.tp = o.tp;

@@ -261,18 +261,14 @@ static int push_str(struct reader *r, const char *s, const char *e, uint32_t *of
 static int push_row(struct reader *r, int line, const struct sl_job_trace_row *row)
 {
     struct sl_job_trace *t = r->t;
-    if (t->n == r->cap_rows) {
-        if ((double)t->n >= SL_LIMIT(SL_LIM_JOB_ROWS))
-            return limit_error(r, line, 0, SL_LIM_JOB_ROWS);
-        size_t ncap = r->cap_rows ? r->cap_rows * 2 : 1024;
-        if ((double)ncap > SL_LIMIT(SL_LIM_JOB_ROWS))
-            ncap = (size_t)SL_LIMIT(SL_LIM_JOB_ROWS);
-        struct sl_job_trace_row *nr = sl_reallocarray(t->rows, ncap, sizeof *nr);
-        if (!nr)
-            return oom(r);
-        t->rows = nr;
-        r->cap_rows = ncap;
-    }
+    void *items = t->rows;
+    int rc = sl__trace_reserve(&items, &r->cap_rows, t->n, sizeof *t->rows, 1024,
+                               SL_LIMIT(SL_LIM_JOB_ROWS));
+    t->rows = items;
+    if (rc == SL_ERANGE)
+        return limit_error(r, line, 0, SL_LIM_JOB_ROWS);
+    if (rc == SL_ENOMEM)
+        return oom(r);
     t->rows[t->n++] = *row;
     return SL_OK;
 }

@@ -107,61 +107,70 @@ int sl__trace_oom(struct sl__trace_reader *r)
 
 /* Appends a request; its time is in the format's raw unit until
  * finish_requests. */
+int sl__trace_reserve(void **items, size_t *cap, size_t n, size_t size, size_t first, double limit)
+{
+    if (n < *cap)
+        return SL_OK;
+    if ((double)n >= limit)
+        return SL_ERANGE;
+    size_t ncap = *cap ? *cap * 2 : first;
+    if ((double)ncap > limit)
+        ncap = (size_t)limit;
+    void *ni = sl_reallocarray(*items, ncap, size);
+    if (!ni)
+        return SL_ENOMEM;
+    *items = ni;
+    *cap = ncap;
+    return SL_OK;
+}
+
+/* Room for one more element of a reader's array, or the limit's or
+ * allocation's error. */
+static int reserve(struct sl__trace_reader *r, int line, void **items, size_t *cap, size_t n,
+                   size_t size, size_t first, enum sl_limit_id id)
+{
+    int rc = sl__trace_reserve(items, cap, n, size, first, SL_LIMIT(id));
+    if (rc == SL_ERANGE)
+        return sl__trace_limit_error(r, line, id);
+    if (rc == SL_ENOMEM)
+        return sl__trace_oom(r);
+    return SL_OK;
+}
+
 int sl__trace_push_req(struct sl__trace_reader *r, int line, const struct sl_trace_req *q)
 {
     struct sl_trace *t = r->t;
-    if (t->n_req == r->cap_req) {
-        if ((double)t->n_req >= SL_LIMIT(SL_LIM_TRACE_ROWS))
-            return sl__trace_limit_error(r, line, SL_LIM_TRACE_ROWS);
-        size_t ncap = r->cap_req ? r->cap_req * 2 : 1024;
-        if ((double)ncap > SL_LIMIT(SL_LIM_TRACE_ROWS))
-            ncap = (size_t)SL_LIMIT(SL_LIM_TRACE_ROWS);
-        struct sl_trace_req *nr = sl_reallocarray(t->req, ncap, sizeof *nr);
-        if (!nr)
-            return sl__trace_oom(r);
-        t->req = nr;
-        r->cap_req = ncap;
-    }
-    t->req[t->n_req++] = *q;
-    return SL_OK;
+    void *items = t->req;
+    int rc =
+        reserve(r, line, &items, &r->cap_req, t->n_req, sizeof *t->req, 1024, SL_LIM_TRACE_ROWS);
+    t->req = items;
+    if (rc == SL_OK)
+        t->req[t->n_req++] = *q;
+    return rc;
 }
 
 int sl__trace_push_hash(struct sl__trace_reader *r, int line, uint32_t id)
 {
     struct sl_trace *t = r->t;
-    if (t->n_hash == r->cap_hash) {
-        if ((double)t->n_hash >= SL_LIMIT(SL_LIM_TRACE_HASHES))
-            return sl__trace_limit_error(r, line, SL_LIM_TRACE_HASHES);
-        size_t ncap = r->cap_hash ? r->cap_hash * 2 : 4096;
-        if ((double)ncap > SL_LIMIT(SL_LIM_TRACE_HASHES))
-            ncap = (size_t)SL_LIMIT(SL_LIM_TRACE_HASHES);
-        uint32_t *nh = sl_reallocarray(t->hash, ncap, sizeof *nh);
-        if (!nh)
-            return sl__trace_oom(r);
-        t->hash = nh;
-        r->cap_hash = ncap;
-    }
-    t->hash[t->n_hash++] = id;
-    return SL_OK;
+    void *items = t->hash;
+    int rc = reserve(r, line, &items, &r->cap_hash, t->n_hash, sizeof *t->hash, 4096,
+                     SL_LIM_TRACE_HASHES);
+    t->hash = items;
+    if (rc == SL_OK)
+        t->hash[t->n_hash++] = id;
+    return rc;
 }
 
 int sl__trace_push_window(struct sl__trace_reader *r, int line, const struct sl_trace_window *w)
 {
     struct sl_trace *t = r->t;
-    if (t->n_windows == r->cap_win) {
-        if ((double)t->n_windows >= SL_LIMIT(SL_LIM_TRACE_ROWS))
-            return sl__trace_limit_error(r, line, SL_LIM_TRACE_ROWS);
-        size_t ncap = r->cap_win ? r->cap_win * 2 : 4096;
-        if ((double)ncap > SL_LIMIT(SL_LIM_TRACE_ROWS))
-            ncap = (size_t)SL_LIMIT(SL_LIM_TRACE_ROWS);
-        struct sl_trace_window *nw = sl_reallocarray(t->windows, ncap, sizeof *nw);
-        if (!nw)
-            return sl__trace_oom(r);
-        t->windows = nw;
-        r->cap_win = ncap;
-    }
-    t->windows[t->n_windows++] = *w;
-    return SL_OK;
+    void *items = t->windows;
+    int rc = reserve(r, line, &items, &r->cap_win, t->n_windows, sizeof *t->windows, 4096,
+                     SL_LIM_TRACE_ROWS);
+    t->windows = items;
+    if (rc == SL_OK)
+        t->windows[t->n_windows++] = *w;
+    return rc;
 }
 
 /* The time of element i of an array of records of size bytes that start

@@ -116,6 +116,11 @@ int sl__trace_row_fault(struct sl__trace_reader *r, int line, int col, const cha
     ;
 int sl__trace_limit_error(struct sl__trace_reader *r, int line, enum sl_limit_id id);
 int sl__trace_oom(struct sl__trace_reader *r);
+/* Makes room for one more element in *items (*cap elements of size bytes,
+ * n in use): doubles the array (from first elements), up to limit.  SL_OK,
+ * SL_ERANGE (n has reached limit) or SL_ENOMEM; *items and *cap change only
+ * on success. */
+int sl__trace_reserve(void **items, size_t *cap, size_t n, size_t size, size_t first, double limit);
 /* Append one row; SL_OK, or a limit or SL_ENOMEM error. */
 int sl__trace_push_req(struct sl__trace_reader *r, int line, const struct sl_trace_req *q);
 int sl__trace_push_hash(struct sl__trace_reader *r, int line, uint32_t id);
