@@ -96,13 +96,75 @@ struct sl_facility_cfg {
     int64_t step_us;   /* facility control step; run.sample is a multiple of it */
 };
 
-/* The `fleet` section: servers of one model in racks of servers_per_rack
- * (the last rack may be partly filled).  Invariants of a loaded scenario:
- * servers >= 1, servers_per_rack >= 1, server names a catalog entry. */
+/* What a pool's servers may run (`fleet.pools[].use`). */
+enum sl_pool_use { SL_POOL_BOTH = 0, SL_POOL_INFERENCE, SL_POOL_TRAINING };
+
+/* One pool of the fleet (`fleet.pools[]`): servers of one model in racks of
+ * servers_per_rack, reserved for inference, training or both.  Owned
+ * strings.  Invariants of a loaded scenario: name unique among pools;
+ * servers >= 1; servers_per_rack >= 1; server names a catalog entry. */
+struct sl_pool_cfg {
+    char *name;
+    char *server;
+    int64_t servers;
+    int64_t servers_per_rack;
+    int use; /* enum sl_pool_use */
+};
+
+/* The scale-out fabric (`fleet.fabric`), the keys of struct sl_fabric_spec
+ * (suanli/fabric.h) plus "none" and "auto" kinds.  Filled by the schema. */
+struct sl_fabric_cfg {
+    int kind; /* enum sl_fabric_cfg_kind */
+    int64_t nics_per_server;
+    double nic_bw; /* bytes/s */
+    int64_t switch_radix;
+    double port_bw; /* bytes/s */
+    double oversubscription;
+    int64_t servers_per_leaf;
+    double switch_w;
+    double switch_idle_share;
+    double optics_w;
+    int server_links_optical;
+    double nic_latency_us;
+    double switch_latency_us;
+};
+/* SL_FABRIC_CFG_NONE: no fabric (no switches, servers talk only inside);
+ * AUTO: a two-tier fat tree when one holds the fleet, else three tiers;
+ * otherwise 1 + enum sl_fabric_kind. */
+enum sl_fabric_cfg_kind {
+    SL_FABRIC_CFG_AUTO = 0,
+    SL_FABRIC_CFG_NONE,
+    SL_FABRIC_CFG_FAT_TREE_2,
+    SL_FABRIC_CFG_FAT_TREE_3,
+    SL_FABRIC_CFG_RAIL
+};
+
+/* The `fleet` section.  Either the shorthand of one pool (servers of one
+ * model in racks of servers_per_rack, the last rack may be partly filled)
+ * or a list of pools; with pools the shorthand keys are not used.
+ * Invariants of a loaded scenario: servers >= 1, servers_per_rack >= 1,
+ * server names a catalog entry (the first pool's, when pools are given). */
 struct sl_fleet_cfg {
     int64_t servers;
     int64_t servers_per_rack;
-    char *server; /* catalog name */
+    char *server;         /* catalog name */
+    struct sl_list pools; /* struct sl_pool_cfg[]; empty: one pool from the keys above */
+    struct sl_fabric_cfg fabric;
+};
+
+/* A pool as resolved by the loader: its models and its place in the
+ * fleet's numbering.  Servers are numbered pool after pool in list order,
+ * cards likewise, racks likewise (a rack never holds two pools).
+ * Invariants: first_server, first_card and first_rack are the sums over
+ * the pools before; cards = servers * server->cards. */
+struct sl_pool_res {
+    const char *name; /* borrowed from the cfg, or "main" for the shorthand */
+    const struct sl_server_model *server;
+    const struct sl_device_model *device;
+    const struct sl_cpu_model *cpu;
+    int64_t servers, servers_per_rack, racks, cards;
+    int64_t first_server, first_card, first_rack;
+    int use; /* enum sl_pool_use */
 };
 
 enum sl_router {
@@ -174,10 +236,92 @@ struct sl_service_cfg {
     struct sl_request_cfg requests;
 };
 
+enum sl_queue_policy { SL_QUEUE_FIFO = 0, SL_QUEUE_PRIORITY, SL_QUEUE_EASY };
+enum sl_placement { SL_PLACE_FIRST_FIT = 0, SL_PLACE_PACK, SL_PLACE_TOPOLOGY };
+
+/* One job given in the scenario (`workload.training.jobs[]`).  Owned
+ * strings; 0 in tp, pp, dp: chosen by the performance model. */
+struct sl_job_cfg {
+    char *name;
+    char *model;
+    char *pool; /* NULL: the first pool that takes training */
+    char *tenant;
+    int64_t cards;
+    double tokens;       /* token budget; 0: run for duration */
+    int64_t duration_us; /* 0: run for tokens */
+    int64_t submit_us;   /* from the start of the run */
+    int64_t priority;
+    int64_t tp, pp, dp;
+    int64_t checkpoint_us;       /* 0: the section's default */
+    int64_t checkpoint_write_us; /* 0: the section's default */
+};
+
+/* The job-mix generator (`workload.training.generate`): an LLM center's
+ * jobs after the Acme summary (docs/model.md, "Training job traces"). */
+struct sl_jobmix_cfg {
+    int enabled;
+    double jobs_per_day;      /* fine-tuning and evaluation arrivals */
+    double size_decay;        /* P(2^k cards) ~ 2^(-size_decay k) for k >= 1 */
+    double single_card;       /* P(1 card) */
+    int64_t max_cards;        /* largest generated small job */
+    double duration_mu;       /* ln seconds at one card */
+    double duration_per_log2; /* added to mu per doubling of cards */
+    double duration_sigma;
+    char *model;           /* model of the generated small jobs */
+    int64_t pretrain_jobs; /* large pre-training jobs, submitted at the start */
+    int64_t pretrain_cards;
+    double pretrain_tokens;
+    char *pretrain_model;
+};
+
+/* The `workload.training` section: where jobs come from and how the
+ * cluster scheduler queues and places them.  Owned strings and lists. */
+struct sl_training_cfg {
+    int queue;     /* enum sl_queue_policy */
+    int placement; /* enum sl_placement */
+    char *model;   /* model of jobs that name none (traces) */
+    char *trace;   /* job trace (suanli/jobs.h), or NULL */
+    int format;    /* enum sl_job_format */
+    int lenient;
+    double time_scale; /* trace submit times multiplied by this */
+    int64_t checkpoint_us;
+    int64_t checkpoint_write_us;
+    int64_t seq;
+    double global_batch_tokens;
+    int precision;       /* enum sl_precision: FP16 (BF16) or FP8 */
+    struct sl_list jobs; /* struct sl_job_cfg[] */
+    struct sl_jobmix_cfg generate;
+};
+
 /* The `workload` section: one section per load source. */
 struct sl_workload_cfg {
     struct sl_synthetic_cfg synthetic;
     struct sl_list inference; /* struct sl_service_cfg[] */
+    struct sl_training_cfg training;
+};
+
+/* One training job as resolved by the loader, whatever its source (the
+ * jobs list, a trace, the generator), sorted by submit time (stable).
+ * Borrowed strings (owned by the scenario).  Invariants: submit_us >= 0;
+ * cards >= 1 and no more than the training cards of its pool; exactly one
+ * of duration_us > 0 and tokens > 0; model set; pool indexes sc->pools
+ * and that pool takes training; tp, pp, dp 0 (chosen) or a layout that
+ * divides cards. */
+struct sl_job_spec {
+    const char *name;
+    const char *tenant;
+    const struct sl_llm_model *model;
+    int64_t submit_us;
+    int64_t cards;
+    int64_t duration_us; /* 0 when by tokens */
+    double tokens;       /* 0 when by duration */
+    int64_t priority;
+    int64_t tp, pp, dp;
+    int64_t checkpoint_us, checkpoint_write_us;
+    size_t pool;
+    double share;     /* of each card, 0..1 (Alibaba gpu_milli / 1000; else 1) */
+    const char *file; /* where it was given, for messages; NULL: generated */
+    int line;
 };
 
 /* What a service resolves to when loaded: the model, its performance spec
@@ -262,6 +406,11 @@ struct sl_scenario {
     int64_t start_s;                      /* run.start as seconds since 1970 (no zone) */
     struct sl_service_res *services;      /* one per workload.inference entry; owned */
     size_t nservices;
+    struct sl_pool_res *pools; /* >= 1; owned */
+    size_t npools;
+    struct sl_job_spec *jobs; /* workload.training's jobs, by submit time; owned */
+    size_t njobs;
+    void *jobs_store; /* strings and traces the jobs borrow from; owned */
 };
 
 /* The scenarios one `suanli run` executes: one, or one per variant, in the

@@ -252,6 +252,26 @@ static int check_output_size(const struct sl_scenario *sc, const struct sl_ynode
 /* Resolves names, file paths and the weather, and checks rules that
  * involve several keys.  file_src is the scenario file's source (NULL for
  * the built-in default). */
+/* The pools of the fleet: the shorthand (fleet.server, servers,
+ * servers_per_rack) as one pool named "main". */
+static int resolve_pools(struct sl_scenario *sc)
+{
+    if (!(sc->pools = sl_calloc(1, sizeof *sc->pools)))
+        return SL_ENOMEM;
+    struct sl_pool_res *p = &sc->pools[0];
+    p->name = "main";
+    p->server = sc->server;
+    p->device = sc->device;
+    p->cpu = sc->cpu;
+    p->servers = sc->fleet.servers;
+    p->servers_per_rack = sc->fleet.servers_per_rack;
+    p->racks = (p->servers + p->servers_per_rack - 1) / p->servers_per_rack;
+    p->cards = p->servers * sc->server->cards;
+    p->use = SL_POOL_BOTH;
+    sc->npools = 1;
+    return SL_OK;
+}
+
 static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
                    const struct sl_ysource *file_src, struct sl_diag *d)
 {
@@ -425,6 +445,8 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
                  sc->run.start);
         return sl__scenario_path_error(root, "run.start", d, msg);
     }
+    if (resolve_pools(sc) != SL_OK)
+        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     return sl__scenario_resolve_services(sc, root, file_src, d);
 }
 
@@ -530,6 +552,7 @@ static int check_set_conflicts(const struct sl_ynode *set, struct sl_diag *d)
 static void scenario_release(struct sl_scenario *sc)
 {
     sl__scenario_release_services(sc);
+    sl_free(sc->pools);
     sl_free(sc->weather);
     sl_schema_release(&sl__scenario_schema, sc);
     sl_free(sc->variant);

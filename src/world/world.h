@@ -31,6 +31,7 @@
 #include "fleet/server.h"
 #include "suanli/diag.h"
 #include "suanli/engine.h"
+#include "suanli/fabric.h"
 #include "suanli/scenario.h"
 #include "suanli/summary.h"
 
@@ -130,6 +131,8 @@ struct sl_world {
     struct sl_server_calc calc;
     struct sl_fleet fleet;
     struct sl_facility fac;
+    struct sl_fabric fabric; /* built when has_fabric (fleet.fabric.kind not none) */
+    int has_fabric;
     struct sl_site_step step;
     struct sl_site_totals tot;
     uint64_t nsteps;

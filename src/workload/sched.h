@@ -1,0 +1,97 @@
+/*
+ * The cluster scheduler of training jobs: a queue policy and a placement
+ * over the servers that take training, with gang semantics (a job gets all
+ * its cards at once or waits).  Passive: the training source submits jobs,
+ * asks which can start (sl_sched_dispatch) after every submit and finish,
+ * tells the scheduler when a started job will end, and frees its cards.
+ *
+ * Cards.  A server has up to 64 cards; the scheduler keeps a mask of the
+ * free ones.  A job of c cards with c <= the server's cards sits on one
+ * server; a larger one takes floor(c / k) whole servers of k cards, and the
+ * remainder on one more server (so a gang spans as few servers as it can).
+ * A job names a partition (a pool) and is placed only on its servers.
+ *
+ * Queue policies (enum sl_queue_policy in suanli/scenario.h):
+ *   fifo           jobs start in submit order; the head blocks the rest;
+ *   priority       highest priority first (ties: submit order), the head
+ *                  blocks the rest;
+ *   easy-backfill  fifo order; when the head cannot start it gets a
+ *                  reservation at the earliest time the running jobs' ends
+ *                  free enough cards for it (its "shadow" time, found by
+ *                  placing it on the free map those ends would leave); a
+ *                  later job may start now only if it ends by the shadow
+ *                  time or if the head can still be placed at the shadow
+ *                  time with the candidate's cards taken (Lifka 1995,
+ *                  Mu'alem & Feitelson 2001).
+ * Placements (enum sl_placement):
+ *   first-fit      the lowest-numbered servers with room;
+ *   pack           least fragmentation: a job of one server goes to the
+ *                  fullest server it fits on (best fit); a multi-server
+ *                  job takes whole servers from the fullest blocks first;
+ *   topology       as few fabric blocks (leaves) and pods as possible
+ *                  (sl_fabric_pick_blocks), then best fit inside them.
+ * Estimates.  Backfilling needs each running job's end: the caller gives an
+ * upper bound of the run time at submit (est_runtime_us) and, once a job
+ * started, its actual end (sl_sched_set_end).  A backfilled job is checked
+ * against its upper bound, so with bounds that hold the head's reservation
+ * is never delayed.
+ */
+#ifndef SUANLI_WORKLOAD_SCHED_H
+#define SUANLI_WORKLOAD_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sl_diag;
+struct sl_fabric;
+
+/* One server's cards a job holds: bit k of mask is card k of the server. */
+struct sl_sched_alloc {
+    uint32_t server;
+    uint64_t mask;
+};
+
+struct sl_sched; /* opaque; sched.c */
+
+/* A cluster of nservers servers: cards[s] (0..64) cards of server s are
+ * schedulable (0: none, e.g. a server held by inference or of a pool that
+ * does not train), in partition part[s].  fabric (borrowed, may be NULL:
+ * then every server is its own block and topology placement is best fit)
+ * must have been built for at least nservers servers.  njobs bounds the
+ * job ids (0 .. njobs - 1).  policy and placement as in
+ * suanli/scenario.h.  SL_OK, SL_EINVAL (d filled) or SL_ENOMEM. */
+int sl_sched_new(struct sl_sched **out, int policy, int placement, struct sl_fabric *fabric,
+                 size_t nservers, const uint8_t *cards, const uint32_t *part, size_t njobs,
+                 struct sl_diag *d);
+void sl_sched_free(struct sl_sched *s);
+
+/* Queues job (< njobs, not queued before) of `cards` cards in partition
+ * part, with a priority, at submit_us (non-decreasing over calls), whose
+ * run time is at most est_runtime_us (> 0).  SL_OK, or SL_EINVAL when the
+ * partition can never hold it (d filled: its largest job). */
+int sl_sched_submit(struct sl_sched *s, uint32_t job, uint32_t cards, uint32_t part,
+                    int64_t priority, int64_t submit_us, int64_t est_runtime_us,
+                    struct sl_diag *d);
+
+/* Starts what the policy allows at now_us: writes the ids of the started
+ * jobs to out, in start order, and returns their number (call again while
+ * it returns cap).  A started job ends, until sl_sched_set_end says
+ * otherwise, at now_us + its estimate. */
+size_t sl_sched_dispatch(struct sl_sched *s, int64_t now_us, uint32_t *out, size_t cap);
+
+/* The cards a started job holds: *n allocations, one per server, in the
+ * order placed (borrowed until the job finishes). */
+const struct sl_sched_alloc *sl_sched_alloc_of(const struct sl_sched *s, uint32_t job, size_t *n);
+
+/* The actual end of a started job (<= its start + estimate). */
+void sl_sched_set_end(struct sl_sched *s, uint32_t job, int64_t end_us);
+
+/* Frees a started job's cards at now_us. */
+void sl_sched_finish(struct sl_sched *s, uint32_t job, int64_t now_us);
+
+/* Jobs waiting, jobs running, cards busy. */
+size_t sl_sched_queued(const struct sl_sched *s);
+size_t sl_sched_running(const struct sl_sched *s);
+size_t sl_sched_busy_cards(const struct sl_sched *s);
+
+#endif
