@@ -30,6 +30,8 @@ const struct sl_compare_column sl_compare_columns[] = {
     {"capacity.cards_at_cap", "cards at cap", "", 1, 0},
     {"inference.tokens_per_s", "tokens/s", "tok/s", 1, 0},
     {"inference.tokens_per_kwh", "tokens/kWh", "tok/kWh", 1, 0},
+    {"training.tokens", "train tokens", "Gtok", 1e-9, 1},
+    {"training.pflop", "train compute", "PFLOP", 1, 0},
 };
 const size_t sl_compare_ncolumns = sizeof sl_compare_columns / sizeof sl_compare_columns[0];
 
