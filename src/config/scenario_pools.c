@@ -104,8 +104,7 @@ int sl__scenario_resolve_pools(struct sl_scenario *sc, const struct sl_ynode *ro
             if (strcmp(cfg[i].name, cfg[j].name) == 0) {
                 snprintf(msg, sizeof msg, "pool '%s' is defined twice (also entry %zu)",
                          cfg[i].name, j);
-                return sl__scenario_path_error(root, pool_path(key, sizeof key, i, "name"), d,
-                                               msg);
+                return sl__scenario_path_error(root, pool_path(key, sizeof key, i, "name"), d, msg);
             }
     if (!(sc->pools = sl_calloc(list->n, sizeof *sc->pools)))
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
@@ -126,10 +125,9 @@ int sl__scenario_resolve_pools(struct sl_scenario *sc, const struct sl_ynode *ro
         total += p->servers;
         if (total > MAX_TOTAL_SERVERS) {
             snprintf(msg, sizeof msg,
-                     "the pools up to '%s' hold %lld servers, more than the limit of %d",
-                     p->name, (long long)total, MAX_TOTAL_SERVERS);
-            return sl__scenario_path_error(root, pool_path(key, sizeof key, i, "servers"), d,
-                                           msg);
+                     "the pools up to '%s' hold %lld servers, more than the limit of %d", p->name,
+                     (long long)total, MAX_TOTAL_SERVERS);
+            return sl__scenario_path_error(root, pool_path(key, sizeof key, i, "servers"), d, msg);
         }
     }
     /* The shorthand as a summary of the pools (see the file comment). */
