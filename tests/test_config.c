@@ -854,14 +854,11 @@ static void *failing_alloc(void *ud, void *ptr, size_t size)
     return realloc(ptr, size);
 }
 
-static void test_allocation_failures(void **state)
+/* Loads path with every allocation failing in turn: each failure is
+ * SL_ENOMEM with nothing left over, until the load succeeds with want
+ * scenarios. */
+static void load_under_failures(const char *path, size_t want)
 {
-    (void)state;
-    const char *path = write_file("t.yaml", "fleet: {servers: 16}\n"
-                                            "catalog:\n  servers:\n    - {name: s, cards: 8,"
-                                            " device: t100, cpu: x86-server}\n"
-                                            "variants:\n  - {name: a, set: {fleet.server: s}}\n"
-                                            "  - {name: b}\n");
     const char *sets[] = {"run.duration=1d"};
     int succeeded = 0;
     for (long n = 0; n < 100000 && !succeeded; n++) {
@@ -874,7 +871,7 @@ static void test_allocation_failures(void **state)
         int rc = sl_scenario_load(&o, &set, &d);
         sl_alloc_set_hook(NULL, NULL);
         if (rc == SL_OK) {
-            assert_int_equal(set.n, 2);
+            assert_int_equal(set.n, want);
             sl_scenario_set_release(&set);
             succeeded = 1;
         } else {
@@ -884,6 +881,24 @@ static void test_allocation_failures(void **state)
         }
     }
     assert_true(succeeded);
+}
+
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    load_under_failures(write_file("t.yaml", "fleet: {servers: 16}\n"
+                                             "catalog:\n  servers:\n    - {name: s, cards: 8,"
+                                             " device: t100, cpu: x86-server}\n"
+                                             "variants:\n  - {name: a, set: {fleet.server: s}}\n"
+                                             "  - {name: b}\n"),
+                        2);
+    /* Issue 9: pools and services on them. */
+    load_under_failures(
+        write_file("p.yaml", "fleet:\n  pools:\n    - {name: a, server: t1008, servers: 2}\n"
+                             "    - {name: b, server: hgx-h100, servers: 3, use: inference}\n"
+                             "workload:\n  inference:\n    - {name: s, model: qwen2.5-7b, pool: b,"
+                             " requests: {rate: 1/s, prompt_tokens: 100, output_tokens: 10}}\n"),
+        1);
 }
 
 /* Parser robustness: thousands of mutated and truncated copies of the default
