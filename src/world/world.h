@@ -122,8 +122,9 @@ struct sl_site_totals {
 
 /* One run.  Built by sl_world_init, driven by the engine, read by
  * observers.  Invariants: fleet and facility are built from sc with the
- * same server calculator; step is the last closed step (index valid when
- * nsteps > 0); last_e holds the fleet meter integrals at step.t1_us. */
+ * same server calculators (pool_calc, one per pool); step is the last
+ * closed step (index valid when nsteps > 0); last_e holds the fleet meter
+ * integrals at step.t1_us. */
 struct sl_world {
     const struct sl_scenario *sc;
     const char *out_dir;
