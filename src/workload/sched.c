@@ -632,13 +632,10 @@ static int place(struct sl_sched *s, struct part *p, const struct job *b)
         }
         return 1;
     }
-    /* Per block: the partition's whole free servers and free cards. */
-    for (size_t i = 0; i < p->nsrv; i++) {
-        size_t bl = block_of(s, p->srv[i]);
-        s->blk_n[bl] = 0;
-        s->blk_free[bl] = 0;
-        s->blk_mark[bl] = 0;
-    }
+    /* Per block: the partition's whole free servers and free cards (0 in
+     * blocks of other partitions, which pick_blocks also reads). */
+    memset(s->blk_n, 0, s->nblocks * sizeof *s->blk_n);
+    memset(s->blk_free, 0, s->nblocks * sizeof *s->blk_free);
     for (size_t i = 0; i < p->nsrv; i++) {
         uint32_t v = p->srv[i];
         size_t bl = block_of(s, v);
