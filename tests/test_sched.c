@@ -536,8 +536,13 @@ static void test_alibaba(void **state)
     size_t n = alibaba_jobs(&t, jobs, tw);
     assert_true(n > 1000);
     double prev = -1;
-    /* Every node, then every 2nd, 4th, 8th (keeping the mix of sizes). */
-    for (size_t stride = 1; stride <= 8; stride *= 2) {
+    /* Every node, then every 2nd, 4th, ... (keeping the mix of sizes).  The
+     * trace's GPU pods never hold more than 71 cards at once (its own
+     * scheduled and deletion times), so down to every 64th node (97 cards)
+     * nothing queues; below that waits grow as capacity shrinks. */
+    static const size_t strides[] = {1, 2, 4, 8, 16, 32, 64, 96, 128, 192, 256};
+    for (size_t si = 0; si < sizeof strides / sizeof *strides; si++) {
+        size_t stride = strides[si];
         size_t ns = 0, ncards = 0;
         for (size_t i = 0; i < nn; i++) {
             cards[i] = i % stride == 0 ? all[i] : 0;
@@ -568,10 +573,12 @@ static void test_alibaba(void **state)
                100.0 * (double)m60 / (double)n, st.utilisation);
         if (stride == 1) {
             assert_true((double)m60 >= 0.75 * (double)n);
-            assert_true(st.mean_wait_s <= tw_mean + 60.0);
-        } else {
-            assert_true(st.mean_wait_s > prev);
+            assert_true(st.mean_wait_s <= tw_mean);
         }
+        if (ncards >= 97)
+            assert_true(st.mean_wait_s == 0.0);
+        else
+            assert_true(st.mean_wait_s > prev && st.mean_wait_s > 0.0);
         prev = st.mean_wait_s;
         sl_sched_free(s);
     }
