@@ -27,7 +27,7 @@
 #include <time.h>
 
 #define NSERVERS 1280
-#define CARDS 8
+#define CARDS    8
 
 static double now_s(void)
 {
@@ -76,8 +76,8 @@ int main(int argc, char **argv)
             run = 14.0 * 86400.0;
         t += sl_rng_exponential(&r, gap_s);
         int64_t run_us = (int64_t)(run * 1e6) + 1;
-        jobs[j] = (struct sl_sched_job){1u << i, 0, (int64_t)sl_rng_below(&r, 4), (int64_t)(t * 1e6),
-                                        run_us, 2 * run_us};
+        jobs[j] = (struct sl_sched_job){
+            1u << i, 0, (int64_t)sl_rng_below(&r, 4), (int64_t)(t * 1e6), run_us, 2 * run_us};
     }
     struct sl_fabric f;
     struct sl_fabric_spec sp;
@@ -91,8 +91,8 @@ int main(int argc, char **argv)
     }
     static const char *qn[] = {"fifo", "priority", "easy-backfill"};
     static const char *pn[] = {"first-fit", "pack", "topology"};
-    printf("%zu jobs, %d servers x %d cards, %zu leaves, mean job %.1f cards\n", n, NSERVERS,
-           CARDS, f.blocks, ec);
+    printf("%zu jobs, %d servers x %d cards, %zu leaves, mean job %.1f cards\n", n, NSERVERS, CARDS,
+           f.blocks, ec);
     printf("%-14s %-10s %12s %8s %12s %10s\n", "policy", "placement", "jobs/s", "util",
            "mean wait s", "max queue");
     for (int q = SL_QUEUE_FIFO; q <= SL_QUEUE_EASY; q++)
