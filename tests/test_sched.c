@@ -17,6 +17,7 @@
 
 #include "shared_data.h"
 #include "test_util.h"
+#include "torture.h"
 
 #include <string.h>
 
@@ -470,6 +471,38 @@ static void test_easy_beats_fifo(void **state)
     assert_true(st[1].mean_wait_s < st[0].mean_wait_s);
 }
 
+/* Every allocation failure in building and running a scheduler gives
+ * SL_ENOMEM and leaks nothing. */
+static void test_torture(void **state)
+{
+    (void)state;
+    const struct sl_sched_job jobs[] = {J(4, 0, 10, 0), J(6, 1, 5, 0),  J(1, 2, 5, 0),
+                                        J(2, 3, 20, 0), J(1, 4, 20, 0), J(1, 5, 4, 0)};
+    const uint8_t cards[] = {4, 4, 4, 4};
+    const uint32_t part[] = {0, 0, 0, 0};
+    struct sl_fabric f;
+    fabric16(&f);
+    for (int q = SL_QUEUE_FIFO; q <= SL_QUEUE_EASY; q++)
+        for (long n = 0;; n++) {
+            struct torture t = {n, 0, 0};
+            sl_alloc_set_hook(torture_alloc, &t);
+            struct sl_sched *s = NULL;
+            int64_t start[6];
+            struct sl_sched_replay_stats st;
+            int rc = sl_sched_new(&s, q, SL_PLACE_TOPOLOGY, &f, 4, cards, part, 6, NULL);
+            if (rc == SL_OK) {
+                rc = sl_sched_replay(s, jobs, 6, start, &st, NULL);
+                sl_sched_free(s);
+            }
+            sl_alloc_set_hook(NULL, NULL);
+            assert_int_equal(t.live, 0);
+            if (rc == SL_OK)
+                break;
+            assert_int_equal(rc, SL_ENOMEM);
+        }
+    sl_fabric_release(&f);
+}
+
 /* ---- the Alibaba GPU 2023 replay ---- */
 
 #define ALI SL_SHARED_DATA "/traces/alibaba-gpu-2023"
@@ -600,10 +633,15 @@ static void test_alibaba(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_easy_hand), cmocka_unit_test(test_fifo_priority),
-        cmocka_unit_test(test_gang),      cmocka_unit_test(test_partition),
-        cmocka_unit_test(test_pack),      cmocka_unit_test(test_topology),
-        cmocka_unit_test(test_stress),    cmocka_unit_test(test_easy_beats_fifo),
+        cmocka_unit_test(test_easy_hand),
+        cmocka_unit_test(test_fifo_priority),
+        cmocka_unit_test(test_gang),
+        cmocka_unit_test(test_partition),
+        cmocka_unit_test(test_pack),
+        cmocka_unit_test(test_topology),
+        cmocka_unit_test(test_stress),
+        cmocka_unit_test(test_easy_beats_fifo),
+        cmocka_unit_test_teardown(test_torture, restore_hook),
         cmocka_unit_test(test_alibaba),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
