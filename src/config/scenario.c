@@ -447,7 +447,10 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
     }
     if (resolve_pools(sc) != SL_OK)
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
-    return sl__scenario_resolve_services(sc, root, file_src, d);
+    int rc = sl__scenario_resolve_services(sc, root, file_src, d);
+    if (rc == SL_OK)
+        rc = sl__scenario_resolve_training(sc, root, file_src, d);
+    return rc;
 }
 
 /* An override value that reads as YAML null ("---", "#...", "~", an empty
@@ -551,6 +554,7 @@ static int check_set_conflicts(const struct sl_ynode *set, struct sl_diag *d)
 
 static void scenario_release(struct sl_scenario *sc)
 {
+    sl__scenario_release_training(sc);
     sl__scenario_release_services(sc);
     sl_free(sc->pools);
     sl_free(sc->weather);
