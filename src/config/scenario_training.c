@@ -74,8 +74,8 @@ static size_t find_pool(const struct sl_scenario *sc, const char *name)
 
 /* A listed job's pool: by name, else the default (dflt, SIZE_MAX when no
  * pool takes training). */
-static int job_pool(const struct sl_scenario *sc, const struct sl_job_cfg *j, size_t i,
-                    size_t dflt, const struct sl_ynode *root, size_t *out, struct sl_diag *d)
+static int job_pool(const struct sl_scenario *sc, const struct sl_job_cfg *j, size_t i, size_t dflt,
+                    const struct sl_ynode *root, size_t *out, struct sl_diag *d)
 {
     char key[160], msg[768];
     if (!j->pool) {
@@ -209,10 +209,7 @@ static int resolve_listed(struct sl_scenario *sc, struct store *st, size_t i, si
     if ((given || j->tokens > 0) &&
         layout_fits(sc, model, pool, j->cards, j->tp, j->pp, j->dp, why, sizeof why) != SL_OK) {
         snprintf(msg, sizeof msg, "job '%s' on pool '%s': %s", j->name, pool->name, why);
-        const char *at = j->tp   ? "tp"
-                         : j->pp ? "pp"
-                         : j->dp ? "dp"
-                                 : "cards";
+        const char *at = j->tp ? "tp" : j->pp ? "pp" : j->dp ? "dp" : "cards";
         return sl__scenario_path_error(root, job_key(key, sizeof key, i, at), d, msg);
     }
     const struct sl_ynode *n = sl_ytree_lookup(root, job_key(key, sizeof key, i, "name"));
@@ -235,8 +232,8 @@ static int resolve_listed(struct sl_scenario *sc, struct store *st, size_t i, si
         .pp = j->pp,
         .dp = j->dp,
         .checkpoint_us = j->checkpoint_us ? j->checkpoint_us : t->checkpoint_us,
-        .checkpoint_write_us = j->checkpoint_write_us ? j->checkpoint_write_us
-                                                      : t->checkpoint_write_us,
+        .checkpoint_write_us =
+            j->checkpoint_write_us ? j->checkpoint_write_us : t->checkpoint_write_us,
         .pool = p,
         .share = 1,
         .file = file,
@@ -420,7 +417,9 @@ static int add_generated(struct sl_scenario *sc, struct store *st, const struct 
         snprintf(name, GEN_NAME_MAX, pre ? "pretrain-%zu" : "gen-%zu", pre ? npre++ : nsmall++);
         (*v)[(*len)++] = (struct sl_job_spec){
             .name = name,
-            .tenant = pre ? "pretrain" : r->cards == 1 ? "eval" : "finetune",
+            .tenant = pre             ? "pretrain"
+                      : r->cards == 1 ? "eval"
+                                      : "finetune",
             .model = pre ? pm : sm,
             .submit_us = r->submit_us,
             .cards = r->cards,
@@ -492,10 +491,9 @@ int sl__scenario_resolve_training(struct sl_scenario *sc, const struct sl_ynode 
         snprintf(msg, sizeof msg,
                  "no pool of the fleet takes training (every pool's use is inference); give a "
                  "pool `use: training` or `both`");
-        return sl__scenario_path_error(root,
-                                       t->trace ? "workload.training.trace"
-                                                : "workload.training.generate.enabled",
-                                       d, msg);
+        return sl__scenario_path_error(
+            root, t->trace ? "workload.training.trace" : "workload.training.generate.enabled", d,
+            msg);
     }
     struct store *st = sl_calloc(1, sizeof *st);
     if (!st)

@@ -153,8 +153,8 @@ int sl_jobmix_generate(const struct sl_jobmix_params *p, uint64_t seed, int64_t 
         int k = 0;
         while (k < kmax && u >= cum[k])
             k++;
-        double s = sl_rng_lognormal(&dur, p->duration_mu + p->duration_per_log2 * k,
-                                    p->duration_sigma);
+        double s =
+            sl_rng_lognormal(&dur, p->duration_mu + p->duration_per_log2 * k, p->duration_sigma);
         s = s < 1 ? 1 : s > max_s ? max_s : s;
         int64_t dus = (int64_t)llround(s * 1e6);
         v[len++] = (struct sl_jobmix_row){(int64_t)t, (int64_t)1 << k, dus, 0};
