@@ -326,10 +326,11 @@ static void test_resolve_alibaba(void **state)
 static void test_resolve_generated(void **state)
 {
     (void)state;
-    const char *text = FLEET "workload:\n"
-                             "  training:\n"
-                             "    generate: {enabled: true, pretrain_jobs: 2, pretrain_cards: 256,\n"
-                             "               max_cards: 64}\n";
+    const char *text =
+        FLEET "workload:\n"
+              "  training:\n"
+              "    generate: {enabled: true, pretrain_jobs: 2, pretrain_cards: 256,\n"
+              "               max_cards: 64}\n";
     const char *path = write_file("g.yaml", text);
     struct sl_scenario_set a, b, c;
     struct sl_diag d;
@@ -355,7 +356,7 @@ static void test_resolve_generated(void **state)
         assert_true((sc->jobs[i].duration_us > 0) != (sc->jobs[i].tokens > 0));
         assert_true(sc->jobs[i].cards <= 256);
         assert_int_equal(sc->jobs[i].checkpoint_us, 30 * MIN);
-        assert_string_equal(sc->jobs[i].tenant, sc->jobs[i].tokens > 0  ? "pretrain"
+        assert_string_equal(sc->jobs[i].tenant, sc->jobs[i].tokens > 0   ? "pretrain"
                                                 : sc->jobs[i].cards == 1 ? "eval"
                                                                          : "finetune");
     }
@@ -368,8 +369,8 @@ static void test_resolve_generated(void **state)
         assert_int_equal(x->submit_us, y->submit_us);
         assert_int_equal(x->cards, y->cards);
         assert_int_equal(x->duration_us, y->duration_us);
-        if (!differ && (c.items[0].jobs[i].submit_us != x->submit_us ||
-                        c.items[0].jobs[i].cards != x->cards))
+        if (!differ &&
+            (c.items[0].jobs[i].submit_us != x->submit_us || c.items[0].jobs[i].cards != x->cards))
             differ = 1;
     }
     assert_true(differ);
@@ -437,9 +438,9 @@ static void test_errors(void **state)
     /* ... while a duration job without a layout is accepted. */
     struct sl_scenario_set set;
     struct sl_diag d;
-    assert_int_equal(load_text(JOBS "      - {name: m, model: llama3-70b, cards: 8, duration: 1h}\n",
-                               &set, &d),
-                     SL_OK);
+    assert_int_equal(
+        load_text(JOBS "      - {name: m, model: llama3-70b, cards: 8, duration: 1h}\n", &set, &d),
+        SL_OK);
     assert_int_equal(set.items[0].njobs, 1);
     sl_scenario_set_release(&set);
     /* Unknown model, with a suggestion. */
@@ -501,6 +502,51 @@ static void test_trace_errors(void **state)
     load_bad(FLEET "workload: {training: {trace: none.csv}}\n", NULL, 3, 30, "none.csv");
 }
 
+/* An allocator that fails after a budget of successful allocations. */
+static long budget;
+static void *failing_alloc(void *ud, void *ptr, size_t size)
+{
+    (void)ud;
+    if (size == 0) {
+        free(ptr);
+        return NULL;
+    }
+    if (budget-- <= 0)
+        return NULL;
+    return realloc(ptr, size);
+}
+
+/* Every allocation of the resolution may fail: SL_ENOMEM and nothing
+ * leaked (the sanitizer build checks), until the load succeeds. */
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    write_file("a.csv", "job_id,submit_s,cards,duration_s\nj1,0,8,60\nj2,5,0,60\n");
+    const char *path = write_file("a.yaml", "run: {duration: 1h}\nfleet: {servers: 8}\n"
+                                            "workload:\n  training:\n    trace: a.csv\n"
+                                            "    jobs: [{name: x, cards: 8, duration: 1h}]\n"
+                                            "    generate: {enabled: true, max_cards: 8,\n"
+                                            "               pretrain_jobs: 1, pretrain_cards: 64,\n"
+                                            "               pretrain_model: llama3-8b}\n");
+    int succeeded = 0;
+    for (long n = 0; n < 100000 && !succeeded; n++) {
+        struct sl_scenario_set set;
+        struct sl_diag d;
+        budget = n;
+        sl_alloc_set_hook(failing_alloc, NULL);
+        int rc = load_at(path, NULL, &set, &d);
+        sl_alloc_set_hook(NULL, NULL);
+        if (rc == SL_OK) {
+            assert_true(set.items[0].njobs > 3);
+            sl_scenario_set_release(&set);
+            succeeded = 1;
+        } else if (rc != SL_ENOMEM) {
+            fail_msg("budget %ld: rc %d (%s)", n, rc, d.msg);
+        }
+    }
+    assert_true(succeeded);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -510,8 +556,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    const char *names[] = {"s.yaml", "g.yaml", "r.yaml", "jobs.csv", "pods.csv",
-                           "bad.csv", "big.csv", "model.csv"};
+    const char *names[] = {"s.yaml",  "g.yaml",  "r.yaml",    "jobs.csv", "pods.csv",
+                           "bad.csv", "big.csv", "model.csv", "a.csv",    "a.yaml"};
     char path[600];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]);
@@ -524,15 +570,11 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_generator_statistics),
-        cmocka_unit_test(test_generator_deterministic),
-        cmocka_unit_test(test_generator_bad_params),
-        cmocka_unit_test(test_resolve_list_and_trace),
-        cmocka_unit_test(test_resolve_alibaba),
-        cmocka_unit_test(test_resolve_generated),
-        cmocka_unit_test(test_no_training_no_jobs),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_trace_errors),
+        cmocka_unit_test(test_generator_statistics), cmocka_unit_test(test_generator_deterministic),
+        cmocka_unit_test(test_generator_bad_params), cmocka_unit_test(test_resolve_list_and_trace),
+        cmocka_unit_test(test_resolve_alibaba),      cmocka_unit_test(test_resolve_generated),
+        cmocka_unit_test(test_no_training_no_jobs),  cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_trace_errors),         cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
