@@ -271,7 +271,7 @@ static void test_resolve_list_and_trace(void **state)
     assert_int_equal(j->duration_us, H);
     assert_int_equal(j->priority, 5);
     assert_int_equal(j->checkpoint_us, H);
-    assert_int_equal(j->checkpoint_write_us, 30 * S);
+    assert_int_equal(j->checkpoint_write_us, 40 * S);
     assert_int_equal(j->line, 2);
     assert_non_null(strstr(j->file, "jobs.csv"));
     j = &sc->jobs[2]; /* t3: submit 50 s x 2, the section's model */

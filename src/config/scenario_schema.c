@@ -551,7 +551,7 @@ static const struct sl_field training_fields[] = {
      NULL, NULL, "trace submit times are multiplied by this (0.5: arrivals twice as dense)"},
     {"checkpoint", SL_FT_TIME, 0, S(T_TRN, checkpoint_us), "30min", 0, SL_NO_MAX, 0, NULL, NULL,
      "checkpoint interval of every job (0: none)"},
-    {"checkpoint_write", SL_FT_TIME, 0, S(T_TRN, checkpoint_write_us), "30s", 0, SL_NO_MAX, 0, NULL,
+    {"checkpoint_write", SL_FT_TIME, 0, S(T_TRN, checkpoint_write_us), "40s", 0, SL_NO_MAX, 0, NULL,
      NULL, "time a job stalls while writing a checkpoint"},
     F_INT("seq", T_TRN, seq, "4096", 1, 10000000, 0, "tokens per training sequence"),
     {"global_batch", SL_FT_REAL, SL_UNIT_NONE, S(T_TRN, global_batch_tokens), "16777216", 0, 1e12,
