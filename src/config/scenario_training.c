@@ -28,6 +28,7 @@
 #include "config/scenario_int.h"
 #include "suanli/alloc.h"
 #include "suanli/jobs.h"
+#include "suanli/limits.h"
 #include "suanli/suggest.h"
 #include "suanli/train.h"
 
@@ -318,6 +319,11 @@ static int add_trace(struct sl_scenario *sc, struct store *st, const struct sl_y
             return rc;
         const char *tenant = sl_job_trace_str(tr, r->tenant);
         double submit = nearbyint((double)r->submit_us * t->time_scale);
+        if (submit > SL_LIMIT(SL_LIM_DURATION) * 1e6)
+            return sl_diag_set(d, SL_EINVAL, tr->path, r->line, 0,
+                               "job '%s': its submit time x time_scale %g is beyond the "
+                               "duration limit of %.3g s; lower workload.training.time_scale",
+                               id, t->time_scale, SL_LIMIT(SL_LIM_DURATION));
         (*v)[(*len)++] = (struct sl_job_spec){
             .name = id,
             .tenant = tenant[0] ? tenant : NULL,
