@@ -181,6 +181,7 @@ static void test_generator_deterministic(void **state)
     /* Common random numbers: at twice the rate, the k-th small job has the
      * same size and run time, and arrives at about half the time. */
     p.jobs_per_day *= 2;
+    sl_free(c);
     assert_int_equal(sl_jobmix_generate(&p, 1, span, &c, &nc, &d), SL_OK);
     assert_true(nc > na);
     for (size_t i = 3; i < na; i++) {
