@@ -63,7 +63,8 @@ int sl_fabric_cfg_build(const struct sl_fabric_cfg *c, size_t nservers, int grow
     *built = 0;
     if (c->kind == SL_FABRIC_CFG_NONE)
         return SL_OK;
-    int kind = c->kind == SL_FABRIC_CFG_AUTO ? SL_FABRIC_FAT_TREE_2 : c->kind - SL_FABRIC_CFG_FAT_TREE_2;
+    int kind =
+        c->kind == SL_FABRIC_CFG_AUTO ? SL_FABRIC_FAT_TREE_2 : c->kind - SL_FABRIC_CFG_FAT_TREE_2;
     int fallback = c->kind == SL_FABRIC_CFG_AUTO || (grow && c->kind == SL_FABRIC_CFG_FAT_TREE_2);
     struct sl_fabric_spec spec;
     sl_fabric_cfg_spec(c, kind, &spec);
@@ -90,8 +91,8 @@ int sl__scenario_check_fabric(const struct sl_scenario *sc, const struct sl_ynod
     int built;
     struct sl_diag inner;
     sl_diag_clear(&inner);
-    int rc = sl_fabric_cfg_build(&sc->fleet.fabric, sl_fabric_cfg_servers(sc), 0, &f, &built,
-                                 &inner);
+    int rc =
+        sl_fabric_cfg_build(&sc->fleet.fabric, sl_fabric_cfg_servers(sc), 0, &f, &built, &inner);
     if (rc == SL_OK) {
         sl_fabric_release(&f);
         return SL_OK;
