@@ -226,16 +226,16 @@ static void test_it_power(void **state)
 
     /* The servers are the same; IT adds the fabric exactly. */
     assert_close(num(&a, "energy_mwh.silicon"), num(&b, "energy_mwh.silicon"), 1e-12);
-    assert_close(num(&a, "energy_mwh.it"),
-                 num(&b, "energy_mwh.it") + num(&a, "fabric.energy_mwh"), 1e-12);
+    assert_close(num(&a, "energy_mwh.it"), num(&b, "energy_mwh.it") + num(&a, "fabric.energy_mwh"),
+                 1e-12);
     assert_close(num(&a, "power_mw.it_mean"), num(&b, "power_mw.it_mean") + fab_w / 1e6, 1e-12);
     assert_close(num(&a, "power_mw.it_peak"), num(&b, "power_mw.it_peak") + fab_w / 1e6, 1e-12);
     assert_close(num(&a, "power_mw.it_design"), num(&b, "power_mw.it_design") + full_w / 1e6,
                  1e-12);
     assert_close(num(&a, "rack_kw.mean"), num(&b, "rack_kw.mean"), 1e-12);
     /* The facility sees more IT (more loss and cooling) and is sized for it. */
-    assert_true(num(&a, "energy_mwh.facility") > num(&b, "energy_mwh.facility") +
-                                                      num(&a, "fabric.energy_mwh"));
+    assert_true(num(&a, "energy_mwh.facility") >
+                num(&b, "energy_mwh.facility") + num(&a, "fabric.energy_mwh"));
     assert_true(num(&a, "power_mw.facility_design_worst") >
                 num(&b, "power_mw.facility_design_worst"));
 
