@@ -253,6 +253,104 @@ static void test_round_trip(void **state)
     sl_scenario_set_release(&b);
 }
 
+/* Issue 9: a fleet of pools resolves to its numbering, services run on
+ * their pools (cards from the pool's first card upwards, the pool's
+ * device), the shorthand is written back as the pools' summary, and the
+ * resolved scenario loads back to the same. */
+static void test_pools(void **state)
+{
+    (void)state;
+    const char *text =
+        "fleet:\n  pools:\n"
+        "    - {name: train, server: t1008, servers: 5, servers_per_rack: 2, use: training}\n"
+        "    - {name: infer, server: hgx-h100, servers: 3, servers_per_rack: 16, use: inference}\n"
+        "    - {name: mixed, server: atlas-800-910b, servers: 4}\n"
+        "workload:\n  inference:\n"
+        "    - {name: a, model: qwen2.5-7b, replicas: 3,"
+        " requests: {rate: 1/s, prompt_tokens: 100, output_tokens: 10}}\n"
+        "    - {name: b, model: qwen2.5-7b, replicas: 2, tp: 2, pool: mixed,"
+        " requests: {rate: 1/s, prompt_tokens: 100, output_tokens: 10}}\n"
+        "    - {name: c, model: qwen2.5-7b, replicas: 1, tp: 4, pool: infer,"
+        " requests: {rate: 1/s, prompt_tokens: 100, output_tokens: 10}}\n";
+    struct sl_scenario_set a, b;
+    struct sl_diag d;
+    int rc = load_text(text, NULL, 0, &a, &d);
+    if (rc != SL_OK)
+        fail_msg("%s:%d:%d: %s", d.file, d.line, d.col, d.msg);
+    const struct sl_scenario *sc = &a.items[0];
+    assert_int_equal(sc->npools, 3);
+    const struct sl_pool_res *p = sc->pools;
+    assert_string_equal(p[0].name, "train");
+    assert_string_equal(p[1].server->name, "hgx-h100");
+    assert_string_equal(p[1].device->name, "h100-sxm");
+    assert_string_equal(p[2].cpu->name, "kunpeng-920");
+    assert_int_equal(p[0].use, SL_POOL_TRAINING);
+    assert_int_equal(p[1].use, SL_POOL_INFERENCE);
+    assert_int_equal(p[2].use, SL_POOL_BOTH);
+    const int64_t first_server[] = {0, 5, 8}, first_card[] = {0, 40, 64}, first_rack[] = {0, 3, 4};
+    const int64_t racks[] = {3, 1, 1}, cards[] = {40, 24, 32};
+    for (size_t k = 0; k < 3; k++) {
+        assert_int_equal(p[k].first_server, first_server[k]);
+        assert_int_equal(p[k].first_card, first_card[k]);
+        assert_int_equal(p[k].first_rack, first_rack[k]);
+        assert_int_equal(p[k].racks, racks[k]);
+        assert_int_equal(p[k].cards, cards[k]);
+    }
+    /* The shorthand as the pools' summary: the first pool's models. */
+    assert_int_equal(sc->fleet.servers, 12);
+    assert_int_equal(sc->fleet.servers_per_rack, 2);
+    assert_string_equal(sc->fleet.server, "t1008");
+    assert_ptr_equal(sc->server, p[0].server);
+    /* Services: a defaults to the first pool that takes inference (infer),
+     * c follows it there on a multiple of its tp; b is on mixed. */
+    assert_int_equal(sc->nservices, 3);
+    assert_int_equal(sc->services[0].pool, 1);
+    assert_int_equal(sc->services[0].first_card, 40);
+    assert_int_equal(sc->services[1].pool, 2);
+    assert_int_equal(sc->services[1].first_card, 64);
+    assert_int_equal(sc->services[2].pool, 1);
+    assert_int_equal(sc->services[2].first_card, 44);
+    assert_string_equal(sc->services[0].perf.device->name, "h100-sxm");
+    assert_string_equal(sc->services[1].perf.device->name, "ascend-910b");
+    assert_int_equal(sc->services[1].perf.server_cards, 8);
+
+    /* Round trip: no shorthand in the resolved text, the same pools back. */
+    char *first = emit(sc);
+    assert_null(strstr(first, "\n  servers: 12"));
+    assert_null(strstr(first, "\n  server: t1008"));
+    rc = load_text(first, NULL, 0, &b, &d);
+    if (rc != SL_OK)
+        fail_msg("resolved text: %s:%d:%d: %s", d.file, d.line, d.col, d.msg);
+    char *second = emit(&b.items[0]);
+    assert_string_equal(first, second);
+    const struct sl_scenario *sb = &b.items[0];
+    assert_int_equal(sb->npools, 3);
+    for (size_t k = 0; k < 3; k++) {
+        assert_string_equal(sb->pools[k].name, p[k].name);
+        assert_ptr_equal(sb->pools[k].server, p[k].server);
+        assert_int_equal(sb->pools[k].servers, p[k].servers);
+        assert_int_equal(sb->pools[k].servers_per_rack, p[k].servers_per_rack);
+        assert_int_equal(sb->pools[k].use, p[k].use);
+        assert_int_equal(sb->pools[k].first_card, p[k].first_card);
+    }
+    for (size_t k = 0; k < 3; k++)
+        assert_int_equal(sb->services[k].first_card, sc->services[k].first_card);
+    free(first);
+    free(second);
+    sl_scenario_set_release(&a);
+    sl_scenario_set_release(&b);
+
+    /* The shorthand is one pool "main" of both uses. */
+    assert_int_equal(load_text("fleet: {servers: 7, servers_per_rack: 3}\n", NULL, 0, &a, &d),
+                     SL_OK);
+    assert_int_equal(a.items[0].npools, 1);
+    assert_string_equal(a.items[0].pools[0].name, "main");
+    assert_int_equal(a.items[0].pools[0].racks, 3);
+    assert_int_equal(a.items[0].pools[0].cards, 56);
+    assert_int_equal(a.items[0].pools[0].use, SL_POOL_BOTH);
+    sl_scenario_set_release(&a);
+}
+
 /* A minimal valid EPW file: 8 header lines and 8,760 hourly rows. */
 static void write_epw(const char *path)
 {
@@ -447,6 +545,40 @@ static void test_errors_have_positions(void **state)
          "is 14400000 rows of timeseries.csv, more than the limit of 10000000: raise run.sample"},
         {"run: {duration: 5000d}\nvariants:\n  - {name: a}\n  - {name: b}\n", NULL, 1, 17,
          "in variant 'b': the 2 variants up to this one would write about"},
+        /* Issue 9: fleet pools. */
+        {"fleet:\n  pools:\n    - {name: a, server: t1008, servers: 2}\n"
+         "    - {name: b, server: hgx-h10, servers: 2}\n",
+         NULL, 4, 25, "unknown server model 'hgx-h10' (did you mean 'hgx-h100'?)"},
+        {"fleet:\n  pools:\n    - {name: a, server: t1008, servers: 2}\n"
+         "    - {name: a, server: hgx-h100, servers: 2}\n",
+         NULL, 4, 14, "pool 'a' is defined twice (also entry 0)"},
+        {"fleet:\n  servers: 4\n  pools:\n    - {name: a, server: t1008, servers: 2}\n", NULL, 2,
+         12, "'fleet.servers' cannot be given with 'fleet.pools'"},
+        {"fleet:\n  pools:\n    - {name: a, server: t1008, servers: 2}\n", "fleet.server=hgx-h100",
+         0, 0, "'fleet.server' cannot be given with 'fleet.pools'"},
+        {"fleet:\n  pools:\n    - {name: a, server: t1008}\n", NULL, 3, 7,
+         "missing required key 'servers'"},
+        {"fleet:\n  pools:\n    - {name: a, server: t1008, servers: 2, use: trianing}\n", NULL, 3,
+         49, "did you mean 'training'?"},
+        {"fleet:\n  pools:\n    - {name: a, server: t1008, servers: 2, use: training}\n"
+         "    - {name: b, server: hgx-h100, servers: 2}\n"
+         "workload:\n  inference:\n    - {name: chat, model: qwen2.5-7b, pool: a,"
+         " requests: {rate: 1/s, prompt_tokens: 100, output_tokens: 10}}\n",
+         NULL, 7, 45, "service 'chat': pool 'a' is reserved for training"},
+        {"fleet:\n  pools:\n    - {name: train, server: t1008, servers: 2, use: training}\n"
+         "workload:\n  inference:\n    - {name: chat, model: qwen2.5-7b,"
+         " requests: {rate: 1/s, prompt_tokens: 100, output_tokens: 10}}\n",
+         NULL, 6, 14, "every pool of the fleet is reserved for training"},
+        {"fleet:\n  pools:\n    - {name: infer, server: t1008, servers: 2}\n"
+         "workload:\n  inference:\n    - {name: chat, model: qwen2.5-7b, pool: infr,"
+         " requests: {rate: 1/s, prompt_tokens: 100, output_tokens: 10}}\n",
+         NULL, 6, 45, "unknown pool 'infr' (did you mean 'infer'?)"},
+        /* A service larger than its pool, though the fleet holds it. */
+        {"fleet:\n  pools:\n    - {name: a, server: t1008, servers: 1}\n"
+         "    - {name: b, server: hgx-h100, servers: 8}\n"
+         "workload:\n  inference:\n    - {name: chat, model: qwen2.5-7b, replicas: 9,"
+         " requests: {rate: 1/s, prompt_tokens: 100, output_tokens: 10}}\n",
+         NULL, 7, 49, "need 9 cards, but pool 'a' has 8 (1 servers x 8)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct sl_scenario_set set;
@@ -722,14 +854,11 @@ static void *failing_alloc(void *ud, void *ptr, size_t size)
     return realloc(ptr, size);
 }
 
-static void test_allocation_failures(void **state)
+/* Loads path with every allocation failing in turn: each failure is
+ * SL_ENOMEM with nothing left over, until the load succeeds with want
+ * scenarios. */
+static void load_under_failures(const char *path, size_t want)
 {
-    (void)state;
-    const char *path = write_file("t.yaml", "fleet: {servers: 16}\n"
-                                            "catalog:\n  servers:\n    - {name: s, cards: 8,"
-                                            " device: t100, cpu: x86-server}\n"
-                                            "variants:\n  - {name: a, set: {fleet.server: s}}\n"
-                                            "  - {name: b}\n");
     const char *sets[] = {"run.duration=1d"};
     int succeeded = 0;
     for (long n = 0; n < 100000 && !succeeded; n++) {
@@ -742,7 +871,7 @@ static void test_allocation_failures(void **state)
         int rc = sl_scenario_load(&o, &set, &d);
         sl_alloc_set_hook(NULL, NULL);
         if (rc == SL_OK) {
-            assert_int_equal(set.n, 2);
+            assert_int_equal(set.n, want);
             sl_scenario_set_release(&set);
             succeeded = 1;
         } else {
@@ -752,6 +881,24 @@ static void test_allocation_failures(void **state)
         }
     }
     assert_true(succeeded);
+}
+
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    load_under_failures(write_file("t.yaml", "fleet: {servers: 16}\n"
+                                             "catalog:\n  servers:\n    - {name: s, cards: 8,"
+                                             " device: t100, cpu: x86-server}\n"
+                                             "variants:\n  - {name: a, set: {fleet.server: s}}\n"
+                                             "  - {name: b}\n"),
+                        2);
+    /* Issue 9: pools and services on them. */
+    load_under_failures(
+        write_file("p.yaml", "fleet:\n  pools:\n    - {name: a, server: t1008, servers: 2}\n"
+                             "    - {name: b, server: hgx-h100, servers: 3, use: inference}\n"
+                             "workload:\n  inference:\n    - {name: s, model: qwen2.5-7b, pool: b,"
+                             " requests: {rate: 1/s, prompt_tokens: 100, output_tokens: 10}}\n"),
+        1);
 }
 
 /* Parser robustness: thousands of mutated and truncated copies of the default
@@ -840,6 +987,7 @@ int main(void)
         cmocka_unit_test(test_catalog_lookup),
         cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_pools),
         cmocka_unit_test(test_relative_paths),
         cmocka_unit_test(test_errors_have_positions),
         cmocka_unit_test(test_stage_counts),

@@ -261,6 +261,47 @@ static void test_it_power(void **state)
     sl_scenario_set_release(&none);
 }
 
+/* With pools the fabric holds all of them: 40 + 8 servers wire as 48. */
+static void test_pools(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "name: fab\n"
+        "site: {name: xinghua}\n"
+        "run: {duration: 1h, sample: 1h, start: 2025-07-01}\n"
+        "workload:\n"
+        "  synthetic: {shape: constant, mean: 50 %, noise: 0 %, change_interval: 1d}\n"
+        "  inference: []\n"
+        "fleet:\n"
+        "  pools:\n"
+        "    - {name: a, server: t1008, servers: 40}\n"
+        "    - {name: b, server: t1008, servers: 8}\n";
+    struct sl_scenario_set set;
+    struct sl_diag d;
+    if (load_text(text, &set, &d) != SL_OK)
+        fail_msg("load: %s", d.msg);
+    struct sl_summary a;
+    run(&set.items[0], "pools", &a);
+    assert_int_equal(inum(&a, "fabric.leaves"), 6);
+    assert_int_equal(inum(&a, "fabric.links"), 768);
+    sl_summary_release(&a);
+    sl_scenario_set_release(&set);
+
+    /* Two pools of 1,100 servers outgrow a two-tier fabric together, not
+     * alone: the error is at the pools. */
+    static const char big[] = "name: fab\n"
+                              "fleet:\n"
+                              "  fabric: {kind: fat-tree-2}\n"
+                              "  pools:\n"
+                              "    - {name: a, server: t1008, servers: 1000}\n"
+                              "    - {name: b, server: t1008, servers: 100}\n";
+    assert_int_equal(load_text(big, &set, &d), SL_EINVAL);
+    char full[2048];
+    sl_diag_format(&d, full, sizeof full);
+    if (!strstr(full, "s.yaml:3:") || !strstr(full, "1100 servers"))
+        fail_msg("message: %s", full);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -281,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_it_power),
+        cmocka_unit_test(test_pools),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -39,6 +39,7 @@
 #include "suanli/rng.h"
 #include "suanli/scenario.h"
 #include "suanli/sim.h"
+#include "world/world.h"
 
 static char tmpdir[] = "/tmp/sl_test_facility_XXXXXX";
 
@@ -613,6 +614,68 @@ static void test_capacity_extremes(void **state)
     }
 }
 
+/* A two-pool scenario: a servers of t1008 two to a rack, b of hgx-h100
+ * four to a rack, under a 400 kW cap. */
+static void load_pools(int64_t a, int64_t b, struct sl_scenario_set *set)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "run: {duration: 1h}\nsite: {grid_cap: 400 kW}\nfleet:\n  pools:\n"
+             "    - {name: a, server: t1008, servers: %lld, servers_per_rack: 2}\n"
+             "    - {name: b, server: hgx-h100, servers: %lld, servers_per_rack: 4}\n",
+             (long long)a, (long long)b);
+    load(text, NULL, 0, NULL, set);
+}
+
+/* Issue 9: with two pools capacity at the cap is the largest mix (ceil(n
+ * S_p / S) servers of each pool) within the cap: the summary's servers,
+ * cards and racks are that mix's, the mix at n = S is the fleet, and the
+ * fleet of the mix at n fits in the worst hour while the mix at n + 1
+ * does not. */
+static void test_capacity_pools(void **state)
+{
+    (void)state;
+    struct sl_scenario_set set;
+    struct sl_summary s;
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    load_pools(6, 2, &set);
+    struct sl_world w;
+    const struct sl_source_ops *const no_src[] = {NULL};
+    const struct sl_observer_ops *const no_obs[] = {NULL};
+    assert_int_equal(sl_world_init(&w, &set.items[0], NULL, no_src, no_obs, &d), SL_OK);
+    size_t n = sl_world_servers_at_cap(&w, NULL);
+    assert_true(n > 8 && n < 200);
+    int64_t servers, cards, racks;
+    sl_world_mix(&w, 8, &servers, &cards, &racks);
+    assert_int_equal(servers, 8);
+    assert_int_equal(cards, 64);
+    assert_int_equal(racks, 3 + 1);
+    sl_world_mix(&w, n, &servers, &cards, &racks);
+    int64_t ca = (int64_t)(n * 6 + 7) / 8, cb = (int64_t)(n * 2 + 7) / 8;
+    assert_int_equal(servers, ca + cb);
+    assert_int_equal(cards, 8 * ca + 8 * cb);
+    assert_int_equal(racks, (ca + 1) / 2 + (cb + 3) / 4);
+    sl_world_release(&w);
+    run(&set.items[0], "cap-pools", &s);
+    assert_int_equal(sl_summary_get(&s, "capacity.servers_at_cap")->i, servers);
+    assert_int_equal(sl_summary_get(&s, "capacity.cards_at_cap")->i, cards);
+    assert_int_equal(sl_summary_get(&s, "capacity.racks_at_cap")->i, racks);
+    sl_summary_release(&s);
+    sl_scenario_set_release(&set);
+    for (size_t k = n; k <= n + 1; k++) {
+        load_pools((int64_t)(k * 6 + 7) / 8, (int64_t)(k * 2 + 7) / 8, &set);
+        run(&set.items[0], k == n ? "cap-pools-n" : "cap-pools-n1", &s);
+        double worst_mw = num(&s, "power_mw.facility_design_worst");
+        if (k == n)
+            assert_true(worst_mw <= 0.4);
+        else
+            assert_true(worst_mw > 0.4);
+        sl_summary_release(&s);
+        sl_scenario_set_release(&set);
+    }
+}
+
 /* Bands from ../shared/reference/power-cooling.md (sec. 2.4 and table 6),
  * not from this model: air cooling 1.3-1.5 ("the source article"), above
  * 1.6 only in southern-China summers, so an annual 1.30-1.60; cold plate
@@ -764,7 +827,7 @@ int main(void)
         cmocka_unit_test(test_heat_balance),      cmocka_unit_test(test_heat_air_plant_liquid),
         cmocka_unit_test(test_hand_case),         cmocka_unit_test(test_weather_monotonic),
         cmocka_unit_test(test_phase_keys),        cmocka_unit_test(test_annual_pue),
-        cmocka_unit_test(test_capacity_extremes),
+        cmocka_unit_test(test_capacity_extremes), cmocka_unit_test(test_capacity_pools),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1078,6 +1078,176 @@ static void test_start_meters(void **state)
     sl_fleet_release(&f);
 }
 
+/* ---- Pools. ---- */
+
+/* A second server model (fewer, hotter cards, a different host) for the
+ * pool tests; the first is make_scenario's. */
+static struct sl_device_model g_dev2;
+static struct sl_cpu_model g_cpu2;
+static struct sl_server_model g_model2;
+static char g_card2_name[] = "test-card-2", g_cpu2_name[] = "test-cpu-2",
+            g_server2_name[] = "test-server-2";
+
+static void make_model2(struct sl_server_calc *calc, double liquid_share)
+{
+    memset(&g_dev2, 0, sizeof g_dev2);
+    memset(&g_cpu2, 0, sizeof g_cpu2);
+    memset(&g_model2, 0, sizeof g_model2);
+    g_dev2.name = g_card2_name;
+    g_dev2.idle_w = 60;
+    g_dev2.tdp_w = 700;
+    g_cpu2.name = g_cpu2_name;
+    g_cpu2.idle_w = 40;
+    g_cpu2.tdp_w = 250;
+    g_model2.name = g_server2_name;
+    g_model2.device = g_card2_name;
+    g_model2.cpu = g_cpu2_name;
+    g_model2.cards = 4;
+    g_model2.cpus = 2;
+    g_model2.memory_idle_w = 50;
+    g_model2.memory_w = 120;
+    g_model2.fan_idle_w = 30;
+    g_model2.fan_w = 200;
+    g_model2.height_u = 4;
+    g_model2.psus = 1;
+    g_model2.psu_rating_w = 1e9;
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    assert_int_equal(
+        sl_server_calc_init(calc, &g_model2, &g_dev2, &g_cpu2, &g_chain, liquid_share, 0, &d),
+        SL_OK);
+}
+
+/* Sets the same loads on the two-pool fleet ab (pool a's cards first) and
+ * on the one-pool fleets a and b, ending at time t_us. */
+static void pools_load(struct sl_fleet *ab, struct sl_fleet *a, struct sl_fleet *b, uint64_t *rng,
+                       int64_t t_us)
+{
+    size_t na = a->ncards, nb = b->ncards;
+    for (int k = 0; k < 40; k++) {
+        int phase = 1 + (int)(splitmix64(rng) % (SL_PHASE_COUNT - 1));
+        double act = uniform01(rng);
+        size_t first = (size_t)(splitmix64(rng) % (na + nb));
+        size_t n = 1 + (size_t)(splitmix64(rng) % (na + nb - first));
+        int64_t now = t_us - 40 + k;
+        int how = (int)(splitmix64(rng) % 3);
+        if (how == 0) { /* a range, maybe across the pools' boundary */
+            sl_fleet_set_load(ab, now, first, n, phase, act);
+            if (first < na)
+                sl_fleet_set_load(a, now, first, (first + n < na ? first + n : na) - first, phase,
+                                  act);
+            if (first + n > na) {
+                size_t lo = first > na ? first - na : 0;
+                sl_fleet_set_load(b, now, lo, first + n - na - lo, phase, act);
+            }
+        } else if (how == 1) { /* a whole server */
+            size_t s = (size_t)(splitmix64(rng) % ab->nservers);
+            sl_fleet_set_server_load(ab, now, s, phase, act);
+            if (s < a->nservers)
+                sl_fleet_set_server_load(a, now, s, phase, act);
+            else
+                sl_fleet_set_server_load(b, now, s - a->nservers, phase, act);
+        } else { /* a cap, maybe across the boundary */
+            double cap = uniform01(rng) < 0.3 ? 0 : 50 + 600 * uniform01(rng);
+            sl_fleet_set_cap(ab, now, first, n, cap);
+            if (first < na)
+                sl_fleet_set_cap(a, now, first, (first + n < na ? first + n : na) - first, cap);
+            if (first + n > na) {
+                size_t lo = first > na ? first - na : 0;
+                sl_fleet_set_cap(b, now, lo, first + n - na - lo, cap);
+            }
+        }
+    }
+    sl_fleet_advance(ab, t_us);
+    sl_fleet_advance(a, t_us);
+    sl_fleet_advance(b, t_us);
+}
+
+/* A fleet of two pools of different server models is, power for power and
+ * rack for rack, the two one-pool fleets side by side: the same loads give
+ * the sum of their IT power and energy, their racks, their design loads,
+ * and the highest of their rack peaks. */
+static void test_two_pools(void **state)
+{
+    (void)state;
+    make_scenario(5, 2, 8, 100, 500, 0.3, 0.97);
+    struct sl_server_calc calc[2];
+    calc[0] = g_calc;
+    make_model2(&calc[1], 0.3);
+
+    struct sl_scenario sa = g_sc, sb = g_sc, sab = g_sc;
+    sb.fleet.servers = 3;
+    sb.fleet.servers_per_rack = 2;
+    sb.server = &g_model2;
+    struct sl_pool_res pools[2];
+    memset(pools, 0, sizeof pools);
+    pools[0].name = "a";
+    pools[0].servers = 5;
+    pools[0].servers_per_rack = 2;
+    pools[1].name = "b";
+    pools[1].servers = 3;
+    pools[1].servers_per_rack = 2;
+    sab.pools = pools;
+    sab.npools = 2;
+
+    struct sl_fleet a, b, ab;
+    assert_int_equal(sl_fleet_init(&a, &sa, &calc[0]), SL_OK);
+    assert_int_equal(sl_fleet_init(&b, &sb, &calc[1]), SL_OK);
+    assert_int_equal(sl_fleet_init(&ab, &sab, calc), SL_OK);
+    assert_int_equal(ab.npools, 2);
+    assert_int_equal(ab.nservers, 8);
+    assert_int_equal(ab.ncards, 5 * 8 + 3 * 4);
+    assert_int_equal(ab.nracks, 3 + 2); /* racks never mix pools */
+    /* Racks: pool a's 2, 2, 1, then pool b's 2, 1. */
+    const size_t rfirst[] = {0, 2, 4, 5, 7}, rcount[] = {2, 2, 1, 2, 1};
+    for (size_t r = 0; r < 5; r++) {
+        assert_int_equal(sl_fleet_rack_first(&ab, r), rfirst[r]);
+        assert_int_equal(sl_fleet_rack_count(&ab, r), rcount[r]);
+    }
+    assert_int_equal(sl_fleet_card_pool(&ab, 39), 0);
+    assert_int_equal(sl_fleet_card_pool(&ab, 40), 1);
+    assert_int_equal(sl_fleet_server_card0(&ab, 6), 44);
+    assert_close(ab.design_it_w, a.design_it_w + b.design_it_w, 1e-12);
+    assert_close(ab.design_liquid_w, a.design_liquid_w + b.design_liquid_w, 1e-12);
+    assert_close(ab.design_rack_w, fmax(a.design_rack_w, b.design_rack_w), 1e-15);
+    assert_true(a.design_rack_w != b.design_rack_w);
+    /* Idle: each card at its own pool's idle power. */
+    assert_close(sl_fleet_card_power_w(&ab, 0), 100, 1e-15);
+    assert_close(sl_fleet_card_power_w(&ab, 51), 60, 1e-15);
+
+    uint16_t oa = add_owner(&a, "a", NULL, NULL), ob = add_owner(&b, "b", NULL, NULL);
+    uint16_t oab = add_owner(&ab, "ab", NULL, NULL);
+    assert_int_equal(sl_fleet_claim(&a, oa, 0, a.ncards), SL_OK);
+    assert_int_equal(sl_fleet_claim(&b, ob, 0, b.ncards), SL_OK);
+    assert_int_equal(sl_fleet_claim(&ab, oab, 0, ab.ncards), SL_OK);
+    sl_fleet_start_meters(&a);
+    sl_fleet_start_meters(&b);
+    sl_fleet_start_meters(&ab);
+    uint64_t rng = 42;
+    for (int64_t t = 1000; t <= 20000; t += 1000) {
+        pools_load(&ab, &a, &b, &rng, t);
+        for (int q = 0; q < SL_Q_COUNT; q++) {
+            assert_close(ab.m.v[q], a.m.v[q] + b.m.v[q], 1e-9);
+            assert_close(ab.m.e[q], a.m.e[q] + b.m.e[q], 1e-9);
+        }
+        for (size_t i = 0; i < ab.ncards; i += 7) {
+            const struct sl_fleet *one = i < a.ncards ? &a : &b;
+            size_t j = i < a.ncards ? i : i - a.ncards;
+            assert_close(sl_fleet_card_power_w(&ab, i), sl_fleet_card_power_w(one, j), 1e-15);
+            assert_close(sl_fleet_card_speed(&ab, i), sl_fleet_card_speed(one, j), 1e-15);
+        }
+    }
+    assert_close(ab.rack_peak_w, fmax(a.rack_peak_w, b.rack_peak_w), 1e-12);
+    /* The exact re-sum agrees with the incremental totals. */
+    double before = ab.m.v[SL_Q_IT];
+    sl_fleet_resum(&ab, 20000);
+    assert_close(ab.m.v[SL_Q_IT], before, 1e-12);
+    assert_close(ab.m.v[SL_Q_IT], a.m.v[SL_Q_IT] + b.m.v[SL_Q_IT], 1e-9);
+    sl_fleet_release(&a);
+    sl_fleet_release(&b);
+    sl_fleet_release(&ab);
+}
+
 /* ---- Allocation failure. ---- */
 
 static void test_alloc_failure(void **state)
@@ -1108,7 +1278,7 @@ static void test_alloc_failure(void **state)
         failures++;
         assert_true(budget < 10);
     }
-    assert_int_equal(failures, 6); /* cards, caps, servers, racks, dirty racks, owners */
+    assert_int_equal(failures, 7); /* pools, cards, caps, servers, racks, dirty racks, owners */
 
     /* Growing the owner table: a failure leaves the fleet as it was. */
     struct sl_fleet f;
@@ -1154,6 +1324,7 @@ int main(void)
         cmocka_unit_test(test_random_total),
         cmocka_unit_test(test_resum),
         cmocka_unit_test(test_start_meters),
+        cmocka_unit_test(test_two_pools),
         cmocka_unit_test_teardown(test_alloc_failure, restore_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

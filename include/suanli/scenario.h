@@ -144,9 +144,13 @@ enum sl_fabric_cfg_kind {
 
 /* The `fleet` section.  Either the shorthand of one pool (servers of one
  * model in racks of servers_per_rack, the last rack may be partly filled)
- * or a list of pools; with pools the shorthand keys are not used.
+ * or a list of pools; with pools the shorthand keys must not be given.
  * Invariants of a loaded scenario: servers >= 1, servers_per_rack >= 1,
- * server names a catalog entry (the first pool's, when pools are given). */
+ * server names a catalog entry.  With pools the loader writes the
+ * shorthand back as a summary, so readers of one-model fleets keep
+ * working: servers is the total over the pools, server and
+ * servers_per_rack are the first pool's (the resolved scenario does not
+ * emit them then, so it loads back). */
 struct sl_fleet_cfg {
     int64_t servers;
     int64_t servers_per_rack;
@@ -159,7 +163,10 @@ struct sl_fleet_cfg {
  * fleet's numbering.  Servers are numbered pool after pool in list order,
  * cards likewise, racks likewise (a rack never holds two pools).
  * Invariants: first_server, first_card and first_rack are the sums over
- * the pools before; cards = servers * server->cards. */
+ * the pools before; cards = servers * server->cards; racks =
+ * ceil(servers / servers_per_rack); sc->server, device and cpu are pools[0]'s.
+ * At most SL_MAX_POOLS pools. */
+#define SL_MAX_POOLS 1024
 struct sl_pool_res {
     const char *name; /* borrowed from the cfg, or "main" for the shorthand */
     const struct sl_server_model *server;
@@ -235,6 +242,7 @@ struct sl_service_cfg {
     double mem_util;
     double reserved_bytes; /* per card: activations, runtime */
     char *profile;         /* calibration profile (suanli perf calibrate), or NULL */
+    char *pool;            /* fleet pool it runs on; NULL: the first that takes inference */
     struct sl_slo_cfg slo;
     struct sl_request_cfg requests;
 };
@@ -338,6 +346,8 @@ struct sl_service_res {
     struct sl_trace *trace; /* NULL when generated */
     struct sl_tokdist prompt, output;
     int has_prompt, has_output; /* laws given (else the trace's rows) */
+    size_t pool;                /* index into sc->pools; that pool takes inference */
+    int64_t first_card;         /* its cards: [first_card, + replicas * tp), inside the pool */
 };
 
 /* The `output` section: optional outputs. */

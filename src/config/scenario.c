@@ -252,26 +252,6 @@ static int check_output_size(const struct sl_scenario *sc, const struct sl_ynode
 /* Resolves names, file paths and the weather, and checks rules that
  * involve several keys.  file_src is the scenario file's source (NULL for
  * the built-in default). */
-/* The pools of the fleet: the shorthand (fleet.server, servers,
- * servers_per_rack) as one pool named "main". */
-static int resolve_pools(struct sl_scenario *sc)
-{
-    if (!(sc->pools = sl_calloc(1, sizeof *sc->pools)))
-        return SL_ENOMEM;
-    struct sl_pool_res *p = &sc->pools[0];
-    p->name = "main";
-    p->server = sc->server;
-    p->device = sc->device;
-    p->cpu = sc->cpu;
-    p->servers = sc->fleet.servers;
-    p->servers_per_rack = sc->fleet.servers_per_rack;
-    p->racks = (p->servers + p->servers_per_rack - 1) / p->servers_per_rack;
-    p->cards = p->servers * sc->server->cards;
-    p->use = SL_POOL_BOTH;
-    sc->npools = 1;
-    return SL_OK;
-}
-
 static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
                    const struct sl_ysource *file_src, struct sl_diag *d)
 {
@@ -315,12 +295,13 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
         if (sl_cooling_validate(&co[i], &vd) != SL_OK)
             return entry_invalid(root, "catalog.cooling", i, &vd, d);
 
-    if (!(sc->server = sl_scenario_find_server(sc, sc->fleet.server)))
-        return sl__scenario_unknown_entry(sc, SL__KIND_SERVER, sc->fleet.server, root,
-                                          "fleet.server", d);
-    /* Built-in servers name built-in parts; own servers were checked above. */
-    sc->device = sl_scenario_find_device(sc, sc->server->device);
-    sc->cpu = sl_scenario_find_cpu(sc, sc->server->cpu);
+    /* The pools and their servers; sc->server is the first pool's. */
+    int prc = sl__scenario_resolve_pools(sc, root, d);
+    if (prc != SL_OK)
+        return prc;
+    /* The fabric must hold the pools' servers. */
+    if ((prc = sl__scenario_check_fabric(sc, root, d)) != SL_OK)
+        return prc;
     if (!(sc->chain = sl_scenario_find_chain(sc, sc->facility.power_chain)))
         return sl__scenario_unknown_entry(sc, SL__KIND_CHAIN, sc->facility.power_chain, root,
                                           "facility.power_chain", d);
@@ -337,14 +318,9 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
         sc->phase_model.alpha[SL_PHASE_PREFILL + k] = ph[k]->alpha;
     }
 
-    /* The server on this chain: can its PSUs carry it at full load? */
-    struct sl_server_calc calc;
-    struct sl_diag cd;
-    sl_diag_clear(&cd);
-    if (sl_server_calc_init(&calc, sc->server, sc->device, sc->cpu, sc->chain,
-                            sc->cooling->liquid_share, sc->cooling->kind == SL_COOLING_IMMERSION,
-                            &cd) != SL_OK)
-        return sl__scenario_path_error(root, "fleet.server", d, cd.msg);
+    /* Every pool's server on this chain: can its PSUs carry it at full load? */
+    if (sl__scenario_check_pool_servers(sc, root, d) != SL_OK)
+        return SL_EINVAL;
 
     sc->site_info = sl_weather_find_site(sc->site.name);
     const char *wfile = NULL; /* the EPW path as given, when the weather is a file */
@@ -445,11 +421,6 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
                  sc->run.start);
         return sl__scenario_path_error(root, "run.start", d, msg);
     }
-    if (resolve_pools(sc) != SL_OK)
-        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
-    int frc = sl__scenario_check_fabric(sc, root, d);
-    if (frc != SL_OK)
-        return frc;
     return sl__scenario_resolve_services(sc, root, file_src, d);
 }
 
@@ -746,7 +717,7 @@ void sl_scenario_emit(const struct sl_scenario *sc, FILE *out)
 {
     if (sc->variant)
         fprintf(out, "# variant: %s (its overrides are applied below)\n", sc->variant);
-    sl_schema_emit(&sl__scenario_schema, sc, out, 0);
+    sl__scenario_emit_fields(sc, out);
 }
 
 void sl_scenario_doc(FILE *out)

@@ -121,10 +121,27 @@ int sl__scenario_resolve_path(char **value, const struct sl_ynode *root, const c
 int sl__scenario_pair_error(const struct sl_ynode *root, const char *a, const char *b,
                             struct sl_diag *d, const char *msg);
 
+/* Resolves `fleet` into sc->pools (scenario_pools.c): the shorthand as one
+ * pool, or `fleet.pools` (no shorthand key beside it, unique names, known
+ * servers, at most SL_MAX_POOLS); numbers servers, cards and racks; sets
+ * sc->server, device and cpu to the first pool's and writes the shorthand
+ * back as the pools' summary.  Call after the catalog's own entries are
+ * checked.  Returns SL_OK or an error at the key at fault. */
+int sl__scenario_resolve_pools(struct sl_scenario *sc, const struct sl_ynode *root,
+                               struct sl_diag *d);
+/* Checks every pool's server on the chain and cooling (its PSUs carry it
+ * at full load).  Call after sl__scenario_resolve_pools and after
+ * sc->chain and sc->cooling are set. */
+int sl__scenario_check_pool_servers(const struct sl_scenario *sc, const struct sl_ynode *root,
+                                    struct sl_diag *d);
+/* Writes the resolved scenario's keys: the whole schema, but without the
+ * shorthand fleet keys when pools are given (they are derived then). */
+void sl__scenario_emit_fields(const struct sl_scenario *sc, FILE *out);
+
 /* Resolves and checks `workload.inference` (scenario_services.c): models,
  * tensor parallelism against the server, cards against the fleet, the fit
  * in memory, profiles, traces and token laws; fills sc->services.  Called
- * after the fleet's server and device are resolved.  Returns SL_OK or an
+ * after the fleet's pools are resolved (each service runs on one).  Returns SL_OK or an
  * error at the key at fault. */
 int sl__scenario_resolve_services(struct sl_scenario *sc, const struct sl_ynode *root,
                                   const struct sl_ysource *file_src, struct sl_diag *d);

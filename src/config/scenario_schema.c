@@ -379,6 +379,22 @@ static const struct sl_field fabric_fields[] = {
            "per switch crossed"),
 };
 SCHEMA(fabric_schema, sl_fabric_cfg, "fabric", fabric_fields);
+static const char *const pool_use_names[] = {"both", "inference", "training", NULL};
+
+#define T_POOL struct sl_pool_cfg
+static const struct sl_field pool_fields[] = {
+    F_STR("name", T_POOL, name, NULL, NAME_REQ,
+          "pool name, unique; referenced by a service's `pool` (summary keys "
+          "`fleet.pools.<name>.*`)"),
+    F_STR("server", T_POOL, server, NULL, NAME_REQ,
+          "server model of the pool's servers from the catalog (`suanli catalog`)"),
+    F_INT("servers", T_POOL, servers, NULL, 1, 10000000, REQ, "number of servers in the pool"),
+    F_INT("servers_per_rack", T_POOL, servers_per_rack, "8", 1, 1024, 0,
+          "servers per rack; a rack holds servers of one pool only"),
+    F_ENUM("use", T_POOL, use, "both", pool_use_names,
+           "what the pool runs: `both`, `inference` (services only) or `training` (jobs only)"),
+};
+SCHEMA(pool_schema, sl_pool_cfg, "fleet pools", pool_fields);
 
 static const struct sl_field fleet_fields[] = {
     {"servers", SL_FT_INT, 0, S(struct sl_fleet_cfg, servers), "1280", 1, 10000000, 0, NULL, NULL,
@@ -389,6 +405,9 @@ static const struct sl_field fleet_fields[] = {
      SL_FF_NAME, NULL, NULL, "server model from the catalog (`suanli catalog`)"},
     {"fabric", SL_FT_SECTION, 0, S(struct sl_fleet_cfg, fabric), NULL, SL_NO_MIN, SL_NO_MAX, 0,
      NULL, &fabric_schema, "the scale-out network: switches, links and their power"},
+    F_LIST("pools", struct sl_fleet_cfg, pools, &pool_schema,
+           "pools of servers of different models, numbered in list order; when given, "
+           "`servers`, `servers_per_rack` and `server` above must not be"),
 };
 static const char *const router_names[] = {"round-robin", "jsq", "least-tokens", "prefix", NULL};
 static const char *const fidelity_names[] = {"request", "flow", NULL};
@@ -479,6 +498,9 @@ static const struct sl_field service_fields[] = {
            "share of device memory the runtime may use (vLLM gpu_memory_utilization)"),
     F_REAL("reserved_memory", SL_UNIT_DATA, T_SVC, reserved_bytes, "3 GB", 0, SL_NO_MAX, 0,
            "per card, for activations and the runtime, outside weights and KV"),
+    F_STR("pool", T_SVC, pool, NULL, OPT | SL_FF_NAME,
+          "fleet pool whose cards it takes (`fleet.pools`); unset: the first pool whose `use` "
+          "is `inference` or `both`"),
     F_STR("profile", T_SVC, profile, NULL, OPT,
           "efficiency profile from `suanli perf calibrate` (a relative path starts at the "
           "scenario file's folder); unset: the device's defaults"),

@@ -4,17 +4,27 @@
  *
  * Everything a run could trip over is checked here, before anything runs,
  * and reported at the key at fault (file:line:col): an unknown model (with
- * a suggestion), a `tp` that does not divide the server's cards (a replica
- * never straddles servers), more cards than the fleet has (counted across
- * services in list order, reported at the service that overflows), a model
+ * a suggestion), a pool that is unknown (with a suggestion) or reserved
+ * for training, a `tp` that does not divide the pool's server's cards (a
+ * replica never straddles servers), more cards than its pool has (counted
+ * across the pool's services in list order, reported at the service that
+ * overflows), a model
  * that does not fit its replica's memory (the performance model's own
  * message: sl_perf_init), a profile or trace that does not read (the
  * reader's file:line), a token law that does not parse, and a generated
  * source without a rate.  A profile is read here and only its factors are
  * kept; a trace is read once and owned by the scenario.
+ *
+ * A service runs on one pool (`pool`, by default the first pool whose use
+ * is inference or both): its device, server and tp check are the pool's,
+ * and its cards are the pool's, claimed from the pool's first card upwards
+ * in list order, each service starting on a multiple of its tp counted
+ * from the pool's first card (which is a server boundary).
  */
 #include "config/scenario_int.h"
 #include "suanli/alloc.h"
+
+#include "suanli/suggest.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -47,12 +57,12 @@ static int reader_error(const struct sl_ynode *root, const char *key, const char
 /* The efficiency factors of a service: the profile's entry for (model,
  * device, tp) when the service names a profile that has one, else the
  * device's defaults (the link factors always come from the defaults). */
-static int service_eff(struct sl_service_cfg *cfg, const struct sl_scenario *sc, size_t i,
+static int service_eff(struct sl_service_cfg *cfg, const struct sl_device_model *dev, size_t i,
                        const struct sl_ynode *root, const struct sl_ysource *file_src,
                        struct sl_perf_eff *eff, struct sl_diag *d)
 {
     char key[160], msg[768];
-    sl_perf_eff_default(sc->device, eff);
+    sl_perf_eff_default(dev, eff);
     if (!cfg->profile)
         return SL_OK;
     svc_path(key, sizeof key, i, "profile");
@@ -66,13 +76,13 @@ static int service_eff(struct sl_service_cfg *cfg, const struct sl_scenario *sc,
     if (rc != SL_OK)
         return reader_error(root, key, cfg->profile, &pd, d);
     const struct sl_perf_profile_entry *e =
-        sl_perf_profile_find(&prof, cfg->model, sc->device->name, cfg->tp);
+        sl_perf_profile_find(&prof, cfg->model, dev->name, cfg->tp);
     if (!e) {
         snprintf(msg, sizeof msg,
                  "profile %s has no entry for model '%s' on device '%s' at tp %lld; calibrate "
                  "that group (`suanli perf calibrate`) or leave `profile` unset for the device's "
                  "defaults",
-                 cfg->profile, cfg->model, sc->device->name, (long long)cfg->tp);
+                 cfg->profile, cfg->model, dev->name, (long long)cfg->tp);
         sl_perf_profile_release(&prof);
         return sl__scenario_path_error(root, key, d, msg);
     }
@@ -146,6 +156,56 @@ static int service_law(const struct sl_service_cfg *cfg, const struct sl_service
     return SL_OK;
 }
 
+/* The pool of service i: the one it names, else the first that takes
+ * inference.  Sets *pool or reports the key at fault. */
+static int service_pool(const struct sl_scenario *sc, const struct sl_service_cfg *cfg, size_t i,
+                        const struct sl_ynode *root, size_t *pool, struct sl_diag *d)
+{
+    char key[160], msg[768];
+    if (!cfg->pool) {
+        for (size_t k = 0; k < sc->npools; k++)
+            if (sc->pools[k].use != SL_POOL_TRAINING) {
+                *pool = k;
+                return SL_OK;
+            }
+        snprintf(msg, sizeof msg,
+                 "service '%s': every pool of the fleet is reserved for training; give a pool "
+                 "`use: inference` or `use: both`",
+                 cfg->name);
+        return sl__scenario_path_error(root, svc_path(key, sizeof key, i, "name"), d, msg);
+    }
+    svc_path(key, sizeof key, i, "pool");
+    for (size_t k = 0; k < sc->npools; k++) {
+        if (strcmp(sc->pools[k].name, cfg->pool) != 0)
+            continue;
+        if (sc->pools[k].use == SL_POOL_TRAINING) {
+            snprintf(msg, sizeof msg,
+                     "service '%s': pool '%s' is reserved for training (`use: training`); run "
+                     "the service on a pool whose use is inference or both",
+                     cfg->name, cfg->pool);
+            return sl__scenario_path_error(root, key, d, msg);
+        }
+        *pool = k;
+        return SL_OK;
+    }
+    const char *names[SL_MAX_POOLS];
+    size_t n = 0, len = 0;
+    for (size_t k = 0; k < sc->npools; k++)
+        names[n++] = sc->pools[k].name;
+    const char *near = sl_suggest_nearest(cfg->pool, names, n, sl_suggest_threshold(cfg->pool),
+                                          SL_SUGGEST_NOCASE | SL_SUGGEST_PREFIX);
+    if (near) {
+        snprintf(msg, sizeof msg, "service '%s': unknown pool '%s' (did you mean '%s'?)", cfg->name,
+                 cfg->pool, near);
+    } else {
+        len = (size_t)snprintf(msg, sizeof msg, "service '%s': unknown pool '%s'; the pools are",
+                               cfg->name, cfg->pool);
+        for (size_t k = 0; k < n && len < sizeof msg; k++)
+            len += (size_t)snprintf(msg + len, sizeof msg - len, "%s '%s'", k ? "," : "", names[k]);
+    }
+    return sl__scenario_path_error(root, key, d, msg);
+}
+
 static int resolve_one(struct sl_scenario *sc, size_t i, int64_t *cards_used,
                        const struct sl_ynode *root, const struct sl_ysource *file_src,
                        struct sl_diag *d)
@@ -164,42 +224,60 @@ static int resolve_one(struct sl_scenario *sc, size_t i, int64_t *cards_used,
     if (!(res->model = sl_scenario_find_model(sc, cfg->model)))
         return sl__scenario_unknown_entry(sc, SL__KIND_MODEL, cfg->model, root,
                                           svc_path(key, sizeof key, i, "model"), d);
-    int64_t cards = sc->server->cards;
+    int rc = service_pool(sc, cfg, i, root, &res->pool, d);
+    if (rc != SL_OK)
+        return rc;
+    const struct sl_pool_res *pool = &sc->pools[res->pool];
+    int64_t cards = pool->server->cards;
     if (cards % cfg->tp != 0) {
         snprintf(msg, sizeof msg,
                  "service '%s': tp %lld does not divide the %lld cards of server '%s'; a replica "
                  "must sit within one server (tensor parallelism across servers would run over "
                  "the network)",
-                 cfg->name, (long long)cfg->tp, (long long)cards, sc->server->name);
+                 cfg->name, (long long)cfg->tp, (long long)cards, pool->server->name);
         return sl__scenario_path_error(root, svc_path(key, sizeof key, i, "tp"), d, msg);
     }
-    int64_t fleet_cards = sc->fleet.servers * cards;
+    int64_t pool_cards = pool->cards;
     int64_t need = cfg->replicas * cfg->tp; /* both bounded by the schema */
-    /* A service starts at a multiple of its tp, so that no replica
-     * straddles two servers (tp divides the server's cards). */
-    int64_t start = (*cards_used + cfg->tp - 1) / cfg->tp * cfg->tp;
-    if (need > fleet_cards - start) {
+    /* A service starts at a multiple of its tp from the pool's first card
+     * (a server boundary), so that no replica straddles two servers (tp
+     * divides the server's cards). */
+    int64_t used = cards_used[res->pool];
+    int64_t start = (used + cfg->tp - 1) / cfg->tp * cfg->tp;
+    if (need > pool_cards - start) {
+        char whose[160];
+        if (sc->fleet.pools.n)
+            snprintf(whose, sizeof whose, "pool '%s'", pool->name);
+        else
+            snprintf(whose, sizeof whose, "the fleet");
         snprintf(msg, sizeof msg,
-                 "service '%s': %lld replicas x tp %lld need %lld cards, but the fleet has %lld "
+                 "service '%s': %lld replicas x tp %lld need %lld cards, but %s has %lld "
                  "(%lld servers x %lld) and the services before it take %lld%s",
-                 cfg->name, (long long)cfg->replicas, (long long)cfg->tp, (long long)need,
-                 (long long)fleet_cards, (long long)sc->fleet.servers, (long long)cards,
+                 cfg->name, (long long)cfg->replicas, (long long)cfg->tp, (long long)need, whose,
+                 (long long)pool_cards, (long long)pool->servers, (long long)cards,
                  (long long)start,
-                 start > *cards_used ? " (with the cards skipped so that this service's "
-                                       "replicas start on a multiple of its tp)"
-                                     : "");
+                 start > used ? " (with the cards skipped so that this service's "
+                                "replicas start on a multiple of its tp)"
+                              : "");
+        if (sc->fleet.pools.n) {
+            char pkey[160];
+            snprintf(pkey, sizeof pkey, "fleet.pools.%zu.servers", res->pool);
+            return sl__scenario_pair_error(root, svc_path(key, sizeof key, i, "replicas"), pkey, d,
+                                           msg);
+        }
         return sl__scenario_pair_error(root, svc_path(key, sizeof key, i, "replicas"),
                                        "fleet.servers", d, msg);
     }
-    *cards_used = start + need;
+    cards_used[res->pool] = start + need;
+    res->first_card = pool->first_card + start;
 
     struct sl_perf_spec *ps = &res->perf;
     memset(ps, 0, sizeof *ps);
-    int rc = service_eff(cfg, sc, i, root, file_src, &ps->eff, d);
+    rc = service_eff(cfg, pool->device, i, root, file_src, &ps->eff, d);
     if (rc != SL_OK)
         return rc;
     ps->model = res->model;
-    ps->device = sc->device;
+    ps->device = pool->device;
     ps->phases = &sc->phase_model;
     ps->tp = cfg->tp;
     ps->weights = cfg->weights;
@@ -209,7 +287,7 @@ static int resolve_one(struct sl_scenario *sc, size_t i, int64_t *cards_used,
     ps->act_bytes = cfg->reserved_bytes;
     ps->page_tokens = 16;
     ps->dp_ep = cfg->expert_parallel;
-    ps->server_cards = sc->server->cards;
+    ps->server_cards = pool->server->cards;
     struct sl_perf perf;
     struct sl_diag pd;
     sl_diag_clear(&pd);
@@ -217,7 +295,7 @@ static int resolve_one(struct sl_scenario *sc, size_t i, int64_t *cards_used,
         if (pd.code == SL_ENOMEM)
             return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
         snprintf(msg, sizeof msg, "service '%s': model '%s' at tp %lld on '%s': %s", cfg->name,
-                 cfg->model, (long long)cfg->tp, sc->device->name, pd.msg);
+                 cfg->model, (long long)cfg->tp, pool->device->name, pd.msg);
         return sl__scenario_pair_error(root, svc_path(key, sizeof key, i, "model"),
                                        svc_path(key2, sizeof key2, i, "tp"), d, msg);
     }
@@ -267,13 +345,14 @@ int sl__scenario_resolve_services(struct sl_scenario *sc, const struct sl_ynode 
     if (!(sc->services = sl_calloc(n, sizeof *sc->services)))
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     sc->nservices = n;
-    int64_t used = 0;
-    for (size_t i = 0; i < n; i++) {
-        int rc = resolve_one(sc, i, &used, root, file_src, d);
-        if (rc != SL_OK)
-            return rc;
-    }
-    return SL_OK;
+    int64_t *used = sl_calloc(sc->npools, sizeof *used); /* per pool, from its first card */
+    if (!used)
+        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    int rc = SL_OK;
+    for (size_t i = 0; i < n && rc == SL_OK; i++)
+        rc = resolve_one(sc, i, used, root, file_src, d);
+    sl_free(used);
+    return rc;
 }
 
 void sl__scenario_release_services(struct sl_scenario *sc)

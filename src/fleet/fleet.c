@@ -35,41 +35,80 @@ void sl_fleet_design(const struct sl_server_calc *calc, const struct sl_chain_sp
 
 size_t sl_fleet_rack_first(const struct sl_fleet *f, size_t r)
 {
-    return r * f->per_rack;
+    const struct sl_fleet_pool *p = &f->pool[f->rack[r].pool];
+    return p->first_server + (r - p->first_rack) * p->per_rack;
 }
 
 size_t sl_fleet_rack_count(const struct sl_fleet *f, size_t r)
 {
-    size_t lo = r * f->per_rack;
-    return lo + f->per_rack <= f->nservers ? f->per_rack : f->nservers - lo;
+    const struct sl_fleet_pool *p = &f->pool[f->rack[r].pool];
+    size_t lo = (r - p->first_rack) * p->per_rack;
+    return lo + p->per_rack <= p->nservers ? p->per_rack : p->nservers - lo;
+}
+
+/* Prepares pool P of nservers servers per_rack to a rack from its
+ * calculator; the ranges start where the fleet's totals are now. */
+static int pool_init(struct sl_fleet *f, struct sl_fleet_pool *P, const struct sl_scenario *sc,
+                     const struct sl_server_calc *calc, size_t nservers, size_t per_rack)
+{
+    P->calc = calc;
+    P->dev = calc->dev;
+    P->idle_w = calc->dev->idle_w;
+    P->nservers = nservers;
+    P->per_rack = per_rack;
+    P->cards_per_server = (size_t)calc->m->cards;
+    P->ncards = nservers * P->cards_per_server;
+    P->nracks = (nservers + per_rack - 1) / per_rack;
+    P->first_server = f->nservers;
+    P->first_card = f->ncards;
+    P->first_rack = f->nracks;
+    f->nservers += P->nservers;
+    f->ncards += P->ncards;
+    f->nracks += P->nracks;
+    for (int ph = 0; ph < SL_PHASE_COUNT; ph++) {
+        double a = sc->phase_model.activity[ph];
+        P->range_w[ph] = (P->dev->tdp_w - P->idle_w) * a;
+        sl_server_poly_init(calc, (double)P->cards_per_server, P->idle_w, P->range_w[ph], a,
+                            &P->poly[ph]);
+    }
+    if (sl_stack_collect(&P->rack_stack, sc->chain, SL_SCOPE_RACK) != SL_OK)
+        return SL_ERANGE;
+    sl_fleet_design(calc, sc->chain, P->nservers, P->per_rack, &P->design_it_w, &P->design_liquid_w,
+                    &P->design_rack_w);
+    struct sl_server_power full;
+    sl_server_eval_full(calc, &full);
+    sl_stack_size(&P->rack_stack, full.input_w * (double)P->per_rack);
+    return SL_OK;
 }
 
 int sl_fleet_init(struct sl_fleet *f, const struct sl_scenario *sc,
                   const struct sl_server_calc *calc)
 {
     memset(f, 0, sizeof *f);
-    f->calc = calc;
-    f->dev = calc->dev;
-    f->nservers = (size_t)sc->fleet.servers;
-    f->per_rack = (size_t)sc->fleet.servers_per_rack;
-    f->nracks = (f->nservers + f->per_rack - 1) / f->per_rack;
-    f->cards_per_server = (size_t)calc->m->cards;
-    f->ncards = f->nservers * f->cards_per_server;
-    for (int p = 0; p < SL_PHASE_COUNT; p++) {
-        double a = sc->phase_model.activity[p];
-        f->share[p] = a;
-        f->range_w[p] = (f->dev->tdp_w - f->dev->idle_w) * a;
-        f->alpha[p] = sc->phase_model.alpha[p];
-        sl_server_poly_init(calc, (double)f->cards_per_server, f->dev->idle_w, f->range_w[p], a,
-                            &f->poly[p]);
+    size_t np = sc->npools ? sc->npools : 1;
+    if (np > UINT16_MAX || !(f->pool = sl_calloc(np, sizeof *f->pool)))
+        return SL_ENOMEM;
+    f->npools = np;
+    for (int ph = 0; ph < SL_PHASE_COUNT; ph++) {
+        f->share[ph] = sc->phase_model.activity[ph];
+        f->alpha[ph] = sc->phase_model.alpha[ph];
     }
-    if (sl_stack_collect(&f->rack_stack, sc->chain, SL_SCOPE_RACK) != SL_OK)
-        return SL_ERANGE;
-    sl_fleet_design(calc, sc->chain, f->nservers, f->per_rack, &f->design_it_w, &f->design_liquid_w,
-                    &f->design_rack_w);
-    struct sl_server_power full;
-    sl_server_eval_full(calc, &full);
-    sl_stack_size(&f->rack_stack, full.input_w * (double)f->per_rack);
+    for (size_t k = 0; k < np; k++) {
+        size_t n = (size_t)(sc->npools ? sc->pools[k].servers : sc->fleet.servers);
+        size_t per =
+            (size_t)(sc->npools ? sc->pools[k].servers_per_rack : sc->fleet.servers_per_rack);
+        struct sl_fleet_pool *P = &f->pool[k];
+        if (pool_init(f, P, sc, &calc[k], n, per) != SL_OK) {
+            sl_fleet_release(f);
+            return SL_ERANGE;
+        }
+        f->design_it_w += P->design_it_w;
+        f->design_liquid_w += P->design_liquid_w;
+        if (P->design_rack_w > f->design_rack_w)
+            f->design_rack_w = P->design_rack_w;
+    }
+    f->per_rack = f->pool[0].per_rack;
+    f->cards_per_server = f->pool[0].cards_per_server;
 
     f->card = sl_calloc_aligned(f->ncards, sizeof *f->card);
     f->cap_w = sl_calloc(f->ncards, sizeof *f->cap_w);
@@ -84,13 +123,19 @@ int sl_fleet_init(struct sl_fleet *f, const struct sl_scenario *sc,
     }
     f->owner[0].name = "free";
     f->nowners = 1;
-    /* Every card idle: one server evaluation serves them all. */
-    struct sl_server_state idle;
-    memset(&idle, 0, sizeof idle);
-    sl_server_eval(calc, f->dev->idle_w * (double)f->cards_per_server, 0.0, &idle.p);
-    for (size_t i = 0; i < f->nservers; i++) {
-        f->srv[i] = idle;
-        f->srv[i].rack = (uint32_t)(i / f->per_rack);
+    for (size_t k = 0; k < np; k++) {
+        const struct sl_fleet_pool *P = &f->pool[k];
+        /* Every card idle: one server evaluation serves the pool. */
+        struct sl_server_state idle;
+        memset(&idle, 0, sizeof idle);
+        sl_server_eval(P->calc, P->idle_w * (double)P->cards_per_server, 0.0, &idle.p);
+        idle.pool = (uint16_t)k;
+        for (size_t i = 0; i < P->nservers; i++) {
+            f->srv[P->first_server + i] = idle;
+            f->srv[P->first_server + i].rack = (uint32_t)(P->first_rack + i / P->per_rack);
+        }
+        for (size_t r = 0; r < P->nracks; r++)
+            f->rack[P->first_rack + r].pool = (uint32_t)k;
     }
     sl_fleet_start_meters(f);
     return SL_OK;
@@ -104,6 +149,7 @@ void sl_fleet_release(struct sl_fleet *f)
     sl_free(f->rack);
     sl_free(f->dirty_racks);
     sl_free(f->owner);
+    sl_free(f->pool);
     memset(f, 0, sizeof *f);
 }
 
@@ -140,21 +186,22 @@ int sl_fleet_claim(struct sl_fleet *f, uint16_t owner, size_t first, size_t n)
 
 /* ---- Power ---- */
 
-static inline double card_power(const struct sl_fleet *f, size_t i)
+/* Card i of pool P. */
+static inline double card_power(const struct sl_fleet *f, const struct sl_fleet_pool *P, size_t i)
 {
     const struct sl_card *c = &f->card[i];
-    double p = f->dev->idle_w + f->range_w[c->phase] * (double)c->activity;
+    double p = P->idle_w + P->range_w[c->phase] * (double)c->activity;
     double cap = (double)f->cap_w[i];
     if (cap > 0 && p > cap)
-        p = cap > f->dev->idle_w ? cap : f->dev->idle_w;
+        p = cap > P->idle_w ? cap : P->idle_w;
     return p;
 }
 
-static double card_speed(const struct sl_fleet *f, size_t i)
+static double card_speed(const struct sl_fleet *f, const struct sl_fleet_pool *P, size_t i)
 {
     const struct sl_card *c = &f->card[i];
-    double idle = f->dev->idle_w;
-    double p = idle + f->range_w[c->phase] * (double)c->activity;
+    double idle = P->idle_w;
+    double p = idle + P->range_w[c->phase] * (double)c->activity;
     double cap = (double)f->cap_w[i];
     if (cap <= 0 || p <= cap || p <= idle)
         return 1.0;
@@ -166,12 +213,12 @@ static double card_speed(const struct sl_fleet *f, size_t i)
 
 double sl_fleet_card_power_w(const struct sl_fleet *f, size_t i)
 {
-    return card_power(f, i);
+    return card_power(f, &f->pool[sl_fleet_card_pool(f, i)], i);
 }
 
 double sl_fleet_card_speed(const struct sl_fleet *f, size_t i)
 {
-    return card_speed(f, i);
+    return card_speed(f, &f->pool[sl_fleet_card_pool(f, i)], i);
 }
 
 void sl_fleet_advance(struct sl_fleet *f, int64_t now_us)
@@ -213,7 +260,8 @@ void sl_fleet_take_window(struct sl_fleet *f, int64_t now_us, double *e, double 
 /* Gives server s the power p, its cards' load shares summing to load, and
  * moves the totals by the change.  The meter has been advanced to the time
  * of the change. */
-static void apply_power(struct sl_fleet *f, size_t s, const struct sl_server_power *pp, double load)
+static void apply_power(struct sl_fleet *f, const struct sl_fleet_pool *P, size_t s,
+                        const struct sl_server_power *pp, double load)
 {
     struct sl_server_state *st = &f->srv[s];
     const struct sl_server_power p = *pp;
@@ -223,7 +271,7 @@ static void apply_power(struct sl_fleet *f, size_t s, const struct sl_server_pow
     double old_loss = r->input_w - r->servers_w; /* exactly 0 without rack stages */
     r->servers_w += p.input_w - o->input_w;
     double rack_in =
-        f->rack_stack.n ? sl_stack_input_w(&f->rack_stack, r->servers_w, NULL) : r->servers_w;
+        P->rack_stack.n ? sl_stack_input_w(&P->rack_stack, r->servers_w, NULL) : r->servers_w;
     double d_rack = rack_in - r->input_w;
     r->input_w = rack_in;
     if (!r->dirty) {
@@ -244,46 +292,72 @@ static void apply_power(struct sl_fleet *f, size_t s, const struct sl_server_pow
     st->load = load;
 }
 
-/* Gives server s the power of cards drawing cards_w in all with load
- * shares summing to load. */
-static void apply_server(struct sl_fleet *f, size_t s, double cards_w, double load)
+/* Gives server s of pool P the power of cards drawing cards_w in all with
+ * load shares summing to load. */
+static void apply_server(struct sl_fleet *f, const struct sl_fleet_pool *P, size_t s,
+                         double cards_w, double load)
 {
     struct sl_server_power p;
-    sl_server_eval(f->calc, cards_w, load / (double)f->cards_per_server, &p);
-    apply_power(f, s, &p, load);
+    sl_server_eval(P->calc, cards_w, load / (double)P->cards_per_server, &p);
+    apply_power(f, P, s, &p, load);
 }
 
-/* Server s with all its cards alike in phase at activity: the lines of
- * the phase (server.h). */
-static void apply_alike(struct sl_fleet *f, size_t s, int phase, double activity)
+/* Server s of pool P with all its cards alike in phase at activity: the
+ * lines of the phase (server.h). */
+static void apply_alike(struct sl_fleet *f, const struct sl_fleet_pool *P, size_t s, int phase,
+                        double activity)
 {
     struct sl_server_power p;
-    sl_server_eval_poly(f->calc, &f->poly[phase], activity, &p);
-    apply_power(f, s, &p, (double)f->cards_per_server * (f->share[phase] * activity));
+    sl_server_eval_poly(P->calc, &P->poly[phase], activity, &p);
+    apply_power(f, P, s, &p, (double)P->cards_per_server * (f->share[phase] * activity));
 }
 
-/* Recomputes server s from its cards. */
-static void update_server(struct sl_fleet *f, size_t s)
+/* First card of server s of pool P. */
+static inline size_t card0(const struct sl_fleet_pool *P, size_t s)
 {
-    size_t i0 = s * f->cards_per_server;
+    return P->first_card + (s - P->first_server) * P->cards_per_server;
+}
+
+/* Server of card i of pool P. */
+static inline size_t server_of(const struct sl_fleet_pool *P, size_t i)
+{
+    return P->first_server + (i - P->first_card) / P->cards_per_server;
+}
+
+/* Recomputes server s of pool P from its cards. */
+static void update_server(struct sl_fleet *f, const struct sl_fleet_pool *P, size_t s)
+{
+    size_t i0 = card0(P, s);
     double cards_w = 0, load = 0;
     uint32_t ncapped = 0;
-    for (size_t i = i0; i < i0 + f->cards_per_server; i++) {
-        cards_w += card_power(f, i);
+    for (size_t i = i0; i < i0 + P->cards_per_server; i++) {
+        cards_w += card_power(f, P, i);
         load += f->share[f->card[i].phase] * (double)f->card[i].activity;
         ncapped += f->cap_w[i] > 0;
     }
-    f->srv[s].ncapped = ncapped;
-    apply_server(f, s, cards_w, load);
+    f->srv[s].ncapped = (uint16_t)ncapped;
+    apply_server(f, P, s, cards_w, load);
+}
+
+/* End of the run of cards from lo (< end) that lies in pool P: ranges are
+ * walked pool by pool (pools are few; a range usually lies in one). */
+static inline size_t run_end(const struct sl_fleet_pool *P, size_t end)
+{
+    size_t pend = P->first_card + P->ncards;
+    return pend < end ? pend : end;
 }
 
 static void update_servers(struct sl_fleet *f, size_t first, size_t n)
 {
     if (n == 0)
         return;
-    size_t s0 = first / f->cards_per_server, s1 = (first + n - 1) / f->cards_per_server;
-    for (size_t s = s0; s <= s1; s++)
-        update_server(f, s);
+    for (size_t lo = first, end = first + n, k = sl_fleet_card_pool(f, first); lo < end; k++) {
+        const struct sl_fleet_pool *P = &f->pool[k];
+        size_t hi = run_end(P, end), s1 = server_of(P, hi - 1);
+        for (size_t s = server_of(P, lo); s <= s1; s++)
+            update_server(f, P, s);
+        lo = hi;
+    }
 }
 
 /* An activity as the cards keep it: clamped to 0..1 (NaN to 0) and
@@ -309,26 +383,33 @@ void sl_fleet_set_load(struct sl_fleet *f, int64_t now_us, size_t first, size_t 
         f->card[i].phase = (uint8_t)phase;
         f->card[i].activity = (float)activity;
     }
-    size_t cps = f->cards_per_server;
     if (n == 0)
         return;
-    /* A whole server without caps, all its cards alike: its card power is
-     * one product, not a sum over the cards (the synthetic load's case). */
-    size_t s0 = first / cps, s1 = (first + n - 1) / cps;
-    /* Whole uncapped servers all take the same power: evaluated once. */
-    struct sl_server_power alike;
-    int have_alike = 0;
-    double alike_load = (double)cps * (f->share[phase] * activity);
-    for (size_t s = s0; s <= s1; s++) {
-        if (s * cps >= first && (s + 1) * cps <= first + n && f->srv[s].ncapped == 0) {
-            if (!have_alike) {
-                sl_server_eval_poly(f->calc, &f->poly[phase], activity, &alike);
-                have_alike = 1;
+    for (size_t lo = first, end = first + n, k = sl_fleet_card_pool(f, first); lo < end; k++) {
+        const struct sl_fleet_pool *P = &f->pool[k];
+        size_t hi = run_end(P, end);
+        /* A whole server without caps, all its cards alike: its card power
+         * is one product, not a sum over the cards (the synthetic load's
+         * case); the pool's whole uncapped servers all take the same power,
+         * evaluated once. */
+        size_t cps = P->cards_per_server;
+        size_t s0 = server_of(P, lo), s1 = server_of(P, hi - 1);
+        struct sl_server_power alike;
+        int have_alike = 0;
+        double alike_load = (double)cps * (f->share[phase] * activity);
+        for (size_t s = s0; s <= s1; s++) {
+            size_t c0 = card0(P, s);
+            if (c0 >= lo && c0 + cps <= hi && f->srv[s].ncapped == 0) {
+                if (!have_alike) {
+                    sl_server_eval_poly(P->calc, &P->poly[phase], activity, &alike);
+                    have_alike = 1;
+                }
+                apply_power(f, P, s, &alike, alike_load);
+            } else {
+                update_server(f, P, s);
             }
-            apply_power(f, s, &alike, alike_load);
-        } else {
-            update_server(f, s);
         }
+        lo = hi;
     }
 }
 
@@ -339,17 +420,18 @@ void sl_fleet_set_server_load(struct sl_fleet *f, int64_t now_us, size_t s, int 
     assert(phase >= 0 && phase < SL_PHASE_COUNT);
     activity = kept_activity(activity);
     sl_fleet_advance(f, now_us);
-    size_t cps = f->cards_per_server;
-    struct sl_card *c = &f->card[s * cps];
+    const struct sl_fleet_pool *P = &f->pool[f->srv[s].pool];
+    size_t cps = P->cards_per_server;
+    struct sl_card *c = &f->card[card0(P, s)];
     for (size_t k = 0; k < cps; k++) {
         assert(c[k].owner != 0);
         c[k].phase = (uint8_t)phase;
         c[k].activity = (float)activity;
     }
     if (f->srv[s].ncapped == 0) {
-        apply_alike(f, s, phase, activity);
+        apply_alike(f, P, s, phase, activity);
     } else {
-        update_server(f, s);
+        update_server(f, P, s);
     }
 }
 
@@ -374,10 +456,16 @@ void sl_fleet_set_cap(struct sl_fleet *f, int64_t now_us, size_t first, size_t n
     if (!(cap_w > 0))
         cap_w = 0;
     sl_fleet_advance(f, now_us);
-    for (size_t i = first; i < first + n; i++) {
-        double before = card_speed(f, i);
-        f->cap_w[i] = (float)cap_w;
-        f->card[i].moved = f->card[i].owner != 0 && card_speed(f, i) != before;
+    for (size_t lo = first, end = first + n, k = n ? sl_fleet_card_pool(f, first) : 0; lo < end;
+         k++) {
+        const struct sl_fleet_pool *P = &f->pool[k];
+        size_t hi = run_end(P, end);
+        for (size_t i = lo; i < hi; i++) {
+            double before = card_speed(f, P, i);
+            f->cap_w[i] = (float)cap_w;
+            f->card[i].moved = f->card[i].owner != 0 && card_speed(f, P, i) != before;
+        }
+        lo = hi;
     }
     update_servers(f, first, n);
     /* Owners hear of it once the fleet is consistent: one call per run of
@@ -417,7 +505,7 @@ void sl_fleet_resum(struct sl_fleet *f, int64_t now_us)
             sum[SL_Q_LOAD] += st->load;
         }
         f->rack[r].servers_w = rs;
-        f->rack[r].input_w = sl_stack_input_w(&f->rack_stack, rs, NULL);
+        f->rack[r].input_w = sl_stack_input_w(&f->pool[f->rack[r].pool].rack_stack, rs, NULL);
         sum[SL_Q_IT] += f->rack[r].input_w;
         sum[SL_Q_RACK_LOSS] += f->rack[r].input_w - rs;
     }

@@ -23,6 +23,18 @@
  * peak); sl_fleet_resum recomputes every total from the servers now and
  * then so rounding cannot drift over millions of updates.
  *
+ * Pools.  A fleet may hold pools of different server models (the
+ * scenario's `fleet.pools`; one pool for the shorthand).  Servers, cards
+ * and racks are numbered pool after pool (struct sl_pool_res): pool p's
+ * cards are [first_card, first_card + ncards), its server s holds cards
+ * first_card + (s - first_server) * cards_per_server onwards, and its racks
+ * hold its servers only, per_rack to a rack (the last may be partly
+ * filled).  Each pool has its own server calculator, device power range,
+ * per-phase server lines and rack stages (sized from a full rack of that
+ * pool).  A server knows its pool (one load in its own cache line) and a
+ * rack its pool; a card's pool is a binary search over the pools' first
+ * cards, O(log pools), done once per call, not per card.
+ *
  * Workloads use the fleet through claim / set_load / release; a power
  * manager through set_cap.  When a cap changes a card's speed, the card's
  * owner is told (one call per run of consecutive cards of one owner), so
@@ -90,7 +102,8 @@ struct sl_fleet_meter {
 struct sl_server_state {
     struct sl_server_power p;
     double load;      /* sum of its cards' load shares */
-    uint32_t ncapped; /* its cards with a power limit */
+    uint16_t ncapped; /* its cards with a power limit (a server has at most 64) */
+    uint16_t pool;    /* its pool */
     uint32_t rack;    /* its rack (saves a division per event) */
 };
 
@@ -98,22 +111,39 @@ struct sl_rack_state {
     double servers_w; /* sum of its servers' inputs */
     double input_w;   /* its input: servers through the rack stages */
     uint32_t dirty;   /* changed since the meter's last time (in dirty_racks) */
-    uint32_t spare;
+    uint32_t pool;    /* its pool */
 };
 
-/* The fleet.  Invariants: card has nservers * cards_per_server entries,
- * card i in server i / cards_per_server, server s in rack s / per_rack; srv
- * and rack agree with card (up to rounding, until the next resum); meter.v
- * is the sum over racks and servers; owner[0] stands for "no owner". */
-struct sl_fleet {
-    const struct sl_server_calc *calc;
+/* One pool of the fleet: its models and its ranges in the numbering.
+ * Invariants: the ranges of consecutive pools follow each other (the first
+ * starts at 0); ncards = nservers * cards_per_server; nracks =
+ * ceil(nservers / per_rack); rack_stack is sized from a full rack of this
+ * pool; design_* are sl_fleet_design's for this pool alone. */
+struct sl_fleet_pool {
+    const struct sl_server_calc *calc; /* borrowed */
     const struct sl_device_model *dev;
-    struct sl_stage_stack rack_stack;
-    size_t nservers, nracks, per_rack, cards_per_server, ncards;
+    size_t first_server, nservers, first_card, ncards, first_rack, nracks;
+    size_t per_rack, cards_per_server;
+    double idle_w;                              /* the device's idle power */
     double range_w[SL_PHASE_COUNT];             /* per phase: (P_tdp - P_idle) * a_phase */
-    double share[SL_PHASE_COUNT];               /* per phase: a_phase */
-    double alpha[SL_PHASE_COUNT];               /* per phase */
     struct sl_server_poly poly[SL_PHASE_COUNT]; /* a server of alike cards, per phase */
+    struct sl_stage_stack rack_stack;
+    double design_it_w, design_liquid_w, design_rack_w;
+};
+
+/* The fleet.  Invariants: the pools partition servers, cards and racks in
+ * order (see the file comment; srv[s].pool and rack[r].pool name the
+ * pool); srv and rack agree with card (up to rounding, until the next
+ * resum); meter.v is the sum over racks and servers; owner[0] stands for
+ * "no owner"; design_it_w and design_liquid_w are the sums over the pools,
+ * design_rack_w their largest full rack.  per_rack and cards_per_server
+ * are pool 0's (the whole fleet's with one pool). */
+struct sl_fleet {
+    struct sl_fleet_pool *pool;
+    size_t npools;
+    size_t nservers, nracks, per_rack, cards_per_server, ncards;
+    double share[SL_PHASE_COUNT]; /* per phase: a_phase */
+    double alpha[SL_PHASE_COUNT]; /* per phase */
     struct sl_card *card;
     float *cap_w; /* per card: board power limit, 0 = none */
     struct sl_server_state *srv;
@@ -135,8 +165,10 @@ void sl_fleet_design(const struct sl_server_calc *calc, const struct sl_chain_sp
                      double *rack_w);
 
 /* Builds the fleet of sc, every card free and idle, with the prepared
- * server calculator (borrowed; it must outlive the fleet).  Returns SL_OK,
- * SL_ERANGE (too many rack stages) or SL_ENOMEM. */
+ * server calculators, one per pool of sc in order (borrowed; they must
+ * outlive the fleet).  A scenario with no resolved pools (npools 0: one
+ * built by hand) is one pool from its fleet section and calc[0].  Returns
+ * SL_OK, SL_ERANGE (too many rack stages) or SL_ENOMEM. */
 int sl_fleet_init(struct sl_fleet *f, const struct sl_scenario *sc,
                   const struct sl_server_calc *calc);
 void sl_fleet_release(struct sl_fleet *f);
@@ -144,6 +176,41 @@ void sl_fleet_release(struct sl_fleet *f);
 /* Servers of rack r: [first, first + count). */
 size_t sl_fleet_rack_first(const struct sl_fleet *f, size_t r);
 size_t sl_fleet_rack_count(const struct sl_fleet *f, size_t r);
+
+/* The pool of server s, of card i: O(log pools), without reading the
+ * server's state. */
+static inline size_t sl_fleet_server_pool(const struct sl_fleet *f, size_t s)
+{
+    size_t lo = 0, hi = f->npools;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (f->pool[mid].first_server <= s)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+static inline size_t sl_fleet_card_pool(const struct sl_fleet *f, size_t i)
+{
+    size_t lo = 0, hi = f->npools;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (f->pool[mid].first_card <= i)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The first card of server s; its cards are the pool's cards_per_server
+ * from there. */
+static inline size_t sl_fleet_server_card0(const struct sl_fleet *f, size_t s)
+{
+    const struct sl_fleet_pool *p = &f->pool[sl_fleet_server_pool(f, s)];
+    return p->first_card + (s - p->first_server) * p->cards_per_server;
+}
 
 /* Registers a workload that can own cards; *id receives its owner id
  * (>= 1).  name and ctx are borrowed.  SL_OK, SL_ERANGE (65,535 owners) or
@@ -178,7 +245,7 @@ static inline void sl_fleet_prefetch_server(const struct sl_fleet *f, size_t s)
 {
 #if defined(__GNUC__)
     __builtin_prefetch(&f->srv[s], 1);
-    __builtin_prefetch(&f->card[s * f->cards_per_server], 1);
+    __builtin_prefetch(&f->card[sl_fleet_server_card0(f, s)], 1);
 #else
     (void)f;
     (void)s;

@@ -44,8 +44,10 @@ static int finish(void *state, struct sl_world *w, struct sl_summary *s, struct 
     double worst_w;
     size_t nsrv = sl_world_servers_at_cap(w, &worst_w);
     int unbounded = nsrv == SIZE_MAX;
-    int64_t cards_cap = unbounded ? 0 : (int64_t)nsrv * sc->server->cards;
-    int64_t racks_cap = unbounded ? 0 : (int64_t)((nsrv + f->per_rack - 1) / f->per_rack);
+    /* With pools, the servers, cards and racks of the mix at the cap. */
+    int64_t srv_cap = 0, cards_cap = 0, racks_cap = 0;
+    if (!unbounded)
+        sl_world_mix(w, nsrv, &srv_cap, &cards_cap, &racks_cap);
     /* Efficiency of the conversion path to the silicon: the product of each
      * scope's energy-weighted efficiency. */
     double chain_eff = (it_j / T->chain_in_j) * (server_in_j / servers_it_j) *
@@ -67,6 +69,18 @@ static int finish(void *state, struct sl_world *w, struct sl_summary *s, struct 
     ADD(sl_summary_int(s, "fleet.servers", (int64_t)f->nservers));
     ADD(sl_summary_int(s, "fleet.racks", (int64_t)f->nracks));
     ADD(sl_summary_int(s, "fleet.servers_per_rack", (int64_t)f->per_rack));
+    for (size_t k = 0; k < sc->fleet.pools.n && k < f->npools; k++) {
+        const struct sl_fleet_pool *P = &f->pool[k];
+        char key[160];
+        snprintf(key, sizeof key, "fleet.pools.%s.server", sc->pools[k].name);
+        ADD(sl_summary_str(s, key, sc->pools[k].server->name));
+        snprintf(key, sizeof key, "fleet.pools.%s.servers", sc->pools[k].name);
+        ADD(sl_summary_int(s, key, (int64_t)P->nservers));
+        snprintf(key, sizeof key, "fleet.pools.%s.cards", sc->pools[k].name);
+        ADD(sl_summary_int(s, key, (int64_t)P->ncards));
+        snprintf(key, sizeof key, "fleet.pools.%s.racks", sc->pools[k].name);
+        ADD(sl_summary_int(s, key, (int64_t)P->nracks));
+    }
     ADD(sl_summary_num(s, "energy_mwh.it", it_j / MWH));
     ADD(sl_summary_num(s, "energy_mwh.chain_loss", loss(T->chain_loss_j) / MWH));
     ADD(sl_summary_num(s, "energy_mwh.cooling", T->cooling_j / MWH));
@@ -111,7 +125,7 @@ static int finish(void *state, struct sl_world *w, struct sl_summary *s, struct 
     ADD(unbounded ? sl_summary_num(s, "capacity.cards_at_cap", NAN)
                   : sl_summary_int(s, "capacity.cards_at_cap", cards_cap));
     ADD(unbounded ? sl_summary_num(s, "capacity.servers_at_cap", NAN)
-                  : sl_summary_int(s, "capacity.servers_at_cap", (int64_t)nsrv));
+                  : sl_summary_int(s, "capacity.servers_at_cap", srv_cap));
     ADD(unbounded ? sl_summary_num(s, "capacity.racks_at_cap", NAN)
                   : sl_summary_int(s, "capacity.racks_at_cap", racks_cap));
     ADD(sl_summary_num(s, "server_kw.full", full.input_w / 1e3));

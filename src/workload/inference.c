@@ -100,7 +100,6 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
     if (!inf->svc)
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     inf->nsvc = sc->nservices;
-    size_t card = 0;
     int64_t tod_s = sc->start_s % 86400;
     int64_t tod0_us = (tod_s < 0 ? tod_s + 86400 : tod_s) * 1000000;
     for (size_t k = 0; k < inf->nsvc; k++) {
@@ -115,17 +114,15 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
             return rc;
         s->kv_cap = s->perf.kv_capacity_tokens;
         s->nrep = (size_t)s->cfg->replicas;
-        /* Replicas never straddle servers: the service starts on a multiple
-         * of its tp, which divides the server's cards (the loader counted
-         * the cards skipped). */
-        size_t tp = (size_t)s->cfg->tp;
-        card = (card + tp - 1) / tp * tp;
+        /* The loader placed the service in its pool: from the pool's first
+         * card upwards, on a multiple of its tp, which divides the pool's
+         * server's cards, so replicas never straddle servers. */
+        size_t card = (size_t)s->res->first_card;
         s->card0 = card;
         size_t ncards = s->nrep * (size_t)s->cfg->tp;
         if ((rc = sl_fleet_claim(inf->fleet, inf->owner, card, ncards)) != SL_OK)
             return sl_diag_set(d, rc, NULL, 0, 0, "service '%s' cannot claim cards %zu-%zu",
                                s->cfg->name, card, card + ncards - 1);
-        card += ncards;
         if ((rc = sl_reqgen_init(&s->gen, &s->cfg->requests, s->res, s->cfg->name,
                                  (uint64_t)sc->run.seed, tod0_us, d)) != SL_OK)
             return rc;

@@ -159,6 +159,26 @@ static size_t count(const void *const *list)
     return n;
 }
 
+/* One server calculator per pool (the first also as w->calc); a scenario
+ * built by hand without pools has the one of its fleet section. */
+static int init_calcs(struct sl_world *w, const struct sl_scenario *sc, struct sl_diag *d)
+{
+    size_t np = sc->npools ? sc->npools : 1;
+    if (!(w->pool_calc = sl_calloc(np, sizeof *w->pool_calc)))
+        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    for (size_t k = 0; k < np; k++) {
+        const struct sl_pool_res *p = sc->npools ? &sc->pools[k] : NULL;
+        int rc = sl_server_calc_init(&w->pool_calc[k], p ? p->server : sc->server,
+                                     p ? p->device : sc->device, p ? p->cpu : sc->cpu, sc->chain,
+                                     sc->cooling->liquid_share,
+                                     sc->cooling->kind == SL_COOLING_IMMERSION, d);
+        if (rc != SL_OK)
+            return rc;
+    }
+    w->calc = w->pool_calc[0];
+    return SL_OK;
+}
+
 int sl_world_init(struct sl_world *w, const struct sl_scenario *sc, const char *out_dir,
                   const struct sl_source_ops *const *sources,
                   const struct sl_observer_ops *const *observers, struct sl_diag *d)
@@ -170,10 +190,8 @@ int sl_world_init(struct sl_world *w, const struct sl_scenario *sc, const char *
     int rc = sl_engine_init(&w->eng);
     if (rc != SL_OK)
         return sl_diag_set(d, rc, NULL, 0, 0, "out of memory");
-    rc = sl_server_calc_init(&w->calc, sc->server, sc->device, sc->cpu, sc->chain,
-                             sc->cooling->liquid_share, sc->cooling->kind == SL_COOLING_IMMERSION,
-                             d);
-    if (rc == SL_OK && (rc = sl_fleet_init(&w->fleet, sc, &w->calc)) != SL_OK)
+    rc = init_calcs(w, sc, d);
+    if (rc == SL_OK && (rc = sl_fleet_init(&w->fleet, sc, w->pool_calc)) != SL_OK)
         rc = sl_diag_set(d, rc, NULL, 0, 0,
                          rc == SL_ENOMEM ? "out of memory building the fleet"
                                          : "power chain '%s' has too many rack stages",
@@ -230,6 +248,7 @@ void sl_world_release(struct sl_world *w)
     sl_free(w->src);
     sl_fabric_release(&w->fabric);
     sl_fleet_release(&w->fleet);
+    sl_free(w->pool_calc);
     sl_engine_release(&w->eng);
     memset(w, 0, sizeof *w);
 }
@@ -273,18 +292,60 @@ int sl_world_run(struct sl_world *w)
 
 /* ---- Capacity under the cap ---- */
 
-/* Facility power at full load in the worst hour for n servers, with the
- * fabric built for them (a third tier when they outgrow two); INFINITY when
- * no fabric of the scenario's kind holds them. */
+/* Servers of pool p in the mix of n servers: ceil(n S_p / S), exact in
+ * integers (n < 2^41, S_p <= S <= 10^7).  Non-decreasing in n, so the mix's
+ * power is; at least one server of every pool; n itself with one pool and
+ * S_p at n = S. */
+static size_t mix_servers(const struct sl_world *w, size_t p, size_t n)
+{
+    const struct sl_fleet *f = &w->fleet;
+    size_t sp = f->pool[p].nservers, S = f->nservers;
+    if (sp == S)
+        return n;
+    size_t q = n / S, r = n % S;
+    return q * sp + (r * sp + S - 1) / S;
+}
+
+void sl_world_mix(const struct sl_world *w, size_t n, int64_t *servers, int64_t *cards,
+                  int64_t *racks)
+{
+    int64_t ns = 0, nc = 0, nr = 0;
+    for (size_t p = 0; p < w->fleet.npools; p++) {
+        const struct sl_fleet_pool *P = &w->fleet.pool[p];
+        size_t k = mix_servers(w, p, n);
+        ns += (int64_t)k;
+        nc += (int64_t)(k * P->cards_per_server);
+        nr += (int64_t)((k + P->per_rack - 1) / P->per_rack);
+    }
+    if (servers)
+        *servers = ns;
+    if (cards)
+        *cards = nc;
+    if (racks)
+        *racks = nr;
+}
+
+/* Facility power at full load in the worst hour for the mix of n servers,
+ * with the fabric built for all of them (a third tier when they outgrow
+ * two); INFINITY when no fabric of the scenario's kind holds them. */
 static double worst_for(const struct sl_world *w, size_t n)
 {
     const struct sl_scenario *sc = w->sc;
-    double it, liquid;
-    sl_fleet_design(&w->calc, sc->chain, n, w->fleet.per_rack, &it, &liquid, NULL);
+    double it = 0, liquid = 0;
+    for (size_t p = 0; p < w->fleet.npools; p++) {
+        const struct sl_fleet_pool *P = &w->fleet.pool[p];
+        double pit, pliquid;
+        sl_fleet_design(P->calc, sc->chain, mix_servers(w, p, n), P->per_rack, &pit, &pliquid,
+                        NULL);
+        it += pit;
+        liquid += pliquid;
+    }
     if (w->has_fabric) {
+        int64_t ns;
+        sl_world_mix(w, n, &ns, NULL, NULL);
         struct sl_fabric fab;
         int built;
-        if (sl_fabric_cfg_build(&sc->fleet.fabric, n, 1, &fab, &built, NULL) != SL_OK)
+        if (sl_fabric_cfg_build(&sc->fleet.fabric, (size_t)ns, 1, &fab, &built, NULL) != SL_OK)
             return INFINITY;
         it += sl_fabric_power_w(&fab, 1.0);
         sl_fabric_release(&fab);

@@ -127,13 +127,15 @@ struct sl_site_totals {
 
 /* One run.  Built by sl_world_init, driven by the engine, read by
  * observers.  Invariants: fleet and facility are built from sc with the
- * same server calculator; step is the last closed step (index valid when
- * nsteps > 0); last_e holds the fleet meter integrals at step.t1_us. */
+ * same server calculators (pool_calc, one per pool); step is the last
+ * closed step (index valid when nsteps > 0); last_e holds the fleet meter
+ * integrals at step.t1_us. */
 struct sl_world {
     const struct sl_scenario *sc;
     const char *out_dir;
     struct sl_engine eng;
-    struct sl_server_calc calc;
+    struct sl_server_calc calc;       /* the first pool's (sc->server) */
+    struct sl_server_calc *pool_calc; /* one per pool of sc, in order; owned */
     struct sl_fleet fleet;
     struct sl_facility fac;
     struct sl_fabric fabric; /* built when has_fabric (fleet.fabric.kind not none) */
@@ -188,8 +190,20 @@ int64_t sl_world_local_s(const struct sl_world *w, int64_t t_us);
  * year; 0 when not even one server fits, SIZE_MAX when the cap carries
  * more than SL_SERVERS_AT_CAP_MAX servers (a cap beyond any real site).  Assumes the worst-hour
  * power grows with the fleet (it does: every term is non-decreasing in it). Costs a few dozen year
- * scans. */
+ * scans.
+ *
+ * With several pools the fleet grows as a mix: the mix of n holds
+ * ceil(n * S_p / S) servers of each pool p (S_p its servers, S the
+ * fleet's), so every pool keeps its share, its server model and its rack
+ * density; the result is the n found, and sl_world_mix gives the servers
+ * (n up to one per pool more), cards and racks of that mix. */
 size_t sl_world_servers_at_cap(const struct sl_world *w, double *worst_w);
+
+/* The mix of n servers (see sl_world_servers_at_cap): its servers, cards
+ * and racks over all pools (each pointer may be NULL).  With one pool,
+ * exactly n servers. */
+void sl_world_mix(const struct sl_world *w, size_t n, int64_t *servers, int64_t *cards,
+                  int64_t *racks);
 
 /* Above this many servers capacity at the cap is not searched:
  * sl_world_servers_at_cap returns SIZE_MAX ("more than any center"). */
