@@ -58,6 +58,7 @@ name: syn
 run: {duration: 2h, sample: 10min}
 workload: {synthetic: {shape: constant, mean: 60 %, noise: 0 %}}
 fleet:
+  fabric: {kind: none} # the servers' power adds up; a shared fabric would not
   pools:
     - {name: a, server: hgx-h100, servers: 3, servers_per_rack: 2}
     - {name: b, server: t1008, servers: 5, servers_per_rack: 4}

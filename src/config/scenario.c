@@ -299,6 +299,9 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
     int prc = sl__scenario_resolve_pools(sc, root, d);
     if (prc != SL_OK)
         return prc;
+    /* The fabric must hold the pools' servers. */
+    if ((prc = sl__scenario_check_fabric(sc, root, d)) != SL_OK)
+        return prc;
     if (!(sc->chain = sl_scenario_find_chain(sc, sc->facility.power_chain)))
         return sl__scenario_unknown_entry(sc, SL__KIND_CHAIN, sc->facility.power_chain, root,
                                           "facility.power_chain", d);
