@@ -19,7 +19,7 @@
 
 /* Ends run before submits of the same instant, so a job that ends frees
  * its cards for one submitted then. */
-#define PRIO_END (SL_PRIO_LOAD - 1)
+#define PRIO_END       (SL_PRIO_LOAD - 1)
 #define DISPATCH_BATCH 64
 
 /* Index of the lowest set bit of m (m != 0). */
@@ -91,8 +91,8 @@ static double job_rate(struct sl_training *t, size_t j)
             r = fmin(r, sl_fleet_card_speed(t->fleet, base + low_bit(m)));
     }
     if (n > 0)
-        t->job[j].card_w = sl_fleet_card_power_w(t->fleet, card_base(t, pool, a[0].server) +
-                                                               low_bit(a[0].mask));
+        t->job[j].card_w =
+            sl_fleet_card_power_w(t->fleet, card_base(t, pool, a[0].server) + low_bit(a[0].mask));
     return r > 0 ? r : 1e-9;
 }
 
@@ -107,8 +107,8 @@ static int64_t projected_end(const struct sl_tr_job *jb, int64_t now_us)
 /* Locality of a gang of servers in pool p: blocks (leaves) spanned and the
  * scale-out bytes/s per card.  Without a fabric every server is its own
  * block and a card gets the device's default scale-out bandwidth. */
-static int locality(struct sl_training *t, size_t pool, const size_t *srv, size_t n,
-                    size_t *blocks, double *card_bw, struct sl_diag *d)
+static int locality(struct sl_training *t, size_t pool, const size_t *srv, size_t n, size_t *blocks,
+                    double *card_bw, struct sl_diag *d)
 {
     const struct sl_pool_res *p = &t->sc->pools[pool];
     if (!t->w->has_fabric) {
@@ -193,8 +193,8 @@ static int layout_of(struct sl_training *t, size_t j, uint32_t *out)
     int given = js->tp > 0 && js->pp > 0 && js->dp > 0 && js->model->experts == 0;
     if (given)
         spec.ep = 1;
-    l->fit = (given ? sl_train_eval(&spec, &l->ref, &d) : sl_train_best_layout(&spec, &l->ref, &d)) ==
-             SL_OK;
+    l->fit = (given ? sl_train_eval(&spec, &l->ref, &d)
+                    : sl_train_best_layout(&spec, &l->ref, &d)) == SL_OK;
     if (!l->fit && given)
         l->fit = sl_train_best_layout(&spec, &l->ref, &d) == SL_OK;
     l->worst_step_s = l->ref.step_time_s;
@@ -325,8 +325,8 @@ static int start_job(struct sl_training *t, size_t j, int64_t now_us)
     }
     jb->compute_share = run_us > 0 ? compute_us / run_us : 1;
     double mean_w = (compute_us * power_w + (run_us - compute_us) * comm_w) / run_us;
-    double range_w = (dev->tdp_w - dev->idle_w) *
-                     t->sc->phase_model.activity[SL_PHASE_TRAIN_COMPUTE];
+    double range_w =
+        (dev->tdp_w - dev->idle_w) * t->sc->phase_model.activity[SL_PHASE_TRAIN_COMPUTE];
     double act = range_w > 0 ? (mean_w - dev->idle_w) / range_w : 0;
     act = fmin(fmax(act, 0), 1) * share;
     jb->activity = act;
@@ -591,8 +591,8 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Summary metrics of the jobs of pool (SIZE_MAX: all) under prefix. */
-static int add_metrics(struct sl_training *t, struct sl_summary *s, const char *prefix,
-                       size_t pool, double *waits)
+static int add_metrics(struct sl_training *t, struct sl_summary *s, const char *prefix, size_t pool,
+                       double *waits)
 {
     const struct sl_scenario *sc = t->sc;
     double end_s = (double)t->w->end_us * 1e-6;
@@ -721,7 +721,7 @@ static void write_jobs(struct sl_training *t)
         if (jb->state == SL_TR_DONE)
             fprintf(f, "%.6f", (double)(jb->end_us - js->submit_us) * 1e-6);
         if (started)
-            fprintf(f, ",%u,%u,%d,%d,%d,%.6g,%.6g,%.4f,%.6f,", jb->leaves, jb->servers, jb->tp,
+            fprintf(f, ",%u,%u,%d,%d,%d,%.1f,%.3f,%.4f,%.6f,", jb->leaves, jb->servers, jb->tp,
                     jb->pp, jb->dp, jb->tokens, jb->tokens_per_s, jb->mfu, jb->energy_j / 3.6e6);
         else
             fputs(",,,,,,,,,,", f);

@@ -102,7 +102,7 @@ struct sl_training {
     struct sl_tr_job *job;
     size_t njobs, next_submit;
     uint32_t *job_of;
-    uint8_t *off;      /* per server: cards before the schedulable ones */
+    uint8_t *off; /* per server: cards before the schedulable ones */
     uint8_t *sched_cards;
     uint32_t *part;
     double *pool_cards; /* schedulable cards per pool */
