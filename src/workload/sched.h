@@ -30,6 +30,11 @@
  *                  job takes whole servers from the fullest blocks first;
  *   topology       as few fabric blocks (leaves) and pods as possible
  *                  (sl_fabric_pick_blocks), then best fit inside them.
+ * Partitions queue apart: each has its own queue and head (they share no
+ * cards, so one pool's blocked head never holds up another pool's jobs).
+ * In a partition of servers of different sizes, k above is its largest
+ * server.  Backfilling looks at most at the first 4096 queued jobs after
+ * the head (a bound on the cost, as Slurm's bf_max_job_test).
  * Estimates.  Backfilling needs each running job's end: the caller gives an
  * upper bound of the run time at submit (est_runtime_us) and, once a job
  * started, its actual end (sl_sched_set_end).  A backfilled job is checked
@@ -89,9 +94,41 @@ void sl_sched_set_end(struct sl_sched *s, uint32_t job, int64_t end_us);
 /* Frees a started job's cards at now_us. */
 void sl_sched_finish(struct sl_sched *s, uint32_t job, int64_t now_us);
 
+/* The first reservation (shadow time) job got as a blocked head under
+ * easy-backfill, or -1 when it never had one.  With estimates that hold,
+ * the job starts at or before it. */
+int64_t sl_sched_reservation(const struct sl_sched *s, uint32_t job);
+
 /* Jobs waiting, jobs running, cards busy. */
 size_t sl_sched_queued(const struct sl_sched *s);
 size_t sl_sched_running(const struct sl_sched *s);
 size_t sl_sched_busy_cards(const struct sl_sched *s);
+
+/* Replay: a job list run through the scheduler by a small event loop of
+ * its own (submits, and ends at start + runtime_us), for tests and
+ * benchmarks; the engine's training source does not use it. */
+struct sl_sched_job {
+    uint32_t cards, part;
+    int64_t priority;
+    int64_t submit_us;  /* non-decreasing over the list */
+    int64_t runtime_us; /* actual, 0 .. est_us */
+    int64_t est_us;     /* the estimate the scheduler sees, > 0 */
+};
+
+struct sl_sched_replay_stats {
+    int64_t makespan_us; /* first submit to last end */
+    double mean_wait_s;  /* start - submit, over the jobs */
+    double utilisation;  /* card-time run over schedulable card-time in the makespan */
+    size_t max_queued;
+};
+
+/* Runs jobs[0 .. n) (job i is id i; n <= the scheduler's njobs) through a
+ * fresh s to the end: at each instant the ends first, then the submits,
+ * then dispatch.  Writes each job's start to start_us[i] and the figures
+ * to *st.  Returns SL_OK, SL_EINVAL (d filled: a job the partition cannot
+ * hold, times out of order) or SL_ENOMEM.  O(n log n) plus the
+ * scheduler's work. */
+int sl_sched_replay(struct sl_sched *s, const struct sl_sched_job *jobs, size_t n,
+                    int64_t *start_us, struct sl_sched_replay_stats *st, struct sl_diag *d);
 
 #endif
