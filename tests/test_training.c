@@ -94,8 +94,8 @@ static void run_jobs(const char *duration, struct sl_job_spec *jobs, size_t n, s
 {
     char name[64];
     snprintf(name, sizeof name, "s%d.yaml", nruns);
-    struct sl_load_opts o = {test_write_file(tmpdir, name, scenario_text(duration)), NULL, 0,
-                             NULL, NULL};
+    struct sl_load_opts o = {test_write_file(tmpdir, name, scenario_text(duration)), NULL, 0, NULL,
+                             NULL};
     struct sl_diag d;
     sl_diag_clear(&d);
     if (sl_scenario_load(&o, &r->set, &d) != SL_OK)
@@ -183,13 +183,21 @@ static double fnum(const struct run *r, int row, int col)
     return atof(b);
 }
 
-enum { C_START = 6, C_END = 7, C_WAIT = 8, C_JCT = 9, C_TOKENS = 15, C_TPS = 16, C_MFU = 17,
-       C_KWH = 18, C_STATE = 19 };
+enum {
+    C_START = 6,
+    C_END = 7,
+    C_WAIT = 8,
+    C_JCT = 9,
+    C_TOKENS = 15,
+    C_TPS = 16,
+    C_MFU = 17,
+    C_KWH = 18,
+    C_STATE = 19
+};
 
 /* The training model's result for a job of the test fleet on one server
  * or more (no fabric: the device's default scale-out). */
-static void expected(const struct run *r, const struct sl_job_spec *j,
-                     struct sl_train_result *res)
+static void expected(const struct run *r, const struct sl_job_spec *j, struct sl_train_result *res)
 {
     const struct sl_scenario *sc = &r->set.items[0];
     const struct sl_training_cfg *tc = &sc->workload.training;
@@ -247,8 +255,8 @@ static void test_token_job(void **state)
         assert_close(fnum(&r, 1, C_KWH), e_j / 3.6e6, 1e-5);
         assert_close(num(&r, "training.utilization"), 16 * run_s / (32 * 10 * 86400.0), 1e-9);
         assert_close(num(&r, "training.tokens"), 2e9, 1e-9);
-        assert_close(num(&r, "training.pflop"), res.tflops_per_device * 1e12 * 16 * compute_s / 1e15,
-                     1e-6);
+        assert_close(num(&r, "training.pflop"),
+                     res.tflops_per_device * 1e12 * 16 * compute_s / 1e15, 1e-6);
         assert_int_equal((int64_t)num(&r, "training.jobs_completed"), 1);
         run_free(&r);
     }

@@ -721,7 +721,7 @@ static void write_jobs(struct sl_training *t)
         if (jb->state == SL_TR_DONE)
             fprintf(f, "%.6f", (double)(jb->end_us - js->submit_us) * 1e-6);
         if (started)
-            fprintf(f, ",%u,%u,%d,%d,%d,%.1f,%.3f,%.4f,%.6f,", jb->leaves, jb->servers, jb->tp,
+            fprintf(f, ",%u,%u,%d,%d,%d,%.1f,%.9g,%.4f,%.6f,", jb->leaves, jb->servers, jb->tp,
                     jb->pp, jb->dp, jb->tokens, jb->tokens_per_s, jb->mfu, jb->energy_j / 3.6e6);
         else
             fputs(",,,,,,,,,,", f);
