@@ -55,13 +55,13 @@ static struct sl_sched *mk_uniform(int policy, int placement, struct sl_fabric *
 
 /* A job of c cards submitted at t seconds that runs (and is estimated at)
  * r seconds. */
-static struct sl_sched_job J(uint32_t c, int64_t t, int64_t r, int64_t prio) {
-    struct sl_sched_job j = {c, 0, prio, t *S, r *S, r *S};
+static struct sl_sched_job J(uint32_t c, int64_t t, int64_t r, int64_t prio)
+{
+    struct sl_sched_job j = {c, 0, prio, t * S, r * S, r * S};
     return j;
 }
 
-static void
-replay(struct sl_sched *s, const struct sl_sched_job *jobs, size_t n, int64_t *start)
+static void replay(struct sl_sched *s, const struct sl_sched_job *jobs, size_t n, int64_t *start)
 {
     struct sl_diag d;
     sl_diag_clear(&d);
@@ -89,7 +89,7 @@ replay(struct sl_sched *s, const struct sl_sched_job *jobs, size_t n, int64_t *s
 static void test_easy_hand(void **state)
 {
     (void)state;
-    const struct sl_sched_job jobs[] = {J(4, 0, 10, 0), J(6, 1, 5, 0),  J(1, 2, 5, 0),
+    const struct sl_sched_job jobs[] = {J(4, 0, 10, 0), J(6, 1, 5, 0), J(1, 2, 5, 0),
                                         J(2, 3, 20, 0), J(1, 4, 20, 0), J(1, 5, 4, 0)};
     const int64_t easy[] = {0, 10, 2, 3, 15, 5}, fifo[] = {0, 10, 10, 15, 15, 15};
     int64_t start[6];
@@ -361,8 +361,8 @@ static void stress_one(uint64_t seed, int policy, int placement, struct sl_fabri
             }
         while (next < NJ && jobs[next].submit_us == now) {
             const struct sl_sched_job *j = &jobs[next];
-            assert_int_equal(sl_sched_submit(s, (uint32_t)next, j->cards, j->part, j->priority, now,
-                                             j->est_us, &d),
+            assert_int_equal(sl_sched_submit(s, (uint32_t)next, j->cards, j->part, j->priority,
+                                             now, j->est_us, &d),
                              SL_OK);
             next++;
         }
@@ -388,8 +388,7 @@ static void stress_one(uint64_t seed, int policy, int placement, struct sl_fabri
                     sum += (size_t)__builtin_popcountll(a[q].mask);
                 }
                 if (sum != jobs[id].cards)
-                    print_error("seed %llu policy %d placement %d fabric %d job %u n %zu\n",
-                                (unsigned long long)seed, policy, placement, f != NULL, id, n);
+                    print_error("seed %llu policy %d placement %d fabric %d job %u n %zu\n", (unsigned long long)seed, policy, placement, f != NULL, id, n);
                 assert_int_equal(sum, jobs[id].cards);
                 /* A gang spans as few servers as it can. */
                 uint32_t k8 = part[a[0].server] ? 4 : 8;
@@ -444,13 +443,13 @@ static void test_easy_beats_fifo(void **state)
         double run = sl_rng_lognormal(&r, 7.0, 1.0); /* median 1100 s */
         /* mean card-seconds per job: E[c] ~ 32, E[run] ~ 1800 s; 256 cards. */
         t += sl_rng_exponential(&r, 32.0 * 1800.0 / 256.0 / 0.9);
-        jobs[j] = (struct sl_sched_job){
-            c, 0, 0, (int64_t)t * S, (int64_t)(run * S) + 1, (int64_t)(run * S) + 1};
+        jobs[j] = (struct sl_sched_job){c, 0, 0, (int64_t)t * S, (int64_t)(run * S) + 1,
+                                        (int64_t)(run * S) + 1};
     }
     struct sl_sched_replay_stats st[2];
     for (int i = 0; i < 2; i++) {
-        struct sl_sched *s =
-            mk_uniform(i ? SL_QUEUE_EASY : SL_QUEUE_FIFO, SL_PLACE_FIRST_FIT, NULL, 32, 8, NJ);
+        struct sl_sched *s = mk_uniform(i ? SL_QUEUE_EASY : SL_QUEUE_FIFO, SL_PLACE_FIRST_FIT,
+                                        NULL, 32, 8, NJ);
         struct sl_diag d;
         sl_diag_clear(&d);
         assert_int_equal(sl_sched_replay(s, jobs, NJ, start, &st[i], &d), SL_OK);
@@ -537,8 +536,13 @@ static void test_alibaba(void **state)
     size_t n = alibaba_jobs(&t, jobs, tw);
     assert_true(n > 1000);
     double prev = -1;
-    /* Every node, then every 2nd, 4th, 8th (keeping the mix of sizes). */
-    for (size_t stride = 1; stride <= 8; stride *= 2) {
+    /* Every node, then every 2nd, 4th, ... (keeping the mix of sizes).  The
+     * trace's GPU pods never hold more than 71 cards at once (its own
+     * scheduled and deletion times), so down to every 64th node (97 cards)
+     * nothing queues; below that waits grow as capacity shrinks. */
+    static const size_t strides[] = {1, 2, 4, 8, 16, 32, 64, 96, 128, 192, 256};
+    for (size_t si = 0; si < sizeof strides / sizeof *strides; si++) {
+        size_t stride = strides[si];
         size_t ns = 0, ncards = 0;
         for (size_t i = 0; i < nn; i++) {
             cards[i] = i % stride == 0 ? all[i] : 0;
@@ -569,10 +573,12 @@ static void test_alibaba(void **state)
                100.0 * (double)m60 / (double)n, st.utilisation);
         if (stride == 1) {
             assert_true((double)m60 >= 0.75 * (double)n);
-            assert_true(st.mean_wait_s <= tw_mean + 60.0);
-        } else {
-            assert_true(st.mean_wait_s > prev);
+            assert_true(st.mean_wait_s <= tw_mean);
         }
+        if (ncards >= 97)
+            assert_true(st.mean_wait_s == 0.0);
+        else
+            assert_true(st.mean_wait_s > prev && st.mean_wait_s > 0.0);
         prev = st.mean_wait_s;
         sl_sched_free(s);
     }
@@ -585,10 +591,10 @@ static void test_alibaba(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_easy_hand), cmocka_unit_test(test_fifo_priority),
-        cmocka_unit_test(test_gang),      cmocka_unit_test(test_partition),
-        cmocka_unit_test(test_pack),      cmocka_unit_test(test_topology),
-        cmocka_unit_test(test_stress),    cmocka_unit_test(test_easy_beats_fifo),
+        cmocka_unit_test(test_easy_hand),       cmocka_unit_test(test_fifo_priority),
+        cmocka_unit_test(test_gang),            cmocka_unit_test(test_partition),
+        cmocka_unit_test(test_pack),            cmocka_unit_test(test_topology),
+        cmocka_unit_test(test_stress),          cmocka_unit_test(test_easy_beats_fifo),
         cmocka_unit_test(test_alibaba),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

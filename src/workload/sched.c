@@ -106,10 +106,10 @@ struct sl_sched {
     int policy, placement;
     struct sl_fabric *fabric;
     size_t nservers, njobs;
-    uint8_t *cap;      /* cards per server */
-    uint8_t *nfree;    /* free cards per server */
-    uint64_t *free;    /* free mask per server */
-    uint32_t *pidx;    /* partition of each server (NONE: no cards) */
+    uint8_t *cap;     /* cards per server */
+    uint8_t *nfree;   /* free cards per server */
+    uint64_t *free;   /* free mask per server */
+    uint32_t *pidx;   /* partition of each server (NONE: no cards) */
     uint64_t *sh_free; /* shadow overlay */
     uint32_t *sh_stamp;
     uint32_t *mark; /* per server: chosen in the current placement */
@@ -237,7 +237,8 @@ int sl_sched_new(struct sl_sched **out, int policy, int placement, struct sl_fab
     if (policy < SL_QUEUE_FIFO || policy > SL_QUEUE_EASY)
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "scheduler: unknown queue policy %d", policy);
     if (placement < SL_PLACE_FIRST_FIT || placement > SL_PLACE_TOPOLOGY)
-        return sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "scheduler: unknown placement %d", placement);
+        return sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "scheduler: unknown placement %d",
+                           placement);
     if (nservers == 0 || nservers >= NONE || njobs >= NONE)
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
                            "scheduler: %zu servers and %zu jobs (need 1 .. 2^32 - 2 servers)",
@@ -419,12 +420,13 @@ static void queue_remove(struct sl_sched *s, struct part *p, uint32_t j)
 }
 
 int sl_sched_submit(struct sl_sched *s, uint32_t job, uint32_t cards, uint32_t part,
-                    int64_t priority, int64_t submit_us, int64_t est_runtime_us, struct sl_diag *d)
+                    int64_t priority, int64_t submit_us, int64_t est_runtime_us,
+                    struct sl_diag *d)
 {
     if (job >= s->njobs || s->jobs[job].state != J_NEW)
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
-                           "scheduler: job %u is out of range (%zu jobs) or was queued before", job,
-                           s->njobs);
+                           "scheduler: job %u is out of range (%zu jobs) or was queued before",
+                           job, s->njobs);
     if (est_runtime_us <= 0 || cards == 0)
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
                            "scheduler: job %u asks for %u cards for an estimated %lld us (both "
@@ -746,8 +748,7 @@ static void shadow(struct sl_sched *s, struct part *p, uint32_t h, int64_t now_u
         const struct job *r = &s->jobs[p->run[i].job];
         sh_apply(s, p, r->alloc, r->nalloc, 0);
         t = p->run[i].end_us;
-        if ((i + 1 == p->nrun || p->run[i + 1].end_us != t) &&
-            fits(p, p->sh_hist, s->jobs[h].cards))
+        if ((i + 1 == p->nrun || p->run[i + 1].end_us != t) && fits(p, p->sh_hist, s->jobs[h].cards))
             break;
     }
     assert(fits(p, p->sh_hist, s->jobs[h].cards));
@@ -977,8 +978,8 @@ int sl_sched_replay(struct sl_sched *s, const struct sl_sched_job *jobs, size_t 
         if (nh && heap[0].t < t)
             t = heap[0].t;
         if (t == INT64_MAX) {
-            rc = sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "scheduler replay: %zu jobs never started",
-                             n - done);
+            rc = sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
+                             "scheduler replay: %zu jobs never started", n - done);
             break;
         }
         while (nh && heap[0].t == t) {
@@ -988,16 +989,16 @@ int sl_sched_replay(struct sl_sched *s, const struct sl_sched_job *jobs, size_t 
         }
         while (next < n && jobs[next].submit_us == t) {
             const struct sl_sched_job *j = &jobs[next];
-            if (j->submit_us < (next ? jobs[next - 1].submit_us : 0) || j->runtime_us > j->est_us ||
-                j->runtime_us < 0) {
+            if (j->submit_us < (next ? jobs[next - 1].submit_us : 0) ||
+                j->runtime_us > j->est_us || j->runtime_us < 0) {
                 rc = sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
                                  "scheduler replay: job %zu: submit times must not decrease "
                                  "and 0 <= run time <= estimate",
                                  next);
                 goto out;
             }
-            rc =
-                sl_sched_submit(s, (uint32_t)next, j->cards, j->part, j->priority, t, j->est_us, d);
+            rc = sl_sched_submit(s, (uint32_t)next, j->cards, j->part, j->priority, t, j->est_us,
+                                 d);
             if (rc != SL_OK)
                 goto out;
             next++;

@@ -75,7 +75,8 @@ void sl_sched_free(struct sl_sched *s);
  * run time is at most est_runtime_us (> 0).  SL_OK, or SL_EINVAL when the
  * partition can never hold it (d filled: its largest job). */
 int sl_sched_submit(struct sl_sched *s, uint32_t job, uint32_t cards, uint32_t part,
-                    int64_t priority, int64_t submit_us, int64_t est_runtime_us, struct sl_diag *d);
+                    int64_t priority, int64_t submit_us, int64_t est_runtime_us,
+                    struct sl_diag *d);
 
 /* Starts what the policy allows at now_us: writes the ids of the started
  * jobs to out, in start order, and returns their number (call again while
