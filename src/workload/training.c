@@ -238,6 +238,23 @@ static double run_us_at(const struct sl_training *t, size_t j, const struct sl_t
     return compute_us + ckpt_stall_us(js, compute_us);
 }
 
+/* The memory-agnostic compute-bound rate of job j (training.h): tokens/s,
+ * with its model FLOP/s and MFU. */
+static double fallback_tps(const struct sl_training *t, size_t j, double *flops_per_s, double *mfu)
+{
+    const struct sl_job_spec *js = &t->sc->jobs[j];
+    const struct sl_device_model *dev = pool_of(t, j)->device;
+    double share = js->share > 0 && js->share < 1 ? js->share : 1.0;
+    struct sl_train_eff eff;
+    sl_train_eff_default(dev, &eff);
+    double total, act;
+    sl_llm_params(js->model, &total, &act);
+    double fl = dev->fp16_flops * eff.compute * (double)js->cards * share;
+    *flops_per_s = fl;
+    *mfu = eff.compute;
+    return act > 0 ? fl / (6 * act) : 1;
+}
+
 static void on_end(struct sl_engine *eng, void *ctx, uint64_t arg);
 
 /* Starts job j (placed by the scheduler) at now. */
@@ -303,16 +320,8 @@ static int start_job(struct sl_training *t, size_t j, int64_t now_us)
         power_w = r.power_mean_w;
         comm_w = r.power_comm_w;
     } else {
-        /* Memory-agnostic compute-bound rate (training.h). */
         jb->unfit = 1;
-        struct sl_train_eff eff;
-        sl_train_eff_default(dev, &eff);
-        double na_params, act;
-        sl_llm_params(js->model, &na_params, &act);
-        double fl = dev->fp16_flops * eff.compute * (double)js->cards * share;
-        jb->flops_per_s = fl;
-        jb->tokens_per_s = act > 0 ? fl / (6 * act) : 0;
-        jb->mfu = eff.compute;
+        jb->tokens_per_s = fallback_tps(t, j, &jb->flops_per_s, &jb->mfu);
         power_w = sl_device_power_w(dev, &t->sc->phase_model, SL_PHASE_TRAIN_COMPUTE, 1.0, 0);
         comm_w = power_w;
         r.step_time_s = 1;
@@ -421,8 +430,11 @@ static void on_submit(struct sl_engine *eng, void *ctx, uint64_t arg)
         }
         const struct sl_tr_layout *l = &t->lay[jb->layout];
         double est = l->fit ? run_us_at(t, j, l, l->worst_step_s) : (double)js->duration_us;
-        if (!l->fit && js->duration_us <= 0)
-            est = 1; /* cannot happen: token jobs that fit nothing are rejected at load */
+        if (!l->fit && js->duration_us <= 0) {
+            /* Token jobs that fit nothing are rejected at load; kept safe. */
+            double fl, mfu, c_us = js->tokens / fallback_tps(t, j, &fl, &mfu) * 1e6;
+            est = c_us + ckpt_stall_us(js, c_us);
+        }
         jb->est_us = (int64_t)ceil(est * (1 + 1e-9)) + 2;
         struct sl_diag d;
         sl_diag_clear(&d);
