@@ -34,8 +34,11 @@
  * changed it (a finish, an earlier end, a new head); after a submit alone
  * only the newly queued jobs are examined.  The scan looks at most at
  * SL_SCHED_BACKFILL_DEPTH queued jobs after the head (Slurm's
- * bf_max_job_test plays the same role); the head's guarantee does not
- * depend on the bound.
+ * bf_max_job_test plays the same role), and once a job that runs past the
+ * shadow failed the head's test, a job of as many cards or more that runs
+ * past it is not tried in the same scan (a larger gang seldom leaves the
+ * head more room; skipping a backfill never delays the head).  Neither
+ * bound touches the head's guarantee.
  *
  * Placement works on a scratch list of allocations (server, mask) and is
  * committed only once accepted, so a rejected backfill candidate leaves no
@@ -99,6 +102,7 @@ struct part {
     uint32_t shadow_head;
     int64_t shadow_us;
     uint32_t sh_hist[MAXC + 1];
+    uint64_t sh_free_cards;
     uint32_t epoch;
 };
 
@@ -106,10 +110,10 @@ struct sl_sched {
     int policy, placement;
     struct sl_fabric *fabric;
     size_t nservers, njobs;
-    uint8_t *cap;     /* cards per server */
-    uint8_t *nfree;   /* free cards per server */
-    uint64_t *free;   /* free mask per server */
-    uint32_t *pidx;   /* partition of each server (NONE: no cards) */
+    uint8_t *cap;      /* cards per server */
+    uint8_t *nfree;    /* free cards per server */
+    uint64_t *free;    /* free mask per server */
+    uint32_t *pidx;    /* partition of each server (NONE: no cards) */
     uint64_t *sh_free; /* shadow overlay */
     uint32_t *sh_stamp;
     uint32_t *mark; /* per server: chosen in the current placement */
@@ -237,8 +241,7 @@ int sl_sched_new(struct sl_sched **out, int policy, int placement, struct sl_fab
     if (policy < SL_QUEUE_FIFO || policy > SL_QUEUE_EASY)
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "scheduler: unknown queue policy %d", policy);
     if (placement < SL_PLACE_FIRST_FIT || placement > SL_PLACE_TOPOLOGY)
-        return sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "scheduler: unknown placement %d",
-                           placement);
+        return sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "scheduler: unknown placement %d", placement);
     if (nservers == 0 || nservers >= NONE || njobs >= NONE)
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
                            "scheduler: %zu servers and %zu jobs (need 1 .. 2^32 - 2 servers)",
@@ -420,13 +423,12 @@ static void queue_remove(struct sl_sched *s, struct part *p, uint32_t j)
 }
 
 int sl_sched_submit(struct sl_sched *s, uint32_t job, uint32_t cards, uint32_t part,
-                    int64_t priority, int64_t submit_us, int64_t est_runtime_us,
-                    struct sl_diag *d)
+                    int64_t priority, int64_t submit_us, int64_t est_runtime_us, struct sl_diag *d)
 {
     if (job >= s->njobs || s->jobs[job].state != J_NEW)
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
-                           "scheduler: job %u is out of range (%zu jobs) or was queued before",
-                           job, s->njobs);
+                           "scheduler: job %u is out of range (%zu jobs) or was queued before", job,
+                           s->njobs);
     if (est_runtime_us <= 0 || cards == 0)
         return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
                            "scheduler: job %u asks for %u cards for an estimated %lld us (both "
@@ -730,6 +732,8 @@ static void sh_apply(struct sl_sched *s, struct part *p, const struct sl_sched_a
         uint64_t *fm = sh_mask(s, p, a[i].server);
         uint8_t nf = (uint8_t)popcount64(*fm);
         set_free(p, p->sh_hist, &nf, fm, a[i].mask, take);
+        uint32_t c = popcount64(a[i].mask);
+        p->sh_free_cards = take ? p->sh_free_cards - c : p->sh_free_cards + c;
     }
 }
 
@@ -743,12 +747,14 @@ static void shadow(struct sl_sched *s, struct part *p, uint32_t h, int64_t now_u
     }
     p->epoch = s->epoch;
     memcpy(p->sh_hist, p->hist, sizeof p->hist);
+    p->sh_free_cards = p->free_cards;
     int64_t t = now_us;
     for (size_t i = 0; i < p->nrun; i++) {
         const struct job *r = &s->jobs[p->run[i].job];
         sh_apply(s, p, r->alloc, r->nalloc, 0);
         t = p->run[i].end_us;
-        if ((i + 1 == p->nrun || p->run[i + 1].end_us != t) && fits(p, p->sh_hist, s->jobs[h].cards))
+        if ((i + 1 == p->nrun || p->run[i + 1].end_us != t) &&
+            fits(p, p->sh_hist, s->jobs[h].cards))
             break;
     }
     assert(fits(p, p->sh_hist, s->jobs[h].cards));
@@ -816,16 +822,25 @@ size_t sl_sched_dispatch(struct sl_sched *s, int64_t now_us, uint32_t *out, size
             from = s->jobs[h].next;
         }
         size_t depth = 0;
+        uint32_t fail_c = UINT32_MAX;
         for (uint32_t j = from; j != NONE && depth < SL_SCHED_BACKFILL_DEPTH && n < cap; depth++) {
             struct job *b = &s->jobs[j];
             uint32_t next = b->next;
-            if (j != h && place(s, p, b)) {
-                int ok = now_us + b->est_us <= p->shadow_us;
+            int by_shadow = now_us + b->est_us <= p->shadow_us;
+            /* Cheap necessary test first: a job that runs past the shadow
+             * must leave the head its cards there. */
+            if (j != h &&
+                (by_shadow ||
+                 (b->cards < fail_c && b->cards + s->jobs[h].cards <= p->sh_free_cards)) &&
+                place(s, p, b)) {
+                int ok = by_shadow;
                 if (!ok) {
                     sh_apply(s, p, s->tmp, s->ntmp, 1);
                     ok = fits(p, p->sh_hist, s->jobs[h].cards);
-                    if (!ok)
+                    if (!ok) {
                         sh_apply(s, p, s->tmp, s->ntmp, 0);
+                        fail_c = b->cards;
+                    }
                 }
                 if (ok) {
                     commit(s, p, j, now_us);
@@ -978,8 +993,8 @@ int sl_sched_replay(struct sl_sched *s, const struct sl_sched_job *jobs, size_t 
         if (nh && heap[0].t < t)
             t = heap[0].t;
         if (t == INT64_MAX) {
-            rc = sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
-                             "scheduler replay: %zu jobs never started", n - done);
+            rc = sl_diag_set(d, SL_EINVAL, NULL, 0, 0, "scheduler replay: %zu jobs never started",
+                             n - done);
             break;
         }
         while (nh && heap[0].t == t) {
@@ -989,16 +1004,16 @@ int sl_sched_replay(struct sl_sched *s, const struct sl_sched_job *jobs, size_t 
         }
         while (next < n && jobs[next].submit_us == t) {
             const struct sl_sched_job *j = &jobs[next];
-            if (j->submit_us < (next ? jobs[next - 1].submit_us : 0) ||
-                j->runtime_us > j->est_us || j->runtime_us < 0) {
+            if (j->submit_us < (next ? jobs[next - 1].submit_us : 0) || j->runtime_us > j->est_us ||
+                j->runtime_us < 0) {
                 rc = sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
                                  "scheduler replay: job %zu: submit times must not decrease "
                                  "and 0 <= run time <= estimate",
                                  next);
                 goto out;
             }
-            rc = sl_sched_submit(s, (uint32_t)next, j->cards, j->part, j->priority, t, j->est_us,
-                                 d);
+            rc =
+                sl_sched_submit(s, (uint32_t)next, j->cards, j->part, j->priority, t, j->est_us, d);
             if (rc != SL_OK)
                 goto out;
             next++;

@@ -34,7 +34,10 @@
  * cards, so one pool's blocked head never holds up another pool's jobs).
  * In a partition of servers of different sizes, k above is its largest
  * server.  Backfilling looks at most at the first 4096 queued jobs after
- * the head (a bound on the cost, as Slurm's bf_max_job_test).
+ * the head (a bound on the cost, as Slurm's bf_max_job_test), and in one
+ * scan, after a job running past the shadow failed the head's test, it
+ * does not try jobs of as many cards or more that run past it (both only
+ * skip backfills, so the head's reservation still holds).
  * Estimates.  Backfilling needs each running job's end: the caller gives an
  * upper bound of the run time at submit (est_runtime_us) and, once a job
  * started, its actual end (sl_sched_set_end).  A backfilled job is checked
@@ -75,8 +78,7 @@ void sl_sched_free(struct sl_sched *s);
  * run time is at most est_runtime_us (> 0).  SL_OK, or SL_EINVAL when the
  * partition can never hold it (d filled: its largest job). */
 int sl_sched_submit(struct sl_sched *s, uint32_t job, uint32_t cards, uint32_t part,
-                    int64_t priority, int64_t submit_us, int64_t est_runtime_us,
-                    struct sl_diag *d);
+                    int64_t priority, int64_t submit_us, int64_t est_runtime_us, struct sl_diag *d);
 
 /* Starts what the policy allows at now_us: writes the ids of the started
  * jobs to out, in start order, and returns their number (call again while
