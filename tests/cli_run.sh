@@ -73,8 +73,8 @@ for v in traditional three-in-one; do
     check "$v summary: 1,280 servers" grep -q '"servers": 1280,' "$s"
     check "$v summary: variant name" grep -q "\"variant\": \"$v\"," "$s"
     check "$v summary: 7 days" grep -q '"sim_seconds": 604800,' "$s"
-    check "$v timeseries header" test "$(head -n 1 "$d/$v/timeseries.csv" | cut -d, -f1-15)" = \
-        "time_s,datetime,it_w,it_max_w,util,facility_w,chain_loss_w,cooling_w,aux_w,pue,t_db_c,t_wb_c,silicon_w,headroom_w,over_cap_s"
+    check "$v timeseries header" test "$(head -n 1 "$d/$v/timeseries.csv" | cut -d, -f1-16)" = \
+        "time_s,datetime,it_w,it_max_w,util,facility_w,chain_loss_w,cooling_w,aux_w,pue,t_db_c,t_wb_c,silicon_w,headroom_w,over_cap_s,fabric_w"
     check "$v timeseries has 10,080 rows" test "$(($(wc -l <"$d/$v/timeseries.csv") - 1))" -eq 10080
     check "$v timeseries: datetime = run.start + time_s on every row" datetime_ok "$d/$v/timeseries.csv" 2025-07-01
     check "$v timeseries: first and last datetime" \
@@ -114,7 +114,9 @@ check "default: the chat and code services report tokens" \
     bash -c "grep -q '\"chat\":' $s && grep -q '\"code\":' $s && grep -q '\"tokens_per_kwh\":' $s"
 
 # 2b. Without services the synthetic load runs: 80 % mean utilisation.
-"$bin" run -q --variant traditional --out synth --set 'workload.inference=[]'
+# The servers alone (no network fabric) in 2b and 3.
+"$bin" run -q --variant traditional --out synth --set 'workload.inference=[]' \
+    --set fleet.fabric.kind=none
 mean=$(json_num synth/traditional/summary.json it_mean)
 check "synthetic: mean IT power near 1280 x 4.61 kW (t1008 at 80 %)" \
     awk -v m="$mean" 'BEGIN { exit !(m > 5.85 && m < 5.97) }'
@@ -122,7 +124,7 @@ check "synthetic: mean IT power near 1280 x 4.61 kW (t1008 at 80 %)" \
 # 3. Exact power with a constant, noise-free load.
 "$bin" run -q --variant traditional --out const --set 'workload.inference=[]' \
     --set workload.synthetic.shape=constant \
-    --set workload.synthetic.noise=0% --set run.duration=1d
+    --set workload.synthetic.noise=0% --set run.duration=1d --set fleet.fabric.kind=none
 s=const/traditional/summary.json
 check "constant load: IT power constant (peak = mean = min)" \
     test "$(json_num $s it_mean)" = "$(json_num $s it_peak)" -a "$(json_num $s it_mean)" = "$(json_num $s it_min)"

@@ -475,6 +475,7 @@ static void test_pick_blocks(void **state)
 
 /* The 10,240-card center: 1,280 servers of 8 cards (docs/model.md,
  * "Fabric").
+ *   The default, 8 x 200G (one port per card): see the test.
  *   T100, 4 x 200G, 128 x 200G ports, non-blocking, two tiers: 16 servers
  *   (64 links) and 64 uplinks a leaf; 80 leaves, 80*64/128 = 40 spines;
  *   5,120 + 5,120 = 10,240 cables.  Three tiers: 2 pods of 64 leaves, 128
@@ -490,6 +491,27 @@ static void test_center(void **state)
     struct sl_fabric_spec s;
     sl_fabric_spec_default(&s);
     struct sl_fabric f;
+    /* The default, one 200G port per card: 8 servers a leaf, 160 leaves,
+     * more than a two-tier fabric of radix 128 holds; three tiers: 3 pods
+     * (64, 64, 32 leaves) of 64 spines, 80 cores, 3 x 10,240 cables. */
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    assert_int_equal(sl_fabric_build(&f, &s, 1280, &d), SL_EINVAL);
+    s.kind = SL_FABRIC_FAT_TREE_3;
+    build_ok(&f, &s, 1280);
+    assert_int_equal(f.per_block, 8);
+    assert_int_equal(f.leaves, 160);
+    assert_int_equal(f.pods, 3);
+    assert_int_equal(f.spines, 192);
+    assert_int_equal(f.cores, 80);
+    assert_int_equal(f.switches, 432);
+    assert_int_equal(f.links, 30720);
+    assert_int_equal(f.transceivers, 4 * 10240);
+    assert_close(f.power_w, 432 * 750.0 + 4 * 10240 * 4.5, 1e-12);
+    sl_fabric_release(&f);
+
+    s.kind = SL_FABRIC_FAT_TREE_2;
+    s.nics_per_server = 4;
     build_ok(&f, &s, 1280);
     assert_int_equal(f.per_block, 16);
     assert_int_equal(f.leaves, 80);
@@ -532,7 +554,6 @@ static void test_center(void **state)
     sl_fabric_release(&f);
 
     s.kind = SL_FABRIC_FAT_TREE_2;
-    struct sl_diag d;
     sl_diag_clear(&d);
     assert_int_equal(sl_fabric_build(&f, &s, 1280, &d), SL_EINVAL);
     assert_non_null(strstr(d.msg, "fat-tree-3"));
@@ -544,6 +565,7 @@ static void test_torture(void **state)
     (void)state;
     struct sl_fabric_spec s;
     sl_fabric_spec_default(&s);
+    s.kind = SL_FABRIC_FAT_TREE_3; /* the default center needs three tiers */
     for (long n = 0;; n++) {
         struct torture t = {n, 0, 0};
         sl_alloc_set_hook(torture_alloc, &t);

@@ -413,7 +413,7 @@ static const char hand_yaml[] =
     "name: hand\n"
     "site: {name: xinghua}\n"
     "run: {duration: 2h, sample: 1h, start: 2025-07-01}\n"
-    "fleet: {servers: 8, servers_per_rack: 4, server: hs}\n"
+    "fleet: {servers: 8, servers_per_rack: 4, server: hs, fabric: {kind: none}}\n"
     "facility: {power_chain: hand, cooling: air-chilled-water, aux_load: 2 %}\n"
     "workload:\n"
     "  synthetic: {shape: constant, mean: 50 %, noise: 0 %, change_interval: 1d}\n"

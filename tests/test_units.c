@@ -259,6 +259,21 @@ static void test_every_suffix_converts(void **state)
                 "C",
                 SL_UNIT_TEMP, 27.5); /* degree sign */
 
+    check_parse("512 B/s", SL_UNIT_BANDWIDTH, 512);
+    check_parse("3 kB/s", SL_UNIT_BANDWIDTH, 3000);
+    check_parse("3 KB/s", SL_UNIT_BANDWIDTH, 3000);
+    check_parse("1.6 TB/s", SL_UNIT_BANDWIDTH, 1.6e12);
+    check_parse("25 GB/s", SL_UNIT_BANDWIDTH, 25e9);
+    check_parse("5 MB/s", SL_UNIT_BANDWIDTH, 5e6);
+    check_parse("8 b/s", SL_UNIT_BANDWIDTH, 1);
+    check_parse("3 b/s", SL_UNIT_BANDWIDTH, 0.375);
+    check_parse("8 kb/s", SL_UNIT_BANDWIDTH, 1000);
+    check_parse("100 Mb/s", SL_UNIT_BANDWIDTH, 12.5e6);
+    check_parse("200 Gb/s", SL_UNIT_BANDWIDTH, 25e9); /* a 200G NIC is 25 GB/s */
+    check_parse("400 Gb/s", SL_UNIT_BANDWIDTH, 50e9);
+    check_parse("1.6 Tb/s", SL_UNIT_BANDWIDTH, 200e9);
+    check_parse("1 GiB/s", SL_UNIT_BANDWIDTH, 1073741824.0);
+
     check_parse("35 %", SL_UNIT_PERCENT, 0.35);
     check_parse("80 %", SL_UNIT_PERCENT, 0.8);
     check_parse("100 %", SL_UNIT_PERCENT, 1);
@@ -357,6 +372,11 @@ static void test_reject_unknown_or_wrong_kind(void **state)
     check_reject("5 w", SL_UNIT_POWER, "unknown power unit", NULL);
     check_reject("5 mW", SL_UNIT_POWER, "unknown power unit 'mW'", NULL);
     check_reject("5 KW", SL_UNIT_POWER, "unknown power unit", NULL);
+    /* Bits and bytes differ only in case; a wrong case is not guessed. */
+    check_reject("200 gb/s", SL_UNIT_BANDWIDTH, "unknown bandwidth unit 'gb/s'", "Gb/s", NULL);
+    check_reject("200 Gbps", SL_UNIT_BANDWIDTH, "unknown bandwidth unit 'Gbps'", NULL);
+    check_reject("200 G", SL_UNIT_BANDWIDTH, "unknown bandwidth unit", NULL);
+    check_reject("25 GB", SL_UNIT_BANDWIDTH, "unknown bandwidth unit 'GB'", NULL);
     check_reject("3 sec", SL_UNIT_TIME, "unknown time unit 'sec'", NULL);
     check_reject("3 m", SL_UNIT_TIME, "unknown time unit 'm'", NULL);
     check_reject("3 D", SL_UNIT_TIME, "unknown time unit", NULL);

@@ -92,9 +92,10 @@ struct sl_fabric {
     uint32_t *scratch;   /* per block, for the queries (so they are not reentrant) */
 };
 
-/* Fills *s with the defaults of docs/model.md ("Fabric"): T100 servers with
- * 4 x 200G NICs under a two-tier non-blocking fat tree of 64-port 400G
- * switches split to 128 x 200G ports. */
+/* Fills *s with the defaults of docs/model.md ("Fabric"): 8-card servers
+ * with 8 x 200G NIC ports (one per card) under a two-tier non-blocking fat
+ * tree of 64-port 400G switches split to 128 x 200G ports (a 10,240-card
+ * center needs three tiers: fleet.fabric.kind auto picks them). */
 void sl_fabric_spec_default(struct sl_fabric_spec *s);
 
 /* Builds the fabric of spec for nservers servers into *f (which it

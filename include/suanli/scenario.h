@@ -112,7 +112,10 @@ struct sl_pool_cfg {
 };
 
 /* The scale-out fabric (`fleet.fabric`), the keys of struct sl_fabric_spec
- * (suanli/fabric.h) plus "none" and "auto" kinds.  Filled by the schema. */
+ * (suanli/fabric.h) plus "none" and "auto" kinds.  Filled by the schema,
+ * whose ranges hold the spec's own (sl_fabric_build checks the rest: the
+ * radix against the fleet, at load).  Latencies are in seconds here (the
+ * schema's time unit) and in microseconds in the spec. */
 struct sl_fabric_cfg {
     int kind; /* enum sl_fabric_cfg_kind */
     int64_t nics_per_server;
@@ -125,12 +128,12 @@ struct sl_fabric_cfg {
     double switch_idle_share;
     double optics_w;
     int server_links_optical;
-    double nic_latency_us;
-    double switch_latency_us;
+    double nic_latency_s;
+    double switch_latency_s;
 };
 /* SL_FABRIC_CFG_NONE: no fabric (no switches, servers talk only inside);
  * AUTO: a two-tier fat tree when one holds the fleet, else three tiers;
- * otherwise 1 + enum sl_fabric_kind. */
+ * otherwise SL_FABRIC_CFG_FAT_TREE_2 + enum sl_fabric_kind. */
 enum sl_fabric_cfg_kind {
     SL_FABRIC_CFG_AUTO = 0,
     SL_FABRIC_CFG_NONE,

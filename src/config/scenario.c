@@ -447,6 +447,9 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
     }
     if (resolve_pools(sc) != SL_OK)
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    int frc = sl__scenario_check_fabric(sc, root, d);
+    if (frc != SL_OK)
+        return frc;
     return sl__scenario_resolve_services(sc, root, file_src, d);
 }
 

@@ -64,6 +64,13 @@ int sl__scenario_unknown_entry(const struct sl_scenario *sc, int kind, const cha
 int sl__scenario_check_own_names(const struct sl_scenario *sc, const struct sl_ynode *root,
                                  struct sl_diag *d);
 
+/* Checks that fleet.fabric can be built for the fleet's servers (after the
+ * pools are resolved); the objection is reported at fleet.fabric, or at
+ * the fleet's size when the fabric keys are defaults.  Returns SL_OK,
+ * SL_EINVAL or SL_ENOMEM (scenario_fabric.c). */
+int sl__scenario_check_fabric(const struct sl_scenario *sc, const struct sl_ynode *root,
+                              struct sl_diag *d);
+
 /* Reports msg at the node of a dotted key path in root, or without a
  * position when the key is absent (a default).  Returns SL_EINVAL. */
 int sl__scenario_path_error(const struct sl_ynode *root, const char *path, struct sl_diag *d,

@@ -344,6 +344,42 @@ static const struct sl_field facility_fields[] = {
      "control step of the facility: chain, cooling, cap, cost and carbon are evaluated on the "
      "exact IT energy of each step; `run.sample` must be a whole multiple of it"},
 };
+/* fleet.fabric: the defaults are sl_fabric_spec_default()'s (docs/model.md,
+ * "Fabric"); test_config checks that they agree. */
+static const char *const fabric_kind_names[] = {"auto",       "none", "fat-tree-2",
+                                                "fat-tree-3", "rail", NULL};
+#define T_FAB struct sl_fabric_cfg
+static const struct sl_field fabric_fields[] = {
+    F_ENUM("kind", T_FAB, kind, "auto", fabric_kind_names,
+           "`auto`: a two-tier fat tree when one holds the fleet, else three tiers; `none`: no "
+           "fabric (no switches); `fat-tree-2`, `fat-tree-3`; `rail`: rail-optimised (NIC k of "
+           "each server of a rail group on the group's leaf k)"),
+    F_INT("nics_per_server", T_FAB, nics_per_server, "8", 1, 64, 0,
+          "scale-out NIC ports per server (8: one per card)"),
+    F_REAL("nic_bw", SL_UNIT_BANDWIDTH, T_FAB, nic_bw, "200 Gb/s", 0, SL_NO_MAX, POS,
+           "bandwidth of one NIC port, one direction"),
+    F_INT("switch_radix", T_FAB, switch_radix, "128", 2, 4096, 0, "ports per switch"),
+    F_REAL("port_bw", SL_UNIT_BANDWIDTH, T_FAB, port_bw, "200 Gb/s", 0, SL_NO_MAX, POS,
+           "bandwidth of one switch port (a 64 x 400G switch split to 128 x 200G)"),
+    {"oversubscription", SL_FT_REAL, SL_UNIT_NONE, S(T_FAB, oversubscription), "1", 1, 1000, 0,
+     NULL, NULL, "leaf downlink : uplink bandwidth (1: non-blocking)"},
+    F_INT("servers_per_leaf", T_FAB, servers_per_leaf, "0", 0, 1000000, 0,
+          "servers per leaf (rail: per rail group); 0: as many as the radix holds"),
+    F_REAL("switch_power", SL_UNIT_POWER, T_FAB, switch_w, "750 W", 0, SL_NO_MAX, 0,
+           "one switch at full load, optics excluded"),
+    F_REAL("switch_idle_share", SL_UNIT_PERCENT, T_FAB, switch_idle_share, "70 %", 0, 1, 0,
+           "idle power of a switch as a share of its full-load power"),
+    F_REAL("optics_power", SL_UNIT_POWER, T_FAB, optics_w, "4.5 W", 0, SL_NO_MAX, 0,
+           "one transceiver (both ends of switch-to-switch links are optical)"),
+    F_BOOL("server_links_optical", T_FAB, server_links_optical, "false",
+           "server-to-leaf links through optics (switch end counted here, NIC end in the server)"),
+    F_REAL("nic_latency", SL_UNIT_TIME, T_FAB, nic_latency_s, "5 us", 0, 1, 0,
+           "per message: NICs, PCIe and software at both ends"),
+    F_REAL("switch_latency", SL_UNIT_TIME, T_FAB, switch_latency_s, "0.25 us", 0, 1, 0,
+           "per switch crossed"),
+};
+SCHEMA(fabric_schema, sl_fabric_cfg, "fabric", fabric_fields);
+
 static const struct sl_field fleet_fields[] = {
     {"servers", SL_FT_INT, 0, S(struct sl_fleet_cfg, servers), "1280", 1, 10000000, 0, NULL, NULL,
      "number of servers (1,280 x 8 cards = 10,240 cards in the brief's center)"},
@@ -351,6 +387,8 @@ static const struct sl_field fleet_fields[] = {
      NULL, NULL, "servers per rack: 8 traditional, 16 in the \"three-in-one\" rack (128 chips)"},
     {"server", SL_FT_STRING, 0, S(struct sl_fleet_cfg, server), "t1008", SL_NO_MIN, SL_NO_MAX,
      SL_FF_NAME, NULL, NULL, "server model from the catalog (`suanli catalog`)"},
+    {"fabric", SL_FT_SECTION, 0, S(struct sl_fleet_cfg, fabric), NULL, SL_NO_MIN, SL_NO_MAX, 0,
+     NULL, &fabric_schema, "the scale-out network: switches, links and their power"},
 };
 static const char *const router_names[] = {"round-robin", "jsq", "least-tokens", "prefix", NULL};
 static const char *const fidelity_names[] = {"request", "flow", NULL};

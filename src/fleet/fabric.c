@@ -47,8 +47,8 @@ void sl_fabric_spec_default(struct sl_fabric_spec *s)
 {
     memset(s, 0, sizeof *s);
     s->kind = SL_FABRIC_FAT_TREE_2;
-    s->nics_per_server = 4;
-    s->nic_bw = 25e9; /* 200 Gb/s */
+    s->nics_per_server = 8; /* one 200G port per card (docs/model.md) */
+    s->nic_bw = 25e9;       /* 200 Gb/s */
     s->switch_radix = 128;
     s->port_bw = 25e9;
     s->oversubscription = 1.0;

@@ -6,7 +6,9 @@
  * design values, so none depends on `run.sample`.  Conversion losses are
  * metered where they happen (rack, server and board stages, each facility
  * stage), never obtained by subtracting two totals, so a stage without
- * losses reports exactly 0.  The key names are documented in
+ * losses reports exactly 0.  IT energy and power include the fabric's
+ * switches and optics (fabric.*); rack power and the rack-scope
+ * efficiency are the servers' alone.  The key names are documented in
  * docs/outputs.md.
  */
 #include "report/observers.h"
@@ -32,7 +34,8 @@ static int finish(void *state, struct sl_world *w, struct sl_summary *s, struct 
     const struct sl_site_totals *T = &w->tot;
     const double *E = T->fleet_j;
     double dur_s = (double)w->end_us * 1e-6;
-    double it_j = E[SL_Q_IT];
+    double it_j = E[SL_Q_IT]; /* servers and fabric */
+    double servers_it_j = it_j - T->fabric_j;
     double server_in_j = E[SL_Q_DC] + E[SL_Q_SERVER_LOSS];
     double silicon_j = E[SL_Q_BOARD] - E[SL_Q_BOARD_LOSS];
     double it_mean_w = it_j / dur_s;
@@ -45,8 +48,8 @@ static int finish(void *state, struct sl_world *w, struct sl_summary *s, struct 
     int64_t racks_cap = unbounded ? 0 : (int64_t)((nsrv + f->per_rack - 1) / f->per_rack);
     /* Efficiency of the conversion path to the silicon: the product of each
      * scope's energy-weighted efficiency. */
-    double chain_eff = (it_j / T->chain_in_j) * (server_in_j / it_j) * (E[SL_Q_DC] / server_in_j) *
-                       (silicon_j / E[SL_Q_BOARD]);
+    double chain_eff = (it_j / T->chain_in_j) * (server_in_j / servers_it_j) *
+                       (E[SL_Q_DC] / server_in_j) * (silicon_j / E[SL_Q_BOARD]);
     int rc = SL_OK;
 #define ADD(call)                                                                                  \
     do {                                                                                           \
@@ -93,7 +96,7 @@ static int finish(void *state, struct sl_world *w, struct sl_summary *s, struct 
     ADD(sl_summary_num(s, "power_mw.it_mean", it_mean_w / 1e6));
     ADD(sl_summary_num(s, "power_mw.it_peak", T->it_max_w / 1e6));
     ADD(sl_summary_num(s, "power_mw.it_min", T->it_min_w / 1e6));
-    ADD(sl_summary_num(s, "power_mw.it_design", f->design_it_w / 1e6));
+    ADD(sl_summary_num(s, "power_mw.it_design", w->fac.design_it_w / 1e6));
     ADD(sl_summary_num(s, "power_mw.facility_mean", T->facility_j / dur_s / 1e6));
     ADD(sl_summary_num(s, "power_mw.facility_peak", T->facility_peak_w / 1e6));
     ADD(sl_summary_num(s, "power_mw.facility_design_worst", worst_w / 1e6));
@@ -112,10 +115,23 @@ static int finish(void *state, struct sl_world *w, struct sl_summary *s, struct 
     ADD(unbounded ? sl_summary_num(s, "capacity.racks_at_cap", NAN)
                   : sl_summary_int(s, "capacity.racks_at_cap", racks_cap));
     ADD(sl_summary_num(s, "server_kw.full", full.input_w / 1e3));
-    ADD(sl_summary_num(s, "rack_kw.mean", it_mean_w / (double)f->nracks / 1e3));
+    ADD(sl_summary_num(s, "rack_kw.mean", servers_it_j / dur_s / (double)f->nracks / 1e3));
     ADD(sl_summary_num(s, "rack_kw.peak", f->rack_peak_w / 1e3));
     ADD(sl_summary_num(s, "rack_kw.design", f->design_rack_w / 1e3));
     ADD(sl_summary_num(s, "utilisation.mean", E[SL_Q_LOAD] / dur_s / (double)f->ncards));
+    const struct sl_fabric *fab = &w->fabric;
+    int has = w->has_fabric;
+    ADD(sl_summary_str(s, "fabric.kind", has ? sl_fabric_kind_names[fab->spec.kind] : "none"));
+    ADD(sl_summary_int(s, "fabric.tiers", has ? (int64_t)fab->tiers : 0));
+    ADD(sl_summary_int(s, "fabric.switches", has ? (int64_t)fab->switches : 0));
+    ADD(sl_summary_int(s, "fabric.leaves", has ? (int64_t)fab->leaves : 0));
+    ADD(sl_summary_int(s, "fabric.spines", has ? (int64_t)fab->spines : 0));
+    ADD(sl_summary_int(s, "fabric.cores", has ? (int64_t)fab->cores : 0));
+    ADD(sl_summary_int(s, "fabric.links", has ? (int64_t)fab->links : 0));
+    ADD(sl_summary_int(s, "fabric.transceivers", has ? (int64_t)fab->transceivers : 0));
+    ADD(sl_summary_num(s, "fabric.power_kw", T->fabric_j / dur_s / 1e3));
+    ADD(sl_summary_num(s, "fabric.power_kw_full", has ? fab->power_w / 1e3 : 0));
+    ADD(sl_summary_num(s, "fabric.energy_mwh", T->fabric_j / MWH));
 #undef ADD
     return rc;
 }

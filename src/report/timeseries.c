@@ -28,7 +28,7 @@ struct series {
     double span_s; /* steps accumulated into it */
     double fleet_j[SL_Q_COUNT];
     double it_max_w;
-    double facility_j, chain_loss_j, cooling_j, aux_j;
+    double facility_j, chain_loss_j, cooling_j, aux_j, fabric_j;
     double stage_loss_j[SL_MAX_STAGES];
     double t_db, t_wb; /* C * s */
     double over_cap_s;
@@ -64,7 +64,7 @@ static int open_series(void *state, struct sl_world *w, struct sl_diag *d)
         return rc;
     FILE *f = s->out.f;
     fputs("time_s,datetime,it_w,it_max_w,util,facility_w,chain_loss_w,cooling_w,aux_w,pue,t_db_c,"
-          "t_wb_c,silicon_w,headroom_w,over_cap_s",
+          "t_wb_c,silicon_w,headroom_w,over_cap_s,fabric_w",
           f);
     for (size_t k = 0; k < w->fac.stack.n; k++)
         fprintf(f, ",loss_%s_w", w->fac.stack.stage[k]->name);
@@ -94,8 +94,9 @@ static void write_row(struct series *s, struct sl_world *w, int64_t t1_us)
                      s->t_wb / span,
                      silicon,
                      w->sc->site.grid_cap_w - facility,
-                     s->over_cap_s};
-    static const int decimals[] = {1, 1, 6, 1, 1, 1, 1, 6, 2, 2, 1, 1, 1};
+                     s->over_cap_s,
+                     s->fabric_j / span};
+    static const int decimals[] = {1, 1, 6, 1, 1, 1, 1, 6, 2, 2, 1, 1, 1, 1};
     double extra[MAX_SOURCE_COLUMNS];
     size_t nextra = 0;
     for (size_t i = 0; i < w->nsrc; i++) {
@@ -152,6 +153,7 @@ static void step(void *state, struct sl_world *w, const struct sl_site_step *st)
     s->chain_loss_j += st->fe.chain_loss_w * dt;
     s->cooling_j += st->fe.cooling.total_w * dt;
     s->aux_j += st->fe.aux_w * dt;
+    s->fabric_j += st->fabric_w * dt;
     for (size_t k = 0; k < w->fac.stack.n; k++)
         s->stage_loss_j[k] += st->fe.stage_loss_w[k] * dt;
     s->t_db += st->fe.t_db_c * dt;

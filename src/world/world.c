@@ -3,6 +3,7 @@
  */
 #include "world/world.h"
 
+#include "config/fabric_cfg.h"
 #include "suanli/alloc.h"
 
 #include <math.h>
@@ -54,6 +55,7 @@ static void add_totals(struct sl_site_totals *T, const struct sl_site_step *st, 
     double dt = st->dt_s;
     for (int q = 0; q < SL_Q_COUNT; q++)
         T->fleet_j[q] += st->fleet_w[q] * dt;
+    T->fabric_j += st->fabric_w * dt;
     T->chain_in_j += fe->chain_in_w * dt;
     T->chain_loss_j += fe->chain_loss_w * dt;
     T->cooling_j += c->total_w * dt;
@@ -100,6 +102,16 @@ static void close_step(struct sl_world *w, int64_t t1_us)
     for (int q = 0; q < SL_Q_COUNT; q++)
         st->fleet_w[q] = e[q] / st->dt_s;
     st->util = st->fleet_w[SL_Q_LOAD] / (double)w->fleet.ncards;
+    /* The fabric is IT load on the same chain, cooled by air; its switches
+     * run at the fleet's mean card load share (docs/model.md, "Fabric"). */
+    st->fabric_w = 0;
+    if (w->has_fabric) {
+        double u = st->util < 0 ? 0 : st->util > 1 ? 1 : st->util;
+        st->fabric_w = sl_fabric_power_w(&w->fabric, u);
+        st->fleet_w[SL_Q_IT] += st->fabric_w;
+        st->it_max_w += st->fabric_w;
+        st->it_min_w += st->fabric_w;
+    }
     st->local_mid_s = sc->start_s + (st->t0_us + t1_us) / 2000000;
     sl_facility_eval(&w->fac, st->fleet_w[SL_Q_IT], st->fleet_w[SL_Q_LIQUID], st->local_mid_s,
                      &st->fe);
@@ -133,6 +145,12 @@ static void on_step(struct sl_engine *eng, void *ctx, uint64_t arg)
 
 /* ---- Building and running ---- */
 
+/* The fabric's power at full load (0 without one). */
+static double world_fabric_full_w(const struct sl_world *w)
+{
+    return w->has_fabric ? sl_fabric_power_w(&w->fabric, 1.0) : 0;
+}
+
 static size_t count(const void *const *list)
 {
     size_t n = 0;
@@ -161,7 +179,12 @@ int sl_world_init(struct sl_world *w, const struct sl_scenario *sc, const char *
                                          : "power chain '%s' has too many rack stages",
                          sc->chain->name);
     if (rc == SL_OK)
-        rc = sl_facility_init(&w->fac, sc, w->fleet.design_it_w, w->fleet.design_liquid_w, d);
+        rc = sl_fabric_cfg_build(&sc->fleet.fabric, w->fleet.nservers, 0, &w->fabric,
+                                 &w->has_fabric, d);
+    /* The facility is sized for the servers and the fabric at full load. */
+    if (rc == SL_OK)
+        rc = sl_facility_init(&w->fac, sc, w->fleet.design_it_w + world_fabric_full_w(w),
+                              w->fleet.design_liquid_w, d);
     if (rc != SL_OK) {
         sl_world_release(w);
         return rc;
@@ -205,6 +228,7 @@ void sl_world_release(struct sl_world *w)
     }
     sl_free(w->obs);
     sl_free(w->src);
+    sl_fabric_release(&w->fabric);
     sl_fleet_release(&w->fleet);
     sl_engine_release(&w->eng);
     memset(w, 0, sizeof *w);
@@ -249,12 +273,22 @@ int sl_world_run(struct sl_world *w)
 
 /* ---- Capacity under the cap ---- */
 
-/* Facility power at full load in the worst hour for n servers. */
+/* Facility power at full load in the worst hour for n servers, with the
+ * fabric built for them (a third tier when they outgrow two); INFINITY when
+ * no fabric of the scenario's kind holds them. */
 static double worst_for(const struct sl_world *w, size_t n)
 {
     const struct sl_scenario *sc = w->sc;
     double it, liquid;
     sl_fleet_design(&w->calc, sc->chain, n, w->fleet.per_rack, &it, &liquid, NULL);
+    if (w->has_fabric) {
+        struct sl_fabric fab;
+        int built;
+        if (sl_fabric_cfg_build(&sc->fleet.fabric, n, 1, &fab, &built, NULL) != SL_OK)
+            return INFINITY;
+        it += sl_fabric_power_w(&fab, 1.0);
+        sl_fabric_release(&fab);
+    }
     struct sl_facility f;
     if (sl_facility_init(&f, sc, it, liquid, NULL) != SL_OK)
         return INFINITY;

@@ -42,15 +42,19 @@
 
 /* One closed facility step [t0_us, t1_us).  Fleet quantities are means
  * over the step (exact: energy / duration); fe is the facility at those
- * means.  Invariants: t1_us > t0_us; it_min_w <= fleet_w[SL_Q_IT] <=
- * it_max_w; over_cap is fe.facility_w > the grid cap. */
+ * means.  The fabric is IT load: fleet_w[SL_Q_IT], it_max_w and it_min_w
+ * include fabric_w (the fabric's power over the step, 0 without one; the
+ * other quantities are the servers' alone).  Invariants: t1_us > t0_us;
+ * it_min_w <= fleet_w[SL_Q_IT] <= it_max_w; over_cap is fe.facility_w >
+ * the grid cap. */
 struct sl_site_step {
     int64_t t0_us, t1_us;
     double dt_s;
     int64_t local_mid_s; /* local calendar time of the midpoint */
     double fleet_w[SL_Q_COUNT];
     double it_max_w, it_min_w;
-    double util; /* mean card load share */
+    double util;     /* mean card load share */
+    double fabric_w; /* switches and optics at utilisation util */
     struct sl_facility_eval fe;
     double headroom_w; /* grid cap - facility power (negative: over) */
     double price;      /* CNY/kWh */
@@ -109,7 +113,8 @@ struct sl_world_observer {
 /* Totals over all steps (J unless noted), kept by the world so every
  * observer and the summary read one set. */
 struct sl_site_totals {
-    double fleet_j[SL_Q_COUNT];
+    double fleet_j[SL_Q_COUNT]; /* [SL_Q_IT] includes fabric_j */
+    double fabric_j;
     double chain_in_j, chain_loss_j, cooling_j, aux_j, facility_j;
     double stage_loss_j[SL_MAX_STAGES];
     double chiller_j, fans_j, pumps_j, unmet_j;
