@@ -56,7 +56,7 @@ static const char *scenario_text(const char *duration)
     snprintf(buf, sizeof buf,
              "name: training-test\n"
              "run: {duration: %s, sample: 10min, seed: 7}\n"
-             "fleet: {servers: 4}\n",
+             "fleet: {servers: 4, fabric: {kind: none}}\n",
              duration);
     return buf;
 }
