@@ -111,4 +111,55 @@ static inline const char *sl_job_trace_str(const struct sl_job_trace *t, uint32_
     return off < t->n_strings ? t->strings + off : "";
 }
 
+/* The parameters of an LLM center's job mix (src/trace/jobmix.c; their
+ * defaults and sources in docs/model.md, "The LLM job mix"): Poisson
+ * arrivals of small (fine-tuning and evaluation) jobs at jobs_per_day; a
+ * size of 1 card with probability single_card, else 2^k cards (k >= 1,
+ * 2^k <= max_cards) with probability proportional to 2^(-size_decay k); a
+ * lognormal run time ln T ~ N(duration_mu + duration_per_log2 log2 cards,
+ * duration_sigma^2) (T in seconds) clipped to [1 s, duration_max_us]; and
+ * pretrain_jobs pre-training jobs of pretrain_cards cards and a budget of
+ * pretrain_tokens tokens each, submitted at 0.  Invariants (checked by
+ * sl_jobmix_generate): jobs_per_day >= 0; size_decay finite; single_card
+ * in [0, 1]; max_cards in [1, SL_LIMIT(SL_LIM_JOB_CARDS)]; duration_sigma
+ * >= 0; duration_max_us >= 1 s; pretrain_jobs >= 0 and, when > 0,
+ * pretrain_cards >= 1 and pretrain_tokens > 0. */
+struct sl_jobmix_params {
+    double jobs_per_day;
+    double size_decay;
+    double single_card;
+    int64_t max_cards;
+    double duration_mu;
+    double duration_per_log2;
+    double duration_sigma;
+    int64_t duration_max_us;
+    int64_t pretrain_jobs;
+    int64_t pretrain_cards;
+    double pretrain_tokens;
+};
+
+/* One generated job: a pre-training job has tokens > 0 and duration_us 0,
+ * a small job duration_us >= 1 s and tokens 0. */
+struct sl_jobmix_row {
+    int64_t submit_us;
+    int64_t cards;
+    int64_t duration_us;
+    double tokens;
+};
+
+/* Generates the jobs submitted in [0, span_us): the pre-training jobs first
+ * (at 0), then the small jobs in submit order.  The streams are keyed by
+ * (seed, "training.jobmix.<what>", 0) for arrivals, sizes and run times
+ * apart, so changing the arrival rate keeps the k-th job's size and run
+ * time (common random numbers).  Returns SL_OK, SL_EINVAL (a parameter out
+ * of range, or more than SL_LIMIT(SL_LIM_JOB_ROWS) jobs expected: d says
+ * which) or SL_ENOMEM; on success *out (NULL when *n is 0) is the caller's
+ * to sl_free.  Deterministic for a seed.  O(jobs). */
+int sl_jobmix_generate(const struct sl_jobmix_params *p, uint64_t seed, int64_t span_us,
+                       struct sl_jobmix_row **out, size_t *n, struct sl_diag *d);
+
+/* The probability of size 2^k cards under p (k = 0: one card); 0 beyond
+ * max_cards.  For tests and docs. */
+double sl_jobmix_size_prob(const struct sl_jobmix_params *p, int k);
+
 #endif

@@ -267,11 +267,14 @@ struct sl_jobmix_cfg {
     double size_decay;        /* P(2^k cards) ~ 2^(-size_decay k) for k >= 1 */
     double single_card;       /* P(1 card) */
     int64_t max_cards;        /* largest generated small job */
-    double duration_mu;       /* ln seconds at one card */
-    double duration_per_log2; /* added to mu per doubling of cards */
+    double duration_mu;       /* ln seconds at one card (from duration_median) */
+    double duration_per_log2; /* added to mu per doubling of cards (ln duration_growth) */
     double duration_sigma;
-    char *model;           /* model of the generated small jobs */
-    int64_t pretrain_jobs; /* large pre-training jobs, submitted at the start */
+    int64_t duration_median_us; /* the keys: median run time of a 1-card job */
+    double duration_growth;     /* factor on the median per doubling of cards */
+    int64_t duration_max_us;    /* run times clipped to this */
+    char *model;                /* model of the generated small jobs */
+    int64_t pretrain_jobs;      /* large pre-training jobs, submitted at the start */
     int64_t pretrain_cards;
     double pretrain_tokens;
     char *pretrain_model;
@@ -414,6 +417,10 @@ struct sl_scenario {
     struct sl_job_spec *jobs; /* workload.training's jobs, by submit time; owned */
     size_t njobs;
     void *jobs_store; /* strings and traces the jobs borrow from; owned */
+    /* Trace rows not made into jobs: CPU-only (0 cards), without a run time
+     * (never started or still running when the trace ends), malformed
+     * (skipped with `lenient`). */
+    size_t jobs_skipped_cpu, jobs_skipped_unfinished, jobs_skipped_malformed;
 };
 
 /* The scenarios one `suanli run` executes: one, or one per variant, in the

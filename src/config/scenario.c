@@ -450,7 +450,10 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
     int frc = sl__scenario_check_fabric(sc, root, d);
     if (frc != SL_OK)
         return frc;
-    return sl__scenario_resolve_services(sc, root, file_src, d);
+    int rc = sl__scenario_resolve_services(sc, root, file_src, d);
+    if (rc == SL_OK)
+        rc = sl__scenario_resolve_training(sc, root, file_src, d);
+    return rc;
 }
 
 /* An override value that reads as YAML null ("---", "#...", "~", an empty
@@ -554,6 +557,7 @@ static int check_set_conflicts(const struct sl_ynode *set, struct sl_diag *d)
 
 static void scenario_release(struct sl_scenario *sc)
 {
+    sl__scenario_release_training(sc);
     sl__scenario_release_services(sc);
     sl_free(sc->pools);
     sl_free(sc->weather);

@@ -132,4 +132,16 @@ int sl__scenario_resolve_services(struct sl_scenario *sc, const struct sl_ynode 
  * result). */
 void sl__scenario_release_services(struct sl_scenario *sc);
 
+/* Resolves and checks `workload.training` (scenario_training.c): the jobs
+ * list, the job trace and the generated job mix into sc->jobs (sorted by
+ * submit time, stably) with their strings in sc->jobs_store; counts the
+ * trace rows skipped in sc->jobs_skipped_*.  Called after the pools and
+ * services are resolved.  Returns SL_OK or an error at the key at fault,
+ * or at the trace's file:line. */
+int sl__scenario_resolve_training(struct sl_scenario *sc, const struct sl_ynode *root,
+                                  const struct sl_ysource *file_src, struct sl_diag *d);
+/* Frees what sl__scenario_resolve_training allocated (safe on a partial
+ * result). */
+void sl__scenario_release_training(struct sl_scenario *sc);
+
 #endif

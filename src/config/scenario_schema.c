@@ -14,6 +14,7 @@
  * `variants:` entry) leave this file; see scenario_int.h.
  */
 #include "config/scenario_int.h"
+#include "suanli/jobs.h"
 
 #include <stddef.h>
 
@@ -489,12 +490,127 @@ static const struct sl_field service_fields[] = {
 };
 SCHEMA(service_schema, sl_service_cfg, "inference services", service_fields);
 
+static const char *const queue_names[] = {"fifo", "priority", "easy-backfill", NULL};
+static const char *const placement_names[] = {"first-fit", "pack", "topology", NULL};
+/* Indexed by enum sl_precision: `int8` is refused by the loader (training
+ * runs in BF16 or FP8), but keeps the index of `fp8` equal to SL_PREC_FP8. */
+static const char *const train_precision_names[] = {"bf16", "int8", "fp8", NULL};
+
+#define T_JOB            struct sl_job_cfg
+#define TOKENS_DOC(what) what " (a plain number: `2e11` or `200000000000`)"
+static const struct sl_field job_fields[] = {
+    F_STR("name", T_JOB, name, NULL, NAME_REQ, "job name (unique among the listed jobs)"),
+    F_STR("model", T_JOB, model, NULL, SL_FF_OPTIONAL | SL_FF_NAME,
+          "LLM from the catalog; unset: `workload.training.model`"),
+    F_STR("pool", T_JOB, pool, NULL, SL_FF_OPTIONAL | SL_FF_NAME,
+          "pool of the fleet to run on; unset: the first pool whose `use` is training or both"),
+    F_STR("tenant", T_JOB, tenant, NULL, OPT, "tenant (team, quota group) for reports"),
+    F_INT("cards", T_JOB, cards, NULL, 1, 1048576, REQ,
+          "cards the job holds (at most the pool's cards)"),
+    {"tokens", SL_FT_REAL, SL_UNIT_NONE, S(T_JOB, tokens), "0", 0, 1e18, 0, NULL, NULL,
+     TOKENS_DOC("token budget: the job ends when it has trained this many tokens; give this "
+                "or `duration`")},
+    {"duration", SL_FT_TIME, 0, S(T_JOB, duration_us), "0s", 0, SL_NO_MAX, 0, NULL, NULL,
+     "run time, whatever the speed; give this or `tokens`"},
+    {"submit", SL_FT_TIME, 0, S(T_JOB, submit_us), "0s", 0, SL_NO_MAX, 0, NULL, NULL,
+     "submit time from the start of the run"},
+    F_INT("priority", T_JOB, priority, "0", -1000000000, 1000000000, 0,
+          "queue priority (higher first under `queue: priority`)"),
+    F_INT("tp", T_JOB, tp, "0", 0, 1048576, 0,
+          "tensor-parallel degree; 0: chosen (with `pp` and `dp`, the fastest layout that fits)"),
+    F_INT("pp", T_JOB, pp, "0", 0, 1048576, 0, "pipeline-parallel degree; 0: chosen"),
+    F_INT("dp", T_JOB, dp, "0", 0, 1048576, 0,
+          "data-parallel degree; 0: chosen; tp x pp x dp must equal `cards` when all are given"),
+    {"checkpoint", SL_FT_TIME, 0, S(T_JOB, checkpoint_us), "0s", 0, SL_NO_MAX, 0, NULL, NULL,
+     "checkpoint interval; 0: the section's"},
+    {"checkpoint_write", SL_FT_TIME, 0, S(T_JOB, checkpoint_write_us), "0s", 0, SL_NO_MAX, 0, NULL,
+     NULL, "time the job stalls to write a checkpoint; 0: the section's"},
+};
+SCHEMA(job_schema, sl_job_cfg, "training jobs", job_fields);
+
+#define T_MIX struct sl_jobmix_cfg
+static const struct sl_field jobmix_fields[] = {
+    F_BOOL("enabled", T_MIX, enabled, "false", "generate the job mix"),
+    F_REAL("jobs_per_day", SL_UNIT_NONE, T_MIX, jobs_per_day, NULL, 0, 1e9, OPT,
+           "mean arrivals of small (fine-tuning, evaluation) jobs per day, Poisson; unset: "
+           "1.577 per card of the pool per day (Acme Seren: 3,608 jobs/day on 2,288 GPUs), "
+           "which `suanli check` then shows"),
+    F_REAL("size_decay", SL_UNIT_NONE, T_MIX, size_decay, "0.986", -10, 10, 0,
+           "size law: P(2^k cards) ~ 2^(-size_decay k) for k >= 1 (Acme Seren fit)"),
+    F_REAL("single_card", SL_UNIT_PERCENT, T_MIX, single_card, "50 %", 0, 1, 0,
+           "share of small jobs on one card (Acme: the median job has 1 card)"),
+    F_INT("max_cards", T_MIX, max_cards, "256", 1, 1048576, 0,
+          "largest small job (larger jobs are the pre-training ones)"),
+    {"duration_median", SL_FT_TIME, 0, S(T_MIX, duration_median_us), "93s", 0.000001, SL_NO_MAX, 0,
+     NULL, NULL, "median run time of a 1-card job (lognormal; Acme Seren fit)"},
+    {"duration_growth", SL_FT_REAL, SL_UNIT_NONE, S(T_MIX, duration_growth), "1.32", 0, 100,
+     SL_FF_MIN_EXCL, NULL, NULL,
+     "factor on the median run time per doubling of cards (Acme Seren fit: 1,024 cards 16x "
+     "the 1-card median)"},
+    {"duration_sigma", SL_FT_REAL, SL_UNIT_NONE, S(T_MIX, duration_sigma), "2.165", 0, 10, 0, NULL,
+     NULL, "standard deviation of ln run time (Acme Seren fit)"},
+    {"duration_max", SL_FT_TIME, 0, S(T_MIX, duration_max_us), "14d", 1, SL_NO_MAX, 0, NULL, NULL,
+     "run times are clipped to this (Acme Seren's longest job)"},
+    F_STR("model", T_MIX, model, NULL, SL_FF_OPTIONAL | SL_FF_NAME,
+          "model of the small jobs; unset: `workload.training.model`"),
+    F_INT("pretrain_jobs", T_MIX, pretrain_jobs, "3", 0, 1000000, 0,
+          "pre-training jobs submitted at the start"),
+    F_INT("pretrain_cards", T_MIX, pretrain_cards, "1024", 1, 1048576, 0,
+          "cards of each pre-training job (Acme's largest jobs)"),
+    {"pretrain_tokens", SL_FT_REAL, SL_UNIT_NONE, S(T_MIX, pretrain_tokens), "1e11", 0, 1e18,
+     SL_FF_MIN_EXCL, NULL, NULL,
+     TOKENS_DOC("token budget of each pre-training job: about a week for llama3-70b on 1,024 "
+                "t100 cards")},
+    F_STR("pretrain_model", T_MIX, pretrain_model, "llama3-70b", SL_FF_NAME,
+          "model of the pre-training jobs"),
+};
+SCHEMA(jobmix_schema, sl_jobmix_cfg, "job mix", jobmix_fields);
+
+#define T_TRN struct sl_training_cfg
+static const struct sl_field training_fields[] = {
+    F_ENUM("queue", T_TRN, queue, "easy-backfill", queue_names,
+           "queue policy: `fifo`, `priority` (higher first, FIFO among equals) or "
+           "`easy-backfill` (FIFO, later jobs may start early when they do not delay the first)"),
+    F_ENUM("placement", T_TRN, placement, "topology", placement_names,
+           "placement of a job's cards: `first-fit` (lowest free cards), `pack` (fullest servers "
+           "first) or `topology` (fewest leaf switches)"),
+    F_STR("model", T_TRN, model, "llama3-8b", SL_FF_NAME,
+          "model of jobs that name none (trace rows, listed jobs without `model`, generated "
+          "small jobs)"),
+    F_STR("trace", T_TRN, trace, NULL, OPT,
+          "job trace to replay: an Alibaba GPU 2023 pod list, Slurm `sacct --parsable2` output "
+          "or a CSV `job_id,submit_s,cards,duration_s[,model,priority]` (a relative path starts "
+          "at the scenario file's folder)"),
+    F_ENUM("format", T_TRN, format, "auto", sl_job_format_names,
+           "job trace format; `auto` detects it from the header"),
+    F_BOOL("lenient", T_TRN, lenient, "false",
+           "skip and count malformed trace rows instead of rejecting the trace"),
+    {"time_scale", SL_FT_REAL, SL_UNIT_NONE, S(T_TRN, time_scale), "1", 0, 1e6, SL_FF_MIN_EXCL,
+     NULL, NULL, "trace submit times are multiplied by this (0.5: arrivals twice as dense)"},
+    {"checkpoint", SL_FT_TIME, 0, S(T_TRN, checkpoint_us), "30min", 0, SL_NO_MAX, 0, NULL, NULL,
+     "checkpoint interval of every job (0: none)"},
+    {"checkpoint_write", SL_FT_TIME, 0, S(T_TRN, checkpoint_write_us), "40s", 0, SL_NO_MAX, 0, NULL,
+     NULL, "time a job stalls while writing a checkpoint"},
+    F_INT("seq", T_TRN, seq, "4096", 1, 10000000, 0, "tokens per training sequence"),
+    {"global_batch", SL_FT_REAL, SL_UNIT_NONE, S(T_TRN, global_batch_tokens), "16777216", 0, 1e12,
+     SL_FF_MIN_EXCL, NULL, NULL, "tokens per optimizer step (16 Mi: Llama 3 405B's)"},
+    F_ENUM("precision", T_TRN, precision, "bf16", train_precision_names,
+           "training precision: `bf16` or `fp8` (`int8` is refused)"),
+    F_LIST("jobs", T_TRN, jobs, &job_schema, "jobs given one by one"),
+    {"generate", SL_FT_SECTION, 0, S(T_TRN, generate), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &jobmix_schema, "a generated LLM center's job mix (docs/model.md, \"The LLM job mix\")"},
+};
+SCHEMA(training_schema, sl_training_cfg, "training", training_fields);
+
 static const struct sl_field workload_fields[] = {
     {"synthetic", SL_FT_SECTION, 0, S(struct sl_workload_cfg, synthetic), NULL, SL_NO_MIN,
      SL_NO_MAX, 0, NULL, &synthetic_schema,
      "synthetic load source for facility studies (used when there are no services)"},
     F_LIST("inference", struct sl_workload_cfg, inference, &service_schema,
            "LLM inference services: replicas on the fleet's cards serving requests"),
+    {"training", SL_FT_SECTION, 0, S(struct sl_workload_cfg, training), NULL, SL_NO_MIN, SL_NO_MAX,
+     0, NULL, &training_schema,
+     "training jobs (a list, a trace, a generated mix) queued and placed on the pools"},
 };
 
 static const struct sl_field output_fields[] = {
