@@ -9,10 +9,12 @@
 #include "report/observers.h"
 #include "workload/inference.h"
 #include "workload/synthetic.h"
+#include "workload/training.h"
 
 const struct sl_source_ops *const sl__sources[] = {
     &sl_synthetic_source,
     &sl_inference_source,
+    &sl_training_source,
     NULL,
 };
 

@@ -139,7 +139,7 @@ static void release(void *state)
  * (or, later, training jobs) the cards run those instead. */
 static int enabled(const struct sl_scenario *sc)
 {
-    return sc->nservices == 0;
+    return sc->nservices == 0 && sc->njobs == 0;
 }
 
 static const char *const columns[] = {"synthetic_target"};

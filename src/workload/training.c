@@ -1,0 +1,786 @@
+/*
+ * The training source (see training.h): jobs submitted to the cluster
+ * scheduler, their placement's speed and power, jobs.csv and the summary.
+ *
+ * Events: one pending submit event (the next job of sc->jobs, which is
+ * sorted by submit time) and one end event per running job.  Every submit
+ * and every end asks the scheduler what can start.  Memory is one struct
+ * sl_tr_job per job, one word per card and a few per server.
+ */
+#include "workload/training.h"
+
+#include "suanli/alloc.h"
+#include "suanli/diag.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Ends run before submits of the same instant, so a job that ends frees
+ * its cards for one submitted then. */
+#define PRIO_END       (SL_PRIO_LOAD - 1)
+#define DISPATCH_BATCH 64
+
+/* Index of the lowest set bit of m (m != 0). */
+static size_t low_bit(uint64_t m)
+{
+#if defined(__GNUC__)
+    return (size_t)__builtin_ctzll(m);
+#else
+    size_t k = 0;
+    while (!(m >> k & 1))
+        k++;
+    return k;
+#endif
+}
+
+static int enabled(const struct sl_scenario *sc)
+{
+    return sc->njobs > 0;
+}
+
+static const struct sl_pool_res *pool_of(const struct sl_training *t, size_t j)
+{
+    return &t->sc->pools[t->sc->jobs[j].pool];
+}
+
+/* First fleet card of server s as the scheduler numbers its cards. */
+static size_t card_base(const struct sl_training *t, size_t pool, size_t s)
+{
+    const struct sl_pool_res *p = &t->sc->pools[pool];
+    return (size_t)p->first_card + (s - (size_t)p->first_server) * (size_t)p->server->cards +
+           t->off[s];
+}
+
+/* Accounts the busy cards up to now. */
+static void busy_advance(struct sl_training *t, int64_t now_us)
+{
+    if (now_us > t->busy_last_us) {
+        t->busy_card_us += (double)t->busy_cards * (double)(now_us - t->busy_last_us);
+        t->busy_last_us = now_us;
+    }
+}
+
+/* Brings job j's progress, tokens, FLOPs and energy up to now. */
+static void job_advance(struct sl_training *t, size_t j, int64_t now_us)
+{
+    struct sl_tr_job *jb = &t->job[j];
+    if (now_us <= jb->last_us)
+        return;
+    double dt_us = (double)(now_us - jb->last_us);
+    double done_us = fmin(dt_us * jb->rate, jb->work_us);
+    jb->work_us -= done_us;
+    double compute_s = done_us * 1e-6 * jb->compute_share;
+    jb->tokens += jb->tokens_per_s * compute_s;
+    jb->flop += jb->flops_per_s * compute_s;
+    jb->energy_j += (double)t->sc->jobs[j].cards * jb->card_w * dt_us * 1e-6;
+    jb->last_us = now_us;
+}
+
+/* The slowest speed over job j's cards; sets the job's card power. */
+static double job_rate(struct sl_training *t, size_t j)
+{
+    size_t n;
+    const struct sl_sched_alloc *a = sl_sched_alloc_of(t->sched, (uint32_t)j, &n);
+    size_t pool = t->sc->jobs[j].pool;
+    double r = 1.0;
+    for (size_t k = 0; k < n; k++) {
+        size_t base = card_base(t, pool, a[k].server);
+        for (uint64_t m = a[k].mask; m; m &= m - 1)
+            r = fmin(r, sl_fleet_card_speed(t->fleet, base + low_bit(m)));
+    }
+    if (n > 0)
+        t->job[j].card_w =
+            sl_fleet_card_power_w(t->fleet, card_base(t, pool, a[0].server) + low_bit(a[0].mask));
+    return r > 0 ? r : 1e-9;
+}
+
+static int64_t projected_end(const struct sl_tr_job *jb, int64_t now_us)
+{
+    double left = ceil(jb->work_us / jb->rate);
+    if (left < 1)
+        left = jb->work_us > 0 ? 1 : 0;
+    return now_us + (int64_t)left;
+}
+
+/* Locality of a gang of servers in pool p: blocks (leaves) spanned and the
+ * scale-out bytes/s per card.  Without a fabric every server is its own
+ * block and a card gets the device's default scale-out bandwidth. */
+static int locality(struct sl_training *t, size_t pool, const size_t *srv, size_t n, size_t *blocks,
+                    double *card_bw, struct sl_diag *d)
+{
+    const struct sl_pool_res *p = &t->sc->pools[pool];
+    if (!t->w->has_fabric) {
+        *blocks = n;
+        *card_bw = sl_train_scaleout_default(p->device);
+        return SL_OK;
+    }
+    struct sl_fabric_locality loc;
+    int rc = sl_fabric_locality(&t->w->fabric, srv, n, (size_t)p->server->cards, &loc, d);
+    if (rc != SL_OK)
+        return rc;
+    *blocks = loc.blocks;
+    *card_bw = loc.card_bw;
+    return SL_OK;
+}
+
+/* The spec of job-like (model, cards) on pool p at a scale-out bandwidth. */
+static void make_spec(const struct sl_training *t, struct sl_train_spec *spec,
+                      const struct sl_llm_model *m, int64_t cards, size_t pool, double bw)
+{
+    const struct sl_pool_res *p = &t->sc->pools[pool];
+    const struct sl_training_cfg *tc = &t->sc->workload.training;
+    sl_train_spec_default(spec, m, p->device, cards);
+    spec->phases = &t->sc->phase_model;
+    if (tc->seq > 0)
+        spec->seq = tc->seq;
+    if (tc->global_batch_tokens > 0)
+        spec->global_batch_tokens = tc->global_batch_tokens;
+    spec->precision = tc->precision;
+    spec->server_cards = p->server->cards;
+    spec->scaleout_bw = bw;
+    spec->fabric_oversub = 1.0; /* the locality's card_bw has the leaf's oversubscription */
+    spec->cap_w = 0;            /* the fleet applies caps */
+}
+
+/* The cached layout of job j (evaluated on first use).  SL_OK or
+ * SL_ENOMEM; a job that fits no layout gets an entry with fit 0. */
+static int layout_of(struct sl_training *t, size_t j, uint32_t *out)
+{
+    const struct sl_job_spec *js = &t->sc->jobs[j];
+    for (size_t k = 0; k < t->nlay; k++) {
+        const struct sl_tr_layout *l = &t->lay[k];
+        if (l->model == js->model && l->cards == js->cards && l->pool == js->pool &&
+            l->tp == js->tp && l->pp == js->pp && l->dp == js->dp) {
+            *out = (uint32_t)k;
+            return SL_OK;
+        }
+    }
+    if (t->nlay == t->lay_cap) {
+        size_t cap = t->lay_cap ? 2 * t->lay_cap : 16;
+        struct sl_tr_layout *p = sl_realloc(t->lay, cap * sizeof *p);
+        if (!p)
+            return SL_ENOMEM;
+        t->lay = p;
+        t->lay_cap = cap;
+    }
+    struct sl_tr_layout *l = &t->lay[t->nlay];
+    memset(l, 0, sizeof *l);
+    l->model = js->model;
+    l->cards = js->cards;
+    l->pool = js->pool;
+    l->tp = js->tp;
+    l->pp = js->pp;
+    l->dp = js->dp;
+    /* The compact placement: the pool's first servers. */
+    const struct sl_pool_res *p = &t->sc->pools[js->pool];
+    size_t k = (size_t)p->server->cards;
+    size_t n = ((size_t)js->cards + k - 1) / k;
+    for (size_t i = 0; i < n; i++)
+        t->srv_scratch[i] = (size_t)p->first_server + i;
+    size_t blocks;
+    double bw;
+    struct sl_diag d;
+    if (locality(t, js->pool, t->srv_scratch, n, &blocks, &bw, &d) != SL_OK)
+        bw = sl_train_scaleout_default(p->device);
+    struct sl_train_spec spec;
+    make_spec(t, &spec, js->model, js->cards, js->pool, bw);
+    spec.tp = js->tp;
+    spec.pp = js->pp;
+    spec.dp = js->dp;
+    t->evals++;
+    int given = js->tp > 0 && js->pp > 0 && js->dp > 0 && js->model->experts == 0;
+    if (given)
+        spec.ep = 1;
+    l->fit = (given ? sl_train_eval(&spec, &l->ref, &d)
+                    : sl_train_best_layout(&spec, &l->ref, &d)) == SL_OK;
+    if (!l->fit && given)
+        l->fit = sl_train_best_layout(&spec, &l->ref, &d) == SL_OK;
+    l->worst_step_s = l->ref.step_time_s;
+    double worst = fmin(bw, t->worst_bw[js->pool]);
+    if (l->fit && worst < bw) {
+        struct sl_train_result r;
+        spec.tp = l->ref.tp;
+        spec.pp = l->ref.pp;
+        spec.dp = l->ref.dp;
+        spec.ep = l->ref.ep;
+        spec.interleave = l->ref.interleave;
+        spec.scaleout_bw = worst;
+        t->evals++;
+        if (sl_train_eval(&spec, &r, &d) == SL_OK)
+            l->worst_step_s = fmax(r.step_time_s, l->ref.step_time_s);
+    }
+    *out = (uint32_t)t->nlay++;
+    return SL_OK;
+}
+
+/* Checkpoint writes during compute_us of training. */
+static double ckpt_stall_us(const struct sl_job_spec *js, double compute_us)
+{
+    if (js->checkpoint_us <= 0 || js->checkpoint_write_us <= 0)
+        return 0;
+    return floor(compute_us / (double)js->checkpoint_us) * (double)js->checkpoint_write_us;
+}
+
+/* Run time at full speed of job j at a step time (s), with its layout's
+ * tokens/s scaled to it. */
+static double run_us_at(const struct sl_training *t, size_t j, const struct sl_tr_layout *l,
+                        double step_s)
+{
+    const struct sl_job_spec *js = &t->sc->jobs[j];
+    if (js->duration_us > 0)
+        return l->fit ? (double)js->duration_us * step_s / l->ref.step_time_s
+                      : (double)js->duration_us;
+    double share = js->share > 0 ? js->share : 1.0;
+    double tps = l->ref.tokens_per_s * l->ref.step_time_s / step_s * share;
+    double compute_us = js->tokens / tps * 1e6;
+    return compute_us + ckpt_stall_us(js, compute_us);
+}
+
+/* The memory-agnostic compute-bound rate of job j (training.h): tokens/s,
+ * with its model FLOP/s and MFU. */
+static double fallback_tps(const struct sl_training *t, size_t j, double *flops_per_s, double *mfu)
+{
+    const struct sl_job_spec *js = &t->sc->jobs[j];
+    const struct sl_device_model *dev = pool_of(t, j)->device;
+    double share = js->share > 0 && js->share < 1 ? js->share : 1.0;
+    struct sl_train_eff eff;
+    sl_train_eff_default(dev, &eff);
+    double total, act;
+    sl_llm_params(js->model, &total, &act);
+    double fl = dev->fp16_flops * eff.compute * (double)js->cards * share;
+    *flops_per_s = fl;
+    *mfu = eff.compute;
+    return act > 0 ? fl / (6 * act) : 1;
+}
+
+static void on_end(struct sl_engine *eng, void *ctx, uint64_t arg);
+
+/* Starts job j (placed by the scheduler) at now. */
+static int start_job(struct sl_training *t, size_t j, int64_t now_us)
+{
+    const struct sl_job_spec *js = &t->sc->jobs[j];
+    struct sl_tr_job *jb = &t->job[j];
+    const struct sl_pool_res *p = pool_of(t, j);
+    size_t na;
+    const struct sl_sched_alloc *a = sl_sched_alloc_of(t->sched, (uint32_t)j, &na);
+    int rc;
+    for (size_t k = 0; k < na; k++) {
+        size_t base = card_base(t, js->pool, a[k].server);
+        t->srv_scratch[k] = a[k].server;
+        uint64_t m = a[k].mask;
+        while (m) {
+            size_t lo = low_bit(m);
+            size_t len = 0;
+            while (lo + len < 64 && (m >> (lo + len) & 1))
+                len++;
+            if ((rc = sl_fleet_claim(t->fleet, t->owner, base + lo, len)) != SL_OK) {
+                sl_world_fail(t->w, rc, "training job '%s' cannot claim cards %zu-%zu", js->name,
+                              base + lo, base + lo + len - 1);
+                return rc;
+            }
+            for (size_t c = 0; c < len; c++)
+                t->job_of[base + lo + c] = (uint32_t)j;
+            m &= len < 64 ? ~(((UINT64_C(1) << len) - 1) << lo) : 0;
+        }
+    }
+    size_t blocks;
+    double bw;
+    struct sl_diag d;
+    if ((rc = locality(t, js->pool, t->srv_scratch, na, &blocks, &bw, &d)) != SL_OK) {
+        sl_world_fail(t->w, rc, "training job '%s': %s", js->name, d.msg);
+        return rc;
+    }
+    jb->servers = (uint32_t)na;
+    jb->leaves = (uint32_t)blocks;
+    const struct sl_tr_layout *l = &t->lay[jb->layout];
+    double share = js->share > 0 && js->share < 1 ? js->share : 1.0;
+    struct sl_train_result r;
+    double power_w, comm_w;
+    const struct sl_device_model *dev = p->device;
+    if (l->fit) {
+        r = l->ref;
+        struct sl_train_spec spec;
+        make_spec(t, &spec, js->model, js->cards, js->pool, bw);
+        spec.tp = l->ref.tp;
+        spec.pp = l->ref.pp;
+        spec.dp = l->ref.dp;
+        spec.ep = l->ref.ep;
+        spec.interleave = l->ref.interleave;
+        t->evals++;
+        if (sl_train_eval(&spec, &r, &d) != SL_OK)
+            r = l->ref;
+        jb->tp = (int32_t)r.tp;
+        jb->pp = (int32_t)r.pp;
+        jb->dp = (int32_t)r.dp;
+        jb->tokens_per_s = r.tokens_per_s * share;
+        jb->flops_per_s = r.tflops_per_device * 1e12 * (double)js->cards * share;
+        jb->mfu = r.mfu;
+        power_w = r.power_mean_w;
+        comm_w = r.power_comm_w;
+    } else {
+        jb->unfit = 1;
+        jb->tokens_per_s = fallback_tps(t, j, &jb->flops_per_s, &jb->mfu);
+        power_w = sl_device_power_w(dev, &t->sc->phase_model, SL_PHASE_TRAIN_COMPUTE, 1.0, 0);
+        comm_w = power_w;
+        r.step_time_s = 1;
+    }
+    double run_us = l->fit ? run_us_at(t, j, l, r.step_time_s) : (double)js->duration_us;
+    double compute_us = run_us;
+    if (js->duration_us <= 0) {
+        compute_us = js->tokens / jb->tokens_per_s * 1e6;
+        run_us = compute_us + ckpt_stall_us(js, compute_us);
+    }
+    jb->compute_share = run_us > 0 ? compute_us / run_us : 1;
+    double mean_w = (compute_us * power_w + (run_us - compute_us) * comm_w) / run_us;
+    double range_w =
+        (dev->tdp_w - dev->idle_w) * t->sc->phase_model.activity[SL_PHASE_TRAIN_COMPUTE];
+    double act = range_w > 0 ? (mean_w - dev->idle_w) / range_w : 0;
+    act = fmin(fmax(act, 0), 1) * share;
+    jb->activity = act;
+    jb->start_us = now_us;
+    jb->last_us = now_us;
+    jb->work_us = ceil(run_us);
+    jb->state = SL_TR_RUNNING;
+    for (size_t k = 0; k < na; k++) {
+        size_t base = card_base(t, js->pool, a[k].server);
+        for (uint64_t m = a[k].mask; m;) {
+            size_t lo = low_bit(m);
+            size_t len = 0;
+            while (lo + len < 64 && (m >> (lo + len) & 1))
+                len++;
+            sl_fleet_set_load(t->fleet, now_us, base + lo, len, SL_PHASE_TRAIN_COMPUTE, act);
+            m &= len < 64 ? ~(((UINT64_C(1) << len) - 1) << lo) : 0;
+        }
+    }
+    jb->rate = job_rate(t, j);
+    jb->end_us = projected_end(jb, now_us);
+    busy_advance(t, now_us);
+    t->busy_cards += (size_t)js->cards;
+    int64_t bound = jb->start_us + jb->est_us;
+    sl_sched_set_end(t->sched, (uint32_t)j, jb->end_us < bound ? jb->end_us : bound);
+    if ((rc = sl_engine_schedule(&t->w->eng, jb->end_us, PRIO_END, on_end, t, j, &jb->end_ev)) !=
+        SL_OK) {
+        sl_world_fail(t->w, rc, "out of memory scheduling a training job's end");
+        return rc;
+    }
+    (void)p;
+    return SL_OK;
+}
+
+static void dispatch(struct sl_training *t, int64_t now_us)
+{
+    size_t n;
+    do {
+        n = sl_sched_dispatch(t->sched, now_us, t->dispatched, DISPATCH_BATCH);
+        for (size_t k = 0; k < n; k++)
+            if (start_job(t, t->dispatched[k], now_us) != SL_OK)
+                return;
+    } while (n == DISPATCH_BATCH);
+}
+
+static void on_end(struct sl_engine *eng, void *ctx, uint64_t arg)
+{
+    struct sl_training *t = ctx;
+    int64_t now = sl_engine_now(eng);
+    size_t j = (size_t)arg;
+    struct sl_tr_job *jb = &t->job[j];
+    const struct sl_job_spec *js = &t->sc->jobs[j];
+    job_advance(t, j, now);
+    if (js->duration_us <= 0)
+        jb->tokens = js->tokens; /* exact, whatever the rounding of the end */
+    size_t na;
+    const struct sl_sched_alloc *a = sl_sched_alloc_of(t->sched, (uint32_t)j, &na);
+    for (size_t k = 0; k < na; k++) {
+        size_t base = card_base(t, js->pool, a[k].server);
+        for (uint64_t m = a[k].mask; m;) {
+            size_t lo = low_bit(m);
+            size_t len = 0;
+            while (lo + len < 64 && (m >> (lo + len) & 1))
+                len++;
+            sl_fleet_release_cards(t->fleet, now, t->owner, base + lo, len);
+            for (size_t c = 0; c < len; c++)
+                t->job_of[base + lo + c] = UINT32_MAX;
+            m &= len < 64 ? ~(((UINT64_C(1) << len) - 1) << lo) : 0;
+        }
+    }
+    busy_advance(t, now);
+    t->busy_cards -= (size_t)js->cards;
+    sl_sched_finish(t->sched, (uint32_t)j, now);
+    jb->end_us = now;
+    jb->work_us = 0;
+    jb->state = SL_TR_DONE;
+    dispatch(t, now);
+}
+
+static void on_submit(struct sl_engine *eng, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    struct sl_training *t = ctx;
+    int64_t now = sl_engine_now(eng);
+    const struct sl_job_spec *jobs = t->sc->jobs;
+    while (t->next_submit < t->njobs && jobs[t->next_submit].submit_us <= now) {
+        size_t j = t->next_submit++;
+        const struct sl_job_spec *js = &jobs[j];
+        struct sl_tr_job *jb = &t->job[j];
+        if (layout_of(t, j, &jb->layout) != SL_OK) {
+            sl_world_fail(t->w, SL_ENOMEM, "out of memory evaluating training jobs");
+            return;
+        }
+        const struct sl_tr_layout *l = &t->lay[jb->layout];
+        double est = l->fit ? run_us_at(t, j, l, l->worst_step_s) : (double)js->duration_us;
+        if (!l->fit && js->duration_us <= 0) {
+            /* Token jobs that fit nothing are rejected at load; kept safe. */
+            double fl, mfu, c_us = js->tokens / fallback_tps(t, j, &fl, &mfu) * 1e6;
+            est = c_us + ckpt_stall_us(js, c_us);
+        }
+        jb->est_us = (int64_t)ceil(est * (1 + 1e-9)) + 2;
+        struct sl_diag d;
+        sl_diag_clear(&d);
+        if (sl_sched_submit(t->sched, (uint32_t)j, (uint32_t)js->cards, (uint32_t)js->pool,
+                            js->priority, now, jb->est_us, &d) != SL_OK) {
+            jb->state = SL_TR_REJECTED;
+            continue;
+        }
+        jb->state = SL_TR_QUEUED;
+    }
+    dispatch(t, now);
+    if (t->next_submit < t->njobs) {
+        int64_t at = jobs[t->next_submit].submit_us;
+        if (at < t->w->end_us &&
+            sl_engine_schedule(eng, at, SL_PRIO_LOAD, on_submit, t, 0, NULL) != SL_OK)
+            sl_world_fail(t->w, SL_ENOMEM, "out of memory scheduling a training job");
+    }
+}
+
+/* A cap moved: the jobs on those cards go on at their slowest card's new
+ * speed; their end moves. */
+static void speed_changed(void *ctx, int64_t now_us, size_t first, size_t n)
+{
+    struct sl_training *t = ctx;
+    uint32_t prev = UINT32_MAX;
+    for (size_t c = first; c < first + n; c++) {
+        uint32_t j = t->job_of[c];
+        if (j == UINT32_MAX || j == prev)
+            continue;
+        prev = j;
+        struct sl_tr_job *jb = &t->job[j];
+        job_advance(t, j, now_us);
+        jb->rate = job_rate(t, j);
+        jb->end_us = projected_end(jb, now_us);
+        int64_t bound = jb->start_us + jb->est_us;
+        sl_sched_set_end(t->sched, j, jb->end_us < bound ? jb->end_us : bound);
+        if (sl_engine_reschedule(&t->w->eng, jb->end_ev, jb->end_us) != SL_OK)
+            sl_world_fail(t->w, SL_ESTATE, "training job '%s': its end cannot move",
+                          t->sc->jobs[j].name);
+    }
+}
+
+static int start(void *state, struct sl_world *w, struct sl_diag *d)
+{
+    struct sl_training *t = state;
+    const struct sl_scenario *sc = w->sc;
+    t->w = w;
+    t->sc = sc;
+    t->fleet = &w->fleet;
+    t->njobs = sc->njobs;
+    int rc = sl_fleet_add_owner(t->fleet, "training", speed_changed, t, &t->owner);
+    if (rc != SL_OK)
+        return sl_diag_set(d, rc, NULL, 0, 0, "the training jobs cannot own cards");
+    size_t ns = t->fleet->nservers;
+    t->job = sl_calloc(t->njobs, sizeof *t->job);
+    t->job_of = sl_malloc(t->fleet->ncards * sizeof *t->job_of);
+    t->off = sl_calloc(ns, 1);
+    t->sched_cards = sl_calloc(ns, 1);
+    t->part = sl_calloc(ns, sizeof *t->part);
+    t->pool_cards = sl_calloc(sc->npools, sizeof *t->pool_cards);
+    t->worst_bw = sl_calloc(sc->npools, sizeof *t->worst_bw);
+    t->srv_scratch = sl_malloc((ns ? ns : 1) * sizeof *t->srv_scratch);
+    t->dispatched = sl_malloc(DISPATCH_BATCH * sizeof *t->dispatched);
+    if (!t->job || !t->job_of || !t->off || !t->sched_cards || !t->part || !t->pool_cards ||
+        !t->worst_bw || !t->srv_scratch || !t->dispatched)
+        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    for (size_t c = 0; c < t->fleet->ncards; c++)
+        t->job_of[c] = UINT32_MAX;
+    /* Schedulable cards: servers of training pools, the free cards after
+     * any that an earlier source holds (inference claims from a server's
+     * first card on). */
+    for (size_t p = 0; p < sc->npools; p++) {
+        const struct sl_pool_res *pl = &sc->pools[p];
+        size_t k = (size_t)pl->server->cards;
+        for (size_t s = (size_t)pl->first_server; s < (size_t)(pl->first_server + pl->servers);
+             s++) {
+            t->part[s] = (uint32_t)p;
+            if (pl->use == SL_POOL_INFERENCE)
+                continue;
+            size_t base = (size_t)pl->first_card + (s - (size_t)pl->first_server) * k;
+            size_t free_tail = 0;
+            while (free_tail < k && t->fleet->card[base + k - 1 - free_tail].owner == 0)
+                free_tail++;
+            t->off[s] = (uint8_t)(k - free_tail);
+            t->sched_cards[s] = (uint8_t)free_tail;
+            t->pool_cards[p] += (double)free_tail;
+        }
+        /* The worst scale-out bandwidth: a gang of two full blocks (each
+         * block's uplinks shared by all its servers). */
+        double bw = sl_train_scaleout_default(pl->device);
+        if (w->has_fabric) {
+            struct sl_fabric *f = &w->fabric;
+            size_t nb = 0;
+            struct sl_fabric_locality loc;
+            struct sl_diag d2;
+            t->srv_scratch[nb++] = (size_t)pl->first_server;
+            if (sl_fabric_locality(f, t->srv_scratch, 1, k, &loc, &d2) == SL_OK)
+                bw = loc.card_bw;
+            size_t b0 = sl_fabric_block_of(f, (size_t)pl->first_server);
+            if (b0 + 1 < f->blocks) {
+                nb = 0;
+                for (size_t b = b0; b < b0 + 2; b++)
+                    for (size_t i = 0; i < sl_fabric_block_count(f, b); i++)
+                        t->srv_scratch[nb++] = sl_fabric_block_first(f, b) + i;
+                if (sl_fabric_locality(f, t->srv_scratch, nb, k, &loc, &d2) == SL_OK)
+                    bw = fmin(bw, loc.card_bw);
+            }
+        }
+        t->worst_bw[p] = bw;
+    }
+    const struct sl_training_cfg *tc = &sc->workload.training;
+    if ((rc = sl_sched_new(&t->sched, tc->queue, tc->placement, w->has_fabric ? &w->fabric : NULL,
+                           ns, t->sched_cards, t->part, t->njobs, d)) != SL_OK)
+        return rc;
+    if (w->out_dir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/jobs.csv", w->out_dir);
+        if ((rc = sl_outfile_open(&t->log, path, d)) != SL_OK)
+            return rc;
+        t->logging = 1;
+    }
+    if (t->njobs > 0 && sc->jobs[0].submit_us < w->end_us &&
+        sl_engine_schedule(&w->eng, sc->jobs[0].submit_us, SL_PRIO_LOAD, on_submit, t, 0, NULL) !=
+            SL_OK)
+        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    return SL_OK;
+}
+
+static void release(void *state)
+{
+    struct sl_training *t = state;
+    if (t->sched)
+        sl_sched_free(t->sched);
+    sl_free(t->job);
+    sl_free(t->job_of);
+    sl_free(t->off);
+    sl_free(t->sched_cards);
+    sl_free(t->part);
+    sl_free(t->pool_cards);
+    sl_free(t->worst_bw);
+    sl_free(t->srv_scratch);
+    sl_free(t->dispatched);
+    sl_free(t->lay);
+    sl_outfile_abort(&t->log);
+    memset(t, 0, sizeof *t);
+}
+
+static const char *const columns[] = {"training_cards_busy", "jobs_queued", "jobs_running"};
+
+static void sample(void *state, const struct sl_world *w, int64_t t0_us, int64_t t1_us,
+                   double *values)
+{
+    (void)w;
+    struct sl_training *t = state;
+    busy_advance(t, t1_us);
+    values[0] = (t->busy_card_us - t->busy_sampled) / (double)(t1_us - t0_us);
+    t->busy_sampled = t->busy_card_us;
+    values[1] = t->sched ? (double)sl_sched_queued(t->sched) : 0;
+    values[2] = t->sched ? (double)sl_sched_running(t->sched) : 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Summary metrics of the jobs of pool (SIZE_MAX: all) under prefix. */
+static int add_metrics(struct sl_training *t, struct sl_summary *s, const char *prefix, size_t pool,
+                       double *waits)
+{
+    const struct sl_scenario *sc = t->sc;
+    double end_s = (double)t->w->end_us * 1e-6;
+    double submitted = 0, started = 0, completed = 0, card_s = 0, wait_sum = 0, jct_sum = 0;
+    double tokens = 0, flop = 0, mfu_w = 0, energy_j = 0, sched_cards = 0;
+    size_t nw = 0, unfit = 0, rejected = 0;
+    for (size_t j = 0; j < t->njobs; j++) {
+        const struct sl_job_spec *js = &sc->jobs[j];
+        const struct sl_tr_job *jb = &t->job[j];
+        if (pool != SIZE_MAX && js->pool != pool)
+            continue;
+        if (jb->state == SL_TR_FUTURE)
+            continue;
+        submitted++;
+        rejected += jb->state == SL_TR_REJECTED;
+        if (jb->state != SL_TR_RUNNING && jb->state != SL_TR_DONE)
+            continue;
+        started++;
+        unfit += jb->unfit;
+        double wait = (double)(jb->start_us - js->submit_us) * 1e-6;
+        wait_sum += wait;
+        waits[nw++] = wait;
+        double held = (jb->state == SL_TR_DONE ? (double)jb->end_us * 1e-6 : end_s) -
+                      (double)jb->start_us * 1e-6;
+        double cs = held * (double)js->cards;
+        card_s += cs;
+        mfu_w += jb->mfu * cs;
+        tokens += jb->tokens;
+        flop += jb->flop;
+        energy_j += jb->energy_j;
+        if (jb->state == SL_TR_DONE) {
+            completed++;
+            jct_sum += (double)(jb->end_us - js->submit_us) * 1e-6;
+        }
+    }
+    for (size_t p = 0; p < sc->npools; p++)
+        if (pool == SIZE_MAX || p == pool)
+            sched_cards += t->pool_cards[p];
+    qsort(waits, nw, sizeof *waits, cmp_double);
+    double p95 = 0;
+    if (nw > 0) {
+        size_t r = (size_t)ceil(0.95 * (double)nw);
+        p95 = waits[r > 0 ? r - 1 : 0];
+    }
+    char key[256];
+    int rc = SL_OK;
+#define NUM(name, v)                                                                               \
+    do {                                                                                           \
+        snprintf(key, sizeof key, "%s.%s", prefix, name);                                          \
+        if (rc == SL_OK)                                                                           \
+            rc = sl_summary_num(s, key, (v));                                                      \
+    } while (0)
+#define INT(name, v)                                                                               \
+    do {                                                                                           \
+        snprintf(key, sizeof key, "%s.%s", prefix, name);                                          \
+        if (rc == SL_OK)                                                                           \
+            rc = sl_summary_int(s, key, (int64_t)(v));                                             \
+    } while (0)
+    INT("jobs_submitted", submitted);
+    INT("jobs_started", started);
+    INT("jobs_completed", completed);
+    INT("jobs_rejected", rejected);
+    INT("jobs_no_layout", unfit);
+    NUM("card_hours", card_s / 3600);
+    NUM("utilization", sched_cards > 0 && end_s > 0 ? card_s / (sched_cards * end_s) : 0);
+    NUM("mean_wait_s", nw > 0 ? wait_sum / (double)nw : 0);
+    NUM("p95_wait_s", p95);
+    NUM("mean_jct_s", completed > 0 ? jct_sum / completed : 0);
+    NUM("tokens", tokens);
+    NUM("pflop", flop * 1e-15);
+    NUM("mfu", card_s > 0 ? mfu_w / card_s : 0);
+    NUM("energy_mwh", energy_j / 3.6e9);
+#undef NUM
+#undef INT
+    return rc;
+}
+
+static void csv_field(FILE *f, const char *v)
+{
+    if (!v)
+        v = "";
+    if (!strpbrk(v, ",\"\n\r")) {
+        fputs(v, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *v; v++) {
+        if (*v == '"')
+            fputc('"', f);
+        fputc(*v, f);
+    }
+    fputc('"', f);
+}
+
+static const char *const state_names[] = {"unsubmitted", "queued", "running", "completed",
+                                          "rejected"};
+
+static void write_jobs(struct sl_training *t)
+{
+    FILE *f = t->log.f;
+    const struct sl_scenario *sc = t->sc;
+    fputs("name,tenant,model,pool,cards,submit_s,start_s,end_s,wait_s,jct_s,leaves,servers,tp,pp,"
+          "dp,tokens,tokens_per_s,mfu,energy_kwh,state\n",
+          f);
+    for (size_t j = 0; j < t->njobs; j++) {
+        const struct sl_job_spec *js = &sc->jobs[j];
+        const struct sl_tr_job *jb = &t->job[j];
+        csv_field(f, js->name);
+        fputc(',', f);
+        csv_field(f, js->tenant);
+        fputc(',', f);
+        csv_field(f, js->model ? js->model->name : NULL);
+        fputc(',', f);
+        csv_field(f, sc->pools[js->pool].name);
+        fprintf(f, ",%lld,%.6f,", (long long)js->cards, (double)js->submit_us * 1e-6);
+        int started = jb->state == SL_TR_RUNNING || jb->state == SL_TR_DONE;
+        if (started)
+            fprintf(f, "%.6f", (double)jb->start_us * 1e-6);
+        fputc(',', f);
+        if (jb->state == SL_TR_DONE)
+            fprintf(f, "%.6f", (double)jb->end_us * 1e-6);
+        fputc(',', f);
+        if (started)
+            fprintf(f, "%.6f", (double)(jb->start_us - js->submit_us) * 1e-6);
+        fputc(',', f);
+        if (jb->state == SL_TR_DONE)
+            fprintf(f, "%.6f", (double)(jb->end_us - js->submit_us) * 1e-6);
+        if (started)
+            fprintf(f, ",%u,%u,%d,%d,%d,%.1f,%.9g,%.4f,%.6f,", jb->leaves, jb->servers, jb->tp,
+                    jb->pp, jb->dp, jb->tokens, jb->tokens_per_s, jb->mfu, jb->energy_j / 3.6e6);
+        else
+            fputs(",,,,,,,,,,", f);
+        fputs(state_names[jb->state], f);
+        fputc('\n', f);
+    }
+}
+
+static int summary(void *state, const struct sl_world *w, struct sl_summary *s)
+{
+    struct sl_training *t = state;
+    for (size_t j = 0; j < t->njobs; j++)
+        if (t->job[j].state == SL_TR_RUNNING)
+            job_advance(t, j, w->end_us);
+    busy_advance(t, w->end_us);
+    double *waits = sl_malloc((t->njobs ? t->njobs : 1) * sizeof *waits);
+    if (!waits)
+        return SL_ENOMEM;
+    int rc = add_metrics(t, s, "training", SIZE_MAX, waits);
+    if (rc == SL_OK)
+        rc = sl_summary_int(s, "training.layout_evals", (int64_t)t->evals);
+    for (size_t p = 0; rc == SL_OK && t->sc->npools > 1 && p < t->sc->npools; p++) {
+        if (t->sc->pools[p].use == SL_POOL_INFERENCE)
+            continue;
+        char prefix[200];
+        snprintf(prefix, sizeof prefix, "training.pools.%s", t->sc->pools[p].name);
+        rc = add_metrics(t, s, prefix, p, waits);
+    }
+    sl_free(waits);
+    if (rc == SL_OK && t->logging) {
+        struct sl_diag d;
+        write_jobs(t);
+        t->logging = 0;
+        if (sl_outfile_commit(&t->log, &d) != SL_OK)
+            return d.code ? d.code : SL_EIO;
+    }
+    return rc;
+}
+
+const struct sl_source_ops sl_training_source = {
+    .name = "training",
+    .state_size = sizeof(struct sl_training),
+    .enabled = enabled,
+    .start = start,
+    .release = release,
+    .ncolumns = 3,
+    .columns = columns,
+    .sample = sample,
+    .summary = summary,
+};
