@@ -37,6 +37,9 @@ bench: build
 	./$(BUILD)/bench/bench_facility
 	./$(BUILD)/bench/bench_rng
 	./$(BUILD)/bench/bench_run
+	./$(BUILD)/bench/bench_serve
+	./$(BUILD)/bench/bench_sched
+	./$(BUILD)/bench/bench_train
 
 # Line coverage of src/ by the tests (gcc --coverage into build-cov/).
 coverage: deps
