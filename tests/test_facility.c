@@ -50,15 +50,17 @@ static const char *write_file(const char *name, const char *text)
 
 /* Loads a scenario: text (NULL: the built-in default), overrides, and one
  * variant (NULL for text without variants).  The built-in default runs
- * without its inference services: these tests study the facility under
- * the synthetic load, whose level they set. */
+ * without its inference services and training jobs: these tests study the
+ * facility under the synthetic load, whose level they set. */
 static void load(const char *text, const char *const *sets, size_t n, const char *variant,
                  struct sl_scenario_set *out)
 {
     const char *all[32];
     size_t k = 0;
-    if (!text)
+    if (!text) {
         all[k++] = "workload.inference=[]";
+        all[k++] = "workload.training={}";
+    }
     for (size_t i = 0; i < n && k < 32; i++)
         all[k++] = sets[i];
     struct sl_load_opts o = {text ? write_file("s.yaml", text) : NULL, all, k, NULL, variant};
