@@ -127,8 +127,7 @@ static int alibaba_scenario(const char *data, const char *path)
     fprintf(o, "catalog:\n  servers:\n");
     for (int g = 1; g <= 64; g++)
         if (count[g])
-            fprintf(o,
-                    "    - {name: t100x%d, device: t100, cards: %d, cpu: loongson-3c6000-d}\n",
+            fprintf(o, "    - {name: t100x%d, device: t100, cards: %d, cpu: loongson-3c6000-d}\n",
                     g, g);
     fprintf(o, "fleet:\n  fabric: {kind: none}\n  pools:\n");
     for (int g = 1; g <= 64; g++)

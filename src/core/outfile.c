@@ -141,7 +141,8 @@ int sl_mkdirs(const char *path, struct sl_diag *d)
  * (src/sim/compare.c).  tests/cli_atomic.sh checks that a run writes no
  * other names. */
 static const char *const output_names[] = {"summary.json",  "timeseries.csv", "monthly.csv",
-                                           "scenario.yaml", "comparison.csv", "requests.csv"};
+                                           "scenario.yaml", "comparison.csv", "requests.csv",
+                                           "jobs.csv"};
 
 int sl_output_name(const char *name)
 {
