@@ -156,7 +156,8 @@ int main(int argc, char **argv)
             /* argv[0] = <src>/build/bench/bench_train: <src>/../shared/data */
             const char *slash = strrchr(argv[0], '/');
             int len = slash ? (int)(slash - argv[0]) : 1;
-            snprintf(data, sizeof data, "%.*s/../../../shared/data", len, slash ? argv[0] : ".");
+            snprintf(data, sizeof data, "%.*s/../../../shared/data", len,
+                     slash ? argv[0] : ".");
         }
     }
     char abs[4096];
