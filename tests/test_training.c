@@ -16,6 +16,10 @@
  *   - jobs.csv: one row per job in submit order, with queued and
  *     unsubmitted jobs; the summary keys.
  *   - Determinism: the same scenario twice gives the same bytes.
+ *   - Pools of one device are one cluster (issue 9): jobs naming no pool
+ *     run on every training pool of its device (small jobs on the 2-card
+ *     servers while the 8-card ones are full), a gang may span two pools,
+ *     and no card of an inference pool or of another device is used.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -92,13 +96,12 @@ static struct sl_job_spec job(const char *name, const char *m, int64_t submit_s,
     return j;
 }
 
-/* Loads the scenario, gives it jobs (borrowed) and runs it. */
-static void run_jobs(const char *duration, struct sl_job_spec *jobs, size_t n, struct run *r)
+/* Loads the scenario text, gives it jobs (borrowed) and runs it. */
+static void run_jobs_text(const char *text, struct sl_job_spec *jobs, size_t n, struct run *r)
 {
     char name[64];
     snprintf(name, sizeof name, "s%d.yaml", nruns);
-    struct sl_load_opts o = {test_write_file(tmpdir, name, scenario_text(duration)), NULL, 0, NULL,
-                             NULL};
+    struct sl_load_opts o = {test_write_file(tmpdir, name, text), NULL, 0, NULL, NULL};
     struct sl_diag d;
     sl_diag_clear(&d);
     if (sl_scenario_load(&o, &r->set, &d) != SL_OK)
@@ -118,6 +121,12 @@ static void run_jobs(const char *duration, struct sl_job_spec *jobs, size_t n, s
     sc->njobs = nsaved;
     if (rc != SL_OK)
         fail_msg("run: %s: %s", sl_strerror(rc), d.msg);
+}
+
+/* Loads the built-in scenario of the given duration and runs jobs. */
+static void run_jobs(const char *duration, struct sl_job_spec *jobs, size_t n, struct run *r)
+{
+    run_jobs_text(scenario_text(duration), jobs, n, r);
 }
 
 static void run_free(struct run *r)
@@ -461,6 +470,131 @@ static void test_topology_placement(void **state)
     assert_close(end_topo[0], 86400, 1e-12);
 }
 
+/* Two training pools of T100 servers, 8-card (pool 0, 'big', 2 servers)
+ * and 2-card (pool 1, 'small', 4 servers), no fabric. */
+#define TWO_POOLS                                                                                  \
+    "name: pools-test\nrun: {duration: 1d, sample: 10min, seed: 3}\n"                              \
+    "catalog:\n  servers:\n"                                                                       \
+    "    - {name: t1002, device: t100, cards: 2, cpu: loongson-3c6000-d}\n"                        \
+    "fleet:\n  fabric: {kind: none}\n  pools:\n"                                                   \
+    "    - {name: big, server: t1008, servers: 2, use: training}\n"                                \
+    "    - {name: small, server: t1002, servers: 4, use: training}\n"
+
+/* Jobs naming no pool (pool 0, 'big') run on both pools of the device:
+ * with the 8-card servers full, the 2-card jobs and the 1-card job start on
+ * the 2-card servers; an 8-card job waits for an 8-card server (it never
+ * goes to the 2-card ones).  jobs.csv and the per-pool metrics show the
+ * pool each ran on. */
+static void test_pools_one_device(void **state)
+{
+    (void)state;
+    struct sl_job_spec jobs[] = {
+        job("p0", "llama3-8b", 0, 8, 0, 7200),   job("p1", "llama3-8b", 0, 8, 0, 7200),
+        job("s0", "llama3-8b", 10, 2, 0, 3600),  job("s1", "llama3-8b", 10, 2, 0, 3600),
+        job("s2", "llama3-8b", 10, 2, 0, 3600),  job("s3", "llama3-8b", 10, 2, 0, 3600),
+        job("one", "llama3-8b", 10, 1, 0, 3600), job("p2", "llama3-8b", 20, 8, 0, 100),
+    };
+    size_t n = sizeof jobs / sizeof jobs[0];
+    struct run r;
+    run_jobs_text(TWO_POOLS, jobs, n, &r);
+    static const char *const pool[] = {"big",   "big",   "small", "small",
+                                       "small", "small", "small", "big"};
+    static const double start[] = {0, 0, 10, 10, 10, 10, 3610, 7200};
+    for (size_t j = 0; j < n; j++) {
+        char b[64];
+        field(&r, (int)j + 1, 3, b, sizeof b);
+        assert_string_equal(b, pool[j]);
+        assert_close(fnum(&r, (int)j + 1, C_START), start[j], 1e-12);
+        field(&r, (int)j + 1, C_STATE, b, sizeof b);
+        assert_string_equal(b, "completed");
+        /* A duration job keeps its duration on either pool (no fabric). */
+        assert_close(fnum(&r, (int)j + 1, C_END) - start[j], (double)jobs[j].duration_us * 1e-6,
+                     1e-9);
+    }
+    assert_int_equal((int)num(&r, "training.jobs_completed"), 8);
+    assert_int_equal((int)num(&r, "training.pools.big.jobs_started"), 3);
+    assert_int_equal((int)num(&r, "training.pools.small.jobs_started"), 5);
+    /* Card-hours: 8 x 2 h twice and 8 x 100 s on 'big'; 4 x 2 x 1 h and
+     * 1 x 1 h on 'small'. */
+    assert_close(num(&r, "training.pools.big.card_hours"), 32 + 800.0 / 3600, 1e-9);
+    assert_close(num(&r, "training.pools.small.card_hours"), 9, 1e-9);
+    run_free(&r);
+}
+
+/* Runs jobs at the world level on the scenario text and hands the started
+ * world to check before releasing it. */
+static void run_world(const char *text, struct sl_job_spec *jobs, size_t n,
+                      void (*check)(const struct sl_world *w, const struct sl_training *t))
+{
+    char name[64];
+    snprintf(name, sizeof name, "w%d.yaml", nruns++);
+    struct sl_load_opts o = {test_write_file(tmpdir, name, text), NULL, 0, NULL, NULL};
+    struct sl_scenario_set set;
+    struct sl_diag d;
+    if (sl_scenario_load(&o, &set, &d) != SL_OK)
+        fail_msg("loading: %s", d.msg);
+    struct sl_scenario *sc = &set.items[0];
+    struct sl_job_spec *saved = sc->jobs;
+    size_t nsaved = sc->njobs;
+    sc->jobs = jobs;
+    sc->njobs = n;
+    static const struct sl_source_ops *const sources[] = {&sl_training_source, NULL};
+    static const struct sl_observer_ops *const observers[] = {NULL};
+    struct sl_world w;
+    if (sl_world_init(&w, sc, NULL, sources, observers, &d) != SL_OK)
+        fail_msg("world: %s", d.msg);
+    assert_int_equal(sl_world_start(&w, &d), SL_OK);
+    assert_int_equal(sl_world_run(&w), SL_OK);
+    check(&w, w.src[0].state);
+    sl_world_release(&w);
+    sc->jobs = saved;
+    sc->njobs = nsaved;
+    sl_scenario_set_release(&set);
+}
+
+/* Pools: 0 'big' (one 8-card T100 server, cards 0-7), 1 'small' (one
+ * 2-card T100 server, cards 8-9), 2 'inf' (8 T100 cards reserved for
+ * inference, 10-17), 3 'h' (one 8-card H100 server, 18-25). */
+#define MIXED_POOLS                                                                                \
+    "name: mixed-test\nrun: {duration: 1d, sample: 10min, seed: 3}\n"                              \
+    "catalog:\n  servers:\n"                                                                       \
+    "    - {name: t1002, device: t100, cards: 2, cpu: loongson-3c6000-d}\n"                        \
+    "fleet:\n  fabric: {kind: none}\n  pools:\n"                                                   \
+    "    - {name: big, server: t1008, servers: 1, use: training}\n"                                \
+    "    - {name: small, server: t1002, servers: 1, use: training}\n"                              \
+    "    - {name: inf, server: t1008, servers: 1, use: inference}\n"                               \
+    "    - {name: h, server: hgx-h100, servers: 1, use: training}\n"
+
+static void check_mixed(const struct sl_world *w, const struct sl_training *t)
+{
+    /* g (10 cards) spans 'big' and 'small'; hh runs on 'h'; x (8 cards,
+     * T100) waits: neither the inference pool nor the H100 takes it. */
+    assert_int_equal(t->job[0].state, SL_TR_RUNNING);
+    assert_int_equal(t->job[0].servers, 2);
+    assert_int_equal(t->job[0].pool, 0);
+    assert_int_equal(t->job[1].state, SL_TR_RUNNING);
+    assert_int_equal(t->job[1].pool, 3);
+    assert_int_equal(t->job[2].state, SL_TR_QUEUED);
+    assert_int_equal(w->fleet.ncards, 26);
+    for (size_t c = 0; c < w->fleet.ncards; c++) {
+        uint32_t want = c < 10 ? 0 : c < 18 ? UINT32_MAX : 1;
+        if (t->job_of[c] != want)
+            fail_msg("card %zu: job %u, want %u", c, t->job_of[c], want);
+        assert_int_equal(w->fleet.card[c].owner, want == UINT32_MAX ? 0 : t->owner);
+    }
+    assert_int_equal(t->busy_cards, 18);
+}
+
+static void test_pools_devices(void **state)
+{
+    (void)state;
+    struct sl_job_spec jobs[] = {job("g", "llama3-8b", 0, 10, 0, 2 * 86400),
+                                 job("hh", "llama3-8b", 0, 8, 0, 2 * 86400),
+                                 job("x", "llama3-8b", 5, 8, 0, 3600)};
+    jobs[1].pool = 3;
+    run_world(MIXED_POOLS, jobs, 3, check_mixed);
+}
+
 static int rm_tree(const char *path)
 {
     DIR *dp = opendir(path);
@@ -494,9 +628,10 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_token_job),   cmocka_unit_test(test_duration_jobs),
-        cmocka_unit_test(test_queueing),    cmocka_unit_test(test_jobs_csv),
-        cmocka_unit_test(test_determinism), cmocka_unit_test(test_topology_placement),
+        cmocka_unit_test(test_token_job),        cmocka_unit_test(test_duration_jobs),
+        cmocka_unit_test(test_queueing),         cmocka_unit_test(test_jobs_csv),
+        cmocka_unit_test(test_determinism),      cmocka_unit_test(test_topology_placement),
+        cmocka_unit_test(test_pools_one_device), cmocka_unit_test(test_pools_devices),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

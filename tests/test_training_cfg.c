@@ -422,7 +422,8 @@ static void test_errors(void **state)
     (void)state;
     /* A job larger than the pool (64 servers x 8 = 512 cards). */
     load_bad(JOBS "      - name: big\n        cards: 1024\n        duration: 1h\n", NULL, 7, 16,
-             "job 'big' wants 1024 cards; pool 'main' has 512");
+             "job 'big' wants 1024 cards; pool 'main' and the other pools of device 't100' that "
+             "take training have 512");
     /* A layout that does not make the cards. */
     load_bad(JOBS "      - {name: l, cards: 8, duration: 1h, tp: 2, pp: 1, dp: 2}\n", NULL, 6, 0,
              "is 4 cards, but the job has 8");
@@ -465,10 +466,49 @@ static void test_errors(void **state)
     load_bad(FLEET "workload: {training: {precision: int8}}\n", NULL, 3, 34, "bf16 or fp8");
     /* Generated jobs larger than the pool. */
     load_bad(FLEET "workload:\n  training:\n    generate: {enabled: true, pretrain_cards: 1024}\n",
-             NULL, 5, 0, "pre-training jobs want 1024 cards; pool 'main' has 512");
+             NULL, 5, 0,
+             "pre-training jobs want 1024 cards; pool 'main' and the other pools of "
+             "device 't100' that take training have 512");
     load_bad(FLEET "workload:\n  training:\n    generate:\n      enabled: true\n"
                    "      max_cards: 1024\n",
              NULL, 7, 18, "lower max_cards");
+}
+
+/* Issue 9: a job may be larger than the pool it names, up to the training
+ * cards of all the pools of that device (its scheduler partition); pools
+ * of another device or reserved for inference do not count. */
+#define POOLS                                                                                      \
+    "run: {duration: 2d}\n"                                                                        \
+    "catalog:\n  servers:\n"                                                                       \
+    "    - {name: t1002, device: t100, cards: 2, cpu: loongson-3c6000-d}\n"                        \
+    "fleet:\n  pools:\n"                                                                           \
+    "    - {name: small, server: t1002, servers: 4, use: training}\n"                              \
+    "    - {name: big, server: t1008, servers: 2, use: both}\n"                                    \
+    "    - {name: inf, server: t1008, servers: 2, use: inference}\n"                               \
+    "    - {name: other, server: hgx-h100, servers: 4, use: training}\n"                           \
+    "workload:\n  training:\n    jobs:\n"
+
+static void test_partition_cards(void **state)
+{
+    (void)state;
+    struct sl_scenario_set set;
+    struct sl_diag d;
+    /* 24 cards on pool 'small' (8 cards): the t100 partition has 8 + 16. */
+    assert_int_equal(load_text(POOLS "      - {name: a, pool: small, cards: 24, duration: 1h}\n"
+                                     "      - {name: b, cards: 24, duration: 1h}\n",
+                               &set, &d),
+                     SL_OK);
+    assert_int_equal(set.items[0].njobs, 2);
+    assert_int_equal(set.items[0].jobs[0].pool, 0);
+    assert_int_equal(set.items[0].jobs[1].pool, 0);
+    sl_scenario_set_release(&set);
+    /* 25 cards: more than the partition (the inference pool's 16 t100
+     * cards and the h100 pool's 32 do not count). */
+    load_bad(POOLS "      - {name: a, pool: small, cards: 25, duration: 1h}\n", NULL, 14, 39,
+             "job 'a' wants 25 cards; pool 'small' and the other pools of device 't100' that take "
+             "training have 24");
+    load_bad(POOLS "      - {name: a, pool: other, cards: 33, duration: 1h}\n", NULL, 14, 39,
+             "pool 'other' and the other pools of device 'h100-sxm' that take training have 32");
 }
 
 static void test_trace_errors(void **state)
@@ -493,7 +533,8 @@ static void test_trace_errors(void **state)
     snprintf(buf, sizeof buf, "%sj1,0,8,60,,0\nj2,5,4096,60,,0\n", head);
     write_file("big.csv", buf);
     load_bad(FLEET "workload: {training: {trace: big.csv}}\n", "big.csv", 3, 0,
-             "job 'j2' wants 4096 cards; pool 'main' has 512");
+             "job 'j2' wants 4096 cards; pool 'main' and the other pools of device 't100' that "
+             "take training have 512");
     /* An unknown model in the CSV's model column, with a suggestion. */
     snprintf(buf, sizeof buf, "%sj1,0,8,60,llama3-8b,0\nj2,5,8,60,llama3-80b,0\n", head);
     write_file("model.csv", buf);
@@ -575,7 +616,8 @@ int main(void)
         cmocka_unit_test(test_generator_bad_params), cmocka_unit_test(test_resolve_list_and_trace),
         cmocka_unit_test(test_resolve_alibaba),      cmocka_unit_test(test_resolve_generated),
         cmocka_unit_test(test_no_training_no_jobs),  cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_trace_errors),         cmocka_unit_test(test_allocation_failures),
+        cmocka_unit_test(test_trace_errors),         cmocka_unit_test(test_partition_cards),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

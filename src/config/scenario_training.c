@@ -5,9 +5,11 @@
  * equal times), which the training source runs without further checks.
  *
  * Rules (docs/model.md, "Resolving the jobs").  Every job has a pool (by
- * name, else the first pool whose use is training or both), a model (its
- * own, the trace row's when the row names a catalog model, else the
- * section's), 1 to the pool's cards, exactly one of a token budget and a
+ * name, else the first pool whose use is training or both; naming a pool
+ * selects its device, and the job may run on any pool of that device that
+ * takes training), a model (its own, the trace row's when the row names a
+ * catalog model, else the section's), 1 to the cards of all the pools of
+ * its device that take training, exactly one of a token budget and a
  * run time, and the section's checkpoint interval and write time unless it
  * gives its own.  A job with a token budget, or with a layout given, must
  * fit in memory on the pool's device (the training performance model's
@@ -71,6 +73,17 @@ static size_t find_pool(const struct sl_scenario *sc, const char *name)
         if (strcmp(sc->pools[i].name, name) == 0)
             return i;
     return SIZE_MAX;
+}
+
+/* The cards of job pool p's partition: of every pool of p's device that
+ * takes training (the training source schedules them as one cluster). */
+static int64_t partition_cards(const struct sl_scenario *sc, size_t p)
+{
+    int64_t n = 0;
+    for (size_t q = 0; q < sc->npools; q++)
+        if (sc->pools[q].use != SL_POOL_INFERENCE && sc->pools[q].device == sc->pools[p].device)
+            n += sc->pools[q].cards;
+    return n;
 }
 
 /* A listed job's pool: by name, else the default (dflt, SIZE_MAX when no
@@ -172,9 +185,12 @@ static int resolve_listed(struct sl_scenario *sc, struct store *st, size_t i, si
     if (rc != SL_OK)
         return rc;
     const struct sl_pool_res *pool = &sc->pools[p];
-    if (j->cards > pool->cards) {
-        snprintf(msg, sizeof msg, "job '%s' wants %lld cards; pool '%s' has %lld", j->name,
-                 (long long)j->cards, pool->name, (long long)pool->cards);
+    if (j->cards > partition_cards(sc, p)) {
+        snprintf(msg, sizeof msg,
+                 "job '%s' wants %lld cards; pool '%s' and the other pools of device '%s' that "
+                 "take training have %lld",
+                 j->name, (long long)j->cards, pool->name, pool->device->name,
+                 (long long)partition_cards(sc, p));
         return sl__scenario_path_error(root, job_key(key, sizeof key, i, "cards"), d, msg);
     }
     if ((j->tokens > 0) == (j->duration_us > 0)) {
@@ -293,6 +309,7 @@ static int add_trace(struct sl_scenario *sc, struct store *st, const struct sl_y
     const struct sl_job_trace *tr = &st->trace;
     sc->jobs_skipped_malformed = tr->skipped;
     const struct sl_pool_res *pp = &sc->pools[pool];
+    int64_t part_cards = partition_cards(sc, pool);
     struct sl_job_spec *nv = sl_reallocarray(*v, *len + tr->n, sizeof *nv);
     if (!nv)
         return nomem(d);
@@ -308,11 +325,12 @@ static int add_trace(struct sl_scenario *sc, struct store *st, const struct sl_y
             continue;
         }
         const char *id = sl_job_trace_str(tr, r->id);
-        if (r->cards > pp->cards)
+        if (r->cards > part_cards)
             return sl_diag_set(d, SL_EINVAL, tr->path, r->line, 0,
-                               "job '%s' wants %d cards; pool '%s' has %lld (a smaller trace "
-                               "row filter, or a larger pool)",
-                               id, r->cards, pp->name, (long long)pp->cards);
+                               "job '%s' wants %d cards; pool '%s' and the other pools of device "
+                               "'%s' that take training have %lld (a smaller trace row filter, or "
+                               "larger pools)",
+                               id, r->cards, pp->name, pp->device->name, (long long)part_cards);
         const struct sl_llm_model *m;
         rc = row_model(sc, tr, r, dm, &m, d);
         if (rc != SL_OK)
@@ -360,16 +378,21 @@ static int add_generated(struct sl_scenario *sc, struct store *st, const struct 
     if (g->pretrain_jobs > 0 && !(pm = sl_scenario_find_model(sc, g->pretrain_model)))
         return sl__scenario_unknown_entry(sc, SL__KIND_MODEL, g->pretrain_model, root,
                                           "workload.training.generate.pretrain_model", d);
-    if (g->max_cards > pp->cards) {
+    int64_t part_cards = partition_cards(sc, pool);
+    if (g->max_cards > part_cards) {
         snprintf(msg, sizeof msg,
-                 "generated jobs of up to %lld cards; pool '%s' has %lld: lower max_cards",
-                 (long long)g->max_cards, pp->name, (long long)pp->cards);
+                 "generated jobs of up to %lld cards; pool '%s' and the other pools of device "
+                 "'%s' that take training have %lld: lower max_cards",
+                 (long long)g->max_cards, pp->name, pp->device->name, (long long)part_cards);
         return sl__scenario_path_error(root, "workload.training.generate.max_cards", d, msg);
     }
     if (g->pretrain_jobs > 0) {
-        if (g->pretrain_cards > pp->cards) {
-            snprintf(msg, sizeof msg, "pre-training jobs want %lld cards; pool '%s' has %lld",
-                     (long long)g->pretrain_cards, pp->name, (long long)pp->cards);
+        if (g->pretrain_cards > part_cards) {
+            snprintf(msg, sizeof msg,
+                     "pre-training jobs want %lld cards; pool '%s' and the other pools of device "
+                     "'%s' that take training have %lld",
+                     (long long)g->pretrain_cards, pp->name, pp->device->name,
+                     (long long)part_cards);
             return sl__scenario_path_error(root, "workload.training.generate.pretrain_cards", d,
                                            msg);
         }

@@ -45,10 +45,50 @@ static const struct sl_pool_res *pool_of(const struct sl_training *t, size_t j)
     return &t->sc->pools[t->sc->jobs[j].pool];
 }
 
-/* First fleet card of server s as the scheduler numbers its cards. */
-static size_t card_base(const struct sl_training *t, size_t pool, size_t s)
+/* The pool of server s (sc->pools are in server order). */
+static size_t server_pool(const struct sl_training *t, size_t s)
 {
-    const struct sl_pool_res *p = &t->sc->pools[pool];
+    const struct sl_pool_res *pl = t->sc->pools;
+    size_t lo = 0, hi = t->sc->npools;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((size_t)pl[mid].first_server <= s)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Whether pool p takes training. */
+static int trains(const struct sl_training *t, size_t p)
+{
+    return t->sc->pools[p].use != SL_POOL_INFERENCE;
+}
+
+/* The scheduler partition of pool p: the first pool that takes training
+ * with p's device (p itself when p does not take training). */
+static size_t partition_of(const struct sl_training *t, size_t p)
+{
+    const struct sl_pool_res *pl = t->sc->pools;
+    if (!trains(t, p))
+        return p;
+    for (size_t q = 0; q < p; q++)
+        if (trains(t, q) && pl[q].device == pl[p].device)
+            return q;
+    return p;
+}
+
+/* Whether pool q is in partition part. */
+static int in_partition(const struct sl_training *t, size_t q, size_t part)
+{
+    return trains(t, q) && partition_of(t, q) == part;
+}
+
+/* First fleet card of server s as the scheduler numbers its cards. */
+static size_t card_base(const struct sl_training *t, size_t s)
+{
+    const struct sl_pool_res *p = &t->sc->pools[server_pool(t, s)];
     return (size_t)p->first_card + (s - (size_t)p->first_server) * (size_t)p->server->cards +
            t->off[s];
 }
@@ -83,16 +123,15 @@ static double job_rate(struct sl_training *t, size_t j)
 {
     size_t n;
     const struct sl_sched_alloc *a = sl_sched_alloc_of(t->sched, (uint32_t)j, &n);
-    size_t pool = t->sc->jobs[j].pool;
     double r = 1.0;
     for (size_t k = 0; k < n; k++) {
-        size_t base = card_base(t, pool, a[k].server);
+        size_t base = card_base(t, a[k].server);
         for (uint64_t m = a[k].mask; m; m &= m - 1)
             r = fmin(r, sl_fleet_card_speed(t->fleet, base + low_bit(m)));
     }
     if (n > 0)
         t->job[j].card_w =
-            sl_fleet_card_power_w(t->fleet, card_base(t, pool, a[0].server) + low_bit(a[0].mask));
+            sl_fleet_card_power_w(t->fleet, card_base(t, a[0].server) + low_bit(a[0].mask));
     return r > 0 ? r : 1e-9;
 }
 
@@ -144,15 +183,15 @@ static void make_spec(const struct sl_training *t, struct sl_train_spec *spec,
     spec->cap_w = 0;            /* the fleet applies caps */
 }
 
-/* The cached layout of job j (evaluated on first use).  SL_OK or
- * SL_ENOMEM; a job that fits no layout gets an entry with fit 0. */
-static int layout_of(struct sl_training *t, size_t j, uint32_t *out)
+/* The cached layout of job j on pool `pool` (evaluated on first use).
+ * SL_OK or SL_ENOMEM; a job that fits no layout gets an entry with fit 0. */
+static int layout_of(struct sl_training *t, size_t j, size_t pool, uint32_t *out)
 {
     const struct sl_job_spec *js = &t->sc->jobs[j];
     for (size_t k = 0; k < t->nlay; k++) {
         const struct sl_tr_layout *l = &t->lay[k];
-        if (l->model == js->model && l->cards == js->cards && l->pool == js->pool &&
-            l->tp == js->tp && l->pp == js->pp && l->dp == js->dp) {
+        if (l->model == js->model && l->cards == js->cards && l->pool == pool && l->tp == js->tp &&
+            l->pp == js->pp && l->dp == js->dp) {
             *out = (uint32_t)k;
             return SL_OK;
         }
@@ -169,23 +208,26 @@ static int layout_of(struct sl_training *t, size_t j, uint32_t *out)
     memset(l, 0, sizeof *l);
     l->model = js->model;
     l->cards = js->cards;
-    l->pool = js->pool;
+    l->pool = pool;
     l->tp = js->tp;
     l->pp = js->pp;
     l->dp = js->dp;
-    /* The compact placement: the pool's first servers. */
-    const struct sl_pool_res *p = &t->sc->pools[js->pool];
+    /* The compact placement: the pool's first servers (and the next ones
+     * when the job spans several pools of the partition). */
+    const struct sl_pool_res *p = &t->sc->pools[pool];
     size_t k = (size_t)p->server->cards;
     size_t n = ((size_t)js->cards + k - 1) / k;
+    if (n > t->fleet->nservers - (size_t)p->first_server)
+        n = t->fleet->nservers - (size_t)p->first_server;
     for (size_t i = 0; i < n; i++)
         t->srv_scratch[i] = (size_t)p->first_server + i;
     size_t blocks;
     double bw;
     struct sl_diag d;
-    if (locality(t, js->pool, t->srv_scratch, n, &blocks, &bw, &d) != SL_OK)
+    if (locality(t, pool, t->srv_scratch, n, &blocks, &bw, &d) != SL_OK)
         bw = sl_train_scaleout_default(p->device);
     struct sl_train_spec spec;
-    make_spec(t, &spec, js->model, js->cards, js->pool, bw);
+    make_spec(t, &spec, js->model, js->cards, pool, bw);
     spec.tp = js->tp;
     spec.pp = js->pp;
     spec.dp = js->dp;
@@ -198,7 +240,7 @@ static int layout_of(struct sl_training *t, size_t j, uint32_t *out)
     if (!l->fit && given)
         l->fit = sl_train_best_layout(&spec, &l->ref, &d) == SL_OK;
     l->worst_step_s = l->ref.step_time_s;
-    double worst = fmin(bw, t->worst_bw[js->pool]);
+    double worst = fmin(bw, t->worst_bw[pool]);
     if (l->fit && worst < bw) {
         struct sl_train_result r;
         spec.tp = l->ref.tp;
@@ -262,12 +304,20 @@ static int start_job(struct sl_training *t, size_t j, int64_t now_us)
 {
     const struct sl_job_spec *js = &t->sc->jobs[j];
     struct sl_tr_job *jb = &t->job[j];
-    const struct sl_pool_res *p = pool_of(t, j);
     size_t na;
     const struct sl_sched_alloc *a = sl_sched_alloc_of(t->sched, (uint32_t)j, &na);
     int rc;
+    /* The job's own pool: its first server's (the pool of its whole
+     * servers); its spec and layout are that pool's. */
+    size_t pool = na > 0 ? server_pool(t, a[0].server) : js->pool;
+    const struct sl_pool_res *p = &t->sc->pools[pool];
+    jb->pool = (uint32_t)pool;
+    if ((rc = layout_of(t, j, pool, &jb->layout)) != SL_OK) {
+        sl_world_fail(t->w, rc, "out of memory evaluating training jobs");
+        return rc;
+    }
     for (size_t k = 0; k < na; k++) {
-        size_t base = card_base(t, js->pool, a[k].server);
+        size_t base = card_base(t, a[k].server);
         t->srv_scratch[k] = a[k].server;
         uint64_t m = a[k].mask;
         while (m) {
@@ -288,7 +338,7 @@ static int start_job(struct sl_training *t, size_t j, int64_t now_us)
     size_t blocks;
     double bw;
     struct sl_diag d;
-    if ((rc = locality(t, js->pool, t->srv_scratch, na, &blocks, &bw, &d)) != SL_OK) {
+    if ((rc = locality(t, pool, t->srv_scratch, na, &blocks, &bw, &d)) != SL_OK) {
         sl_world_fail(t->w, rc, "training job '%s': %s", js->name, d.msg);
         return rc;
     }
@@ -302,7 +352,7 @@ static int start_job(struct sl_training *t, size_t j, int64_t now_us)
     if (l->fit) {
         r = l->ref;
         struct sl_train_spec spec;
-        make_spec(t, &spec, js->model, js->cards, js->pool, bw);
+        make_spec(t, &spec, js->model, js->cards, pool, bw);
         spec.tp = l->ref.tp;
         spec.pp = l->ref.pp;
         spec.dp = l->ref.dp;
@@ -344,7 +394,7 @@ static int start_job(struct sl_training *t, size_t j, int64_t now_us)
     jb->work_us = ceil(run_us);
     jb->state = SL_TR_RUNNING;
     for (size_t k = 0; k < na; k++) {
-        size_t base = card_base(t, js->pool, a[k].server);
+        size_t base = card_base(t, a[k].server);
         for (uint64_t m = a[k].mask; m;) {
             size_t lo = low_bit(m);
             size_t len = 0;
@@ -365,7 +415,6 @@ static int start_job(struct sl_training *t, size_t j, int64_t now_us)
         sl_world_fail(t->w, rc, "out of memory scheduling a training job's end");
         return rc;
     }
-    (void)p;
     return SL_OK;
 }
 
@@ -393,7 +442,7 @@ static void on_end(struct sl_engine *eng, void *ctx, uint64_t arg)
     size_t na;
     const struct sl_sched_alloc *a = sl_sched_alloc_of(t->sched, (uint32_t)j, &na);
     for (size_t k = 0; k < na; k++) {
-        size_t base = card_base(t, js->pool, a[k].server);
+        size_t base = card_base(t, a[k].server);
         for (uint64_t m = a[k].mask; m;) {
             size_t lo = low_bit(m);
             size_t len = 0;
@@ -424,21 +473,38 @@ static void on_submit(struct sl_engine *eng, void *ctx, uint64_t arg)
         size_t j = t->next_submit++;
         const struct sl_job_spec *js = &jobs[j];
         struct sl_tr_job *jb = &t->job[j];
-        if (layout_of(t, j, &jb->layout) != SL_OK) {
-            sl_world_fail(t->w, SL_ENOMEM, "out of memory evaluating training jobs");
-            return;
-        }
-        const struct sl_tr_layout *l = &t->lay[jb->layout];
-        double est = l->fit ? run_us_at(t, j, l, l->worst_step_s) : (double)js->duration_us;
-        if (!l->fit && js->duration_us <= 0) {
-            /* Token jobs that fit nothing are rejected at load; kept safe. */
-            double fl, mfu, c_us = js->tokens / fallback_tps(t, j, &fl, &mfu) * 1e6;
-            est = c_us + ckpt_stall_us(js, c_us);
+        /* The upper bound over every pool of the partition the job may
+         * start on (its first server is a largest server of the partition
+         * or, for a job of one server, one with room for it). */
+        size_t part = partition_of(t, js->pool);
+        int64_t kmax = 0;
+        for (size_t q = 0; q < t->sc->npools; q++)
+            if (in_partition(t, q, part) && t->sc->pools[q].server->cards > kmax)
+                kmax = t->sc->pools[q].server->cards;
+        int64_t need = js->cards < kmax ? js->cards : kmax;
+        double est = 0;
+        for (size_t q = 0; q < t->sc->npools; q++) {
+            if (!in_partition(t, q, part) || t->sc->pools[q].server->cards < need)
+                continue;
+            uint32_t li;
+            if (layout_of(t, j, q, &li) != SL_OK) {
+                sl_world_fail(t->w, SL_ENOMEM, "out of memory evaluating training jobs");
+                return;
+            }
+            const struct sl_tr_layout *l = &t->lay[li];
+            double e = l->fit ? run_us_at(t, j, l, l->worst_step_s) : (double)js->duration_us;
+            if (!l->fit && js->duration_us <= 0) {
+                /* Token jobs that fit nothing are rejected at load; kept safe. */
+                double fl, mfu, c_us = js->tokens / fallback_tps(t, j, &fl, &mfu) * 1e6;
+                e = c_us + ckpt_stall_us(js, c_us);
+            }
+            est = fmax(est, e);
         }
         jb->est_us = (int64_t)ceil(est * (1 + 1e-9)) + 2;
+        jb->pool = (uint32_t)js->pool;
         struct sl_diag d;
         sl_diag_clear(&d);
-        if (sl_sched_submit(t->sched, (uint32_t)j, (uint32_t)js->cards, (uint32_t)js->pool,
+        if (sl_sched_submit(t->sched, (uint32_t)j, (uint32_t)js->cards, (uint32_t)part,
                             js->priority, now, jb->est_us, &d) != SL_OK) {
             jb->state = SL_TR_REJECTED;
             continue;
@@ -503,6 +569,8 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     for (size_t c = 0; c < t->fleet->ncards; c++)
         t->job_of[c] = UINT32_MAX;
+    for (size_t j = 0; j < t->njobs; j++)
+        t->job[j].pool = (uint32_t)sc->jobs[j].pool;
     /* Schedulable cards: servers of training pools, the free cards after
      * any that an earlier source holds (inference claims from a server's
      * first card on). */
@@ -511,7 +579,7 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
         size_t k = (size_t)pl->server->cards;
         for (size_t s = (size_t)pl->first_server; s < (size_t)(pl->first_server + pl->servers);
              s++) {
-            t->part[s] = (uint32_t)p;
+            t->part[s] = (uint32_t)partition_of(t, p);
             if (pl->use == SL_POOL_INFERENCE)
                 continue;
             size_t base = (size_t)pl->first_card + (s - (size_t)pl->first_server) * k;
@@ -545,6 +613,14 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
         }
         t->worst_bw[p] = bw;
     }
+    /* A partition's worst bandwidth is its pools' lowest (kept in each of
+     * its pools' entries). */
+    for (size_t p = 0; p < sc->npools; p++)
+        if (trains(t, p) && partition_of(t, p) != p)
+            t->worst_bw[partition_of(t, p)] = fmin(t->worst_bw[partition_of(t, p)], t->worst_bw[p]);
+    for (size_t p = 0; p < sc->npools; p++)
+        if (trains(t, p))
+            t->worst_bw[p] = t->worst_bw[partition_of(t, p)];
     const struct sl_training_cfg *tc = &sc->workload.training;
     if ((rc = sl_sched_new(&t->sched, tc->queue, tc->placement, w->has_fabric ? &w->fabric : NULL,
                            ns, t->sched_cards, t->part, t->njobs, d)) != SL_OK)
@@ -614,7 +690,7 @@ static int add_metrics(struct sl_training *t, struct sl_summary *s, const char *
     for (size_t j = 0; j < t->njobs; j++) {
         const struct sl_job_spec *js = &sc->jobs[j];
         const struct sl_tr_job *jb = &t->job[j];
-        if (pool != SIZE_MAX && js->pool != pool)
+        if (pool != SIZE_MAX && jb->pool != pool)
             continue;
         if (jb->state == SL_TR_FUTURE)
             continue;
@@ -718,7 +794,7 @@ static void write_jobs(struct sl_training *t)
         fputc(',', f);
         csv_field(f, js->model ? js->model->name : NULL);
         fputc(',', f);
-        csv_field(f, sc->pools[js->pool].name);
+        csv_field(f, sc->pools[jb->pool].name);
         fprintf(f, ",%lld,%.6f,", (long long)js->cards, (double)js->submit_us * 1e-6);
         int started = jb->state == SL_TR_RUNNING || jb->state == SL_TR_DONE;
         if (started)

@@ -86,7 +86,9 @@ struct sl_tr_job {
     double tokens, flop, energy_j;
     uint32_t servers, leaves;
     int32_t tp, pp, dp;
-    uint32_t layout; /* index into the cache */
+    uint32_t layout; /* index into the cache (set at start) */
+    uint32_t pool;   /* the pool it runs on (its first server's); the
+                      * requested one until it starts */
     uint8_t state;   /* enum sl_tr_state */
     uint8_t unfit;
 };
@@ -106,7 +108,8 @@ struct sl_training {
     uint8_t *sched_cards;
     uint32_t *part;
     double *pool_cards; /* schedulable cards per pool */
-    double *worst_bw;   /* per pool: the lowest scale-out bytes/s per card */
+    double *worst_bw;   /* per pool: the lowest scale-out bytes/s per card
+                         * over the pools of its partition */
     struct sl_tr_layout *lay;
     size_t nlay, lay_cap;
     size_t *srv_scratch;
