@@ -9,7 +9,9 @@
  * free ones.  A job of c cards with c <= the server's cards sits on one
  * server; a larger one takes floor(c / k) whole servers of k cards, and the
  * remainder on one more server (so a gang spans as few servers as it can).
- * A job names a partition (a pool) and is placed only on its servers.
+ * A job names a partition (the training source makes one per device, over
+ * the pools of that device that take training) and is placed only on its
+ * servers.
  *
  * Queue policies (enum sl_queue_policy in suanli/scenario.h):
  *   fifo           jobs start in submit order; the head blocks the rest;
