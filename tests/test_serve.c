@@ -46,6 +46,7 @@
 
 #include <cmocka.h>
 
+#include "run_util.h"
 #include "test_util.h"
 
 #include "shared_data.h"
@@ -102,12 +103,6 @@ static char *scenario(char *buf, size_t size, const char *duration, int seed, in
     return buf;
 }
 
-struct run {
-    struct sl_scenario_set set;
-    struct sl_summary sum;
-    char dir[512];
-};
-
 static void load_text(const char *text, struct sl_scenario_set *set)
 {
     char name[64];
@@ -137,24 +132,6 @@ static void run_text(const char *text, struct run *r)
     int rc = sl_run_scenario(&r->set.items[0], &ro, &r->sum, &d);
     if (rc != SL_OK)
         fail_msg("run into %s: %s: %s", r->dir, sl_strerror(rc), d.msg);
-}
-
-static void run_free(struct run *r)
-{
-    sl_summary_release(&r->sum);
-    sl_scenario_set_release(&r->set);
-}
-
-static double num(const struct run *r, const char *key)
-{
-    const struct sl_summary_entry *e = sl_summary_get(&r->sum, key);
-    if (!e)
-        fail_msg("summary has no key '%s'", key);
-    if (e->type == SL_V_INT)
-        return (double)e->i;
-    if (e->type != SL_V_NUM)
-        fail_msg("summary key '%s' is not a number", key);
-    return e->x;
 }
 
 static int64_t integer(const struct run *r, const char *key)

@@ -30,6 +30,7 @@
 
 #include <cmocka.h>
 
+#include "run_util.h"
 #include "test_util.h"
 
 #include <dirent.h>
@@ -64,12 +65,6 @@ static const char *scenario_text(const char *duration)
              duration);
     return buf;
 }
-
-struct run {
-    struct sl_scenario_set set;
-    struct sl_summary sum;
-    char dir[512];
-};
 
 static const struct sl_llm_model *model(const char *name)
 {
@@ -127,24 +122,6 @@ static void run_jobs_text(const char *text, struct sl_job_spec *jobs, size_t n, 
 static void run_jobs(const char *duration, struct sl_job_spec *jobs, size_t n, struct run *r)
 {
     run_jobs_text(scenario_text(duration), jobs, n, r);
-}
-
-static void run_free(struct run *r)
-{
-    sl_summary_release(&r->sum);
-    sl_scenario_set_release(&r->set);
-}
-
-static double num(const struct run *r, const char *key)
-{
-    const struct sl_summary_entry *e = sl_summary_get(&r->sum, key);
-    if (!e)
-        fail_msg("summary has no key '%s'", key);
-    if (e->type == SL_V_INT)
-        return (double)e->i;
-    if (e->type != SL_V_NUM)
-        fail_msg("summary key '%s' is not a number", key);
-    return e->x;
 }
 
 static char *read_all(const char *path, size_t *len)
