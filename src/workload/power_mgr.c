@@ -26,8 +26,8 @@ static void fleet_at(const struct sl_fleet *f, double x, double *it_w, double *l
         struct sl_server_power sp;
         sl_server_eval(P->calc, card_w * (double)P->cards_per_server, 1.0, &sp);
         size_t full = P->nservers / P->per_rack, rest = P->nservers % P->per_rack;
-        it += (double)full * sl_stack_input_w(&P->rack_stack, sp.input_w * (double)P->per_rack,
-                                              NULL);
+        it +=
+            (double)full * sl_stack_input_w(&P->rack_stack, sp.input_w * (double)P->per_rack, NULL);
         if (rest)
             it += sl_stack_input_w(&P->rack_stack, sp.input_w * (double)rest, NULL);
         liquid += sp.liquid_heat_w * (double)P->nservers;
