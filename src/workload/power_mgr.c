@@ -204,7 +204,7 @@ static void on_tick(struct sl_engine *eng, void *ctx, uint64_t arg)
     read_now(m, now, r);
     account(m, r, (double)c->control_interval_us * 1e-6);
     if (m->tick % m->step_ticks == 0)
-        sample_throttle(m, (double)m->w->sc->facility.step_us * 1e-6);
+        sample_throttle(m, (double)m->step_ticks * (double)c->control_interval_us * 1e-6);
     if (c->policy == SL_POWER_THRESHOLD && m->tick >= m->lag_ticks)
         threshold(m, now, &m->ring[(m->tick - m->lag_ticks) % m->nring]);
     m->tick++;

@@ -42,9 +42,10 @@
  * present facility power with the cap.  An excursion is a run of ticks
  * over the cap; one that lasts longer than `power.tolerance` is a
  * violation, and its whole duration counts in violation_s.  Throttling is
- * sampled once per facility step: the cards whose demand exceeds their
+ * sampled every step_ticks ticks (once per facility step, or every tick
+ * when the interval is the longer): the cards whose demand exceeds their
  * limit (throttled card-hours) and the board power their limits withhold
- * (throttled energy), each held over the step.
+ * (throttled energy), each held for step_ticks intervals.
  */
 #ifndef SUANLI_WORKLOAD_POWER_MGR_H
 #define SUANLI_WORKLOAD_POWER_MGR_H
