@@ -353,6 +353,27 @@ struct sl_service_res {
     int64_t first_card;         /* its cards: [first_card, + replicas * tp), inside the pool */
 };
 
+/* Policies of the power manager (`power.policy`).  The order is the
+ * schema's names; later policies (priority, polca) append. */
+enum sl_power_policy {
+    SL_POWER_NONE = 0, /* account only: the manager is not built */
+    SL_POWER_STATIC,   /* one fixed card limit that fits the worst case */
+    SL_POWER_THRESHOLD /* one card limit for all, moved by lagged telemetry */
+};
+
+/* The `power` section: the power manager that keeps the site within the
+ * grid cap (docs/model.md, "Power manager").  Invariants of a loaded
+ * scenario: control_interval_us > 0; telemetry_lag_us is a whole multiple
+ * of it; actuation_delay_us >= 0; 0 <= margin < 1; tolerance_us >= 0. */
+struct sl_power_cfg {
+    int policy;                  /* enum sl_power_policy */
+    int64_t control_interval_us; /* the manager's telemetry and decision period */
+    int64_t telemetry_lag_us;    /* age of the readings it decides on */
+    int64_t actuation_delay_us;  /* from a decision to the cards' new limit */
+    double margin;               /* share of the cap kept free */
+    int64_t tolerance_us;        /* longest excursion over the cap that is no violation */
+};
+
 /* The `output` section: optional outputs. */
 struct sl_output_cfg {
     int requests; /* requests.csv, one row per request (request fidelity) */
@@ -406,6 +427,7 @@ struct sl_scenario {
     struct sl_phases_cfg phases;
     struct sl_catalog_cfg catalog;
     struct sl_output_cfg output;
+    struct sl_power_cfg power;
 
     /* Resolved by the loader, not keys of the file; they point into the
      * built-in catalog or the scenario's own. */

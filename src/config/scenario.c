@@ -413,6 +413,18 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
                  sl_unit_format_time_us(sc->facility.step_us, t2, sizeof t2));
         return sl__scenario_pair_error(root, "run.sample", "facility.step", d, msg);
     }
+    if (sc->power.telemetry_lag_us % sc->power.control_interval_us != 0) {
+        snprintf(msg, sizeof msg,
+                 "'power.telemetry_lag' (%s%s) is not a whole multiple of "
+                 "'power.control_interval' (%s%s): the manager reads its telemetry once per "
+                 "interval; change either",
+                 dflt(root, "power.telemetry_lag"),
+                 sl_unit_format_time_us(sc->power.telemetry_lag_us, t1, sizeof t1),
+                 dflt(root, "power.control_interval"),
+                 sl_unit_format_time_us(sc->power.control_interval_us, t2, sizeof t2));
+        return sl__scenario_pair_error(root, "power.telemetry_lag", "power.control_interval", d,
+                                       msg);
+    }
     if (check_output_size(sc, root, d) != SL_OK)
         return SL_EINVAL;
     if (parse_start(sc->run.start, &sc->start_s) != SL_OK) {

@@ -641,6 +641,31 @@ static const struct sl_field output_fields[] = {
 };
 SCHEMA(output_schema, sl_output_cfg, "output", output_fields);
 
+#define T_PWR struct sl_power_cfg
+static const char *const power_policy_names[] = {"none", "static", "threshold", NULL};
+static const struct sl_field power_fields[] = {
+    F_ENUM("policy", T_PWR, policy, "none", power_policy_names,
+           "`none` (today's behaviour: the cap is only accounted for), `static` (every card "
+           "limited to one fixed power chosen at start so that full load in the worst weather "
+           "hour fits the cap less `margin`) or `threshold` (one limit for all cards, lowered "
+           "when the lagged facility power passes the cap less `margin`, raised when it falls "
+           "back)"),
+    {"control_interval", SL_FT_TIME, 0, S(T_PWR, control_interval_us), "1s", 0, 3600,
+     SL_FF_MIN_EXCL, NULL, NULL,
+     "period of the manager's readings and decisions (its own, finer than `facility.step`)"},
+    {"telemetry_lag", SL_FT_TIME, 0, S(T_PWR, telemetry_lag_us), "2s", 0, 3600, 0, NULL, NULL,
+     "age of the facility power the manager decides on; a whole multiple of "
+     "`control_interval`"},
+    {"actuation_delay", SL_FT_TIME, 0, S(T_PWR, actuation_delay_us), "1s", 0, 3600, 0, NULL, NULL,
+     "time from a decision until the cards run at the new limit"},
+    F_REAL("margin", SL_UNIT_PERCENT, T_PWR, margin, "2 %", 0, 1, SL_FF_MAX_EXCL,
+           "share of the grid cap the manager keeps free (its target is cap x (1 - margin))"),
+    {"tolerance", SL_FT_TIME, 0, S(T_PWR, tolerance_us), "10s", 0, 86400, 0, NULL, NULL,
+     "breaker-style rule at the site: an excursion over the cap lasting longer than this is a "
+     "violation; shorter ones are tolerated"},
+};
+SCHEMA(power_schema, sl_power_cfg, "power", power_fields);
+
 SCHEMA(run_schema, sl_run_cfg, "run", run_fields);
 SCHEMA(facility_schema, sl_facility_cfg, "facility", facility_fields);
 SCHEMA(site_schema, sl_site_cfg, "site", site_fields);
@@ -699,6 +724,8 @@ static const struct sl_field top_fields[] = {
      "additions to the built-in catalog"},
     {"output", SL_FT_SECTION, 0, SC(output), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &output_schema,
      "optional outputs"},
+    {"power", SL_FT_SECTION, 0, SC(power), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &power_schema,
+     "the power manager that keeps the site within the grid cap"},
     {"variants", SL_FT_RAW, 0, 0, NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL,
      "named override sets run side by side (see \"Variants\")"},
 };

@@ -1,0 +1,110 @@
+/*
+ * The power manager: keeps the site's facility power within the grid cap
+ * by limiting the cards' board power (issue #10, first part; docs/model.md,
+ * "Power manager").
+ *
+ * It is a source in the registry's sense (it acts on the fleet, as the
+ * workloads do, and reads the world) but owns no cards: it only sets their
+ * power limits with sl_fleet_set_cap, and the fleet tells the cards' owners
+ * so they slow down.  It is built only when `power.policy` is not `none`,
+ * so a scenario without a manager runs exactly as before.
+ *
+ * Telemetry.  Every `power.control_interval` an engine event at priority
+ * SL_PRIO_MGR (after the facility step of the same instant) reads the
+ * fleet's IT power and heat to liquid now and estimates the facility power
+ * through the facility model at the weather of now (so the chain's losses
+ * and cooling count, as they do at the grid meter).  The reading goes into
+ * a ring; the manager decides on the reading `power.telemetry_lag` old.
+ * The facility step (`facility.step`, a minute by default) is too coarse
+ * for a controller that acts in seconds, hence the manager's own readings.
+ *
+ * Actuation.  A decision is one card limit for the whole fleet, as a
+ * fraction x of each device's idle-to-TDP range (limit = idle + x (TDP -
+ * idle); x = 1: no limit); it takes effect `power.actuation_delay` later
+ * (an engine event carrying x).  x never goes below SL_PM_X_MIN, so a
+ * capped card still works.
+ *
+ * Policies.  `static` sizes x once at the start: the largest x whose
+ * facility power with every card at its limit and every host busy (the
+ * full-load case) stays below cap (1 - margin) in every hour of the weather
+ * year; bisection over x, a year scan per try.  `threshold` starts
+ * uncapped; when the lagged estimate F passes the target T = cap (1 -
+ * margin) it lowers x by the share of the idle-to-full facility span S that
+ * is over, from the cards' current effective fraction u (their IT power
+ * placed between all-idle and all-full):
+ *     x' = max(SL_PM_X_MIN, min(x, u) - (F - T) / S),
+ * and when F is below T by more than SL_PM_RELEASE of the cap it raises x
+ * by SL_PM_RAISE.  It decides again only on a reading taken after its last
+ * decision took effect (the dead time of lag plus delay), so a longer lag
+ * means longer excursions, not wind-up.
+ *
+ * Accounting (the breaker rule at the site).  Each tick also compares the
+ * present facility power with the cap.  An excursion is a run of ticks
+ * over the cap; one that lasts longer than `power.tolerance` is a
+ * violation, and its whole duration counts in violation_s.  Throttling is
+ * sampled every step_ticks ticks (once per facility step, or every tick
+ * when the interval is the longer): the cards whose demand exceeds their
+ * limit (throttled card-hours) and the board power their limits withhold
+ * (throttled energy), each held for step_ticks intervals.
+ */
+#ifndef SUANLI_WORKLOAD_POWER_MGR_H
+#define SUANLI_WORKLOAD_POWER_MGR_H
+
+#include <stdint.h>
+
+#include "world/world.h"
+
+/* After the facility step of the same instant, before the loads. */
+#define SL_PRIO_MGR (SL_PRIO_STEP + 1)
+
+#define SL_PM_X_MIN   0.1  /* lowest limit: 10 % of the idle-to-TDP range above idle */
+#define SL_PM_RELEASE 0.02 /* raise only when 2 % of the cap below the target */
+#define SL_PM_RAISE   0.05 /* by 5 % of the range per decision */
+
+/* One reading of the manager's telemetry. */
+struct sl_pm_reading {
+    int64_t t_us;
+    double facility_w; /* estimated through the facility model */
+    double srv_it_w;   /* servers' IT power (without the fabric) */
+    double fabric_w;
+};
+
+/* The manager's state.  Invariants: ring holds nring readings, the one of
+ * tick k at k % nring; lag_ticks = telemetry_lag / control_interval <
+ * nring; x is the limit in force and x_target the last decided (equal when
+ * no actuation is pending); ncapped is the fleet's cards under a limit. */
+struct sl_power_mgr {
+    struct sl_world *w;
+    const struct sl_power_cfg *cfg;
+    double cap_w, target_w;
+    struct sl_pm_reading *ring;
+    size_t nring, lag_ticks;
+    uint64_t tick;
+    double x, x_target;
+    int64_t decided_at_us; /* when x_target was decided */
+    int64_t effective_us;  /* when x_target takes (took) effect */
+    double x_static;       /* static policy: the sized fraction */
+    double worst_uncapped_w, worst_capped_w;
+    size_t ncapped;
+    uint64_t decisions;
+    /* Capped-card seconds, for the time-series mean. */
+    double capped_s, capped_s_sampled;
+    int64_t capped_since_us;
+    /* The site's breaker rule. */
+    int in_excursion;
+    int64_t excursion_t0_us;
+    uint64_t violations;
+    double violation_s, max_overshoot_w, over_s;
+    /* Throttling, sampled per facility step. */
+    uint64_t step_ticks; /* ticks per facility step (>= 1) */
+    double throttled_card_s, throttled_j;
+};
+
+/* Facility power of the whole fleet at full load with every card limited
+ * at fraction x of its range, in the worst hour of the weather year (the
+ * static policy's sizing).  Pure. */
+double sl_power_mgr_worst_w(const struct sl_world *w, double x);
+
+extern const struct sl_source_ops sl_power_mgr_source;
+
+#endif
