@@ -36,6 +36,7 @@ extern const char app_catalog_help[];
 extern const char app_keys_help[];
 extern const char app_perf_help[];
 extern const char app_version_help[];
+extern const char app_plan_help[];
 
 /* Options shared by run and check. */
 struct app_cli {
@@ -82,5 +83,6 @@ int app_cmd_catalog(int argc, char **argv);
 int app_cmd_keys(int argc, char **argv);
 int app_cmd_version(int argc, char **argv);
 int app_cmd_perf(int argc, char **argv); /* app/cmd_perf.c */
+int app_cmd_plan(int argc, char **argv); /* app/cmd_plan.c */
 
 #endif
