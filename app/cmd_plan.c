@@ -141,8 +141,8 @@ static int parse_vary(const char *arg, struct vary *v)
             return app_usage_error(NULL, "out of memory");
         for (size_t j = 0; j < v->n; j++)
             if (strcmp(v->values[j], v->values[v->n]) == 0)
-                return app_usage_error("plan", "--vary '%s': value '%s' repeated at column %d",
-                                       arg, v->values[v->n], (int)(p - arg) + 1);
+                return app_usage_error("plan", "--vary '%s': value '%s' repeated at column %d", arg,
+                                       v->values[v->n], (int)(p - arg) + 1);
         v->n++;
         if (!c)
             break;
@@ -166,6 +166,7 @@ struct plan {
     size_t ncomb;
     const char *db;
     int dump;
+    size_t limit; /* --limit: new runs at most; 0 none */
 };
 
 /* The value index of --vary k in combination idx. */
@@ -211,10 +212,11 @@ static int load_comb(const struct plan *p, size_t idx, size_t only_k, size_t onl
     struct sl_load_opts o = {p->c.scenario, sets, ns, p->c.seed, p->c.variant};
     rc = sl_scenario_load(&o, set, d);
     if (rc == SL_OK && set->n != 1) {
+        size_t nv = set->n;
         sl_scenario_set_release(set);
         rc = sl_diag_set(d, SL_EUSAGE, NULL, 0, 0,
                          "the scenario has %zu variants; plan runs one: choose it with --variant",
-                         set->n);
+                         nv);
     }
     if (rc != SL_OK) {
         /* Name the --vary rather than the --set it became. */
@@ -320,15 +322,23 @@ static char *space_text(const struct plan *p, const struct sl_scenario *base)
     return buf;
 }
 
-/* Creates the tables or checks that the database holds this space. */
-static int db_prepare(sqlite3 *db, const struct plan *p, const char *space)
+/* Creates the tables or checks that the database holds this space; with
+ * readonly (--dump), only checks.  The check and the creation are one
+ * transaction, so two plans starting on one database cannot both create. */
+static int db_prepare(sqlite3 *db, const struct plan *p, const char *space, int readonly)
 {
     int rc;
-    if ((rc = db_exec(db, "CREATE TABLE IF NOT EXISTS plan(key TEXT PRIMARY KEY, value TEXT)")))
+    if (!readonly &&
+        (rc = db_exec(db, "BEGIN IMMEDIATE; "
+                          "CREATE TABLE IF NOT EXISTS plan(key TEXT PRIMARY KEY, value TEXT)")))
         return rc;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM plan WHERE key = 'space'", -1, &st, NULL))
-        return db_fail(db, "database");
+    if (sqlite3_prepare_v2(db, "SELECT value FROM plan WHERE key = 'space'", -1, &st, NULL)) {
+        if (!readonly)
+            return db_fail(db, "database");
+        fprintf(stderr, "%s: error: %s holds no plan\n", app_prog, p->db);
+        return EXIT_BAD_INPUT;
+    }
     int have = sqlite3_step(st) == SQLITE_ROW;
     int same = have && strcmp((const char *)sqlite3_column_text(st, 0), space) == 0;
     sqlite3_finalize(st);
@@ -339,15 +349,18 @@ static int db_prepare(sqlite3 *db, const struct plan *p, const char *space)
                 app_prog, p->db);
         return EXIT_BAD_INPUT;
     }
+    if (!have && readonly) {
+        fprintf(stderr, "%s: error: %s holds no plan\n", app_prog, p->db);
+        return EXIT_BAD_INPUT;
+    }
     if (have)
-        return 0;
+        return readonly ? 0 : db_exec(db, "COMMIT");
     char *sql = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&sql, &len);
     if (!f)
         return db_fail(NULL, "out of memory");
-    fputs("BEGIN; CREATE TABLE runs(idx INTEGER PRIMARY KEY, status TEXT NOT NULL, message TEXT",
-          f);
+    fputs("CREATE TABLE runs(idx INTEGER PRIMARY KEY, status TEXT NOT NULL, message TEXT", f);
     for (size_t k = 0; k < p->nvary; k++)
         fprintf(f, ", \"%s\" TEXT", p->vary[k].key);
     for (size_t i = 0; i < NFIG; i++)
@@ -578,14 +591,17 @@ static int parse(int argc, char **argv, struct plan *p)
         const char *a = argv[i];
         const char *v = NULL;
         int is_vary = strcmp(a, "--vary") == 0, is_db = strcmp(a, "--db") == 0;
+        int is_limit = strcmp(a, "--limit") == 0;
         if (strncmp(a, "--vary=", 7) == 0)
             v = a + 7;
+        else if (strncmp(a, "--limit=", 8) == 0)
+            v = a + 8, is_limit = 1;
         else if (strncmp(a, "--db=", 5) == 0)
             v = a + 5, is_db = 1;
         else if (strcmp(a, "--dump") == 0) {
             p->dump = 1;
             continue;
-        } else if (is_vary || is_db) {
+        } else if (is_vary || is_db || is_limit) {
             if (i + 1 >= argc) {
                 rc = app_usage_error("plan", "option '%s' needs a value", a);
                 break;
@@ -595,7 +611,14 @@ static int parse(int argc, char **argv, struct plan *p)
             rest[nrest++] = argv[i];
             continue;
         }
-        if (is_db) {
+        if (is_limit) {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (!*v || *end || n < 1)
+                rc = app_usage_error("plan", "--limit expects a positive number of runs, got '%s'",
+                                     v);
+            p->limit = (size_t)n;
+        } else if (is_db) {
             if (!*v)
                 rc = app_usage_error("plan", "--db expects a file");
             p->db = v;
@@ -680,17 +703,19 @@ int app_cmd_plan(int argc, char **argv)
     if (!p.db)
         snprintf(dbpath, sizeof dbpath, "%s/plan.sqlite", base_dir);
     p.db = dbpath;
-    if (make_dirs(base_dir) != 0) {
+    if (!p.dump && make_dirs(base_dir) != 0) {
         fprintf(stderr, "%s: error: cannot create %s/: %s\n", app_prog, base_dir, strerror(errno));
         rc = EXIT_RUN_FAILED;
         goto done;
     }
-    if (sqlite3_open(p.db, &db) != SQLITE_OK) {
+    if (sqlite3_open_v2(p.db, &db,
+                        p.dump ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        NULL) != SQLITE_OK) {
         rc = db_fail(db, p.db);
         goto done;
     }
     sqlite3_busy_timeout(db, 5000);
-    if ((rc = db_prepare(db, &p, space)) != 0)
+    if ((rc = db_prepare(db, &p, space, p.dump)) != 0)
         goto done;
 
     size_t nj = p.c.jobs > 0 ? (size_t)p.c.jobs : 1;
@@ -707,7 +732,9 @@ int app_cmd_plan(int argc, char **argv)
     while (next < p.ncomb && !p.dump && !stop_signal) {
         /* Gather up to nj combinations without a row. */
         size_t n = 0;
-        while (n < nj && next < p.ncomb) {
+        if (p.limit && ran >= p.limit)
+            break;
+        while (n < nj && next < p.ncomb && !(p.limit && ran + n >= p.limit)) {
             int has;
             if ((rc = db_has(db, next, &has)) != 0)
                 break;
@@ -731,8 +758,7 @@ int app_cmd_plan(int argc, char **argv)
                     n++;
                     break;
                 }
-            } else if (j->d.code != SL_EINVAL && j->d.code != SL_ENOENT &&
-                       j->d.code != SL_EUSAGE) {
+            } else if (j->d.code != SL_EINVAL && j->d.code != SL_ENOENT && j->d.code != SL_EUSAGE) {
                 rc = app_report(&j->d);
                 n++;
                 break;
@@ -798,11 +824,20 @@ int app_cmd_plan(int argc, char **argv)
     size_t nfeas = 0;
     for (size_t i = 0; i < nrows; i++)
         nfeas += rows[i].feasible ? 1u : 0u;
-    if (nfeas == 0) {
-        fprintf(stderr,
-                "%s: error: no combination of the space is feasible (each loads alone, none "
-                "together); the reasons are in %s, table runs\n",
-                app_prog, p.db);
+    if (nfeas == 0 && nrows == p.ncomb) {
+        /* The first combination's reason, with its position. */
+        sqlite3_stmt *st;
+        const char *why = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT message FROM runs ORDER BY idx LIMIT 1", -1, &st,
+                               NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW)
+                why = (const char *)sqlite3_column_text(st, 0);
+            fprintf(stderr,
+                    "%s: error: no combination of the space is feasible: every value loads "
+                    "alone, but no combination does; the first: %s\n",
+                    app_prog, why ? why : "?");
+            sqlite3_finalize(st);
+        }
         rc = EXIT_BAD_INPUT;
         goto done;
     }
