@@ -554,23 +554,33 @@ static void write_csv(FILE *out, const struct plan *p, const struct row *rows, s
     }
 }
 
+/* The width of --vary k's column: its key or its longest value. */
+static int key_width(const struct vary *v)
+{
+    size_t w = strlen(v->key);
+    for (size_t i = 0; i < v->n; i++)
+        if (strlen(v->values[i]) > w)
+            w = strlen(v->values[i]);
+    return w > 60 ? 60 : (int)w;
+}
+
 static void print_table(const struct plan *p, const struct row *rows, size_t n)
 {
     printf("%-4s %-6s", "rank", "status");
     for (size_t k = 0; k < p->nvary; k++)
-        printf(" %-14s", p->vary[k].key);
-    printf(" %12s %6s %9s %14s %12s %14s %10s\n", "facility_MWh", "PUE", "over_cap_h",
+        printf("  %-*s", key_width(&p->vary[k]), p->vary[k].key);
+    printf(" %12s %6s %10s %13s %13s %12s %10s\n", "facility_MWh", "PUE", "over_cap_h",
            "out_tokens/s", "train_PFLOP/s", "cost_CNY", "CO2_t");
     for (size_t r = 0; r < n; r++) {
         const struct row *w = &rows[r];
         printf("%-4zu %-6s", r + 1, !w->feasible ? "infeas" : w->f[F_OVER] > 0 ? "over" : "ok");
         for (size_t k = 0; k < p->nvary; k++)
-            printf(" %-14s", p->vary[k].values[digit(p, w->idx, k)]);
+            printf("  %-*s", key_width(&p->vary[k]), p->vary[k].values[digit(p, w->idx, k)]);
         if (!w->feasible) {
             putchar('\n');
             continue;
         }
-        printf(" %12.3f %6.3f %9.1f %14.1f %12.3f %14.0f %10.2f\n", w->f[F_FAC], w->f[F_PUE],
+        printf(" %12.3f %6.3f %10.1f %13.1f %13.3f %12.0f %10.2f\n", w->f[F_FAC], w->f[F_PUE],
                w->f[F_OVER], w->f[F_TOK], w->f[F_PFLOPS], w->f[F_COST], w->f[F_CO2]);
     }
 }
