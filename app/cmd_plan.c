@@ -76,9 +76,10 @@ static const struct figure figures_def[] = {
     {"training_pflops", NULL},
     {"cost_cny", "cost_cny"},
     {"co2_t", NULL},
+    {"slo_attainment", NULL},
 };
 #define NFIG (sizeof figures_def / sizeof figures_def[0])
-enum { F_FAC, F_PUE, F_OVER, F_CARDS, F_TOK, F_TOKKWH, F_TTOK, F_PFLOPS, F_COST, F_CO2 };
+enum { F_FAC, F_PUE, F_OVER, F_CARDS, F_TOK, F_TOKKWH, F_TTOK, F_PFLOPS, F_COST, F_CO2, F_SLO };
 
 static double sum_num(const struct sl_summary *s, const char *key)
 {
@@ -103,6 +104,13 @@ static void figures(const struct sl_summary *s, double *f)
     f[F_PFLOPS] = secs > 0 ? sum_num(s, "training.pflop") / secs : 0.0;
     /* MWh x kg/kWh = t. */
     f[F_CO2] = f[F_FAC] * sum_num(s, "carbon_kg_per_kwh");
+    /* Without requests nothing misses its SLO; with requests but no
+     * attainment (none completed), none met it. */
+    const struct sl_summary_entry *slo = sl_summary_get(s, "inference.slo_attainment");
+    if (slo && slo->type == SL_V_NUM)
+        f[F_SLO] = slo->x;
+    else
+        f[F_SLO] = sum_num(s, "inference.requests") > 0 ? 0.0 : 1.0;
 }
 
 /* Parses "KEY=V1,V2,..." into *v.  Returns 0 or an exit code. */
@@ -166,7 +174,8 @@ struct plan {
     size_t ncomb;
     const char *db;
     int dump;
-    size_t limit; /* --limit: new runs at most; 0 none */
+    size_t limit;   /* --limit: new runs at most; 0 none */
+    double slo_min; /* --slo: the least SLO attainment of a run at SLO */
 };
 
 /* The value index of --vary k in combination idx. */
@@ -483,8 +492,13 @@ static int make_dirs(const char *dir)
 
 /* ---- ranking and output ---- */
 
+/* A row's standing: ok, below the SLO, over the cap, infeasible. */
+enum tier { T_OK, T_SLO, T_CAP, T_INFEASIBLE };
+static const char *const tier_names[] = {"ok", "below_slo", "over_cap", "infeasible"};
+
 struct row {
     size_t idx;
+    enum tier tier;
     int feasible; /* loaded and run */
     double f[NFIG];
     char **values; /* borrowed from the space */
@@ -495,9 +509,8 @@ static int rank_cmp(const void *a, const void *b)
     const struct row *x = a, *y = b;
     if (x->feasible != y->feasible)
         return y->feasible - x->feasible;
-    int xo = x->f[F_OVER] > 0, yo = y->f[F_OVER] > 0;
-    if (xo != yo)
-        return xo - yo;
+    if (x->tier != y->tier)
+        return x->tier < y->tier ? -1 : 1;
     if (x->f[F_TOK] != y->f[F_TOK])
         return x->f[F_TOK] < y->f[F_TOK] ? 1 : -1;
     if (x->f[F_PFLOPS] != y->f[F_PFLOPS])
@@ -522,6 +535,10 @@ static int db_rows(sqlite3 *db, const struct plan *p, struct row *rows, size_t *
         r->feasible = strcmp((const char *)sqlite3_column_text(st, 1), "done") == 0;
         for (size_t i = 0; i < NFIG; i++)
             r->f[i] = sqlite3_column_double(st, (int)(3 + p->nvary + i));
+        r->tier = !r->feasible               ? T_INFEASIBLE
+                  : r->f[F_OVER] > 0         ? T_CAP
+                  : r->f[F_SLO] < p->slo_min ? T_SLO
+                                             : T_OK;
     }
     sqlite3_finalize(st);
     *nrows = n;
@@ -539,7 +556,7 @@ static void write_csv(FILE *out, const struct plan *p, const struct row *rows, s
     fputc('\n', out);
     for (size_t r = 0; r < n; r++) {
         const struct row *w = &rows[r];
-        const char *status = !w->feasible ? "infeasible" : w->f[F_OVER] > 0 ? "over_cap" : "ok";
+        const char *status = tier_names[w->tier];
         fprintf(out, "%zu,%zu,%s", r + 1, w->idx, status);
         for (size_t k = 0; k < p->nvary; k++) {
             const char *v = p->vary[k].values[digit(p, w->idx, k)];
@@ -566,14 +583,14 @@ static int key_width(const struct vary *v)
 
 static void print_table(const struct plan *p, const struct row *rows, size_t n)
 {
-    printf("%-4s %-6s", "rank", "status");
+    printf("%-4s %-10s", "rank", "status");
     for (size_t k = 0; k < p->nvary; k++)
         printf("  %-*s", key_width(&p->vary[k]), p->vary[k].key);
     printf(" %12s %6s %10s %13s %13s %12s %10s\n", "facility_MWh", "PUE", "over_cap_h",
            "out_tokens/s", "train_PFLOP/s", "cost_CNY", "CO2_t");
     for (size_t r = 0; r < n; r++) {
         const struct row *w = &rows[r];
-        printf("%-4zu %-6s", r + 1, !w->feasible ? "infeas" : w->f[F_OVER] > 0 ? "over" : "ok");
+        printf("%-4zu %-10s", r + 1, tier_names[w->tier]);
         for (size_t k = 0; k < p->nvary; k++)
             printf("  %-*s", key_width(&p->vary[k]), p->vary[k].values[digit(p, w->idx, k)]);
         if (!w->feasible) {
@@ -601,8 +618,10 @@ static int parse(int argc, char **argv, struct plan *p)
         const char *a = argv[i];
         const char *v = NULL;
         int is_vary = strcmp(a, "--vary") == 0, is_db = strcmp(a, "--db") == 0;
-        int is_limit = strcmp(a, "--limit") == 0;
-        if (strncmp(a, "--vary=", 7) == 0)
+        int is_limit = strcmp(a, "--limit") == 0, is_slo = strcmp(a, "--slo") == 0;
+        if (strncmp(a, "--slo=", 6) == 0)
+            v = a + 6, is_slo = 1;
+        else if (strncmp(a, "--vary=", 7) == 0)
             v = a + 7;
         else if (strncmp(a, "--limit=", 8) == 0)
             v = a + 8, is_limit = 1;
@@ -611,7 +630,7 @@ static int parse(int argc, char **argv, struct plan *p)
         else if (strcmp(a, "--dump") == 0) {
             p->dump = 1;
             continue;
-        } else if (is_vary || is_db || is_limit) {
+        } else if (is_vary || is_db || is_limit || is_slo) {
             if (i + 1 >= argc) {
                 rc = app_usage_error("plan", "option '%s' needs a value", a);
                 break;
@@ -621,7 +640,16 @@ static int parse(int argc, char **argv, struct plan *p)
             rest[nrest++] = argv[i];
             continue;
         }
-        if (is_limit) {
+        if (is_slo) {
+            char *end;
+            double x = strtod(v, &end);
+            if (!*v || *end || !(x >= 0.0 && x <= 1.0))
+                rc = app_usage_error("plan",
+                                     "--slo expects the least SLO attainment, from 0 to 1, got "
+                                     "'%s'",
+                                     v);
+            p->slo_min = x;
+        } else if (is_limit) {
             char *end;
             long n = strtol(v, &end, 10);
             if (!*v || *end || n < 1)

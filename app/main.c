@@ -172,7 +172,7 @@ const char app_plan_help[] =
     "\n"
     "Runs SCENARIO (the built-in default when omitted) once for every combination\n"
     "of the --vary values, records each run in an SQLite database and prints the\n"
-    "designs ranked: runs that never exceed the grid cap first, then by output\n"
+    "designs ranked: runs at SLO that never exceed the grid cap first, then by output\n"
     "tokens/s, then training PFLOP/s (most first), then cost (docs/plan.md).\n"
     "\n"
     "Options:\n"
@@ -183,6 +183,9 @@ const char app_plan_help[] =
     "  --variant NAME   the variant to plan over (a file with variants needs one)\n"
     "  --out DIR        output directory (default: out/<scenario name>-plan)\n"
     "  --db FILE        the database (default: DIR/plan.sqlite)\n"
+    "  --slo FRACTION   runs whose SLO attainment is below FRACTION rank after\n"
+    "                   those at it (default: none)\n"
+    "  --limit N        run at most N new combinations, then rank what is done\n"
     "  --dump           print the database's rows as CSV, by combination, and run\n"
     "                   nothing\n"
     "  -j, --jobs N     runs at once (default 1); the database is the same for any N\n"
@@ -194,8 +197,9 @@ const char app_plan_help[] =
     "DIR/plan.csv (the ranked table) and DIR/runs/NNNN/ (each run's files).\n"
     "\n"
     "Example:\n"
-    "  suanli plan --vary facility.power_chain=traditional,three-in-one \\\n"
-    "      --vary fleet.servers=1280,1440 --set run.duration=30d -j 2\n";
+    "  suanli plan --variant three-in-one --set run.duration=30d -j 2 \\\n"
+    "      --vary facility.power_chain=ac-2n-ups,hvdc-240 \\\n"
+    "      --vary facility.cooling=air-chilled-water,liquid-cold-plate\n";
 
 const char app_version_help[] = "Usage: suanli version\n\nPrints the version.\n";
 

@@ -114,6 +114,8 @@ bad_input "a key varied twice" "key 'fleet.servers' is varied twice" \
 bad_input "an unknown key" "--vary 'fleet.bogus=1,2' (value '1')" --vary fleet.bogus=1,2
 bad_input "a bad value" "--vary 'fleet.servers=4,x' (value 'x')" --vary fleet.servers=4,x
 bad_input "nothing to vary" "nothing to vary"
+bad_input "--slo above 1" "--slo expects the least SLO attainment" --vary fleet.servers=4 --slo 1.5
+bad_input "--limit 0" "--limit expects a positive number" --vary fleet.servers=4 --limit 0
 check "no database is left by bad input" [ ! -e bad ]
 "$bin" plan inf.yaml --vary fleet.servers=1 --vary workload.inference.0.replicas=9,10 --out none \
     >none.out 2>none.err
@@ -125,6 +127,16 @@ check "... and why" grep -qF "(value '9'): service 'chat': 9 replicas" none.err
     >some.out 2>&1
 check "a space with an infeasible point runs the others" grep -q "3 run now, 0 already done, 1 infeasible" some.out
 check "... and ranks it last" [ "$(tail -n 1 some/plan.csv | cut -d, -f2,3)" = "1,infeasible" ]
+# --slo: a run below the least SLO attainment ranks after one at it, even
+# though it serves more tokens/s.
+"$bin" plan inf.yaml --vary workload.inference.0.requests.rate=5/s,400/s --slo 0.9 --out slo \
+    >/dev/null 2>&1
+check "a plan with --slo runs" [ $? -eq 0 ]
+check "... the overloaded run is below the SLO and ranks last" \
+    [ "$(cut -d, -f2,3 slo/plan.csv | tail -n +2 | tr '\n' ' ')" = "0,ok 1,below_slo " ]
+"$bin" plan inf.yaml --vary workload.inference.0.requests.rate=5/s,400/s --out slo2 >/dev/null 2>&1
+check "... without --slo, the one with more tokens/s ranks first" \
+    [ "$(cut -d, -f2,3 slo2/plan.csv | tail -n +2 | tr '\n' ' ')" = "1,ok 0,ok " ]
 "$bin" plan tiny.yaml --vary fleet.servers=4,8 --out a >other.out 2>other.err
 check "a database of another plan is refused: exit 2" [ $? -eq 2 ]
 check "... saying so" grep -qF "holds the results of a different plan" other.err
