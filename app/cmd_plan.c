@@ -409,7 +409,9 @@ static int db_put(sqlite3 *db, const struct plan *p, size_t idx, const double *f
     FILE *m = open_memstream(&sql, &len);
     if (!m)
         return db_fail(NULL, "out of memory");
-    fputs("INSERT INTO runs VALUES(?, ?, ?", m);
+    /* OR IGNORE: a plan running beside this one on the same database may
+     * have written the row meanwhile; it holds the same figures. */
+    fputs("INSERT OR IGNORE INTO runs VALUES(?, ?, ?", m);
     for (size_t k = 0; k < p->nvary + NFIG; k++)
         fputs(", ?", m);
     fputs(")", m);
@@ -560,8 +562,17 @@ static void write_csv(FILE *out, const struct plan *p, const struct row *rows, s
         fprintf(out, "%zu,%zu,%s", r + 1, w->idx, status);
         for (size_t k = 0; k < p->nvary; k++) {
             const char *v = p->vary[k].values[digit(p, w->idx, k)];
-            int quote = strpbrk(v, ",\"\n") != NULL;
-            fprintf(out, quote ? ",\"%s\"" : ",%s", v);
+            if (!strpbrk(v, ",\"\r\n")) {
+                fprintf(out, ",%s", v);
+                continue;
+            }
+            fputs(",\"", out);
+            for (const char *c = v; *c; c++) {
+                if (*c == '"')
+                    fputc('"', out);
+                fputc(*c, out);
+            }
+            fputc('"', out);
         }
         for (size_t i = 0; i < NFIG; i++) {
             char buf[64];
