@@ -26,11 +26,16 @@
  * rows are committed in combination order after each batch, and hold no
  * wall-clock figure, so -j changes nothing in the database.
  *
- * The ranking rule (docs/model.md, "Planning"): combinations with zero
- * hours over the grid cap come first; among them, by delivered compute:
- * inference output tokens/s, then training PFLOP/s, descending; then by
- * cost, ascending; then by index.  The table is printed and written as
- * DIR/plan.csv (atomically).  Each run's own outputs are in DIR/runs/NNNN/.
+ * --limit N stops after N new runs; --dump prints the rows, opening the
+ * database read-only, and runs nothing.
+ *
+ * The ranking rule (docs/model.md, "Planning"): tiers first (at SLO and
+ * never over the grid cap; below the --slo attainment; over the cap;
+ * infeasible), then delivered compute: inference output tokens/s, then
+ * training PFLOP/s, descending; then cost, ascending; then the index.  The
+ * table is printed and written as DIR/plan.csv (atomically).  Each run's
+ * own outputs are in DIR/runs/NNNN/.  SQLite is used here only, in the
+ * command's thread; the worker threads only run scenarios.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -503,7 +508,6 @@ struct row {
     enum tier tier;
     int feasible; /* loaded and run */
     double f[NFIG];
-    char **values; /* borrowed from the space */
 };
 
 static int rank_cmp(const void *a, const void *b)

@@ -12,8 +12,8 @@
  * get is reported like any other write error.  Diagnostics go to stderr, results to
  * stdout; progress is shown on stderr only when it is a terminal.  Option
  * parsing, diagnostics and loading are in app/cli.c, `run` in
- * app/cmd_run.c, the other commands in app/cmd_info.c (declared in
- * app/cli.h).
+ * app/cmd_run.c, `plan` in app/cmd_plan.c, the other commands in
+ * app/cmd_info.c (declared in app/cli.h).
  */
 #include "cli.h"
 
