@@ -153,9 +153,12 @@ static int parse_vary(const char *arg, struct vary *v)
         if (!(v->values[v->n] = strndup(p, len)))
             return app_usage_error(NULL, "out of memory");
         for (size_t j = 0; j < v->n; j++)
-            if (strcmp(v->values[j], v->values[v->n]) == 0)
-                return app_usage_error("plan", "--vary '%s': value '%s' repeated at column %d", arg,
-                                       v->values[v->n], (int)(p - arg) + 1);
+            if (strcmp(v->values[j], v->values[v->n]) == 0) {
+                int rc = app_usage_error("plan", "--vary '%s': value '%s' repeated at column %d",
+                                         arg, v->values[v->n], (int)(p - arg) + 1);
+                free(v->values[v->n]);
+                return rc;
+            }
         v->n++;
         if (!c)
             break;
