@@ -6,9 +6,10 @@
  * scenario and picks exit codes; app/cmd_run.c runs a scenario (progress,
  * result lines, the output folder); app/cmd_info.c holds the commands that
  * only print (check, show-default, catalog, keys, version); app/cmd_perf.c
- * the inference performance calculator and its calibration (perf).  Like the rest
- * of app/, these files include no header of src/: only the public ones in
- * suanli/ and this one.
+ * the inference performance calculator and its calibration (perf);
+ * app/cmd_plan.c the design search (plan) and its SQLite database.  Like
+ * the rest of app/, these files include no header of src/: only the public
+ * ones in suanli/ (and sqlite3.h) and this one.
  *
  * Only the command prints to the user and chooses exit codes: 0 success,
  * 1 the run failed (or its output could not be written), 2 bad input or
@@ -36,6 +37,7 @@ extern const char app_catalog_help[];
 extern const char app_keys_help[];
 extern const char app_perf_help[];
 extern const char app_version_help[];
+extern const char app_plan_help[];
 
 /* Options shared by run and check. */
 struct app_cli {
@@ -82,5 +84,6 @@ int app_cmd_catalog(int argc, char **argv);
 int app_cmd_keys(int argc, char **argv);
 int app_cmd_version(int argc, char **argv);
 int app_cmd_perf(int argc, char **argv); /* app/cmd_perf.c */
+int app_cmd_plan(int argc, char **argv); /* app/cmd_plan.c */
 
 #endif

@@ -12,8 +12,8 @@
  * get is reported like any other write error.  Diagnostics go to stderr, results to
  * stdout; progress is shown on stderr only when it is a terminal.  Option
  * parsing, diagnostics and loading are in app/cli.c, `run` in
- * app/cmd_run.c, the other commands in app/cmd_info.c (declared in
- * app/cli.h).
+ * app/cmd_run.c, `plan` in app/cmd_plan.c, the other commands in
+ * app/cmd_info.c (declared in app/cli.h).
  */
 #include "cli.h"
 
@@ -27,6 +27,7 @@ static const char main_help[] =
     "\n"
     "Commands:\n"
     "  run [SCENARIO]   run a scenario file, or the built-in default when none is given\n"
+    "  plan [SCENARIO]  run every combination of --vary values and rank the designs\n"
     "  check SCENARIO   validate a scenario and print it fully resolved, as YAML\n"
     "  show-default     print the built-in default scenario, ready to copy and edit\n"
     "  catalog          list the built-in presets (server models, load shapes)\n"
@@ -166,6 +167,40 @@ const char app_perf_help[] =
     "  suanli perf calibrate measured.csv -o h100.yaml\n"
     "  suanli perf infer --model llama3-8b --device h100-sxm --profile h100.yaml --json\n";
 
+const char app_plan_help[] =
+    "Usage: suanli plan [SCENARIO] --vary KEY=V1,V2,... [--vary ...] [options]\n"
+    "\n"
+    "Runs SCENARIO (the built-in default when omitted) once for every combination\n"
+    "of the --vary values, records each run in an SQLite database and prints the\n"
+    "designs ranked: runs at SLO that never exceed the grid cap first, then by output\n"
+    "tokens/s, then training PFLOP/s (most first), then cost (docs/plan.md).\n"
+    "\n"
+    "Options:\n"
+    "  --vary KEY=V1,V2,...  values of any scenario key (as --set takes it);\n"
+    "                   repeatable: the plan is every combination\n"
+    "  --set KEY=VALUE  override a key in every run (applied before --vary)\n"
+    "  --seed N         seed of all random streams\n"
+    "  --variant NAME   the variant to plan over (a file with variants needs one)\n"
+    "  --out DIR        output directory (default: out/<scenario name>-plan)\n"
+    "  --db FILE        the database (default: DIR/plan.sqlite)\n"
+    "  --slo FRACTION   runs whose SLO attainment is below FRACTION rank after\n"
+    "                   those at it (default: none)\n"
+    "  --limit N        run at most N new combinations, then rank what is done\n"
+    "  --dump           print the database's rows as CSV, by combination, and run\n"
+    "                   nothing\n"
+    "  -j, --jobs N     runs at once (default 1); the database is the same for any N\n"
+    "  -q, --quiet      print nothing but errors\n"
+    "  -h, --help       show this help\n"
+    "\n"
+    "A rerun with the same scenario and --vary skips the combinations the database\n"
+    "already holds, so an interrupted plan resumes. Outputs: DIR/plan.sqlite,\n"
+    "DIR/plan.csv (the ranked table) and DIR/runs/NNNN/ (each run's files).\n"
+    "\n"
+    "Example:\n"
+    "  suanli plan --variant three-in-one --set run.duration=30d -j 2 \\\n"
+    "      --vary facility.power_chain=ac-2n-ups,hvdc-240 \\\n"
+    "      --vary facility.cooling=air-chilled-water,liquid-cold-plate\n";
+
 const char app_version_help[] = "Usage: suanli version\n\nPrints the version.\n";
 
 struct command {
@@ -181,6 +216,7 @@ static const struct command commands[] = {
     {"catalog", app_cmd_catalog, app_catalog_help},
     {"keys", app_cmd_keys, app_keys_help},
     {"perf", app_cmd_perf, app_perf_help},
+    {"plan", app_cmd_plan, app_plan_help},
     {"version", app_cmd_version, app_version_help},
 };
 
@@ -196,7 +232,7 @@ static const struct command *find_command(const char *name)
 static int dispatch(int argc, char **argv)
 {
     if (argc < 2)
-        return app_usage_error(NULL, "no command given; commands: run, check, show-default, "
+        return app_usage_error(NULL, "no command given; commands: run, plan, check, show-default, "
                                      "catalog, keys, perf, version, help");
     const char *cmd = argv[1];
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -2,7 +2,7 @@
 # Checks that the Debian packages suanli needs are installed; installs the
 # missing ones when run as root, otherwise prints the exact apt-get line.
 set -eu
-pkgs="gcc make cmake pkg-config libyaml-dev libcmocka-dev"
+pkgs="gcc make cmake pkg-config libyaml-dev libsqlite3-dev libcmocka-dev"
 missing=""
 for p in $pkgs; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
