@@ -9,12 +9,15 @@
  * number is a usage error rather than a scenario error; every other value
  * is validated by the scenario loader, with a position.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include "cli.h"
 
 #include "suanli/diag.h"
 #include "suanli/scenario.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,4 +162,40 @@ int app_load(const struct app_cli *c, struct sl_scenario_set *set)
     if (sl_scenario_load(&o, set, &d) != SL_OK)
         return app_report(&d);
     return 0;
+}
+
+volatile sig_atomic_t cli_stop_signal;
+
+static void on_signal(int sig)
+{
+    if (cli_stop_signal) {
+        /* The second one: the default action, now (signal and raise are
+         * async-signal-safe). */
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    cli_stop_signal = sig;
+}
+
+static const int stop_signals[CLI_NSTOP] = {SIGINT, SIGTERM, SIGHUP};
+
+void cli_catch_signals(struct sigaction *old)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (size_t i = 0; i < CLI_NSTOP; i++) {
+        sigaction(stop_signals[i], NULL, &old[i]);
+        if (old[i].sa_handler != SIG_IGN)
+            sigaction(stop_signals[i], &sa, NULL);
+    }
+}
+
+void cli_restore_signals(const struct sigaction *old)
+{
+    for (size_t i = 0; i < CLI_NSTOP; i++)
+        sigaction(stop_signals[i], &old[i], NULL);
 }

@@ -21,6 +21,7 @@
 #include "suanli/diag.h"
 #include "suanli/scenario.h"
 
+#include <signal.h>
 #include <stddef.h>
 
 #define EXIT_RUN_FAILED 1
@@ -85,5 +86,17 @@ int app_cmd_keys(int argc, char **argv);
 int app_cmd_version(int argc, char **argv);
 int app_cmd_perf(int argc, char **argv); /* app/cmd_perf.c */
 int app_cmd_plan(int argc, char **argv); /* app/cmd_plan.c */
+
+/* Stopping a long command (run, plan) cleanly.  cli_catch_signals
+ * installs a handler for SIGINT, SIGTERM and SIGHUP (CLI_NSTOP of them),
+ * keeping the previous actions in old (a signal ignored before, as under
+ * nohup, stays ignored); the handler only sets cli_stop_signal, which the
+ * library polls (struct sl_run_opts.stop), and a second signal takes the
+ * default action at once.  cli_restore_signals puts the old actions back. */
+#define CLI_NSTOP 3
+struct sigaction;
+extern volatile sig_atomic_t cli_stop_signal;
+void cli_catch_signals(struct sigaction *old);
+void cli_restore_signals(const struct sigaction *old);
 
 #endif

@@ -260,43 +260,6 @@ out:
     return rc;
 }
 
-/* ---- signals (as in cmd_run.c) ---- */
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-    if (stop_signal) {
-        signal(sig, SIG_DFL);
-        raise(sig);
-        return;
-    }
-    stop_signal = sig;
-}
-
-static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
-#define NSTOP (sizeof stop_signals / sizeof stop_signals[0])
-
-static void catch_signals(struct sigaction *old)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    for (size_t i = 0; i < NSTOP; i++) {
-        sigaction(stop_signals[i], NULL, &old[i]);
-        if (old[i].sa_handler != SIG_IGN)
-            sigaction(stop_signals[i], &sa, NULL);
-    }
-}
-
-static void restore_signals(const struct sigaction *old)
-{
-    for (size_t i = 0; i < NSTOP; i++)
-        sigaction(stop_signals[i], &old[i], NULL);
-}
-
 /* ---- the database ---- */
 
 static int db_fail(sqlite3 *db, const char *what)
@@ -479,7 +442,7 @@ static void *worker(void *arg)
         struct job *j = &pl->jobs[i];
         if (!j->loaded)
             continue;
-        struct sl_run_opts ro = {j->dir, NULL, NULL, 1, &stop_signal};
+        struct sl_run_opts ro = {j->dir, NULL, NULL, 1, &cli_stop_signal};
         j->rc = sl_run_scenario(&j->set.items[0], &ro, &j->sum, &j->d);
     }
 }
@@ -782,10 +745,10 @@ int app_cmd_plan(int argc, char **argv)
         goto done;
     }
     size_t ran = 0, skipped = 0, infeasible = 0;
-    struct sigaction old[NSTOP];
-    catch_signals(old);
+    struct sigaction old[CLI_NSTOP];
+    cli_catch_signals(old);
     size_t next = 0;
-    while (next < p.ncomb && !p.dump && !stop_signal) {
+    while (next < p.ncomb && !p.dump && !cli_stop_signal) {
         /* Gather up to nj combinations without a row. */
         size_t n = 0;
         if (p.limit && ran >= p.limit)
@@ -835,7 +798,7 @@ int app_cmd_plan(int argc, char **argv)
             for (size_t i = 0; i < n && !rc; i++) {
                 struct job *j = &jobs[i];
                 if (j->loaded && j->rc != SL_OK) {
-                    if (!stop_signal)
+                    if (!cli_stop_signal)
                         rc = app_report(&j->d), rc = EXIT_RUN_FAILED;
                     break;
                 }
@@ -859,14 +822,14 @@ int app_cmd_plan(int argc, char **argv)
         if (rc)
             break;
     }
-    restore_signals(old);
-    if (stop_signal) {
+    cli_restore_signals(old);
+    if (cli_stop_signal) {
         fprintf(stderr, "%s: interrupted; finished runs are kept in %s, rerun to resume\n",
                 app_prog, p.db);
         sqlite3_close(db);
         db = NULL;
-        signal(stop_signal, SIG_DFL);
-        raise(stop_signal);
+        signal(cli_stop_signal, SIG_DFL);
+        raise(cli_stop_signal);
     }
     if (rc)
         goto done;

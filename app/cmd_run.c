@@ -17,7 +17,7 @@
  * docs/outputs.md): it builds the run in a hidden folder beside it and
  * swaps it in at the end.  So that SIGINT, SIGTERM and SIGHUP leave no
  * build folder either, the command catches them while the set runs: the
- * handler only sets stop_signal (async-signal-safe; the library polls it
+ * handler only sets cli_stop_signal (async-signal-safe; the library polls it
  * through sl_run_opts.stop every 65,536 events and between variants), the
  * run then fails as "interrupted", the library removes its build folder
  * and lock, and the command re-raises the signal with its default action
@@ -40,48 +40,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-/* ---- signals ---- */
-
-/* The signal that asked the run to stop, 0 while none did. */
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-    if (stop_signal) {
-        /* The second one: the default action, now (signal and raise are
-         * async-signal-safe). */
-        signal(sig, SIG_DFL);
-        raise(sig);
-        return;
-    }
-    stop_signal = sig;
-}
-
-static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
-#define NSTOP (sizeof stop_signals / sizeof stop_signals[0])
-
-/* Installs on_signal for stop_signals, keeping the previous actions in old;
- * a signal ignored before (nohup) stays ignored. */
-static void catch_signals(struct sigaction *old)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    for (size_t i = 0; i < NSTOP; i++) {
-        sigaction(stop_signals[i], NULL, &old[i]);
-        if (old[i].sa_handler != SIG_IGN)
-            sigaction(stop_signals[i], &sa, NULL);
-    }
-}
-
-static void restore_signals(const struct sigaction *old)
-{
-    for (size_t i = 0; i < NSTOP; i++)
-        sigaction(stop_signals[i], &old[i], NULL);
-}
 
 /* ---- progress ---- */
 
@@ -302,19 +260,19 @@ int app_cmd_run(int argc, char **argv)
         sl_summary_init(&sums[i]);
     int tty = isatty(2) && !c.quiet;
     struct progress p = {&set, done, events, wall_now(), 0, 0};
-    struct sl_run_opts ro = {base, tty ? show_progress : NULL, &p, c.jobs, &stop_signal};
-    struct sigaction old[NSTOP];
-    catch_signals(old);
+    struct sl_run_opts ro = {base, tty ? show_progress : NULL, &p, c.jobs, &cli_stop_signal};
+    struct sigaction old[CLI_NSTOP];
+    cli_catch_signals(old);
     int run_rc = sl_run_set(&set, &ro, sums, &d);
-    restore_signals(old);
+    cli_restore_signals(old);
     if (run_rc != SL_OK) {
         if (p.shown)
             fputc('\n', stderr);
-        if (stop_signal) {
+        if (cli_stop_signal) {
             /* The library removed its build folder; base is as before. */
             fprintf(stderr, "%s: interrupted; %s/ is unchanged\n", app_prog, base);
-            signal(stop_signal, SIG_DFL);
-            raise(stop_signal);
+            signal(cli_stop_signal, SIG_DFL);
+            raise(cli_stop_signal);
         }
         rc = app_report(&d);
         if (rc == EXIT_BAD_INPUT && d.code != SL_EUSAGE && d.code != SL_EBUSY)
