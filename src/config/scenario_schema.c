@@ -678,14 +678,14 @@ static const struct sl_field power_fields[] = {
            "is this share of the cap below the trigger level (hysteresis)"),
     F_REAL("priority_floor", SL_UNIT_PERCENT, T_PWR, priority_floor, "10 %", 0, 1, 0,
            "`priority`: lowest limit of any tier, as a share of the card's idle-to-TDP range"),
-    F_REAL("polca_t1", SL_UNIT_PERCENT, T_PWR, polca_t1, "85 %", 0, 1, POS,
+    F_REAL("polca_t1", SL_UNIT_PERCENT, T_PWR, polca_t1, "90 %", 0, 1, POS,
            "`polca`: above this share of the cap, training and batch inference are limited"),
-    F_REAL("polca_t2", SL_UNIT_PERCENT, T_PWR, polca_t2, "93 %", 0, 1, POS,
+    F_REAL("polca_t2", SL_UNIT_PERCENT, T_PWR, polca_t2, "95 %", 0, 1, POS,
            "`polca`: above this share of the cap, latency-critical inference is limited too; "
            "above the target (cap less `margin`) every card goes to the lowest limit (brake)"),
-    F_REAL("polca_release", SL_UNIT_PERCENT, T_PWR, polca_release, "5 %", 0, 0.5, POS,
-           "`polca`: a level is released when the facility power is this share of the cap below "
-           "its threshold"),
+    F_REAL("polca_release", SL_UNIT_PERCENT, T_PWR, polca_release, "3 %", 0, 0.5, POS,
+           "`polca`: a level is released when the facility power predicted without it is this "
+           "share of the cap below the threshold that set it"),
     F_REAL("polca_training_limit", SL_UNIT_PERCENT, T_PWR, polca_training_x, "70 %", 0, 1, 0,
            "`polca`: limit of training cards when capped, as a share of the idle-to-TDP range"),
     F_REAL("polca_inference_limit", SL_UNIT_PERCENT, T_PWR, polca_inference_x, "50 %", 0, 1, 0,

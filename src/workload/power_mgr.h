@@ -130,4 +130,18 @@ void sl__pm_decide_tiers(struct sl_power_mgr *m, int64_t now_us, const double *x
 void sl__pm_priority(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r);
 void sl__pm_polca(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r);
 
+/* The priority rule's arithmetic (pure): from the tier limits x, each
+ * tier's facility watts per unit of x S and effective fraction u, moves
+ * E watts of facility power (E > 0: shed, lowest tier first, no tier below
+ * floor_x nor above its limit; E < 0: give -E back, highest tier first,
+ * none above 1) into out.  Returns whether any limit moved. */
+int sl__pm_priority_step(const double *x, const double *S, const double *u, double floor_x,
+                         double E, double *out);
+/* POLCA's level (0 none, 1 above t1, 2 above t2, 3 brake above brake_w)
+ * after reading F at level, F_released the power predicted at level - 1
+ * (pure); and the tier limits of a level. */
+int sl__pm_polca_level(int level, double F, double F_released, double t1_w, double t2_w,
+                       double brake_w, double release_w);
+void sl__pm_polca_limits(const struct sl_power_cfg *c, int level, double *x);
+
 #endif
