@@ -257,7 +257,8 @@ static void test_static_delivers_less(void **state)
         assert_true(num(d, "power.violations") == 0);
         assert_true(num(d, "training.pflop") > 1.02 * num(&st, "training.pflop"));
         assert_true(num(d, "training.slowdown") < num(&st, "training.slowdown"));
-        assert_true(num(d, "inference.tokens_out") >= num(&st, "inference.tokens_out") * (1 - 1e-9));
+        assert_true(num(d, "inference.tokens_out") >=
+                    num(&st, "inference.tokens_out") * (1 - 1e-9));
     }
     sl_summary_release(&st);
     sl_summary_release(&pri);

@@ -31,8 +31,12 @@
  * thresholds T1 < T2 (shares of the cap) and a brake: level 1 (F > T1)
  * limits training to `polca_training_limit` and batch inference to
  * `polca_inference_limit`; level 2 (F > T2) limits interactive inference to
- * `polca_inference_limit` too; level 3 (F > T, the target) brakes every
- * card to SL_PM_X_MIN.  Levels rise at once to the one F calls for; they
+ * `polca_inference_limit` too; level 3 (F > T, the target) is the brake:
+ * on top of level 2's limits the priority rule sheds the excess over T,
+ * lowest tier first, down to SL_PM_X_MIN, and gives it back highest tier
+ * first, the brake ending when every tier is back at level 2's limit (a
+ * fixed brake to the minimum would either starve the site or, released,
+ * chatter).  Levels 1 and 2 rise at once to the one F calls for; they
  * fall one at a time when the power predicted with the level below (F
  * plus S_t (min(u_t, x_t') - min(u_t, x_t)) over the tiers, the priority
  * rule's slopes) is `polca_release` of the cap below the threshold that
@@ -180,24 +184,68 @@ void sl__pm_polca_limits(const struct sl_power_cfg *c, int level, double *x)
     }
 }
 
+/* Per tier: facility watts per unit of limit fraction S_t and effective
+ * fraction u_t (see the file comment). */
+static void tier_slopes(const struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r,
+                        double *S, double *u)
+{
+    double range[SL_PM_TIERS], demand[SL_PM_TIERS];
+    double all = tier_ranges(&m->w->fleet, range, demand);
+    double span = sl__pm_span_w(m, now_us, r);
+    for (int t = 0; t < SL_PM_TIERS; t++) {
+        S[t] = all > 0 && span > 0 ? span * range[t] / all : 0;
+        u[t] = range[t] > 0 ? demand[t] / range[t] : 0;
+    }
+}
+
 /* Facility power predicted with the limits x_new instead of the present
  * ones: each tier's cards move by S_t per unit of the fraction they can
  * use, min(u_t, x). */
 static double predict_w(const struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r,
                         const double *x_new)
 {
-    double range[SL_PM_TIERS], demand[SL_PM_TIERS];
-    double all = tier_ranges(&m->w->fleet, range, demand);
-    double span = sl__pm_span_w(m, now_us, r);
+    double S[SL_PM_TIERS], u[SL_PM_TIERS];
+    tier_slopes(m, now_us, r, S, u);
     double F = r->facility_w;
     for (int t = 0; t < SL_PM_TIERS; t++) {
-        if (!(range[t] > 0) || !(all > 0))
-            continue;
-        double u = demand[t] / range[t];
-        double a = u < m->xt[t] ? u : m->xt[t], b = u < x_new[t] ? u : x_new[t];
-        F += span * range[t] / all * (b - a);
+        double a = u[t] < m->xt[t] ? u[t] : m->xt[t], b = u[t] < x_new[t] ? u[t] : x_new[t];
+        F += S[t] * (b - a);
     }
     return F;
+}
+
+/* The brake (level 3): on top of level 2's limits, the priority rule
+ * against the target, down to SL_PM_X_MIN; released (to level 2) once
+ * every tier is back at level 2's limit. */
+static void brake(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r)
+{
+    const struct sl_power_cfg *c = m->cfg;
+    double rel = c->polca_release * m->cap_w;
+    double F = r->facility_w, E;
+    if (F > m->target_w - 0.25 * rel)
+        E = F - (m->target_w - 0.25 * rel);
+    else if (F < m->target_w - rel)
+        E = F - (m->target_w - 0.5 * rel);
+    else
+        return;
+    double lim[SL_PM_TIERS], base[SL_PM_TIERS], S[SL_PM_TIERS], u[SL_PM_TIERS], x[SL_PM_TIERS];
+    sl__pm_polca_limits(c, 2, lim);
+    for (int t = 0; t < SL_PM_TIERS; t++)
+        base[t] = m->xt[t] < lim[t] ? m->xt[t] : lim[t];
+    tier_slopes(m, now_us, r, S, u);
+    sl__pm_priority_step(base, S, u, SL_PM_X_MIN, E, x);
+    int at_lim = 1, moved = 0;
+    for (int t = 0; t < SL_PM_TIERS; t++) {
+        if (x[t] >= lim[t])
+            x[t] = lim[t];
+        else
+            at_lim = 0;
+        moved |= x[t] != m->xt[t];
+    }
+    if (at_lim)
+        m->polca_level = 2;
+    if (moved)
+        sl__pm_decide_tiers(m, now_us, x);
 }
 
 void sl__pm_polca(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r)
@@ -209,10 +257,21 @@ void sl__pm_polca(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_rea
     double rel = c->polca_release * m->cap_w;
     int lvl = m->polca_level;
     double F = r->facility_w, F_rel = F;
+    if (lvl == 3 || F > m->target_w) {
+        if (lvl < 2) {
+            /* Straight to level 2's limits, then the brake beneath them. */
+            double x[SL_PM_TIERS];
+            sl__pm_polca_limits(c, 2, x);
+            memcpy(m->xt, x, sizeof x);
+        }
+        m->polca_level = 3;
+        brake(m, now_us, r);
+        return;
+    }
     if (lvl > 0) {
         /* Released only when the power with the level below would stay
          * clear of the level's threshold (else it would chatter). */
-        double set_at = lvl == 1 ? t1 : lvl == 2 ? t2 : m->target_w;
+        double set_at = lvl == 1 ? t1 : t2;
         if (F < set_at - rel) {
             double x[SL_PM_TIERS];
             sl__pm_polca_limits(c, lvl - 1, x);
