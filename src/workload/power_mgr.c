@@ -2,6 +2,7 @@
  * The power manager (see power_mgr.h).
  */
 #include "workload/power_mgr.h"
+#include "workload/pm_int.h"
 
 #include "suanli/alloc.h"
 #include "suanli/calendar.h"
@@ -69,11 +70,11 @@ static void apply(struct sl_power_mgr *m, int64_t now_us, double x)
     add_capped_time(m, now_us);
     for (size_t p = 0; p < f->npools; p++) {
         const struct sl_fleet_pool *P = &f->pool[p];
-        double cap_w = x >= 1 ? 0 : P->idle_w + x * (P->dev->tdp_w - P->idle_w);
-        sl_fleet_set_cap(f, now_us, P->first_card, P->ncards, cap_w);
+        sl_fleet_set_cap(f, now_us, P->first_card, P->ncards, sl__pm_card_cap_w(m, P, x));
     }
     m->x = x;
     m->ncapped = x >= 1 ? 0 : f->ncards;
+    sl__pm_levels_reapply(m, now_us);
 }
 
 static void on_actuate(struct sl_engine *eng, void *ctx, uint64_t arg)
@@ -205,6 +206,8 @@ static void on_tick(struct sl_engine *eng, void *ctx, uint64_t arg)
     account(m, r, (double)c->control_interval_us * 1e-6);
     if (m->tick % m->step_ticks == 0)
         sample_throttle(m, (double)m->step_ticks * (double)c->control_interval_us * 1e-6);
+    sl__pm_levels_tick(m, now);
+    sl__pm_ramp_tick(m, now, r);
     if (c->policy == SL_POWER_THRESHOLD && m->tick >= m->lag_ticks)
         threshold(m, now, &m->ring[(m->tick - m->lag_ticks) % m->nring]);
     m->tick++;
@@ -264,6 +267,11 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
     m->ring = sl_calloc(m->nring, sizeof *m->ring);
     if (!m->ring)
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    int lrc = sl__pm_levels_start(m, d);
+    if (lrc == SL_OK)
+        lrc = sl__pm_ramp_start(m, d);
+    if (lrc != SL_OK)
+        return lrc;
     if (m->cfg->policy == SL_POWER_STATIC) {
         int rc = size_static(m, d);
         if (rc != SL_OK)
@@ -283,11 +291,13 @@ static void release(void *state)
     struct sl_power_mgr *m = state;
     sl_free(m->ring);
     m->ring = NULL;
+    sl__pm_levels_release(m);
+    sl__pm_ramp_release(m);
 }
 
 static int enabled(const struct sl_scenario *sc)
 {
-    return sc->power.policy != SL_POWER_NONE;
+    return sc->power.policy != SL_POWER_NONE || sl__pm_wanted(sc);
 }
 
 static const char *const columns[] = {"capped_cards"};
@@ -346,6 +356,10 @@ static int summary(void *state, const struct sl_world *w, struct sl_summary *s)
         rc = sl_summary_num(s, "power.throttled_card_h", m->throttled_card_s / 3600);
     if (rc == SL_OK)
         rc = sl_summary_num(s, "power.energy_throttled_mwh", m->throttled_j / 3.6e9);
+    if (rc == SL_OK)
+        rc = sl__pm_levels_summary(m, w, s);
+    if (rc == SL_OK)
+        rc = sl__pm_ramp_summary(m, w, s);
     return rc;
 }
 

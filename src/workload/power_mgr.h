@@ -61,6 +61,9 @@
 #define SL_PM_RELEASE 0.02 /* raise only when 2 % of the cap below the target */
 #define SL_PM_RAISE   0.05 /* by 5 % of the range per decision */
 
+struct sl_pm_levels;
+struct sl_pm_ramp;
+
 /* One reading of the manager's telemetry. */
 struct sl_pm_reading {
     int64_t t_us;
@@ -98,6 +101,9 @@ struct sl_power_mgr {
     /* Throttling, sampled per facility step. */
     uint64_t step_ticks; /* ticks per facility step (>= 1) */
     double throttled_card_s, throttled_j;
+    /* Limits below the site, admission and ramps (pm_int.h); owned. */
+    struct sl_pm_levels *lv;
+    struct sl_pm_ramp *rp;
 };
 
 /* Facility power of the whole fleet at full load with every card limited
