@@ -48,14 +48,14 @@
 struct sl_pm_levels {
     int on; /* a rack or row limit is set */
     size_t nracks, nrows, row_racks;
-    float *ring;            /* nring x nracks rack inputs: tick k at (k % nring) nracks */
+    float *ring;             /* nring x nracks rack inputs: tick k at (k % nring) nracks */
     double *idle_w, *full_w; /* per rack: every card idle (hosts idle) / at TDP (busy) */
     double *row_idle_w, *row_full_w, *row_lag_w;
     double *x, *x_target;  /* per rack: fraction in force / decided (1: none) */
     int64_t *effective_us; /* per rack: when x_target takes (took) effect */
     struct sl_pm_breaker *br_rack, *br_row;
     struct sl_pm_level_stats rack, row;
-    size_t ncapped;        /* racks with x < 1 */
+    size_t ncapped; /* racks with x < 1 */
     int64_t capped_since_us;
     double server_max_share; /* largest server input / PSU capacity sampled */
     uint64_t server_over;    /* samples of a server above its PSU capacity */
@@ -329,8 +329,8 @@ void sl__pm_levels_tick(struct sl_power_mgr *m, int64_t now_us)
         if (rows) {
             row_w += v;
             if ((r + 1) % lv->row_racks == 0 || r + 1 == n) {
-                breaker(&lv->br_row[r / lv->row_racks], &lv->row, row_w, c->row.limit_w, now_us,
-                        dt, c->row.tolerance_us);
+                breaker(&lv->br_row[r / lv->row_racks], &lv->row, row_w, c->row.limit_w, now_us, dt,
+                        c->row.tolerance_us);
                 row_w = 0;
             }
         }

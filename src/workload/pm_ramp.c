@@ -283,7 +283,8 @@ int sl__pm_ramp_summary(struct sl_power_mgr *m, const struct sl_world *w, struct
     if (rc == SL_OK)
         rc = sl_summary_num(s, "power.max_step_kw", rp->max_step_w * 1e-3);
     if (rc == SL_OK)
-        rc = sl_summary_num(s, "power.max_ramp_mw_per_min", fmax(rp->max_up_w, rp->max_down_w) * 1e-6);
+        rc = sl_summary_num(s, "power.max_ramp_mw_per_min",
+                            fmax(rp->max_up_w, rp->max_down_w) * 1e-6);
     if (rc == SL_OK)
         rc = sl_summary_num(s, "power.max_ramp_up_mw_per_min", rp->max_up_w * 1e-6);
     if (rc == SL_OK)
