@@ -75,7 +75,6 @@ static void run_sets(const char *path, const char *variant, const char *const *s
     sl_scenario_set_release(&set);
 }
 
-
 /* 64 servers of 8 cards in 8 racks; two jobs of one rack each. */
 static const char *const racks_yaml = "name: pm-racks\n"
                                       "run: {duration: 20min, sample: 1min, seed: 3, start: "
@@ -141,28 +140,29 @@ static void test_rack_limit(void **state)
 /* Ten 1,024-card jobs within three seconds at 14:00 on a July afternoon
  * at Xinghua (the traditional design), under the threshold policy with
  * rack and row limits and a 2 s site tolerance. */
-static const char *const burst_yaml = "name: pm-burst\n"
-                                      "run: {duration: 30min, sample: 1min, seed: 1, start: "
-                                      "\"2025-07-15T13:50\"}\n"
-                                      "site: {name: xinghua, grid_cap: 8 MW}\n"
-                                      "fleet: {servers: 1280, servers_per_rack: 8, server: t1008}\n"
-                                      "facility: {power_chain: ac-2n-ups, cooling: "
-                                      "air-chilled-water, step: 1min}\n"
-                                      "workload:\n"
-                                      "  training:\n"
-                                      "    jobs:\n"
-                                      "      - {name: j0, submit: 600s, cards: 1024, duration: 1h}\n"
-                                      "      - {name: j1, submit: 600s, cards: 1024, duration: 1h}\n"
-                                      "      - {name: j2, submit: 600s, cards: 1024, duration: 1h}\n"
-                                      "      - {name: j3, submit: 600s, cards: 1024, duration: 1h}\n"
-                                      "      - {name: j4, submit: 601s, cards: 1024, duration: 1h}\n"
-                                      "      - {name: j5, submit: 601s, cards: 1024, duration: 1h}\n"
-                                      "      - {name: j6, submit: 602s, cards: 1024, duration: 1h}\n"
-                                      "      - {name: j7, submit: 602s, cards: 1024, duration: 1h}\n"
-                                      "      - {name: j8, submit: 603s, cards: 1024, duration: 1h}\n"
-                                      "      - {name: j9, submit: 603s, cards: 1024, duration: 1h}\n"
-                                      "power: {policy: threshold, tolerance: 2s, rack: {limit: "
-                                      "38 kW}, row: {racks: 8, limit: 280 kW}}\n";
+static const char *const burst_yaml =
+    "name: pm-burst\n"
+    "run: {duration: 30min, sample: 1min, seed: 1, start: "
+    "\"2025-07-15T13:50\"}\n"
+    "site: {name: xinghua, grid_cap: 8 MW}\n"
+    "fleet: {servers: 1280, servers_per_rack: 8, server: t1008}\n"
+    "facility: {power_chain: ac-2n-ups, cooling: "
+    "air-chilled-water, step: 1min}\n"
+    "workload:\n"
+    "  training:\n"
+    "    jobs:\n"
+    "      - {name: j0, submit: 600s, cards: 1024, duration: 1h}\n"
+    "      - {name: j1, submit: 600s, cards: 1024, duration: 1h}\n"
+    "      - {name: j2, submit: 600s, cards: 1024, duration: 1h}\n"
+    "      - {name: j3, submit: 600s, cards: 1024, duration: 1h}\n"
+    "      - {name: j4, submit: 601s, cards: 1024, duration: 1h}\n"
+    "      - {name: j5, submit: 601s, cards: 1024, duration: 1h}\n"
+    "      - {name: j6, submit: 602s, cards: 1024, duration: 1h}\n"
+    "      - {name: j7, submit: 602s, cards: 1024, duration: 1h}\n"
+    "      - {name: j8, submit: 603s, cards: 1024, duration: 1h}\n"
+    "      - {name: j9, submit: 603s, cards: 1024, duration: 1h}\n"
+    "power: {policy: threshold, tolerance: 2s, rack: {limit: "
+    "38 kW}, row: {racks: 8, limit: 280 kW}}\n";
 
 static void test_burst(void **state)
 {
