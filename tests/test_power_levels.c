@@ -11,6 +11,7 @@
  *     and air cooling) under the threshold policy: with admission control
  *     no level has a sustained violation and nothing goes over the cap;
  *     without it the site is over the cap for longer than the tolerance;
+ *   - inference arrivals are shed when the site is forecast over its cap;
  *   - contradicting limits are refused with file:line:column.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -202,6 +203,46 @@ static void test_burst(void **state)
     sl_summary_release(&with);
 }
 
+/* Eight servers serving a small model at 20 requests/s under a cap below
+ * the servers' idle power: the site is over its cap whatever the cards
+ * do, so admission control sheds every arrival (request and flow
+ * fidelity alike); without it every request is served. */
+static const char *const shed_yaml =
+    "name: pm-shed\n"
+    "run: {duration: 10min, sample: 1min, seed: 2, start: \"2025-07-15T14:00\"}\n"
+    "site: {name: xinghua, grid_cap: 20 kW}\n"
+    "fleet: {servers: 8, servers_per_rack: 8, server: t1008}\n"
+    "facility: {power_chain: ac-2n-ups, cooling: air-chilled-water, step: 1min}\n"
+    "workload:\n"
+    "  inference:\n"
+    "    - {name: chat, model: qwen2.5-7b, tp: 1, replicas: 64, fidelity: request,\n"
+    "       requests: {rate: 20 /s, prompt_tokens: 512, output_tokens: 256}}\n"
+    "power: {policy: threshold}\n";
+
+static void test_shed(void **state)
+{
+    (void)state;
+    struct sl_summary off, on, flow;
+    const char *no[] = {"power.admission=false"};
+    const char *yes[] = {"power.admission=true"};
+    const char *yes_flow[] = {"power.admission=true", "workload.inference.0.fidelity=flow"};
+    const char *path = test_write_file(tmpdir, "shed.yaml", shed_yaml);
+    run_sets(path, NULL, no, 1, &off);
+    run_sets(path, NULL, yes, 1, &on);
+    run_sets(path, NULL, yes_flow, 2, &flow);
+    assert_null(sl_summary_get(&off, "inference.requests_shed"));
+    assert_true(num(&off, "inference.completed") > 10000);
+    assert_true(num(&on, "inference.requests") > 10000);
+    assert_true(num(&on, "inference.requests_shed") == num(&on, "inference.requests"));
+    assert_true(num(&on, "inference.rejected") == num(&on, "inference.requests"));
+    assert_true(num(&on, "inference.completed") == 0);
+    assert_true(num(&on, "power.admission_shed_asks") == num(&on, "inference.requests"));
+    assert_true(num(&flow, "inference.requests_shed") > 0.99 * num(&flow, "inference.requests"));
+    sl_summary_release(&off);
+    sl_summary_release(&on);
+    sl_summary_release(&flow);
+}
+
 struct bad_case {
     const char *text;
     int line, col;
@@ -258,6 +299,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rack_limit),
         cmocka_unit_test(test_burst),
+        cmocka_unit_test(test_shed),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -77,7 +77,6 @@ static void run_sets(const char *path, const char *variant, const char *const *s
     sl_scenario_set_release(&set);
 }
 
-
 static const char *const ramp_yaml =
     "name: pm-ramp\n"
     "run: {duration: 40min, sample: 1min, seed: 1, start: \"2025-07-15T13:50\"}\n"
@@ -140,8 +139,8 @@ static void test_ramp_admission(void **state)
     print_message("ramp with burn and admission: up %.3f, down %.3f MW/min; jobs delayed %g, "
                   "power wait %.0f s\n",
                   num(&s, "power.max_ramp_up_mw_per_min"),
-                  num(&s, "power.max_ramp_down_mw_per_min"),
-                  num(&s, "training.power_delayed_jobs"), num(&s, "training.power_wait_s"));
+                  num(&s, "power.max_ramp_down_mw_per_min"), num(&s, "training.power_delayed_jobs"),
+                  num(&s, "training.power_wait_s"));
     assert_true(num(&s, "power.max_ramp_mw_per_min") <= 1);
     assert_true(num(&s, "power.admission_ramp_refusals") > 0);
     assert_true(num(&s, "training.power_delayed_jobs") >= 6);
