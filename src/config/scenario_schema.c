@@ -662,8 +662,8 @@ SCHEMA(power_row_schema, sl_power_level_cfg, "power.row", power_row_fields);
 #define T_PCD struct sl_power_card_cfg
 static const struct sl_field power_card_fields[] = {
     F_REAL("min_limit", SL_UNIT_PERCENT, T_PCD, min_limit, "30 %", 0, 1, 0,
-           "lowest power limit a card accepts, as a share of its TDP (H100 SXM: 200 of 700 W; "
-           "A100 SXM: 100 of 400 W)"),
+           "lowest power limit a card accepts, as a share of its TDP (a 700 W NVIDIA SXM GPU "
+           "accepts 200-700 W)"),
     F_REAL("max_limit", SL_UNIT_PERCENT, T_PCD, max_limit, "100 %", 0, 1, SL_FF_MIN_EXCL,
            "highest power limit, as a share of TDP (below 100 %: every card is limited there "
            "from the start)"),

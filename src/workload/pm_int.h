@@ -34,8 +34,8 @@ struct sl_pm_breaker {
 struct sl_pm_level_stats {
     uint64_t violations;
     double violation_s, over_s, max_overshoot_w;
-    double capped_s; /* entity-seconds under a level-imposed card limit */
-    uint64_t ever_capped;
+    double capped_s;      /* entity-seconds under a level-imposed card limit */
+    uint64_t ever_capped; /* entities capped at least once */
 };
 
 /* The card limit of a card of pool P at fraction x of its idle-to-TDP

@@ -11,7 +11,7 @@
  *     calculator refuses PSUs that cannot carry full load, and sampled here
  *     once per facility step as the largest load share seen;
  *   - every card's limit to the range [min_limit, max_limit] x TDP
- *     (`power.card`; NVIDIA's H100 SXM accepts 200-700 W, 29-100 %), which
+ *     (`power.card`; a 700 W NVIDIA SXM GPU accepts 200-700 W, 29-100 %), which
  *     every limit the manager sets respects (sl__pm_card_cap_w).
  * The loader refuses limits that contradict each other (scenario.c).
  *
@@ -53,9 +53,11 @@ struct sl_pm_levels {
     double *row_idle_w, *row_full_w, *row_lag_w;
     double *x, *x_target;  /* per rack: fraction in force / decided (1: none) */
     int64_t *effective_us; /* per rack: when x_target takes (took) effect */
+    uint8_t *ever;         /* per rack: was ever capped */
     struct sl_pm_breaker *br_rack, *br_row;
     struct sl_pm_level_stats rack, row;
-    size_t ncapped; /* racks with x < 1 */
+    size_t ncapped;      /* racks with x < 1 */
+    size_t capped_cards; /* their cards */
     int64_t capped_since_us;
     double server_max_share; /* largest server input / PSU capacity sampled */
     uint64_t server_over;    /* samples of a server above its PSU capacity */
@@ -111,18 +113,39 @@ static void add_capped_time(struct sl_pm_levels *lv, int64_t now_us)
     lv->capped_since_us = now_us;
 }
 
+/* The manager's count of cards under a limit (its time series and
+ * throttling samples): every card when the site policy or the card range
+ * limits them all, else the cards of the capped racks. */
+static void count_capped(struct sl_power_mgr *m, int64_t now_us)
+{
+    const struct sl_fleet *f = &m->w->fleet;
+    /* The capped-card seconds so far, at the old count (as power_mgr.c). */
+    m->capped_s += (double)m->ncapped * (double)(now_us - m->capped_since_us) * 1e-6;
+    m->capped_since_us = now_us;
+    int all = m->x < 1 || (m->cfg->card.max_limit > 0 && m->cfg->card.max_limit < 1);
+    m->ncapped = all ? f->ncards : m->lv->capped_cards;
+}
+
 static void set_rack_x(struct sl_power_mgr *m, int64_t now_us, size_t r, double x)
 {
     struct sl_pm_levels *lv = m->lv;
+    const struct sl_fleet *f = &m->w->fleet;
+    size_t cards = sl_fleet_rack_count(f, r) * rack_pool(f, r)->cards_per_server;
     add_capped_time(lv, now_us);
     if (lv->x[r] >= 1 && x < 1) {
         lv->ncapped++;
-        lv->rack.ever_capped++;
+        lv->capped_cards += cards;
+        if (!lv->ever[r]) {
+            lv->ever[r] = 1;
+            lv->rack.ever_capped++;
+        }
     } else if (lv->x[r] < 1 && x >= 1) {
         lv->ncapped--;
+        lv->capped_cards -= cards;
     }
     lv->x[r] = x;
     rack_apply(m, now_us, r);
+    count_capped(m, now_us);
 }
 
 static void on_rack_actuate(struct sl_engine *eng, void *ctx, uint64_t arg)
@@ -148,11 +171,12 @@ static void rack_decide(struct sl_power_mgr *m, int64_t now_us, size_t r, double
 void sl__pm_levels_reapply(struct sl_power_mgr *m, int64_t now_us)
 {
     struct sl_pm_levels *lv = m->lv;
-    if (!lv || lv->ncapped == 0)
+    if (!lv)
         return;
-    for (size_t r = 0; r < lv->nracks; r++)
+    for (size_t r = 0; lv->ncapped > 0 && r < lv->nracks; r++)
         if (lv->x[r] < 1)
             rack_apply(m, now_us, r);
+    count_capped(m, now_us);
 }
 
 /* ---- The breaker rule ---- */
@@ -224,13 +248,15 @@ int sl__pm_levels_start(struct sl_power_mgr *m, struct sl_diag *d)
     lv->x = sl_calloc(n + 1, sizeof *lv->x);
     lv->x_target = sl_calloc(n + 1, sizeof *lv->x_target);
     lv->effective_us = sl_calloc(n + 1, sizeof *lv->effective_us);
+    lv->ever = sl_calloc(n + 1, sizeof *lv->ever);
     lv->br_rack = sl_calloc(n + 1, sizeof *lv->br_rack);
     lv->br_row = sl_calloc(lv->nrows + 1, sizeof *lv->br_row);
     lv->row_idle_w = sl_calloc(lv->nrows + 1, sizeof *lv->row_idle_w);
     lv->row_full_w = sl_calloc(lv->nrows + 1, sizeof *lv->row_full_w);
     lv->row_lag_w = sl_calloc(lv->nrows + 1, sizeof *lv->row_lag_w);
     if (!lv->ring || !lv->idle_w || !lv->full_w || !lv->x || !lv->x_target || !lv->effective_us ||
-        !lv->br_rack || !lv->br_row || !lv->row_idle_w || !lv->row_full_w || !lv->row_lag_w)
+        !lv->ever || !lv->br_rack || !lv->br_row || !lv->row_idle_w || !lv->row_full_w ||
+        !lv->row_lag_w)
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     for (size_t r = 0; r < n; r++) {
         const struct sl_fleet_pool *P = rack_pool(f, r);
@@ -432,6 +458,7 @@ void sl__pm_levels_release(struct sl_power_mgr *m)
     sl_free(lv->x);
     sl_free(lv->x_target);
     sl_free(lv->effective_us);
+    sl_free(lv->ever);
     sl_free(lv->br_rack);
     sl_free(lv->br_row);
     sl_free(lv->row_idle_w);
