@@ -19,6 +19,11 @@
  * manager may read at its own interval.  Output sampling (`run.sample`, a
  * whole multiple of the step) only aggregates steps, so every energy total
  * and the time over the cap are independent of it.
+ *
+ * Two plug points serve a power manager without naming it: an admission
+ * hook (sl_world_admit) that workloads ask before they add load, and IT
+ * load outside the fleet (sl_world_set_extra_it, a burn load), which the
+ * step adds to the IT power like the fabric's.
  */
 #ifndef SUANLI_WORLD_WORLD_H
 #define SUANLI_WORLD_WORLD_H
