@@ -65,6 +65,9 @@
 #define SL_PM_RAISE   0.05 /* by 5 % of the range per decision */
 #define SL_PM_TIERS   4    /* SL_TIER_COUNT of fleet.h */
 
+struct sl_pm_levels;
+struct sl_pm_ramp;
+
 /* One reading of the manager's telemetry. */
 struct sl_pm_reading {
     int64_t t_us;
@@ -108,6 +111,9 @@ struct sl_power_mgr {
     /* Throttling, sampled per facility step. */
     uint64_t step_ticks; /* ticks per facility step (>= 1) */
     double throttled_card_s, throttled_j;
+    /* Limits below the site, admission and ramps (pm_int.h); owned. */
+    struct sl_pm_levels *lv;
+    struct sl_pm_ramp *rp;
 };
 
 /* Facility power of the whole fleet at full load with every card limited
