@@ -416,6 +416,78 @@ static void test_caps(void **state)
     sl_fleet_release(&f);
 }
 
+/* Tiers: limits per tier (idle 100 W, TDP 500 W: x = 0.5 is 300 W), one
+ * owner call per run of consecutive cards of one new limit, free cards in
+ * tier 0, a card moved into a tier takes its limit, the count of capped
+ * cards follows, and a cap function replaces the fractions. */
+static double half_of_odd(void *ctx, size_t i, int tier)
+{
+    (void)ctx;
+    return tier == SL_TIER_INTERACTIVE || (i & 1) ? 0 : 250;
+}
+
+static void test_tiers(void **state)
+{
+    (void)state;
+    make_scenario(2, 1, 8, 100, 500, 0, 0);
+    struct sl_fleet f;
+    init_fleet(&f);
+    g_log.f = &f;
+    g_log.n = 0;
+    char ctx[2];
+    uint16_t a = add_owner(&f, "a", on_speed, &ctx[0]);
+    uint16_t b = add_owner(&f, "b", on_speed, &ctx[1]);
+    assert_int_equal(sl_fleet_claim(&f, a, 0, 6), SL_OK);
+    assert_int_equal(sl_fleet_claim(&f, b, 8, 8), SL_OK);
+    sl_fleet_set_tier(&f, 0, 0, 4, SL_TIER_TRAINING);
+    sl_fleet_set_tier(&f, 0, 8, 8, SL_TIER_INTERACTIVE);
+    assert_int_equal(f.tier_cards[SL_TIER_BEST_EFFORT], 2);
+    assert_int_equal(f.tier_cards[SL_TIER_TRAINING], 4);
+    assert_int_equal(f.tier_cards[SL_TIER_INTERACTIVE], 8);
+    sl_fleet_set_load(&f, 0, 0, 6, SL_PHASE_PREFILL, 1);
+    sl_fleet_set_load(&f, 0, 8, 8, SL_PHASE_PREFILL, 1);
+    assert_int_equal(g_log.n, 0); /* no limit yet: no one told */
+    /* Training and best effort at 300 W, interactive free: a's cards 0-5
+     * form one run (one limit), b is not told; the free cards 6, 7 (tier
+     * 0) take the limit too, silently. */
+    double x[SL_TIER_COUNT] = {0.5, 0.5, 1, 1};
+    assert_int_equal(sl_fleet_set_tier_limits(&f, US_PER_S, x), 8);
+    assert_int_equal(g_log.n, 1);
+    expect_call(0, &ctx[0], US_PER_S, 0, 6);
+    for (size_t i = 0; i < 8; i++)
+        assert_true(f.cap_w[i] == 300);
+    for (size_t i = 8; i < 16; i++)
+        assert_true(f.cap_w[i] == 0 && sl_fleet_card_speed(&f, i) == 1);
+    assert_close(sl_fleet_card_power_w(&f, 0), 300, 1e-15);
+    assert_int_equal(f.ncapped, 8);
+    /* Moving interactive cards 12-15 to tier 1 limits them (told once). */
+    sl_fleet_set_tier(&f, 2 * US_PER_S, 12, 4, SL_TIER_TRAINING);
+    assert_int_equal(g_log.n, 2);
+    expect_call(1, &ctx[1], 2 * US_PER_S, 12, 4);
+    assert_true(f.cap_w[12] == 300 && f.cap_w[11] == 0);
+    assert_int_equal(f.ncapped, 12);
+    /* Lifting tier 1 alone: cards 0-3 and 12-15, two runs. */
+    assert_int_equal(sl_fleet_set_tier_limit(&f, 3 * US_PER_S, SL_TIER_TRAINING, 1), 4);
+    assert_int_equal(g_log.n, 4);
+    expect_call(2, &ctx[0], 3 * US_PER_S, 0, 4);
+    expect_call(3, &ctx[1], 3 * US_PER_S, 12, 4);
+    assert_true(f.cap_w[4] == 300 && f.cap_w[3] == 0);
+    /* Released cards go back to tier 0 and its limit. */
+    sl_fleet_release_cards(&f, 4 * US_PER_S, b, 12, 4);
+    assert_int_equal(f.tier[12], SL_TIER_BEST_EFFORT);
+    assert_true(f.cap_w[12] == 300);
+    assert_int_equal(f.tier_cards[SL_TIER_TRAINING], 4);
+    /* A cap function: 250 W on even cards of every tier but interactive. */
+    sl_fleet_set_cap_fn(&f, half_of_odd, NULL);
+    sl_fleet_retier(&f, 5 * US_PER_S, 0, 16);
+    for (size_t i = 0; i < 16; i++) {
+        double want = f.tier[i] == SL_TIER_INTERACTIVE || (i & 1) ? 0 : 250;
+        assert_true(f.cap_w[i] == (float)want);
+    }
+    assert_int_equal(f.ncapped, 6); /* cards 0, 2, 4, 6, 12, 14 */
+    sl_fleet_release(&f);
+}
+
 /* The speed callback: once per run of consecutive cards of one owner
  * whose speed changed, never for free cards or unchanged speeds.
  * 3 servers x 4 cards, idle 100 W, TDP 500 W:
@@ -1315,6 +1387,7 @@ int main(void)
         cmocka_unit_test(test_claims),
         cmocka_unit_test(test_release_makes_idle),
         cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_tiers),
         cmocka_unit_test(test_speed_callback),
         cmocka_unit_test(test_window),
         cmocka_unit_test(test_partial_rack),
