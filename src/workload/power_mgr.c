@@ -265,8 +265,10 @@ static void on_tick(struct sl_engine *eng, void *ctx, uint64_t arg)
     }
     if (m->tick % m->step_ticks == 0)
         sample_throttle(m, (double)m->step_ticks * (double)m->interval_us * 1e-6);
-    sl__pm_levels_tick(m, now);
-    sl__pm_ramp_tick(m, now, r);
+    if (m->extended) {
+        sl__pm_levels_tick(m, now);
+        sl__pm_ramp_tick(m, now, r);
+    }
     if (m->tick >= m->lag_ticks) {
         const struct sl_pm_reading *lagged = &m->ring[(m->tick - m->lag_ticks) % m->nring];
         if (c->policy == SL_POWER_THRESHOLD)
@@ -337,12 +339,14 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
     m->x = m->x_target = 1;
     for (int t = 0; t < SL_PM_TIERS; t++)
         m->xt[t] = m->xt_pend[t] = 1;
-    /* Under `none` nothing is decided, so the readings serve the breaker
-     * rule only: once per facility step when that is the longer (a
-     * per-second tick would cost a default run ~40 % more time). */
+    /* Under `none` with none of the levels' and ramps' keys nothing is
+     * decided, so the readings serve the site's breaker rule only: once per
+     * facility step when that is the longer (a per-second tick would cost
+     * a default run ~40 % more time), and without the levels' and ramps'
+     * per-tick work (pm_int.h), whose figures are then not reported. */
+    m->extended = m->cfg->policy != SL_POWER_NONE || sl__pm_wanted(sc);
     m->interval_us = m->cfg->control_interval_us;
-    if (m->cfg->policy == SL_POWER_NONE && !sl__pm_wanted(sc) &&
-        sc->facility.step_us > m->interval_us)
+    if (!m->extended && sc->facility.step_us > m->interval_us)
         m->interval_us = sc->facility.step_us;
     m->lag_ticks = (size_t)(m->cfg->telemetry_lag_us / m->interval_us);
     m->nring = m->lag_ticks + 1;
@@ -449,9 +453,9 @@ static int summary(void *state, const struct sl_world *w, struct sl_summary *s)
         rc = sl_summary_num(s, "power.throttled_card_h", m->throttled_card_s / 3600);
     if (rc == SL_OK)
         rc = sl_summary_num(s, "power.energy_throttled_mwh", m->throttled_j / 3.6e9);
-    if (rc == SL_OK)
+    if (rc == SL_OK && m->extended)
         rc = sl__pm_levels_summary(m, w, s);
-    if (rc == SL_OK)
+    if (rc == SL_OK && m->extended)
         rc = sl__pm_ramp_summary(m, w, s);
     if (m->cfg->policy == SL_POWER_PRIORITY || m->cfg->policy == SL_POWER_POLCA) {
         add_tier_time(m, w->end_us);

@@ -87,6 +87,7 @@ struct sl_power_mgr {
     struct sl_pm_reading *ring;
     size_t nring, lag_ticks;
     int64_t interval_us; /* control_interval; the facility step under `none` when longer */
+    int extended;        /* a policy or a levels/ramps key: their ticks and figures run */
     uint64_t tick;
     double x, x_target;
     double xt[SL_PM_TIERS];             /* tiered policies: the last decided limits per tier */
