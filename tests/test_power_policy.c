@@ -12,7 +12,9 @@
  *   - A center of interactive inference and best-effort training under a
  *     cap that binds part of the day: `priority` limits the training cards
  *     only (no interactive card-hour under a limit, no token lost, training
- *     slowed); `polca` limits training, not interactive inference; `static`
+ *     slowed); with a batch and an interactive service, a mild cap limits
+ *     the batch one alone, a hard one both; `polca` limits training, not
+ *     interactive inference; `static`
  *     delivers less training compute than `priority` and `threshold` with
  *     the same tokens.
  *   - The default center's traditional variant on a July day under
@@ -227,6 +229,46 @@ static void test_priority_caps_training_first(void **state)
     sl_summary_release(&pri);
 }
 
+/* Two services on 32 cards each, one `batch`: uncapped ~48.5 kW. */
+static const char *const batch_yaml =
+    "name: pm-batch\n"
+    "run: {duration: 6h, sample: 10min, seed: 5, start: 2025-07-15T10:00}\n"
+    "site: {name: xinghua, grid_cap: 100 MW}\n"
+    "fleet: {servers: 8, servers_per_rack: 8, fabric: {kind: none}}\n"
+    "facility: {power_chain: ac-2n-ups, cooling: air-chilled-water, step: 1min}\n"
+    "workload:\n"
+    "  inference:\n"
+    "    - {name: chat, model: qwen2.5-7b, tp: 1, replicas: 32, weights: int8, kv: int8,\n"
+    "       fidelity: flow, requests: {rate: 60/s, prompt_tokens: \"lognormal(6.6, 0.9)\",\n"
+    "       output_tokens: \"lognormal(5.0, 0.8, max=1000)\"}}\n"
+    "    - {name: bulk, class: batch, model: qwen2.5-7b, tp: 1, replicas: 32, weights: int8,\n"
+    "       kv: int8, fidelity: flow, requests: {rate: 60/s,\n"
+    "       prompt_tokens: \"lognormal(6.6, 0.9)\",\n"
+    "       output_tokens: \"lognormal(5.0, 0.8, max=1000)\"}}\n";
+
+static void test_priority_batch_before_interactive(void **state)
+{
+    (void)state;
+    struct sl_summary mild, hard;
+    const char *a[] = {"site.grid_cap=44 kW", "power.policy=priority"};
+    const char *b[] = {"site.grid_cap=40 kW", "power.policy=priority"};
+    run_sets(test_write_file(tmpdir, "batch.yaml", batch_yaml), NULL, a, 2, &mild);
+    run_sets(test_write_file(tmpdir, "batch.yaml", batch_yaml), NULL, b, 2, &hard);
+    /* A mild cap: the batch service alone is limited and loses tokens. */
+    assert_true(num(&mild, "power.violations") == 0);
+    assert_true(num(&mild, "power.limited_card_h.batch") > 1);
+    assert_true(num(&mild, "power.limited_card_h.interactive") == 0);
+    assert_true(num(&mild, "inference.services.bulk.tokens_lost") > 0);
+    assert_true(num(&mild, "inference.services.chat.tokens_lost") == 0);
+    /* A hard one: batch at its floor is not enough, interactive follows. */
+    assert_true(num(&hard, "power.violations") == 0);
+    assert_true(num(&hard, "power.limited_card_h.interactive") > 1);
+    assert_true(num(&hard, "inference.services.bulk.tokens_lost") >
+                num(&mild, "inference.services.bulk.tokens_lost"));
+    sl_summary_release(&mild);
+    sl_summary_release(&hard);
+}
+
 static void test_polca_caps_low_priority(void **state)
 {
     (void)state;
@@ -341,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_priority_step),
         cmocka_unit_test(test_polca_levels),
         cmocka_unit_test(test_priority_caps_training_first),
+        cmocka_unit_test(test_priority_batch_before_interactive),
         cmocka_unit_test(test_polca_caps_low_priority),
         cmocka_unit_test(test_static_delivers_less),
         cmocka_unit_test(test_default_hot_day),
