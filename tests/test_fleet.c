@@ -865,6 +865,7 @@ static void run_random(int64_t servers, int64_t per_rack, int64_t cards, double 
                     r.card[j].owned = 0;
                     r.card[j].phase = SL_PHASE_IDLE;
                     r.card[j].activity = 0;
+                    r.card[j].cap_w = 0; /* a free card carries no limit */
                     j++;
                 }
                 sl_fleet_release_cards(&f, now, owner, i, j - i);
@@ -1278,7 +1279,8 @@ static void test_alloc_failure(void **state)
         failures++;
         assert_true(budget < 10);
     }
-    assert_int_equal(failures, 7); /* pools, cards, caps, servers, racks, dirty racks, owners */
+    assert_int_equal(failures, 8); /* pools, cards, caps, tiers, servers, racks, dirty racks,
+                                    * owners */
 
     /* Growing the owner table: a failure leaves the fleet as it was. */
     struct sl_fleet f;

@@ -222,6 +222,10 @@ struct sl_slo_cfg {
  * replicas * tp over all services, with that alignment, <= the fleet's
  * cards; the model fits (sl_perf_init succeeds)
  * on the fleet's device at this tp and precision; max_batch >= 1. */
+/* A service's class (`class`): latency-critical services are capped last
+ * by the power manager (fleet.h, enum sl_tier). */
+enum sl_service_class { SL_CLASS_INTERACTIVE = 0, SL_CLASS_BATCH };
+
 struct sl_service_cfg {
     char *name;
     char *model;
@@ -238,6 +242,7 @@ struct sl_service_cfg {
     int64_t prefix_block; /* tokens per cached block (Mooncake hash blocks: 512) */
     int router;           /* enum sl_router */
     int fidelity;         /* enum sl_fidelity */
+    int svc_class;        /* enum sl_service_class: its cards' power tier */
     int64_t flow_step_us;
     double mem_util;
     double reserved_bytes; /* per card: activations, runtime */
@@ -356,9 +361,11 @@ struct sl_service_res {
 /* Policies of the power manager (`power.policy`).  The order is the
  * schema's names; later policies (priority, polca) append. */
 enum sl_power_policy {
-    SL_POWER_NONE = 0, /* account only: the manager is not built */
-    SL_POWER_STATIC,   /* one fixed card limit that fits the worst case */
-    SL_POWER_THRESHOLD /* one card limit for all, moved by lagged telemetry */
+    SL_POWER_NONE = 0,  /* account only: telemetry and the breaker rule, no limit */
+    SL_POWER_STATIC,    /* one fixed card limit that fits the worst case */
+    SL_POWER_THRESHOLD, /* one card limit for all, moved by lagged telemetry */
+    SL_POWER_PRIORITY,  /* limits by tier, lowest first, released in reverse */
+    SL_POWER_POLCA      /* two thresholds with set levels (POLCA, arXiv 2308.12908) */
 };
 
 /* The `power` section: the power manager that keeps the site within the
@@ -372,6 +379,13 @@ struct sl_power_cfg {
     int64_t actuation_delay_us;  /* from a decision to the cards' new limit */
     double margin;               /* share of the cap kept free */
     int64_t tolerance_us;        /* longest excursion over the cap that is no violation */
+    /* priority: shares of the cap; trigger below the target, hysteresis */
+    double priority_threshold, priority_release;
+    double priority_floor; /* lowest limit fraction of any tier */
+    /* polca: thresholds (shares of the cap, t1 < t2), hysteresis (share of
+     * the cap below t1 and t2) and the limit fractions of the capped tiers */
+    double polca_t1, polca_t2, polca_release;
+    double polca_training_x, polca_inference_x;
 };
 
 /* The `output` section: optional outputs. */

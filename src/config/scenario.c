@@ -427,6 +427,14 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
         return sl__scenario_pair_error(root, "power.telemetry_lag", "power.control_interval", d,
                                        msg);
     }
+    if (sc->power.polca_t1 >= sc->power.polca_t2) {
+        snprintf(msg, sizeof msg,
+                 "'power.polca_t1' (%s%.4g %%) must be below 'power.polca_t2' (%s%.4g %%): the "
+                 "first threshold limits the low-priority work, the second all work",
+                 dflt(root, "power.polca_t1"), 100 * sc->power.polca_t1,
+                 dflt(root, "power.polca_t2"), 100 * sc->power.polca_t2);
+        return sl__scenario_pair_error(root, "power.polca_t1", "power.polca_t2", d, msg);
+    }
     if (check_output_size(sc, root, d) != SL_OK)
         return SL_EINVAL;
     if (parse_start(sc->run.start, &sc->start_s) != SL_OK) {

@@ -412,6 +412,7 @@ static const struct sl_field fleet_fields[] = {
 };
 static const char *const router_names[] = {"round-robin", "jsq", "least-tokens", "prefix", NULL};
 static const char *const fidelity_names[] = {"request", "flow", NULL};
+static const char *const service_class_names[] = {"interactive", "batch", NULL};
 static const char *const arrival_names[] = {"poisson", "gamma", NULL};
 
 #define T_REQ struct sl_request_cfg
@@ -490,6 +491,9 @@ static const struct sl_field service_fields[] = {
            "tokens outstanding), `prefix` (the least work before the first token: tokens "
            "outstanding plus the prompt tokens not in the replica's prefix cache; Mooncake's "
            "cache-aware scheduling)"),
+    F_ENUM("class", T_SVC, svc_class, "interactive", service_class_names,
+           "`interactive` (latency-critical: the power manager limits its cards last) or "
+           "`batch` (limited after training, before interactive services)"),
     F_ENUM("fidelity", T_SVC, fidelity, "request", fidelity_names,
            "`request`: every request and iteration; `flow`: fluid model per replica class at "
            "`flow_step`"),
@@ -642,14 +646,17 @@ static const struct sl_field output_fields[] = {
 SCHEMA(output_schema, sl_output_cfg, "output", output_fields);
 
 #define T_PWR struct sl_power_cfg
-static const char *const power_policy_names[] = {"none", "static", "threshold", NULL};
+static const char *const power_policy_names[] = {"none",     "static", "threshold",
+                                                 "priority", "polca",  NULL};
 static const struct sl_field power_fields[] = {
     F_ENUM("policy", T_PWR, policy, "none", power_policy_names,
-           "`none` (today's behaviour: the cap is only accounted for), `static` (every card "
-           "limited to one fixed power chosen at start so that full load in the worst weather "
-           "hour fits the cap less `margin`) or `threshold` (one limit for all cards, lowered "
-           "when the lagged facility power passes the cap less `margin`, raised when it falls "
-           "back)"),
+           "`none` (no limit: the cap is only accounted for, with the breaker rule), `static` "
+           "(every card limited to one fixed power chosen at start so that full load in the "
+           "worst weather hour fits the cap less `margin`), `threshold` (one limit for all "
+           "cards, lowered when the lagged facility power passes the cap less `margin`, raised "
+           "when it falls back), `priority` (limits by work tier, best-effort training first, "
+           "latency-critical inference last, released in reverse) or `polca` (two thresholds "
+           "with set limits per tier, after POLCA)"),
     {"control_interval", SL_FT_TIME, 0, S(T_PWR, control_interval_us), "1s", 0, 3600,
      SL_FF_MIN_EXCL, NULL, NULL,
      "period of the manager's readings and decisions (its own, finer than `facility.step`)"},
@@ -663,6 +670,27 @@ static const struct sl_field power_fields[] = {
     {"tolerance", SL_FT_TIME, 0, S(T_PWR, tolerance_us), "10s", 0, 86400, 0, NULL, NULL,
      "breaker-style rule at the site: an excursion over the cap lasting longer than this is a "
      "violation; shorter ones are tolerated"},
+    F_REAL("priority_threshold", SL_UNIT_PERCENT, T_PWR, priority_threshold, "2 %", 0, 0.5, 0,
+           "`priority`: the manager limits when the lagged facility power leaves less than this "
+           "share of the cap below the target (cap x (1 - margin)), and aims back at that level"),
+    F_REAL("priority_release", SL_UNIT_PERCENT, T_PWR, priority_release, "2 %", 0, 0.5, POS,
+           "`priority`: limits are released (highest tier first) only when the facility power "
+           "is this share of the cap below the trigger level (hysteresis)"),
+    F_REAL("priority_floor", SL_UNIT_PERCENT, T_PWR, priority_floor, "10 %", 0, 1, 0,
+           "`priority`: lowest limit of any tier, as a share of the card's idle-to-TDP range"),
+    F_REAL("polca_t1", SL_UNIT_PERCENT, T_PWR, polca_t1, "85 %", 0, 1, POS,
+           "`polca`: above this share of the cap, training and batch inference are limited"),
+    F_REAL("polca_t2", SL_UNIT_PERCENT, T_PWR, polca_t2, "93 %", 0, 1, POS,
+           "`polca`: above this share of the cap, latency-critical inference is limited too; "
+           "above the target (cap less `margin`) every card goes to the lowest limit (brake)"),
+    F_REAL("polca_release", SL_UNIT_PERCENT, T_PWR, polca_release, "5 %", 0, 0.5, POS,
+           "`polca`: a level is released when the facility power is this share of the cap below "
+           "its threshold"),
+    F_REAL("polca_training_limit", SL_UNIT_PERCENT, T_PWR, polca_training_x, "70 %", 0, 1, 0,
+           "`polca`: limit of training cards when capped, as a share of the idle-to-TDP range"),
+    F_REAL("polca_inference_limit", SL_UNIT_PERCENT, T_PWR, polca_inference_x, "50 %", 0, 1, 0,
+           "`polca`: limit of inference cards (batch above `polca_t1`, interactive above "
+           "`polca_t2`), lower than training's since decode barely slows under a cap"),
 };
 SCHEMA(power_schema, sl_power_cfg, "power", power_fields);
 

@@ -112,17 +112,20 @@ int sl_fleet_init(struct sl_fleet *f, const struct sl_scenario *sc,
 
     f->card = sl_calloc_aligned(f->ncards, sizeof *f->card);
     f->cap_w = sl_calloc(f->ncards, sizeof *f->cap_w);
+    f->tier = sl_calloc(f->ncards, sizeof *f->tier);
     f->srv = sl_calloc_aligned(f->nservers, sizeof *f->srv);
     f->rack = sl_calloc(f->nracks, sizeof *f->rack);
     f->dirty_racks = sl_calloc(f->nracks, sizeof *f->dirty_racks);
     f->owners_cap = 8;
     f->owner = sl_calloc(f->owners_cap, sizeof *f->owner);
-    if (!f->card || !f->cap_w || !f->srv || !f->rack || !f->dirty_racks || !f->owner) {
+    if (!f->card || !f->cap_w || !f->tier || !f->srv || !f->rack || !f->dirty_racks || !f->owner) {
         sl_fleet_release(f);
         return SL_ENOMEM;
     }
     f->owner[0].name = "free";
     f->nowners = 1;
+    for (int t = 0; t < SL_TIER_COUNT; t++)
+        f->tier_x[t] = 1;
     for (size_t k = 0; k < np; k++) {
         const struct sl_fleet_pool *P = &f->pool[k];
         /* Every card idle: one server evaluation serves the pool. */
@@ -145,6 +148,7 @@ void sl_fleet_release(struct sl_fleet *f)
 {
     sl_free_aligned(f->card);
     sl_free(f->cap_w);
+    sl_free(f->tier);
     sl_free_aligned(f->srv);
     sl_free(f->rack);
     sl_free(f->dirty_racks);
@@ -170,6 +174,35 @@ int sl_fleet_add_owner(struct sl_fleet *f, const char *name, sl_speed_fn speed_c
     return SL_OK;
 }
 
+/* The board power limit of a card of pool P at limit fraction x (0: none),
+ * as the cards keep it. */
+static float tier_cap(const struct sl_fleet_pool *P, double x)
+{
+    return x >= 1 ? 0.0f : (float)(P->idle_w + x * (P->dev->tdp_w - P->idle_w));
+}
+
+static size_t server_of(const struct sl_fleet_pool *P, size_t i);
+static size_t run_end(const struct sl_fleet_pool *P, size_t end);
+
+/* Gives the free (idle, uncapped) cards [first, first + n), just claimed,
+ * the limit of fraction x: their power does not move (a limit is never
+ * below idle), so only the servers' counts of capped cards change. */
+static void limit_idle_cards(struct sl_fleet *f, size_t first, size_t n, double x)
+{
+    for (size_t lo = first, end = first + n, k = sl_fleet_card_pool(f, first); lo < end; k++) {
+        const struct sl_fleet_pool *P = &f->pool[k];
+        size_t hi = run_end(P, end);
+        float cap = tier_cap(P, x);
+        for (size_t i = lo; i < hi; i++) {
+            if (f->cap_w[i] > 0)
+                continue;
+            f->cap_w[i] = cap;
+            f->srv[server_of(P, i)].ncapped++;
+        }
+        lo = hi;
+    }
+}
+
 int sl_fleet_claim(struct sl_fleet *f, uint16_t owner, size_t first, size_t n)
 {
     if (first > f->ncards || n > f->ncards - first || n > SIZE_MAX / sizeof *f->card ||
@@ -181,6 +214,9 @@ int sl_fleet_claim(struct sl_fleet *f, uint16_t owner, size_t first, size_t n)
             return SL_ESTATE;
     for (size_t k = 0; k < n; k++)
         c[k].owner = owner;
+    f->tier_cards[SL_TIER_BEST_EFFORT] += n;
+    if (f->tier_x[SL_TIER_BEST_EFFORT] < 1 && n > 0)
+        limit_idle_cards(f, first, n, f->tier_x[SL_TIER_BEST_EFFORT]);
     return SL_OK;
 }
 
@@ -446,6 +482,10 @@ void sl_fleet_release_cards(struct sl_fleet *f, int64_t now_us, uint16_t owner, 
         f->card[i].owner = 0;
         f->card[i].phase = SL_PHASE_IDLE;
         f->card[i].activity = 0;
+        /* A free card is tier 0 without a limit. */
+        f->tier_cards[f->tier[i]]--;
+        f->tier[i] = SL_TIER_BEST_EFFORT;
+        f->cap_w[i] = 0;
     }
     update_servers(f, first, n);
 }
@@ -484,6 +524,85 @@ void sl_fleet_set_cap(struct sl_fleet *f, int64_t now_us, size_t first, size_t n
             o->speed_changed(o->ctx, now_us, i, j - i);
         i = j;
     }
+}
+
+/* ---- Tiers ---- */
+
+/* Gives each owned card of [first, first + n) whose tier is in mask the
+ * limit of its tier's fraction, through sl_fleet_set_cap on each run of
+ * consecutive cards of one pool and one new limit that differs from the
+ * present one. */
+static void retier(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, unsigned mask)
+{
+    for (size_t lo = first, end = first + n, k = n ? sl_fleet_card_pool(f, first) : 0; lo < end;
+         k++) {
+        const struct sl_fleet_pool *P = &f->pool[k];
+        size_t hi = run_end(P, end);
+        float want[SL_TIER_COUNT];
+        for (int t = 0; t < SL_TIER_COUNT; t++)
+            want[t] = tier_cap(P, f->tier_x[t]);
+        size_t i = lo;
+        while (i < hi) {
+            int t = f->tier[i];
+            if (f->card[i].owner == 0 || !(mask >> t & 1) || f->cap_w[i] == want[t]) {
+                i++;
+                continue;
+            }
+            float cap = want[t];
+            size_t j = i + 1;
+            while (j < hi && f->card[j].owner != 0 && (mask >> f->tier[j] & 1) &&
+                   want[f->tier[j]] == cap && f->cap_w[j] != cap)
+                j++;
+            sl_fleet_set_cap(f, now_us, i, j - i, (double)cap);
+            i = j;
+        }
+        lo = hi;
+    }
+}
+
+void sl_fleet_set_tier(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, int tier)
+{
+    assert(first <= f->ncards && n <= f->ncards - first);
+    assert(tier >= 0 && tier < SL_TIER_COUNT);
+    for (size_t i = first; i < first + n; i++) {
+        assert(f->card[i].owner != 0);
+        f->tier_cards[f->tier[i]]--;
+        f->tier[i] = (uint8_t)tier;
+    }
+    f->tier_cards[tier] += n;
+    retier(f, now_us, first, n, 1u << tier);
+}
+
+size_t sl_fleet_limited_cards(const struct sl_fleet *f)
+{
+    size_t n = 0;
+    for (int t = 0; t < SL_TIER_COUNT; t++)
+        if (f->tier_x[t] < 1)
+            n += f->tier_cards[t];
+    return n;
+}
+
+size_t sl_fleet_set_tier_limits(struct sl_fleet *f, int64_t now_us, const double *x)
+{
+    unsigned mask = 0;
+    for (int t = 0; t < SL_TIER_COUNT; t++) {
+        double v = x[t] >= 1 ? 1 : x[t] > 0 ? x[t] : 0;
+        if (v != f->tier_x[t])
+            mask |= 1u << t;
+        f->tier_x[t] = v;
+    }
+    if (mask)
+        retier(f, now_us, 0, f->ncards, mask);
+    return sl_fleet_limited_cards(f);
+}
+
+size_t sl_fleet_set_tier_limit(struct sl_fleet *f, int64_t now_us, int tier, double x)
+{
+    assert(tier >= 0 && tier < SL_TIER_COUNT);
+    double v[SL_TIER_COUNT];
+    memcpy(v, f->tier_x, sizeof v);
+    v[tier] = x;
+    return sl_fleet_set_tier_limits(f, now_us, v);
 }
 
 void sl_fleet_resum(struct sl_fleet *f, int64_t now_us)

@@ -39,6 +39,16 @@
  * manager through set_cap.  When a cap changes a card's speed, the card's
  * owner is told (one call per run of consecutive cards of one owner), so
  * it can reschedule its work.
+ *
+ * Tiers.  Every card has a priority tier (enum sl_tier), which its owner
+ * sets when it takes the card (sl_fleet_set_tier): best-effort training,
+ * training, batch inference, latency-critical inference; a free card is
+ * tier 0 and carries no limit (it draws idle power whatever its limit).  A
+ * power manager limits whole tiers (sl_fleet_set_tier_limits): each tier
+ * has a limit fraction x of its pool's idle-to-TDP range (x >= 1: none),
+ * which an owned card of the tier carries and a card takes when its owner
+ * moves it into the tier.  The per-event paths (set_load) never read the
+ * tiers; claim and release write one byte per card.
  */
 #ifndef SUANLI_FLEET_FLEET_H
 #define SUANLI_FLEET_FLEET_H
@@ -61,6 +71,16 @@ struct sl_card {
     uint16_t owner; /* index into the fleet's owners; 0: free */
     uint8_t phase;  /* enum sl_phase */
     uint8_t moved;  /* scratch of sl_fleet_set_cap: speed changed */
+};
+
+/* Priority tiers of the cards' work, lowest first: a power manager caps
+ * the lower tiers first (docs/model.md, "Power manager"). */
+enum sl_tier {
+    SL_TIER_BEST_EFFORT = 0, /* training with priority <= 0; free cards */
+    SL_TIER_TRAINING,        /* training with priority > 0 */
+    SL_TIER_BATCH,           /* batch inference */
+    SL_TIER_INTERACTIVE,     /* latency-critical inference */
+    SL_TIER_COUNT
 };
 
 /* Told that the speed of cards [first, first + n) changed (a cap moved). */
@@ -145,7 +165,10 @@ struct sl_fleet {
     double share[SL_PHASE_COUNT]; /* per phase: a_phase */
     double alpha[SL_PHASE_COUNT]; /* per phase */
     struct sl_card *card;
-    float *cap_w; /* per card: board power limit, 0 = none */
+    float *cap_w;                     /* per card: board power limit, 0 = none */
+    uint8_t *tier;                    /* per card: enum sl_tier; 0 when free */
+    double tier_x[SL_TIER_COUNT];     /* per tier: limit fraction in force (>= 1: none) */
+    size_t tier_cards[SL_TIER_COUNT]; /* per tier: owned cards */
     struct sl_server_state *srv;
     struct sl_rack_state *rack;
     struct sl_fleet_owner *owner;
@@ -255,6 +278,26 @@ static inline void sl_fleet_prefetch_server(const struct sl_fleet *f, size_t s)
 /* Sets the power limit of cards [first, first + n) (0: none) at now_us and
  * tells the owners whose cards' speed changed. */
 void sl_fleet_set_cap(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, double cap_w);
+
+/* Moves the owned cards [first, first + n) into tier (enum sl_tier) at
+ * now_us and gives them the tier's limit (telling their owners when that
+ * changes their speed).  Cost: one pass over the cards; sl_fleet_set_cap
+ * only for the runs whose limit changes. */
+void sl_fleet_set_tier(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, int tier);
+
+/* Puts the limit fractions x[SL_TIER_COUNT] in force at now_us: every
+ * owned card of tier t gets idle + x[t] (TDP - idle) of its pool (no limit
+ * when x[t] >= 1), through sl_fleet_set_cap on each run of consecutive
+ * cards of one pool and one new limit whose limit changes (so owners are
+ * told once per run).  Returns the owned cards now under a limit.  Cost:
+ * one pass over the cards. */
+size_t sl_fleet_set_tier_limits(struct sl_fleet *f, int64_t now_us, const double *x);
+
+/* The same for one tier, the others unchanged. */
+size_t sl_fleet_set_tier_limit(struct sl_fleet *f, int64_t now_us, int tier, double x);
+
+/* Owned cards now under a limit: the tiers' cards with x < 1. */
+size_t sl_fleet_limited_cards(const struct sl_fleet *f);
 
 /* Board power and speed (0..1] of card i now. */
 double sl_fleet_card_power_w(const struct sl_fleet *f, size_t i);

@@ -123,6 +123,9 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
         if ((rc = sl_fleet_claim(inf->fleet, inf->owner, card, ncards)) != SL_OK)
             return sl_diag_set(d, rc, NULL, 0, 0, "service '%s' cannot claim cards %zu-%zu",
                                s->cfg->name, card, card + ncards - 1);
+        sl_fleet_set_tier(inf->fleet, 0, card, ncards,
+                          s->cfg->svc_class == SL_CLASS_BATCH ? SL_TIER_BATCH
+                                                              : SL_TIER_INTERACTIVE);
         if ((rc = sl_reqgen_init(&s->gen, &s->cfg->requests, s->res, s->cfg->name,
                                  (uint64_t)sc->run.seed, tod0_us, d)) != SL_OK)
             return rc;
@@ -199,6 +202,7 @@ static int add_metrics(struct sl_summary *s, const char *prefix, const struct sl
     INT("preemptions", m->preemptions);
     NUM("tokens_in", m->tokens_in);
     NUM("tokens_out", m->tokens_out);
+    NUM("tokens_lost", m->tokens_lost);
     NUM("cached_tokens", m->cached_tokens);
     NUM("tokens_per_s", m->tokens_out / dur_s);
     NUM("ttft_mean_s", sl_hist_mean(&m->ttft));

@@ -59,6 +59,7 @@ struct sl_inf_metrics {
      * expectations at flow fidelity. */
     double requests, completed, rejected, preemptions;
     double tokens_in, tokens_out; /* prompt tokens prefilled (first time), tokens generated */
+    double tokens_lost;           /* output tokens the power limits cost (docs/model.md) */
     double cached_tokens;         /* prompt tokens found in the prefix cache */
     double slo_weight;            /* completions meeting both SLOs */
     struct sl_hist ttft, tpot;

@@ -6,8 +6,9 @@
  * It is a source in the registry's sense (it acts on the fleet, as the
  * workloads do, and reads the world) but owns no cards: it only sets their
  * power limits with sl_fleet_set_cap, and the fleet tells the cards' owners
- * so they slow down.  It is built only when `power.policy` is not `none`,
- * so a scenario without a manager runs exactly as before.
+ * so they slow down.  It is built for every policy: under `none` it only
+ * reads its telemetry and keeps the breaker rule's accounts (it never sets
+ * a limit), so the power.* figures exist for every run.
  *
  * Telemetry.  Every `power.control_interval` an engine event at priority
  * SL_PRIO_MGR (after the facility step of the same instant) reads the
@@ -18,11 +19,13 @@
  * The facility step (`facility.step`, a minute by default) is too coarse
  * for a controller that acts in seconds, hence the manager's own readings.
  *
- * Actuation.  A decision is one card limit for the whole fleet, as a
- * fraction x of each device's idle-to-TDP range (limit = idle + x (TDP -
- * idle); x = 1: no limit); it takes effect `power.actuation_delay` later
- * (an engine event carrying x).  x never goes below SL_PM_X_MIN, so a
- * capped card still works.
+ * Actuation.  A decision is a card limit per work tier (fleet.h, enum
+ * sl_tier), as a fraction x of each device's idle-to-TDP range (limit =
+ * idle + x (TDP - idle); x = 1: no limit); it takes effect
+ * `power.actuation_delay` later (an engine event).  `static` and
+ * `threshold` give every tier the same x; `priority` and `polca` (see
+ * pm_policy.c) differ by tier.  x never goes below SL_PM_X_MIN (the
+ * priority floor for `priority`), so a capped card still works.
  *
  * Policies.  `static` sizes x once at the start: the largest x whose
  * facility power with every card at its limit and every host busy (the
@@ -60,6 +63,7 @@
 #define SL_PM_X_MIN   0.1  /* lowest limit: 10 % of the idle-to-TDP range above idle */
 #define SL_PM_RELEASE 0.02 /* raise only when 2 % of the cap below the target */
 #define SL_PM_RAISE   0.05 /* by 5 % of the range per decision */
+#define SL_PM_TIERS   4    /* SL_TIER_COUNT of fleet.h */
 
 /* One reading of the manager's telemetry. */
 struct sl_pm_reading {
@@ -79,8 +83,14 @@ struct sl_power_mgr {
     double cap_w, target_w;
     struct sl_pm_reading *ring;
     size_t nring, lag_ticks;
+    int64_t interval_us; /* control_interval; the facility step under `none` when longer */
     uint64_t tick;
     double x, x_target;
+    double xt[SL_PM_TIERS];             /* tiered policies: the last decided limits per tier */
+    double xt_pend[SL_PM_TIERS];        /* ... the pending (or last applied) decision */
+    int polca_level;                    /* polca: 0 none, 1 above t1, 2 above t2, 3 brake */
+    double tier_limited_s[SL_PM_TIERS]; /* card-seconds under a limit, per tier */
+    int64_t tier_since_us;
     int64_t decided_at_us; /* when x_target was decided */
     int64_t effective_us;  /* when x_target takes (took) effect */
     double x_static;       /* static policy: the sized fraction */
@@ -106,5 +116,18 @@ struct sl_power_mgr {
 double sl_power_mgr_worst_w(const struct sl_world *w, double x);
 
 extern const struct sl_source_ops sl_power_mgr_source;
+
+/* Internal, for the tiered policies of pm_policy.c. */
+
+/* The facility-power span at now: facility power with every card at its
+ * TDP less with every card idle (every host busy), at the weather of now
+ * and the reading's fabric power. */
+double sl__pm_span_w(const struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r);
+/* Decides the tier limits x[SL_PM_TIERS] now; they take effect after the
+ * actuation delay. */
+void sl__pm_decide_tiers(struct sl_power_mgr *m, int64_t now_us, const double *x);
+/* The policies, on the lagged reading r (they keep the dead-time rule). */
+void sl__pm_priority(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r);
+void sl__pm_polca(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r);
 
 #endif

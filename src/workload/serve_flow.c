@@ -431,6 +431,17 @@ static void on_flow(struct sl_engine *eng, void *ctx, uint64_t arg)
             n = hi;
         }
         served = x * R * dt;
+        if (p->spec.cap_w > 0) {
+            /* Tokens lost to the limit: what uncapped replicas would have
+             * served of the same demand this step, less what these did. */
+            double tau_u = sl_perf_prefill_s(&s->perf, 1, (int64_t)llround(P));
+            double x_u = fmin(demand, x_of_n(&s->perf, n_max, O, ctxm, tau_u));
+            if (x_u > x) {
+                double lost = (x_u - x) * R * dt * O;
+                s->m.tokens_lost += lost;
+                inf->total.tokens_lost += lost;
+            }
+        }
         double q_before = s->backlog;
         s->backlog = D - served;
         double qmax = (double)s->cfg->max_queue * R;

@@ -463,6 +463,17 @@ static void apply_decode(struct sl_inf_service *s, struct sl_inf_replica *rp, ui
 {
     struct sl_inference *inf = s->inf;
     double toks = (double)rp->ndecode * (double)k;
+    if (rp->perf.spec.cap_w > 0 && toks > 0) {
+        /* Tokens lost to the limit: the uncapped rate less the capped one
+         * over the stretch, at the batch it started with. */
+        struct sl_perf_batch b = {rp->ndecode, rp->ctx_sum, 0, 0};
+        double tc = sl_perf_step_s(&rp->perf, &b), tu = sl_perf_step_s(&s->perf, &b);
+        if (tc > tu && tu > 0) {
+            double lost = toks * (tc / tu - 1);
+            s->m.tokens_lost += lost;
+            inf->total.tokens_lost += lost;
+        }
+    }
     rp->dstep += k;
     rp->ctx_sum += toks;
     rp->kv_used += toks;

@@ -111,6 +111,7 @@ static void job_advance(struct sl_training *t, size_t j, int64_t now_us)
     double dt_us = (double)(now_us - jb->last_us);
     double done_us = fmin(dt_us * jb->rate, jb->work_us);
     jb->work_us -= done_us;
+    jb->full_us += done_us;
     double compute_s = done_us * 1e-6 * jb->compute_share;
     jb->tokens += jb->tokens_per_s * compute_s;
     jb->flop += jb->flops_per_s * compute_s;
@@ -330,6 +331,9 @@ static int start_job(struct sl_training *t, size_t j, int64_t now_us)
                               base + lo, base + lo + len - 1);
                 return rc;
             }
+            /* Idle cards: their new limit moves no speed, so no one is told. */
+            sl_fleet_set_tier(t->fleet, now_us, base + lo, len,
+                              js->priority > 0 ? SL_TIER_TRAINING : SL_TIER_BEST_EFFORT);
             for (size_t c = 0; c < len; c++)
                 t->job_of[base + lo + c] = (uint32_t)j;
             m &= len < 64 ? ~(((UINT64_C(1) << len) - 1) << lo) : 0;
@@ -686,6 +690,7 @@ static int add_metrics(struct sl_training *t, struct sl_summary *s, const char *
     double end_s = (double)t->w->end_us * 1e-6;
     double submitted = 0, started = 0, completed = 0, card_s = 0, wait_sum = 0, jct_sum = 0;
     double tokens = 0, flop = 0, mfu_w = 0, energy_j = 0, sched_cards = 0;
+    double ran_card_us = 0, full_card_us = 0; /* for the slowdown */
     size_t nw = 0, unfit = 0, rejected = 0;
     for (size_t j = 0; j < t->njobs; j++) {
         const struct sl_job_spec *js = &sc->jobs[j];
@@ -710,6 +715,8 @@ static int add_metrics(struct sl_training *t, struct sl_summary *s, const char *
         mfu_w += jb->mfu * cs;
         tokens += jb->tokens;
         flop += jb->flop;
+        ran_card_us += (double)(jb->last_us - jb->start_us) * (double)js->cards;
+        full_card_us += jb->full_us * (double)js->cards;
         energy_j += jb->energy_j;
         if (jb->state == SL_TR_DONE) {
             completed++;
@@ -753,6 +760,7 @@ static int add_metrics(struct sl_training *t, struct sl_summary *s, const char *
     NUM("pflop", flop * 1e-15);
     NUM("mfu", card_s > 0 ? mfu_w / card_s : 0);
     NUM("energy_mwh", energy_j / 3.6e9);
+    NUM("slowdown", full_card_us > 0 ? ran_card_us / full_card_us : 1);
 #undef NUM
 #undef INT
     return rc;

@@ -84,6 +84,7 @@ struct sl_tr_job {
     double activity; /* of its cards in train-compute */
     double card_w;   /* board power of each of its cards now */
     double tokens, flop, energy_j;
+    double full_us; /* run time it has done at full speed (work done) */
     uint32_t servers, leaves;
     int32_t tp, pp, dp;
     uint32_t layout; /* index into the cache (set at start) */
