@@ -648,15 +648,15 @@ static int key_width(const struct vary *v)
 static void print_figures(const struct row *w)
 {
     printf(" %12.3f %6.3f %10.1f %13.1f %13.3f %9.0f %10.4f %7.3f %12.0f %10.2f\n", w->f[F_FAC],
-           w->f[F_PUE], w->f[F_OVER], w->f[F_TOK], w->f[F_PFLOPS], w->f[F_TOKMW],
-           w->f[F_PFLOPSMW], w->f[F_OVERSUB], w->f[F_COST], w->f[F_CO2]);
+           w->f[F_PUE], w->f[F_OVER], w->f[F_TOK], w->f[F_PFLOPS], w->f[F_TOKMW], w->f[F_PFLOPSMW],
+           w->f[F_OVERSUB], w->f[F_COST], w->f[F_CO2]);
 }
 
 static void print_header(void)
 {
-    printf(" %12s %6s %10s %13s %13s %9s %10s %7s %12s %10s\n", "facility_MWh", "PUE",
-           "over_cap_h", "out_tokens/s", "train_PFLOP/s", "tok/s/MW", "PFLOP/s/MW", "oversub",
-           "cost_CNY", "CO2_t");
+    printf(" %12s %6s %10s %13s %13s %9s %10s %7s %12s %10s\n", "facility_MWh", "PUE", "over_cap_h",
+           "out_tokens/s", "train_PFLOP/s", "tok/s/MW", "PFLOP/s/MW", "oversub", "cost_CNY",
+           "CO2_t");
 }
 
 static void print_table(const struct plan *p, const struct row *rows, size_t n)
@@ -819,9 +819,8 @@ static int parse(int argc, char **argv, struct plan *p)
     p->max_runs = 2000;
     p->sample_seed = 1;
     p->by_k = SIZE_MAX;
-    static const char *const valued[] = {"--vary",     "--db",     "--limit",       "--slo",
-                                         "--by",       "--sample", "--sample-seed", "--max-runs",
-                                         NULL};
+    static const char *const valued[] = {"--vary",   "--db",          "--limit",    "--slo", "--by",
+                                         "--sample", "--sample-seed", "--max-runs", NULL};
     int nrest = 0, rc = 0;
     for (int i = 0; i < argc && !rc; i++) {
         const char *a = argv[i];
@@ -923,8 +922,8 @@ static int parse(int argc, char **argv, struct plan *p)
             return app_usage_error("plan",
                                    "--set '%s': %s:%d:%d varies '%s' in plan.vary; replace its "
                                    "values with --vary %s=V1,V2,... instead",
-                                   p->c.sets[i], p->cfg.file, fv->key_line, fv->key_col,
-                                   fv->key, fv->key);
+                                   p->c.sets[i], p->cfg.file, fv->key_line, fv->key_col, fv->key,
+                                   fv->key);
         }
     if (!p->slo_given && p->cfg.has_slo)
         p->slo_min = p->cfg.slo;
@@ -1185,8 +1184,8 @@ int app_cmd_plan(int argc, char **argv)
     }
     if (!p.c.quiet) {
         if (p.nsel < p.ncomb)
-            printf("plan: a sample of %zu of the %zu combinations (--sample-seed %llu): ",
-                   p.nsel, p.ncomb, (unsigned long long)p.sample_seed);
+            printf("plan: a sample of %zu of the %zu combinations (--sample-seed %llu): ", p.nsel,
+                   p.ncomb, (unsigned long long)p.sample_seed);
         else
             printf("plan: %zu combinations: ", p.ncomb);
         printf("%zu run now, %zu already done, %zu infeasible -> %s, %s\n\n", ran, skipped,

@@ -119,7 +119,7 @@ bad_plan "a key varied twice" "bad.yaml:8:5: 'plan.vary.fleet' varies a key alre
 bad_plan "a value that is not a list" "bad.yaml:7:20: 'plan.vary.fleet.servers' expects a list" \
     '  vary:
     fleet.servers: 4'
-bad_plan "a set of a varied key" "bad.yaml:7:10: 'plan.set.fleet.servers' sets a key that 'plan.vary' varies" \
+bad_plan "a set of a varied key" "bad.yaml:7:9: 'plan.set.fleet.servers' sets a key that 'plan.vary' varies" \
     '  vary: {fleet.servers: [4]}
   set: {fleet.servers: 5}'
 bad_plan "plan.by of a key not varied" "bad.yaml:7:7: 'plan.by' names 'site.name', which the plan does not vary" \
@@ -144,6 +144,7 @@ small=(--set run.duration=1d --set fleet.servers=16 --set site.grid_cap=150kW
        --set workload.inference.0.replicas=4 --set workload.inference.0.requests.rate=2/s
        --set workload.inference.1.replicas=32 --set workload.inference.1.requests.rate=40/s
        --set workload.training.jobs.0.cards=64 --set workload.training.generate.jobs_per_day=20
+       --set workload.training.generate.max_cards=16
        --vary facility.power_chain=ac-2n-ups,dc-800-sst)
 "$bin" plan "$src/scenarios/plan-sites.yaml" "${small[@]}" -j 2 --out sites >sites.out 2>sites.err
 check "the three-site plan runs" [ $? -eq 0 ]

@@ -7,17 +7,17 @@
 # cap).  With 15 % more servers than W the center has no sustained
 # violation, meets the SLO (attainment >= 0.99) and serves more tokens
 # than with W; with 30 % more it still has no sustained violation and
-# serves more again, at a lower SLO attainment (>= 0.9: the `threshold`
-# policy caps every card alike, docs/model.md "Compute per locked MW and
-# oversubscription").  Also checks fleet.oversubscription and the compute
-# per locked MW.
+# serves more again, at a lower SLO attainment (>= 0.9: the `priority`
+# policy has only one class of work to cap here; docs/model.md, "Compute
+# per locked MW and oversubscription").  Also checks
+# fleet.oversubscription and the compute per locked MW.
 # Usage: cli_plan_oversub.sh path/to/suanli source-dir
 set -u
 bin=$1
 . "$(dirname "$0")/harness.sh"
 cd "$work"
 
-policy=threshold
+policy=priority
 cat >os.yaml <<YAML
 name: oversub
 run: {duration: 3d, sample: 60s, start: 2025-07-15}

@@ -102,8 +102,8 @@ static int check_path(const struct sl_ynode *k, const char *what, struct sl_diag
     const char *t = k->text;
     if (!*t || t[0] == '.' || t[strlen(t) - 1] == '.' || strstr(t, ".."))
         return sl_ynode_error(k, d, SL_EINVAL,
-                              "'plan.%s' key '%s' is not a dotted key such as fleet.servers",
-                              what, t);
+                              "'plan.%s' key '%s' is not a dotted key such as fleet.servers", what,
+                              t);
     if (strcmp(t, "variants") == 0 || strncmp(t, "variants.", 9) == 0 || strcmp(t, "plan") == 0 ||
         strncmp(t, "plan.", 5) == 0)
         return sl_ynode_error(k, d, SL_EINVAL, "'plan.%s' cannot name '%s'", what, t);
@@ -244,8 +244,8 @@ int sl__plan_apply(struct sl_ynode *root, const struct sl_ynode *plan, const siz
             continue;
         if (pick[i] >= vals->n)
             return sl_diag_set(d, SL_EUSAGE, NULL, 0, 0,
-                               "plan.vary.%s has %zu values; value %zu asked for", k->text,
-                               vals->n, pick[i] + 1);
+                               "plan.vary.%s has %zu values; value %zu asked for", k->text, vals->n,
+                               pick[i] + 1);
         struct sl_ynode *v = sl_ynode_copy(vals->items[pick[i]]);
         if (!v)
             return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
