@@ -2,12 +2,23 @@
  * `suanli plan`: runs every combination of a search space over a scenario
  * and ranks the designs (issue #10, part 6).
  *
- * The space is given by `--vary KEY=V1,V2,...` (repeatable; KEY is any key
- * --set accepts).  Combination c (0-based) takes, for each --vary in the
- * order given, the value at the digit of c in mixed radix, the first --vary
- * varying slowest.  Each combination is the scenario loaded with the --set
- * overrides and then KEY=V for every --vary, so it is validated exactly like
- * a `suanli run --set`, and an error names the --vary.
+ * The space is the scenario file's `plan.vary` (read by
+ * sl_scenario_plan_read, applied by sl_scenario_load_plan at the file's
+ * positions) and `--vary KEY=V1,V2,...` (repeatable; KEY is any key --set
+ * accepts): the file's keys in file order, a --vary of one of them
+ * replacing its values in place, then the other --vary in command-line
+ * order.  Combination c (0-based) takes, for each key in that order, the
+ * value at the digit of c in mixed radix, the first key varying slowest.
+ * Each combination is the scenario with, in turn, plan.set, the --set
+ * overrides, then the picked values, so it is validated exactly like a
+ * `suanli run --set`; an error names the file's position or the --vary.
+ * A --set of a key the file varies is refused (it would fix it).
+ *
+ * Large spaces: more than --max-runs combinations (default 2000) are
+ * refused unless --sample N draws N of them, a seeded (--sample-seed)
+ * partial Fisher-Yates shuffle, so the same options run the same subset.
+ * --by KEY (or plan.by; by default a varied site.name) groups the ranked
+ * rows by the value of a varied key and prints the best design per value.
  *
  * Before anything runs, each value of each --vary is loaded alone onto the
  * scenario: a bad value or an unknown key is bad input (exit 2).  A
@@ -30,7 +41,8 @@
  * database read-only, and runs nothing.
  *
  * The ranking rule (docs/model.md, "Planning"): tiers first (at SLO and
- * never over the grid cap; below the --slo attainment; over the cap;
+ * within the cap: no sustained violation when a power manager runs, else
+ * no time over the cap; below the --slo attainment; over the cap;
  * infeasible), then delivered compute: inference output tokens/s, then
  * training PFLOP/s, descending; then cost, ascending; then the index.  The
  * table is printed and written as DIR/plan.csv (atomically).  Each run's
