@@ -148,7 +148,7 @@ small=(--set run.duration=1d --set fleet.servers=16 --set site.grid_cap=150kW
        --vary facility.power_chain=ac-2n-ups,dc-800-sst)
 "$bin" plan "$src/scenarios/plan-sites.yaml" "${small[@]}" -j 2 --out sites >sites.out 2>sites.err
 check "the three-site plan runs" [ $? -eq 0 ]
-check "... 48 designs" grep -q "48 combinations: 48 run now" sites.out
+check "... 72 designs" grep -q "72 combinations: 72 run now" sites.out
 check "... one best design per site" \
     [ "$(sed -n '/^best per site.name:/,$p' sites.out | grep -cE '^(chengde|shijiazhuang|xinghua) +[0-9]')" = 3 ]
 "$bin" plan "$src/scenarios/plan-sites.yaml" "${small[@]}" --db sites/plan.sqlite --dump >ref.rows
@@ -164,7 +164,7 @@ kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 "$bin" plan "$src/scenarios/plan-sites.yaml" "${small[@]}" --out k >k.out 2>&1
 check "the killed three-site plan resumes" [ $? -eq 0 ]
-check "... without redoing the finished runs" grep -qE "48 combinations: ([1-9]|[1-3][0-9]|4[0-6]) run now, ([2-9]|[1-3][0-9]|4[0-6]) already done" k.out
+check "... without redoing the finished runs" grep -qE "72 combinations: ([1-9]|[1-6][0-9]|70) run now, ([2-9]|[1-6][0-9]|70) already done" k.out
 check "... and ends with the rows of the uninterrupted plan (-j 2)" \
     cmp -s ref.rows <("$bin" plan "$src/scenarios/plan-sites.yaml" "${small[@]}" --db k/plan.sqlite --dump)
 check "... and the same best design per site" \
