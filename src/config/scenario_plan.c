@@ -18,7 +18,8 @@
  * file's, so a value that does not load is reported at its own line and
  * column, and an unknown varied key at the key's.  Values may be any YAML
  * node (scalars, lists, mappings); their text for tables and the database
- * is the node in flow style.
+ * is the node in flow style (a scalar as its text, quoted only when
+ * the text needs it).
  *
  * The section's own shape (known keys, a mapping of non-empty lists
  * without repeated values, `by` a text, `slo` a number in [0, 1]) is
@@ -46,7 +47,10 @@ static const char *const plan_keys[] = {"vary", "set", "by", "slo"};
 static void flow(const struct sl_ynode *n, FILE *f)
 {
     if (n->type == SL_Y_SCALAR) {
-        if (n->plain && !strpbrk(n->text, ",[]{}:#\"'") && n->text[0] != ' ') {
+        /* Quoted or not, a scalar reads as its text where the text needs
+         * no quotes: a table shows `chengde`, not `"chengde"`. */
+        if (n->text[0] && !strpbrk(n->text, ",[]{}:#\"'") && n->text[0] != ' ' &&
+            n->text[strlen(n->text) - 1] != ' ') {
             fputs(n->text, f);
             return;
         }
