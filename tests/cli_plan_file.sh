@@ -132,7 +132,7 @@ bad_plan "--set of a key the file varies" "--set 'fleet.servers=5': bad.yaml:6:1
     '  vary: {fleet.servers: [4]}' --set fleet.servers=5
 bad_plan "a list value that does not fit" "bad.yaml:6:48: 'facility.cooling' expects text, got a mapping" \
     '  vary: {facility.cooling: [liquid-cold-plate, {name: x}]}'
-bad_plan "no feasible combination" "bad.yaml:6:3: 'plan': no combination of the space is feasible" \
+bad_plan "no feasible combination" "bad.yaml:5:1: 'plan': no combination of the space is feasible" \
     '  vary: {fleet.servers: [1], workload.inference.0.replicas: [9, 10]}
   set: {workload.inference: [{name: a, model: qwen2.5-7b, replicas: 8, requests: {rate: 1/s, prompt_tokens: "100", output_tokens: "100"}}]}'
 check "... and the first reason, at the value" grep -qF "the first: bad.yaml:6:62: service 'a': 9 replicas" bad.err

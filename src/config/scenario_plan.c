@@ -290,9 +290,10 @@ static int read_section(const struct sl_ynode *plan, struct sl_plan_cfg *out, st
     if (vary && vary->type == SL_Y_MAP && vary->n) {
         if (!(out->vary = sl_calloc(vary->n, sizeof *out->vary)))
             goto oom;
-        for (size_t i = 0; i < vary->n; i++, out->nvary++) {
+        for (size_t i = 0; i < vary->n; i++) {
             const struct sl_ynode *k = vary->pairs[i].key, *vals = vary->pairs[i].value;
             struct sl_plan_vary *v = &out->vary[i];
+            out->nvary = i + 1; /* counted first, so a release frees a partial entry */
             v->key_line = k->line;
             v->key_col = k->col;
             if (!(v->key = sl_strdup(k->text)))
@@ -341,6 +342,12 @@ int sl_scenario_plan_read(const char *path, struct sl_plan_cfg *out, struct sl_d
         const struct sl_ynode *plan = sl_ymap_get(root, "plan");
         if (plan && !sl_ynode_is_null(plan))
             rc = read_section(plan, out, d);
+        /* The section's position is its key's, `plan:` itself. */
+        for (size_t i = 0; rc == SL_OK && out->present && i < root->n; i++)
+            if (strcmp(root->pairs[i].key->text, "plan") == 0) {
+                out->line = root->pairs[i].key->line;
+                out->col = root->pairs[i].key->col;
+            }
     }
     /* Any other fault of the file is the loader's to report. */
     sl_ynode_free(root);
