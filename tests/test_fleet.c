@@ -865,7 +865,6 @@ static void run_random(int64_t servers, int64_t per_rack, int64_t cards, double 
                     r.card[j].owned = 0;
                     r.card[j].phase = SL_PHASE_IDLE;
                     r.card[j].activity = 0;
-                    r.card[j].cap_w = 0; /* a free card carries no limit */
                     j++;
                 }
                 sl_fleet_release_cards(&f, now, owner, i, j - i);

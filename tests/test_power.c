@@ -6,8 +6,8 @@
  *     day: the sized limit fits the worst hour (bisection result checked
  *     against the worst-case function), and the run has no excursion over
  *     the cap, where `none` is over the cap all day.
- *   - `none` builds no manager: the summary has no power.* keys (today's
- *     outputs unchanged; the golden test of test_run.c checks the values).
+ *   - `none` sets no limit but accounts: the breaker rule's figures are
+ *     there and show the traditional design over the cap.
  *   - Telemetry lag against margin with the `threshold` policy on a fast
  *     swinging load: a 2 s lag keeps the site within the cap with the
  *     default 2 % margin, a 30 s lag causes sustained violations with it,
@@ -86,9 +86,17 @@ static void test_static_default(void **state)
     struct sl_summary a, b;
     run_sets(NULL, "traditional", none, 2, &a);
     run_sets(NULL, "traditional", stat, 2, &b);
-    /* Without a manager the traditional design is over the cap. */
-    assert_null(sl_summary_get(&a, "power.policy"));
+    /* Without limits the traditional design is over the cap; `none`
+     * accounts for it by the breaker rule (read once per facility step). */
+    const struct sl_summary_entry *pol = sl_summary_get(&a, "power.policy");
+    assert_non_null(pol);
+    assert_string_equal(pol->s, "none");
     assert_true(num(&a, "cap_exceeded_s") > 3600);
+    assert_true(num(&a, "power.decisions") == 0);
+    assert_true(num(&a, "power.violations") >= 1);
+    assert_true(num(&a, "power.violation_s") > 3600);
+    assert_true(num(&a, "power.max_overshoot_kw") > 0);
+    assert_true(num(&a, "power.throttled_card_h") == 0);
     /* static: a real limit, sized to the target exactly (to the
      * bisection's resolution), and no excursion at any resolution. */
     double x = num(&b, "power.static_fraction");

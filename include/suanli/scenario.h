@@ -386,6 +386,24 @@ struct sl_power_cfg {
      * the cap below t1 and t2) and the limit fractions of the capped tiers */
     double polca_t1, polca_t2, polca_release;
     double polca_training_x, polca_inference_x;
+    /* Limits below the site (docs/model.md, "Power limits in a hierarchy,
+     * ramps and admission"), appended: rack, row (a feeder: consecutive
+     * racks), card limit range; admission control; ramp and swing. */
+    struct sl_power_level_cfg {
+        double limit_w;       /* rack input limit (0: none) */
+        int64_t tolerance_us; /* longest tolerated excursion over it */
+        int64_t racks;        /* rows only: racks per row (0: no rows) */
+    } rack, row;
+    struct sl_power_card_cfg {
+        double min_limit; /* lowest card limit, share of the device's TDP */
+        double max_limit; /* highest card limit, share of TDP (1: none) */
+    } card;
+    int admission; /* training starts and inference arrivals ask the manager */
+    struct sl_power_ramp_cfg {
+        double limit_mw_per_min; /* facility power ramp limit (0: none) */
+        int burn;                /* keep a decaying burn load when the load drops */
+        double swing_floor;      /* training comm power floor, share of compute (0: none) */
+    } ramp;
 };
 
 /* The `output` section: optional outputs. */

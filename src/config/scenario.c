@@ -446,6 +446,8 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
     int rc = sl__scenario_resolve_services(sc, root, file_src, d);
     if (rc == SL_OK)
         rc = sl__scenario_resolve_training(sc, root, file_src, d);
+    if (rc == SL_OK)
+        rc = sl__scenario_check_power(sc, root, d);
     return rc;
 }
 

@@ -71,6 +71,12 @@ int sl__scenario_check_own_names(const struct sl_scenario *sc, const struct sl_y
 int sl__scenario_check_fabric(const struct sl_scenario *sc, const struct sl_ynode *root,
                               struct sl_diag *d);
 
+/* Checks the power section's limits below the site against each other
+ * and against the fleet's idle power (after the pools are resolved).
+ * Returns SL_OK or SL_EINVAL (scenario_power.c). */
+int sl__scenario_check_power(const struct sl_scenario *sc, const struct sl_ynode *root,
+                             struct sl_diag *d);
+
 /* Reports msg at the node of a dotted key path in root, or without a
  * position when the key is absent (a default).  Returns SL_EINVAL. */
 int sl__scenario_path_error(const struct sl_ynode *root, const char *path, struct sl_diag *d,

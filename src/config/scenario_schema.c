@@ -645,6 +645,47 @@ static const struct sl_field output_fields[] = {
 };
 SCHEMA(output_schema, sl_output_cfg, "output", output_fields);
 
+#define T_PLV struct sl_power_level_cfg
+static const struct sl_field power_rack_fields[] = {
+    F_REAL("limit", SL_UNIT_POWER, T_PLV, limit_w, "0 W", 0, SL_NO_MAX, 0,
+           "input limit of every rack (its design kW, e.g. 12 kW air-cooled or 40 kW and more "
+           "liquid-cooled); 0: none"),
+    {"tolerance", SL_FT_TIME, 0, S(T_PLV, tolerance_us), "10s", 0, 86400, 0, NULL, NULL,
+     "an excursion of a rack over its limit lasting longer than this is a violation"},
+};
+SCHEMA(power_rack_schema, sl_power_level_cfg, "power.rack", power_rack_fields);
+static const struct sl_field power_row_fields[] = {
+    F_INT("racks", T_PLV, racks, "0", 0, 1000000, 0,
+          "racks per row (consecutive rack numbers; the last row may be short); 0: no rows"),
+    F_REAL("limit", SL_UNIT_POWER, T_PLV, limit_w, "0 W", 0, SL_NO_MAX, 0,
+           "limit on the sum of a row's rack inputs (its feeder or busway); 0: none"),
+    {"tolerance", SL_FT_TIME, 0, S(T_PLV, tolerance_us), "10s", 0, 86400, 0, NULL, NULL,
+     "an excursion of a row over its limit lasting longer than this is a violation"},
+};
+SCHEMA(power_row_schema, sl_power_level_cfg, "power.row", power_row_fields);
+#define T_PCD struct sl_power_card_cfg
+static const struct sl_field power_card_fields[] = {
+    F_REAL("min_limit", SL_UNIT_PERCENT, T_PCD, min_limit, "30 %", 0, 1, 0,
+           "lowest power limit a card accepts, as a share of its TDP (a 700 W NVIDIA SXM GPU "
+           "accepts 200-700 W)"),
+    F_REAL("max_limit", SL_UNIT_PERCENT, T_PCD, max_limit, "100 %", 0, 1, SL_FF_MIN_EXCL,
+           "highest power limit, as a share of TDP (below 100 %: every card is limited there "
+           "from the start)"),
+};
+SCHEMA(power_card_schema, sl_power_card_cfg, "power.card", power_card_fields);
+#define T_PRP struct sl_power_ramp_cfg
+static const struct sl_field power_ramp_fields[] = {
+    {"limit", SL_FT_REAL, SL_UNIT_NONE, S(T_PRP, limit_mw_per_min), "0", 0, 1e6, 0, NULL, NULL,
+     "largest change of facility power over any minute, in MW/min (0: none)"},
+    F_BOOL("burn", T_PRP, burn, "false",
+           "when the load drops faster than `limit` allows, keep a burn load that decays at "
+           "`limit` (a power floor at job ends)"),
+    F_REAL("swing_floor", SL_UNIT_PERCENT, T_PRP, swing_floor, "0 %", 0, 1, 0,
+           "raise the training communication phase to this share of the compute phase's power "
+           "(reported analytically: the swing left and the energy it costs); 0: none"),
+};
+SCHEMA(power_ramp_schema, sl_power_ramp_cfg, "power.ramp", power_ramp_fields);
+
 #define T_PWR struct sl_power_cfg
 static const char *const power_policy_names[] = {"none",     "static", "threshold",
                                                  "priority", "polca",  NULL};
@@ -678,19 +719,32 @@ static const struct sl_field power_fields[] = {
            "is this share of the cap below the trigger level (hysteresis)"),
     F_REAL("priority_floor", SL_UNIT_PERCENT, T_PWR, priority_floor, "10 %", 0, 1, 0,
            "`priority`: lowest limit of any tier, as a share of the card's idle-to-TDP range"),
-    F_REAL("polca_t1", SL_UNIT_PERCENT, T_PWR, polca_t1, "85 %", 0, 1, POS,
+    F_REAL("polca_t1", SL_UNIT_PERCENT, T_PWR, polca_t1, "90 %", 0, 1, POS,
            "`polca`: above this share of the cap, training and batch inference are limited"),
-    F_REAL("polca_t2", SL_UNIT_PERCENT, T_PWR, polca_t2, "93 %", 0, 1, POS,
+    F_REAL("polca_t2", SL_UNIT_PERCENT, T_PWR, polca_t2, "95 %", 0, 1, POS,
            "`polca`: above this share of the cap, latency-critical inference is limited too; "
-           "above the target (cap less `margin`) every card goes to the lowest limit (brake)"),
-    F_REAL("polca_release", SL_UNIT_PERCENT, T_PWR, polca_release, "5 %", 0, 0.5, POS,
-           "`polca`: a level is released when the facility power is this share of the cap below "
-           "its threshold"),
+           "above the target (cap less `margin`) a brake sheds the excess by the `priority` rule"),
+    F_REAL("polca_release", SL_UNIT_PERCENT, T_PWR, polca_release, "3 %", 0, 0.5, POS,
+           "`polca`: a level is released when the facility power predicted without it is this "
+           "share of the cap below the threshold that set it"),
     F_REAL("polca_training_limit", SL_UNIT_PERCENT, T_PWR, polca_training_x, "70 %", 0, 1, 0,
            "`polca`: limit of training cards when capped, as a share of the idle-to-TDP range"),
     F_REAL("polca_inference_limit", SL_UNIT_PERCENT, T_PWR, polca_inference_x, "50 %", 0, 1, 0,
            "`polca`: limit of inference cards (batch above `polca_t1`, interactive above "
            "`polca_t2`), lower than training's since decode barely slows under a cap"),
+    {"rack", SL_FT_SECTION, 0, S(T_PWR, rack), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &power_rack_schema,
+     "rack limit: a rack's design input (docs/model.md, \"Power limits in a "
+     "hierarchy, ramps and admission\")"},
+    {"row", SL_FT_SECTION, 0, S(T_PWR, row), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &power_row_schema,
+     "row (feeder) limit over consecutive racks"},
+    {"card", SL_FT_SECTION, 0, S(T_PWR, card), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &power_card_schema, "the range a card's power limit may be set in"},
+    F_BOOL("admission", T_PWR, admission, "false",
+           "admission control: a training job starts, and an inference arrival is accepted, only "
+           "when the manager's forecast headroom allows (needs a `policy` other than `none`)"),
+    {"ramp", SL_FT_SECTION, 0, S(T_PWR, ramp), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &power_ramp_schema, "ramp and swing limits of the site's power and their mitigations"},
 };
 SCHEMA(power_schema, sl_power_cfg, "power", power_fields);
 

@@ -181,27 +181,17 @@ static float tier_cap(const struct sl_fleet_pool *P, double x)
     return x >= 1 ? 0.0f : (float)(P->idle_w + x * (P->dev->tdp_w - P->idle_w));
 }
 
-static size_t server_of(const struct sl_fleet_pool *P, size_t i);
-static size_t run_end(const struct sl_fleet_pool *P, size_t end);
-
-/* Gives the free (idle, uncapped) cards [first, first + n), just claimed,
- * the limit of fraction x: their power does not move (a limit is never
- * below idle), so only the servers' counts of capped cards change. */
-static void limit_idle_cards(struct sl_fleet *f, size_t first, size_t n, double x)
+/* The limit card i of pool P takes in tier t. */
+static float card_tier_cap(const struct sl_fleet *f, const struct sl_fleet_pool *P, size_t i, int t)
 {
-    for (size_t lo = first, end = first + n, k = sl_fleet_card_pool(f, first); lo < end; k++) {
-        const struct sl_fleet_pool *P = &f->pool[k];
-        size_t hi = run_end(P, end);
-        float cap = tier_cap(P, x);
-        for (size_t i = lo; i < hi; i++) {
-            if (f->cap_w[i] > 0)
-                continue;
-            f->cap_w[i] = cap;
-            f->srv[server_of(P, i)].ncapped++;
-        }
-        lo = hi;
+    if (f->cap_of) {
+        double c = f->cap_of(f->cap_ctx, i, t);
+        return c > 0 ? (float)c : 0.0f;
     }
+    return tier_cap(P, f->tier_x[t]);
 }
+
+static size_t run_end(const struct sl_fleet_pool *P, size_t end);
 
 int sl_fleet_claim(struct sl_fleet *f, uint16_t owner, size_t first, size_t n)
 {
@@ -214,9 +204,8 @@ int sl_fleet_claim(struct sl_fleet *f, uint16_t owner, size_t first, size_t n)
             return SL_ESTATE;
     for (size_t k = 0; k < n; k++)
         c[k].owner = owner;
+    /* Free cards are tier 0 with its limit already. */
     f->tier_cards[SL_TIER_BEST_EFFORT] += n;
-    if (f->tier_x[SL_TIER_BEST_EFFORT] < 1 && n > 0)
-        limit_idle_cards(f, first, n, f->tier_x[SL_TIER_BEST_EFFORT]);
     return SL_OK;
 }
 
@@ -371,6 +360,7 @@ static void update_server(struct sl_fleet *f, const struct sl_fleet_pool *P, siz
         load += f->share[f->card[i].phase] * (double)f->card[i].activity;
         ncapped += f->cap_w[i] > 0;
     }
+    f->ncapped += (size_t)ncapped - f->srv[s].ncapped;
     f->srv[s].ncapped = (uint16_t)ncapped;
     apply_server(f, P, s, cards_w, load);
 }
@@ -482,10 +472,21 @@ void sl_fleet_release_cards(struct sl_fleet *f, int64_t now_us, uint16_t owner, 
         f->card[i].owner = 0;
         f->card[i].phase = SL_PHASE_IDLE;
         f->card[i].activity = 0;
-        /* A free card is tier 0 without a limit. */
         f->tier_cards[f->tier[i]]--;
-        f->tier[i] = SL_TIER_BEST_EFFORT;
-        f->cap_w[i] = 0;
+    }
+    /* A free card is tier 0 with its limit; it is idle, so its speed and
+     * power do not move (a limit is never below idle). */
+    for (size_t lo = first, end = first + n, k = n ? sl_fleet_card_pool(f, first) : 0; lo < end;
+         k++) {
+        const struct sl_fleet_pool *P = &f->pool[k];
+        size_t hi = run_end(P, end);
+        for (size_t i = lo; i < hi; i++) {
+            if (f->tier[i] != SL_TIER_BEST_EFFORT || f->cap_of) {
+                f->tier[i] = SL_TIER_BEST_EFFORT;
+                f->cap_w[i] = card_tier_cap(f, P, i, SL_TIER_BEST_EFFORT);
+            }
+        }
+        lo = hi;
     }
     update_servers(f, first, n);
 }
@@ -528,36 +529,47 @@ void sl_fleet_set_cap(struct sl_fleet *f, int64_t now_us, size_t first, size_t n
 
 /* ---- Tiers ---- */
 
-/* Gives each owned card of [first, first + n) whose tier is in mask the
- * limit of its tier's fraction, through sl_fleet_set_cap on each run of
- * consecutive cards of one pool and one new limit that differs from the
- * present one. */
+/* Gives each card of [first, first + n) whose tier is in mask its tier's
+ * limit, through sl_fleet_set_cap on each run of consecutive cards of one
+ * pool and one new limit that differs from the present one. */
 static void retier(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, unsigned mask)
 {
     for (size_t lo = first, end = first + n, k = n ? sl_fleet_card_pool(f, first) : 0; lo < end;
          k++) {
         const struct sl_fleet_pool *P = &f->pool[k];
         size_t hi = run_end(P, end);
-        float want[SL_TIER_COUNT];
-        for (int t = 0; t < SL_TIER_COUNT; t++)
-            want[t] = tier_cap(P, f->tier_x[t]);
         size_t i = lo;
         while (i < hi) {
-            int t = f->tier[i];
-            if (f->card[i].owner == 0 || !(mask >> t & 1) || f->cap_w[i] == want[t]) {
+            if (!(mask >> f->tier[i] & 1)) {
                 i++;
                 continue;
             }
-            float cap = want[t];
+            float cap = card_tier_cap(f, P, i, f->tier[i]);
+            if (f->cap_w[i] == cap) {
+                i++;
+                continue;
+            }
             size_t j = i + 1;
-            while (j < hi && f->card[j].owner != 0 && (mask >> f->tier[j] & 1) &&
-                   want[f->tier[j]] == cap && f->cap_w[j] != cap)
+            while (j < hi && (mask >> f->tier[j] & 1) && f->cap_w[j] != cap &&
+                   card_tier_cap(f, P, j, f->tier[j]) == cap)
                 j++;
             sl_fleet_set_cap(f, now_us, i, j - i, (double)cap);
             i = j;
         }
         lo = hi;
     }
+}
+
+void sl_fleet_set_cap_fn(struct sl_fleet *f, sl_cap_fn fn, void *ctx)
+{
+    f->cap_of = fn;
+    f->cap_ctx = ctx;
+}
+
+void sl_fleet_retier(struct sl_fleet *f, int64_t now_us, size_t first, size_t n)
+{
+    assert(first <= f->ncards && n <= f->ncards - first);
+    retier(f, now_us, first, n, (1u << SL_TIER_COUNT) - 1);
 }
 
 void sl_fleet_set_tier(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, int tier)
@@ -573,15 +585,6 @@ void sl_fleet_set_tier(struct sl_fleet *f, int64_t now_us, size_t first, size_t 
     retier(f, now_us, first, n, 1u << tier);
 }
 
-size_t sl_fleet_limited_cards(const struct sl_fleet *f)
-{
-    size_t n = 0;
-    for (int t = 0; t < SL_TIER_COUNT; t++)
-        if (f->tier_x[t] < 1)
-            n += f->tier_cards[t];
-    return n;
-}
-
 size_t sl_fleet_set_tier_limits(struct sl_fleet *f, int64_t now_us, const double *x)
 {
     unsigned mask = 0;
@@ -593,7 +596,7 @@ size_t sl_fleet_set_tier_limits(struct sl_fleet *f, int64_t now_us, const double
     }
     if (mask)
         retier(f, now_us, 0, f->ncards, mask);
-    return sl_fleet_limited_cards(f);
+    return f->ncapped;
 }
 
 size_t sl_fleet_set_tier_limit(struct sl_fleet *f, int64_t now_us, int tier, double x)

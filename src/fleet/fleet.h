@@ -43,12 +43,16 @@
  * Tiers.  Every card has a priority tier (enum sl_tier), which its owner
  * sets when it takes the card (sl_fleet_set_tier): best-effort training,
  * training, batch inference, latency-critical inference; a free card is
- * tier 0 and carries no limit (it draws idle power whatever its limit).  A
- * power manager limits whole tiers (sl_fleet_set_tier_limits): each tier
- * has a limit fraction x of its pool's idle-to-TDP range (x >= 1: none),
- * which an owned card of the tier carries and a card takes when its owner
- * moves it into the tier.  The per-event paths (set_load) never read the
- * tiers; claim and release write one byte per card.
+ * tier 0 (and carries tier 0's limit; it draws idle power whatever its
+ * limit).  A power manager limits whole tiers (sl_fleet_set_tier_limits):
+ * each tier has a limit fraction x of its pool's idle-to-TDP range (x >=
+ * 1: none), which every card of the tier carries and a card takes when its
+ * owner moves it into the tier.  A manager with further limits (racks, a
+ * card limit range) installs a cap function (sl_fleet_set_cap_fn) that
+ * gives the limit of a card in a tier; then sl_fleet_retier re-evaluates a
+ * range when those limits move.  The per-event paths (set_load) never read
+ * the tiers; claim writes nothing more, release one byte and one limit per
+ * card.
  */
 #ifndef SUANLI_FLEET_FLEET_H
 #define SUANLI_FLEET_FLEET_H
@@ -82,6 +86,10 @@ enum sl_tier {
     SL_TIER_INTERACTIVE,     /* latency-critical inference */
     SL_TIER_COUNT
 };
+
+/* The power limit (W, 0: none) of card i were it in tier (enum sl_tier):
+ * a power manager's combination of its limits (sl_fleet_set_cap_fn). */
+typedef double (*sl_cap_fn)(void *ctx, size_t i, int tier);
 
 /* Told that the speed of cards [first, first + n) changed (a cap moved). */
 typedef void (*sl_speed_fn)(void *ctx, int64_t now_us, size_t first, size_t n);
@@ -169,6 +177,9 @@ struct sl_fleet {
     uint8_t *tier;                    /* per card: enum sl_tier; 0 when free */
     double tier_x[SL_TIER_COUNT];     /* per tier: limit fraction in force (>= 1: none) */
     size_t tier_cards[SL_TIER_COUNT]; /* per tier: owned cards */
+    size_t ncapped;                   /* cards with a limit (sum of the servers' ncapped) */
+    sl_cap_fn cap_of;                 /* NULL: the limit of x = tier_x[tier] */
+    void *cap_ctx;
     struct sl_server_state *srv;
     struct sl_rack_state *rack;
     struct sl_fleet_owner *owner;
@@ -281,23 +292,30 @@ void sl_fleet_set_cap(struct sl_fleet *f, int64_t now_us, size_t first, size_t n
 
 /* Moves the owned cards [first, first + n) into tier (enum sl_tier) at
  * now_us and gives them the tier's limit (telling their owners when that
- * changes their speed).  Cost: one pass over the cards; sl_fleet_set_cap
+ * changes their speed; an owner that moves idle cards just claimed is not
+ * told).  Cost: one pass over the cards; sl_fleet_set_cap
  * only for the runs whose limit changes. */
 void sl_fleet_set_tier(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, int tier);
 
 /* Puts the limit fractions x[SL_TIER_COUNT] in force at now_us: every
  * owned card of tier t gets idle + x[t] (TDP - idle) of its pool (no limit
- * when x[t] >= 1), through sl_fleet_set_cap on each run of consecutive
- * cards of one pool and one new limit whose limit changes (so owners are
- * told once per run).  Returns the owned cards now under a limit.  Cost:
- * one pass over the cards. */
+ * when x[t] >= 1; the cap function's limit when one is installed), through
+ * sl_fleet_set_cap on each run of consecutive cards of one pool and one new
+ * limit whose limit changes (so owners are told once per run).  Returns
+ * the cards now under a limit (f->ncapped).  Cost: one pass over the
+ * cards. */
 size_t sl_fleet_set_tier_limits(struct sl_fleet *f, int64_t now_us, const double *x);
 
 /* The same for one tier, the others unchanged. */
 size_t sl_fleet_set_tier_limit(struct sl_fleet *f, int64_t now_us, int tier, double x);
 
-/* Owned cards now under a limit: the tiers' cards with x < 1. */
-size_t sl_fleet_limited_cards(const struct sl_fleet *f);
+/* Installs the cap function (NULL: limits from tier_x alone); ctx is
+ * borrowed.  Takes effect at the next retier. */
+void sl_fleet_set_cap_fn(struct sl_fleet *f, sl_cap_fn fn, void *ctx);
+
+/* Re-evaluates the limits of cards [first, first + n) from their tiers
+ * (and the cap function) at now_us, as sl_fleet_set_tier_limits does. */
+void sl_fleet_retier(struct sl_fleet *f, int64_t now_us, size_t first, size_t n);
 
 /* Board power and speed (0..1] of card i now. */
 double sl_fleet_card_power_w(const struct sl_fleet *f, size_t i);

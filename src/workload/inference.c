@@ -226,6 +226,8 @@ static int summary(void *state, const struct sl_world *w, struct sl_summary *s)
     if (rc == SL_OK)
         rc = sl_summary_num(s, "inference.tokens_per_kwh",
                             kwh > 0 ? inf->total.tokens_out / kwh : 0);
+    if (rc == SL_OK && w->sc->power.admission)
+        rc = sl_summary_num(s, "inference.requests_shed", inf->shed);
     for (size_t k = 0; rc == SL_OK && k < inf->nsvc; k++) {
         char prefix[200];
         snprintf(prefix, sizeof prefix, "inference.services.%s", inf->svc[k].cfg->name);

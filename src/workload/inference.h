@@ -166,6 +166,9 @@ struct sl_inference {
     int logging;
     struct sl_inf_metrics total;
     int64_t last_sample_us;
+    /* Arrivals shed by admission control (`power.admission`): the site was
+     * forecast over its cap; also counted as rejected. */
+    double shed;
 };
 
 extern const struct sl_source_ops sl_inference_source;

@@ -15,9 +15,11 @@
  * span from all-idle to all-TDP at the weather of now, as the threshold
  * policy sizes its steps; W_t the idle-to-TDP range of the tier's owned
  * cards, W that of the whole fleet: the tier's share of the card power
- * range).  From the tier's present effective fraction u_t (its cards'
- * demand placed in their range, so a limit above what they draw is not
- * counted as a saving),
+ * range).  E is measured to a quarter of the release band below L
+ * (E = F - L + rho C / 4, rho below), so that the landing, which the
+ * linear step does not hit exactly, is no new trigger.  From the tier's
+ * present effective fraction u_t (its cards' demand placed in their
+ * range, so a limit above what they draw is not counted as a saving),
  *     x_t' = max(floor, min(x_t, u_t) - E / S_t),
  * and what the floor leaves of E passes to the next tier.  When F < L -
  * rho C (rho `power.priority_release`) the headroom H = L - rho C / 2 - F
@@ -29,11 +31,20 @@
  * thresholds T1 < T2 (shares of the cap) and a brake: level 1 (F > T1)
  * limits training to `polca_training_limit` and batch inference to
  * `polca_inference_limit`; level 2 (F > T2) limits interactive inference to
- * `polca_inference_limit` too; level 3 (F > T, the target) brakes every
- * card to SL_PM_X_MIN.  Levels rise at once to the one F calls for; they
- * fall one at a time when F is `polca_release` of the cap below the
- * level's threshold (T2 for the brake).  Inference's limit is the lower
- * since decode, most of its time, barely slows under a cap.
+ * `polca_inference_limit` too; level 3 (F > T, the target) is the brake:
+ * on top of level 2's limits the priority rule sheds the excess over T,
+ * lowest tier first, down to SL_PM_X_MIN, and gives it back highest tier
+ * first, the brake ending when every tier is back at level 2's limit (a
+ * fixed brake to the minimum would either starve the site or, released,
+ * chatter).  Levels 1 and 2 rise at once to the one F calls for; they
+ * fall one at a time when the power predicted with the level below (F
+ * plus S_t (min(u_t, x_t') - min(u_t, x_t)) over the tiers, the priority
+ * rule's slopes) is `polca_release` of the cap below the threshold that
+ * set the level (the target for the brake): POLCA releases below a
+ * threshold less a margin; the prediction (our addition) keeps a level
+ * that would be set again at once from chattering at the dead-time
+ * period.  Inference's limit is the lower since decode, most of its time,
+ * barely slows under a cap.
  */
 #include "workload/power_mgr.h"
 
@@ -74,6 +85,47 @@ static int dead(const struct sl_power_mgr *m, const struct sl_pm_reading *r)
     return m->decisions > 0 && r->t_us < m->effective_us;
 }
 
+int sl__pm_priority_step(const double *x, const double *S, const double *u, double floor_x,
+                         double E, double *out)
+{
+    int moved = 0;
+    memcpy(out, x, SL_PM_TIERS * sizeof *out);
+    if (E > 0) {
+        for (int t = 0; t < SL_PM_TIERS && E > 0; t++) {
+            if (!(S[t] > 0))
+                continue;
+            double from = x[t] < u[t] ? x[t] : u[t];
+            if (from <= floor_x)
+                continue;
+            double room = (from - floor_x) * S[t];
+            double v = E <= room ? from - E / S[t] : floor_x;
+            E -= E <= room ? E : room;
+            /* Only lower: a tier whose demand fell below its limit keeps
+             * it when the step would raise it. */
+            if (v < x[t]) {
+                out[t] = v;
+                moved = 1;
+            }
+        }
+        return moved;
+    }
+    double H = -E;
+    for (int t = SL_PM_TIERS - 1; t >= 0 && H > 0; t--) {
+        if (x[t] >= 1)
+            continue;
+        double room = (1 - x[t]) * S[t];
+        if (!(S[t] > 0) || H >= room) {
+            out[t] = 1;
+            H -= S[t] > 0 ? room : 0;
+        } else {
+            out[t] = x[t] + H / S[t];
+            H = 0;
+        }
+        moved = 1;
+    }
+    return moved;
+}
+
 void sl__pm_priority(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r)
 {
     if (dead(m, r))
@@ -81,69 +133,119 @@ void sl__pm_priority(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_
     const struct sl_power_cfg *c = m->cfg;
     double level = m->target_w - c->priority_threshold * m->cap_w;
     double F = r->facility_w;
-    int shed = F > level;
-    int give = F < level - c->priority_release * m->cap_w;
-    if (!shed && !give)
-        return;
-    if (give) {
+    double E;
+    if (F > level) {
+        /* Aim a quarter of the band below the trigger, so the landing
+         * (the linear step is not exact) is not a trigger again. */
+        E = F - (level - 0.25 * c->priority_release * m->cap_w);
+    } else if (F < level - c->priority_release * m->cap_w) {
         int any = 0;
         for (int t = 0; t < SL_PM_TIERS; t++)
             any |= m->xt[t] < 1;
         if (!any)
             return;
+        E = F - (level - 0.5 * c->priority_release * m->cap_w);
+    } else {
+        return;
     }
+    double range[SL_PM_TIERS], demand[SL_PM_TIERS], S[SL_PM_TIERS], u[SL_PM_TIERS];
+    double all = tier_ranges(&m->w->fleet, range, demand);
+    double span = sl__pm_span_w(m, now_us, r);
+    for (int t = 0; t < SL_PM_TIERS; t++) {
+        S[t] = all > 0 && span > 0 ? span * range[t] / all : 0;
+        u[t] = range[t] > 0 ? demand[t] / range[t] : 0;
+    }
+    double x[SL_PM_TIERS];
+    if (sl__pm_priority_step(m->xt, S, u, c->priority_floor, E, x))
+        sl__pm_decide_tiers(m, now_us, x);
+}
+
+int sl__pm_polca_level(int level, double F, double F_released, double t1_w, double t2_w,
+                       double brake_w, double release_w)
+{
+    int want = F > brake_w ? 3 : F > t2_w ? 2 : F > t1_w ? 1 : 0;
+    if (want > level)
+        return want;
+    double set_at = level == 1 ? t1_w : level == 2 ? t2_w : brake_w;
+    if (level > 0 && F_released < set_at - release_w)
+        return level - 1;
+    return level;
+}
+
+void sl__pm_polca_limits(const struct sl_power_cfg *c, int level, double *x)
+{
+    for (int t = 0; t < SL_PM_TIERS; t++)
+        x[t] = level == 3 ? SL_PM_X_MIN : 1;
+    if (level == 1 || level == 2) {
+        x[SL_TIER_BEST_EFFORT] = x[SL_TIER_TRAINING] = c->polca_training_x;
+        x[SL_TIER_BATCH] = c->polca_inference_x;
+        if (level == 2)
+            x[SL_TIER_INTERACTIVE] = c->polca_inference_x;
+    }
+}
+
+/* Per tier: facility watts per unit of limit fraction S_t and effective
+ * fraction u_t (see the file comment). */
+static void tier_slopes(const struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r,
+                        double *S, double *u)
+{
     double range[SL_PM_TIERS], demand[SL_PM_TIERS];
     double all = tier_ranges(&m->w->fleet, range, demand);
     double span = sl__pm_span_w(m, now_us, r);
-    double x[SL_PM_TIERS];
-    memcpy(x, m->xt, sizeof x);
-    double floor_x = c->priority_floor;
-    if (shed) {
-        double E = F - level;
-        for (int t = 0; t < SL_PM_TIERS && E > 0; t++) {
-            double S = all > 0 && span > 0 ? span * range[t] / all : 0;
-            if (!(S > 0))
-                continue;
-            double u = demand[t] / range[t];
-            double from = x[t] < u ? x[t] : u;
-            if (from <= floor_x)
-                continue;
-            double room = (from - floor_x) * S;
-            if (E <= room) {
-                x[t] = from - E / S;
-                E = 0;
-            } else {
-                x[t] = floor_x;
-                E -= room;
-            }
-        }
-        /* Only lower: a tier whose demand fell below its limit keeps it. */
-        int moved = 0;
-        for (int t = 0; t < SL_PM_TIERS; t++) {
-            if (x[t] < m->xt[t])
-                moved = 1;
-            else
-                x[t] = m->xt[t];
-        }
-        if (moved)
-            sl__pm_decide_tiers(m, now_us, x);
+    for (int t = 0; t < SL_PM_TIERS; t++) {
+        S[t] = all > 0 && span > 0 ? span * range[t] / all : 0;
+        u[t] = range[t] > 0 ? demand[t] / range[t] : 0;
+    }
+}
+
+/* Facility power predicted with the limits x_new instead of the present
+ * ones: each tier's cards move by S_t per unit of the fraction they can
+ * use, min(u_t, x). */
+static double predict_w(const struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r,
+                        const double *x_new)
+{
+    double S[SL_PM_TIERS], u[SL_PM_TIERS];
+    tier_slopes(m, now_us, r, S, u);
+    double F = r->facility_w;
+    for (int t = 0; t < SL_PM_TIERS; t++) {
+        double a = u[t] < m->xt[t] ? u[t] : m->xt[t], b = u[t] < x_new[t] ? u[t] : x_new[t];
+        F += S[t] * (b - a);
+    }
+    return F;
+}
+
+/* The brake (level 3): on top of level 2's limits, the priority rule
+ * against the target, down to SL_PM_X_MIN; released (to level 2) once
+ * every tier is back at level 2's limit. */
+static void brake(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r)
+{
+    const struct sl_power_cfg *c = m->cfg;
+    double rel = c->polca_release * m->cap_w;
+    double F = r->facility_w, E;
+    if (F > m->target_w - 0.25 * rel)
+        E = F - (m->target_w - 0.25 * rel);
+    else if (F < m->target_w - rel)
+        E = F - (m->target_w - 0.5 * rel);
+    else
         return;
+    double lim[SL_PM_TIERS], base[SL_PM_TIERS], S[SL_PM_TIERS], u[SL_PM_TIERS], x[SL_PM_TIERS];
+    sl__pm_polca_limits(c, 2, lim);
+    for (int t = 0; t < SL_PM_TIERS; t++)
+        base[t] = m->xt[t] < lim[t] ? m->xt[t] : lim[t];
+    tier_slopes(m, now_us, r, S, u);
+    sl__pm_priority_step(base, S, u, SL_PM_X_MIN, E, x);
+    int at_lim = 1, moved = 0;
+    for (int t = 0; t < SL_PM_TIERS; t++) {
+        if (x[t] >= lim[t])
+            x[t] = lim[t];
+        else
+            at_lim = 0;
+        moved |= x[t] != m->xt[t];
     }
-    double H = level - 0.5 * c->priority_release * m->cap_w - F;
-    for (int t = SL_PM_TIERS - 1; t >= 0 && H > 0; t--) {
-        if (x[t] >= 1)
-            continue;
-        double S = all > 0 && span > 0 ? span * range[t] / all : 0;
-        double room = (1 - x[t]) * S;
-        if (!(S > 0) || H >= room) {
-            x[t] = 1;
-            H -= room;
-        } else {
-            x[t] += H / S;
-            H = 0;
-        }
-    }
-    sl__pm_decide_tiers(m, now_us, x);
+    if (at_lim)
+        m->polca_level = 2;
+    if (moved)
+        sl__pm_decide_tiers(m, now_us, x);
 }
 
 void sl__pm_polca(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r)
@@ -151,30 +253,36 @@ void sl__pm_polca(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_rea
     if (dead(m, r))
         return;
     const struct sl_power_cfg *c = m->cfg;
-    double F = r->facility_w;
     double t1 = c->polca_t1 * m->cap_w, t2 = c->polca_t2 * m->cap_w;
     double rel = c->polca_release * m->cap_w;
-    int want = F > m->target_w ? 3 : F > t2 ? 2 : F > t1 ? 1 : 0;
     int lvl = m->polca_level;
-    if (want > lvl) {
-        lvl = want;
-    } else if (lvl > 0) {
-        double thr = lvl == 1 ? t1 : t2;
-        if (F < thr - rel)
-            lvl--;
+    double F = r->facility_w, F_rel = F;
+    if (lvl == 3 || F > m->target_w) {
+        if (lvl < 2) {
+            /* Straight to level 2's limits, then the brake beneath them. */
+            double x[SL_PM_TIERS];
+            sl__pm_polca_limits(c, 2, x);
+            memcpy(m->xt, x, sizeof x);
+        }
+        m->polca_level = 3;
+        brake(m, now_us, r);
+        return;
     }
+    if (lvl > 0) {
+        /* Released only when the power with the level below would stay
+         * clear of the level's threshold (else it would chatter). */
+        double set_at = lvl == 1 ? t1 : t2;
+        if (F < set_at - rel) {
+            double x[SL_PM_TIERS];
+            sl__pm_polca_limits(c, lvl - 1, x);
+            F_rel = predict_w(m, now_us, r, x);
+        }
+    }
+    lvl = sl__pm_polca_level(lvl, F, F_rel, t1, t2, m->target_w, rel);
     if (lvl == m->polca_level)
         return;
     m->polca_level = lvl;
-    double x[SL_PM_TIERS] = {1, 1, 1, 1};
-    if (lvl == 3) {
-        for (int t = 0; t < SL_PM_TIERS; t++)
-            x[t] = SL_PM_X_MIN;
-    } else if (lvl >= 1) {
-        x[SL_TIER_BEST_EFFORT] = x[SL_TIER_TRAINING] = c->polca_training_x;
-        x[SL_TIER_BATCH] = c->polca_inference_x;
-        if (lvl == 2)
-            x[SL_TIER_INTERACTIVE] = c->polca_inference_x;
-    }
+    double x[SL_PM_TIERS];
+    sl__pm_polca_limits(c, lvl, x);
     sl__pm_decide_tiers(m, now_us, x);
 }

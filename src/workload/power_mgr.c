@@ -2,6 +2,7 @@
  * The power manager (see power_mgr.h).
  */
 #include "workload/power_mgr.h"
+#include "workload/pm_int.h"
 
 #include "suanli/alloc.h"
 #include "suanli/calendar.h"
@@ -90,6 +91,7 @@ static void apply(struct sl_power_mgr *m, int64_t now_us, double x)
         v[t] = x;
     apply_tiers(m, now_us, v);
     m->x = x;
+    sl__pm_levels_reapply(m, now_us);
 }
 
 static void on_actuate(struct sl_engine *eng, void *ctx, uint64_t arg)
@@ -259,10 +261,12 @@ static void on_tick(struct sl_engine *eng, void *ctx, uint64_t arg)
         /* Cards claimed and released since the last tick. */
         add_capped_time(m, now);
         add_tier_time(m, now);
-        m->ncapped = sl_fleet_limited_cards(&m->w->fleet);
+        m->ncapped = m->w->fleet.ncapped;
     }
     if (m->tick % m->step_ticks == 0)
         sample_throttle(m, (double)m->step_ticks * (double)m->interval_us * 1e-6);
+    sl__pm_levels_tick(m, now);
+    sl__pm_ramp_tick(m, now, r);
     if (m->tick >= m->lag_ticks) {
         const struct sl_pm_reading *lagged = &m->ring[(m->tick - m->lag_ticks) % m->nring];
         if (c->policy == SL_POWER_THRESHOLD)
@@ -312,6 +316,16 @@ static int size_static(struct sl_power_mgr *m, struct sl_diag *d)
     return SL_OK;
 }
 
+/* The fleet's cap function (fleet.h, sl_cap_fn). */
+static double cap_of(void *ctx, size_t i, int tier)
+{
+    const struct sl_power_mgr *m = ctx;
+    const struct sl_fleet *f = &m->w->fleet;
+    const struct sl_fleet_pool *P = &f->pool[sl_fleet_card_pool(f, i)];
+    double x = f->tier_x[tier], xr = sl__pm_levels_card_x(m, P, i);
+    return sl__pm_card_cap_w(m, P, xr < x ? xr : x);
+}
+
 static int start(void *state, struct sl_world *w, struct sl_diag *d)
 {
     struct sl_power_mgr *m = state;
@@ -327,7 +341,8 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
      * rule only: once per facility step when that is the longer (a
      * per-second tick would cost a default run ~40 % more time). */
     m->interval_us = m->cfg->control_interval_us;
-    if (m->cfg->policy == SL_POWER_NONE && sc->facility.step_us > m->interval_us)
+    if (m->cfg->policy == SL_POWER_NONE && !sl__pm_wanted(sc) &&
+        sc->facility.step_us > m->interval_us)
         m->interval_us = sc->facility.step_us;
     m->lag_ticks = (size_t)(m->cfg->telemetry_lag_us / m->interval_us);
     m->nring = m->lag_ticks + 1;
@@ -337,6 +352,14 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
     m->ring = sl_calloc(m->nring, sizeof *m->ring);
     if (!m->ring)
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    /* Every limit goes through the fleet's tiers: a card's is its tier's
+     * fraction, its rack's if lower, within the card limit range. */
+    sl_fleet_set_cap_fn(&w->fleet, cap_of, m);
+    int lrc = sl__pm_levels_start(m, d);
+    if (lrc == SL_OK)
+        lrc = sl__pm_ramp_start(m, d);
+    if (lrc != SL_OK)
+        return lrc;
     if (m->cfg->policy == SL_POWER_STATIC) {
         int rc = size_static(m, d);
         if (rc != SL_OK)
@@ -354,8 +377,12 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
 static void release(void *state)
 {
     struct sl_power_mgr *m = state;
+    if (m->w)
+        sl_fleet_set_cap_fn(&m->w->fleet, NULL, NULL);
     sl_free(m->ring);
     m->ring = NULL;
+    sl__pm_levels_release(m);
+    sl__pm_ramp_release(m);
 }
 
 static int enabled(const struct sl_scenario *sc)
@@ -422,6 +449,10 @@ static int summary(void *state, const struct sl_world *w, struct sl_summary *s)
         rc = sl_summary_num(s, "power.throttled_card_h", m->throttled_card_s / 3600);
     if (rc == SL_OK)
         rc = sl_summary_num(s, "power.energy_throttled_mwh", m->throttled_j / 3.6e9);
+    if (rc == SL_OK)
+        rc = sl__pm_levels_summary(m, w, s);
+    if (rc == SL_OK)
+        rc = sl__pm_ramp_summary(m, w, s);
     if (m->cfg->policy == SL_POWER_PRIORITY || m->cfg->policy == SL_POWER_POLCA) {
         add_tier_time(m, w->end_us);
         for (int t = 0; rc == SL_OK && t < SL_PM_TIERS; t++) {

@@ -65,6 +65,9 @@
 #define SL_PM_RAISE   0.05 /* by 5 % of the range per decision */
 #define SL_PM_TIERS   4    /* SL_TIER_COUNT of fleet.h */
 
+struct sl_pm_levels;
+struct sl_pm_ramp;
+
 /* One reading of the manager's telemetry. */
 struct sl_pm_reading {
     int64_t t_us;
@@ -108,6 +111,9 @@ struct sl_power_mgr {
     /* Throttling, sampled per facility step. */
     uint64_t step_ticks; /* ticks per facility step (>= 1) */
     double throttled_card_s, throttled_j;
+    /* Limits below the site, admission and ramps (pm_int.h); owned. */
+    struct sl_pm_levels *lv;
+    struct sl_pm_ramp *rp;
 };
 
 /* Facility power of the whole fleet at full load with every card limited
@@ -129,5 +135,19 @@ void sl__pm_decide_tiers(struct sl_power_mgr *m, int64_t now_us, const double *x
 /* The policies, on the lagged reading r (they keep the dead-time rule). */
 void sl__pm_priority(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r);
 void sl__pm_polca(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r);
+
+/* The priority rule's arithmetic (pure): from the tier limits x, each
+ * tier's facility watts per unit of x S and effective fraction u, moves
+ * E watts of facility power (E > 0: shed, lowest tier first, no tier below
+ * floor_x nor above its limit; E < 0: give -E back, highest tier first,
+ * none above 1) into out.  Returns whether any limit moved. */
+int sl__pm_priority_step(const double *x, const double *S, const double *u, double floor_x,
+                         double E, double *out);
+/* POLCA's level (0 none, 1 above t1, 2 above t2, 3 brake above brake_w)
+ * after reading F at level, F_released the power predicted at level - 1
+ * (pure); and the tier limits of a level. */
+int sl__pm_polca_level(int level, double F, double F_released, double t1_w, double t2_w,
+                       double brake_w, double release_w);
+void sl__pm_polca_limits(const struct sl_power_cfg *c, int level, double *x);
 
 #endif

@@ -132,6 +132,9 @@ struct sl_sched {
     uint8_t *blk_mark, *pod_mark;
     size_t *blk_out;
     struct blk_key *blk_keys;
+    /* admission gate (NULL: none) */
+    sl_sched_gate_fn gate;
+    void *gate_ctx;
 };
 
 struct blk_key {
@@ -789,6 +792,18 @@ static void commit(struct sl_sched *s, struct part *p, uint32_t j, int64_t now_u
     run_insert(p, b->end_us, j);
 }
 
+void sl_sched_set_gate(struct sl_sched *s, sl_sched_gate_fn fn, void *ctx)
+{
+    s->gate = fn;
+    s->gate_ctx = ctx;
+}
+
+/* Whether the gate lets job j start now. */
+static int gate_open(struct sl_sched *s, uint32_t j, int64_t now_us)
+{
+    return !s->gate || s->gate(s->gate_ctx, j, now_us);
+}
+
 size_t sl_sched_dispatch(struct sl_sched *s, int64_t now_us, uint32_t *out, size_t cap)
 {
     size_t n = 0;
@@ -804,6 +819,10 @@ size_t sl_sched_dispatch(struct sl_sched *s, int64_t now_us, uint32_t *out, size
         while (n < cap && (h = queue_head(s, p)) != NONE) {
             if (!place(s, p, &s->jobs[h]))
                 break;
+            if (!gate_open(s, h, now_us)) {
+                p->dirty = 1; /* power is short: the next dispatch asks again */
+                return n;
+            }
             commit(s, p, h, now_us);
             out[n++] = h;
             p->shadow_ok = 0;
@@ -841,6 +860,12 @@ size_t sl_sched_dispatch(struct sl_sched *s, int64_t now_us, uint32_t *out, size
                         sh_apply(s, p, s->tmp, s->ntmp, 0);
                         fail_c = b->cards;
                     }
+                }
+                if (ok && !gate_open(s, j, now_us)) {
+                    if (!by_shadow)
+                        sh_apply(s, p, s->tmp, s->ntmp, 0);
+                    p->dirty = 1; /* power is short: the next dispatch asks again */
+                    return n;
                 }
                 if (ok) {
                     commit(s, p, j, now_us);

@@ -88,6 +88,14 @@ int sl_sched_submit(struct sl_sched *s, uint32_t job, uint32_t cards, uint32_t p
  * otherwise, at now_us + its estimate. */
 size_t sl_sched_dispatch(struct sl_sched *s, int64_t now_us, uint32_t *out, size_t cap);
 
+/* Asked before a placed job starts (admission control): 1 start it, 0 not
+ * now.  A refusal ends the dispatch: the job stays queued, nothing else
+ * starts, and the next dispatch asks again. */
+typedef int (*sl_sched_gate_fn)(void *ctx, uint32_t job, int64_t now_us);
+
+/* Installs the gate (fn NULL: none); ctx is borrowed. */
+void sl_sched_set_gate(struct sl_sched *s, sl_sched_gate_fn fn, void *ctx);
+
 /* The cards a started job holds: *n allocations, one per server, in the
  * order placed (borrowed until the job finishes). */
 const struct sl_sched_alloc *sl_sched_alloc_of(const struct sl_sched *s, uint32_t job, size_t *n);

@@ -398,9 +398,17 @@ static void on_flow(struct sl_engine *eng, void *ctx, uint64_t arg)
 
     struct flow_in in;
     arrivals(&fl->src, t0, t1, &in);
-    double D = s->backlog + in.n;
     s->m.requests += in.n;
     inf->total.requests += in.n;
+    /* Admission control sheds the step's arrivals when the site is
+     * forecast over its cap. */
+    if (in.n > 0 && !sl_world_admit(inf->w, t0, 0)) {
+        s->m.rejected += in.n;
+        inf->total.rejected += in.n;
+        inf->shed += in.n;
+        in.n = in.prompt = in.output = 0;
+    }
+    double D = s->backlog + in.n;
     double f_p = 0, s_d = 0, served = 0;
     if (D > 1e-12) {
         double P = (s->backlog * s->fl_prompt + in.prompt) / D;

@@ -611,9 +611,14 @@ static void on_arrival(struct sl_engine *eng, void *ctx, uint64_t arg)
     inf->total.requests += 1;
     /* A request that cannot fit a replica's KV cache even alone is refused. */
     int fits = (double)rq.prompt + (double)rq.output + 1 <= s->kv_cap;
-    size_t r = fits ? route(s, &rq) : 0;
+    /* Admission control sheds the arrival when the site is forecast over
+     * its cap. */
+    int shed = fits && !sl_world_admit(inf->w, now, 0);
+    if (shed)
+        inf->shed += 1;
+    size_t r = fits && !shed ? route(s, &rq) : 0;
     struct sl_inf_replica *rp = &s->rep[r];
-    if (!fits || rp->nwait >= (uint64_t)s->cfg->max_queue) {
+    if (!fits || shed || rp->nwait >= (uint64_t)s->cfg->max_queue) {
         s->m.rejected += 1;
         inf->total.rejected += 1;
     } else {

@@ -422,6 +422,51 @@ static int start_job(struct sl_training *t, size_t j, int64_t now_us)
     return SL_OK;
 }
 
+static void dispatch(struct sl_training *t, int64_t now_us);
+
+/* ---- Admission control (docs/model.md, "Power limits in a hierarchy,
+ * ramps and admission") ---- */
+
+static void on_power_retry(struct sl_engine *eng, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    struct sl_training *t = ctx;
+    t->power_retry = 0;
+    dispatch(t, sl_engine_now(eng));
+}
+
+/* The scheduler's gate: job j may start when the power manager admits its
+ * cards at train-compute power above idle (an upper bound of its mean).
+ * When refused, the job stays queued and the queue is asked again one
+ * control interval later (one retry event at a time). */
+static int power_gate(void *ctx, uint32_t j, int64_t now_us)
+{
+    struct sl_training *t = ctx;
+    const struct sl_job_spec *js = &t->sc->jobs[j];
+    const struct sl_device_model *dev = pool_of(t, j)->device;
+    double share = js->share > 0 && js->share < 1 ? js->share : 1.0;
+    double add_w = (double)js->cards * (dev->tdp_w - dev->idle_w) *
+                   t->sc->phase_model.activity[SL_PHASE_TRAIN_COMPUTE] * share;
+    if (sl_world_admit(t->w, now_us, add_w)) {
+        if (t->power_refused_us[j] >= 0) {
+            t->power_wait_s += (double)(now_us - t->power_refused_us[j]) * 1e-6;
+            t->power_refused_us[j] = -1;
+        }
+        return 1;
+    }
+    if (t->power_refused_us[j] < 0) {
+        t->power_refused_us[j] = now_us;
+        t->power_delayed_jobs++;
+    }
+    int64_t at = now_us + t->sc->power.control_interval_us;
+    if (!t->power_retry && at < t->w->end_us) {
+        if (sl_engine_schedule(&t->w->eng, at, SL_PRIO_LOAD, on_power_retry, t, 0, NULL) != SL_OK)
+            sl_world_fail(t->w, SL_ENOMEM, "out of memory scheduling a training start");
+        t->power_retry = 1;
+    }
+    return 0;
+}
+
 static void dispatch(struct sl_training *t, int64_t now_us)
 {
     size_t n;
@@ -629,6 +674,13 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
     if ((rc = sl_sched_new(&t->sched, tc->queue, tc->placement, w->has_fabric ? &w->fabric : NULL,
                            ns, t->sched_cards, t->part, t->njobs, d)) != SL_OK)
         return rc;
+    if (sc->power.admission) {
+        if (!(t->power_refused_us = sl_malloc((t->njobs ? t->njobs : 1) * sizeof(int64_t))))
+            return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+        for (size_t j = 0; j < t->njobs; j++)
+            t->power_refused_us[j] = -1;
+        sl_sched_set_gate(t->sched, power_gate, t);
+    }
     if (w->out_dir) {
         char path[4096];
         snprintf(path, sizeof path, "%s/jobs.csv", w->out_dir);
@@ -658,6 +710,7 @@ static void release(void *state)
     sl_free(t->srv_scratch);
     sl_free(t->dispatched);
     sl_free(t->lay);
+    sl_free(t->power_refused_us);
     sl_outfile_abort(&t->log);
     memset(t, 0, sizeof *t);
 }
@@ -839,6 +892,17 @@ static int summary(void *state, const struct sl_world *w, struct sl_summary *s)
     int rc = add_metrics(t, s, "training", SIZE_MAX, waits);
     if (rc == SL_OK)
         rc = sl_summary_int(s, "training.layout_evals", (int64_t)t->evals);
+    if (rc == SL_OK && t->power_refused_us) {
+        /* Jobs still waiting for power at the end waited until then. */
+        for (size_t j = 0; j < t->njobs; j++)
+            if (t->power_refused_us[j] >= 0) {
+                t->power_wait_s += (double)(w->end_us - t->power_refused_us[j]) * 1e-6;
+                t->power_refused_us[j] = -1;
+            }
+        rc = sl_summary_num(s, "training.power_wait_s", t->power_wait_s);
+        if (rc == SL_OK)
+            rc = sl_summary_int(s, "training.power_delayed_jobs", (int64_t)t->power_delayed_jobs);
+    }
     for (size_t p = 0; rc == SL_OK && t->sc->npools > 1 && p < t->sc->npools; p++) {
         if (t->sc->pools[p].use == SL_POOL_INFERENCE)
             continue;

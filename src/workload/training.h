@@ -122,6 +122,13 @@ struct sl_training {
     uint64_t evals; /* sl_train_* evaluations, for the summary */
     struct sl_outfile log;
     int logging;
+    /* Admission control (`power.admission`): per job, when it was first
+     * refused (-1: not waiting for power; NULL without admission); the
+     * delay refusals caused; one retry pending at a time. */
+    int64_t *power_refused_us;
+    double power_wait_s;
+    uint64_t power_delayed_jobs;
+    int power_retry;
 };
 
 extern const struct sl_source_ops sl_training_source;

@@ -112,6 +112,15 @@ static void close_step(struct sl_world *w, int64_t t1_us)
         st->it_max_w += st->fabric_w;
         st->it_min_w += st->fabric_w;
     }
+    /* IT load outside the fleet (a burn load): like the fabric, air-cooled. */
+    sl_world_set_extra_it(w, t1_us, w->extra_it_w);
+    if (w->extra_it_j > 0) {
+        double mean_w = w->extra_it_j / st->dt_s;
+        st->fleet_w[SL_Q_IT] += mean_w;
+        st->it_max_w += mean_w;
+        st->it_min_w += mean_w;
+        w->extra_it_j = 0;
+    }
     st->local_mid_s = sc->start_s + (st->t0_us + t1_us) / 2000000;
     sl_facility_eval(&w->fac, st->fleet_w[SL_Q_IT], st->fleet_w[SL_Q_LIQUID], st->local_mid_s,
                      &st->fe);
@@ -129,6 +138,25 @@ static void close_step(struct sl_world *w, int64_t t1_us)
     w->step_t0_us = t1_us;
     if (w->nsteps % RESUM_EVERY == 0)
         sl_fleet_resum(&w->fleet, t1_us);
+}
+
+void sl_world_set_admit(struct sl_world *w, sl_admit_fn fn, void *ctx)
+{
+    w->admit = fn;
+    w->admit_ctx = ctx;
+}
+
+int sl_world_admit(struct sl_world *w, int64_t now_us, double add_it_w)
+{
+    return w->admit ? w->admit(w->admit_ctx, now_us, add_it_w) : 1;
+}
+
+void sl_world_set_extra_it(struct sl_world *w, int64_t now_us, double it_w)
+{
+    if (now_us > w->extra_since_us)
+        w->extra_it_j += w->extra_it_w * (double)(now_us - w->extra_since_us) * 1e-6;
+    w->extra_since_us = now_us;
+    w->extra_it_w = it_w;
 }
 
 static void on_step(struct sl_engine *eng, void *ctx, uint64_t arg)

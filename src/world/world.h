@@ -19,6 +19,11 @@
  * manager may read at its own interval.  Output sampling (`run.sample`, a
  * whole multiple of the step) only aggregates steps, so every energy total
  * and the time over the cap are independent of it.
+ *
+ * Two plug points serve a power manager without naming it: an admission
+ * hook (sl_world_admit) that workloads ask before they add load, and IT
+ * load outside the fleet (sl_world_set_extra_it, a burn load), which the
+ * step adds to the IT power like the fabric's.
  */
 #ifndef SUANLI_WORLD_WORLD_H
 #define SUANLI_WORLD_WORLD_H
@@ -100,6 +105,12 @@ struct sl_observer_ops {
     void (*release)(void *state);
 };
 
+/* Admission control (docs/model.md, "Power limits in a hierarchy, ramps
+ * and admission"): asks whether add_it_w more IT power may start at
+ * now_us; 1 yes, 0 not now.  A power manager installs it; add_it_w = 0
+ * asks whether the site has any headroom at all (inference arrivals). */
+typedef int (*sl_admit_fn)(void *ctx, int64_t now_us, double add_it_w);
+
 struct sl_world_source {
     const struct sl_source_ops *ops;
     void *state;
@@ -152,6 +163,14 @@ struct sl_world {
     size_t nobs;
     int error;           /* first failure inside the run (SL_OK: none) */
     struct sl_diag diag; /* its message */
+    /* Admission control: NULL when there is none (every start admitted). */
+    sl_admit_fn admit;
+    void *admit_ctx;
+    /* IT load outside the fleet (a power manager's burn load): extra_it_w
+     * since extra_since_us, extra_it_j its energy in the open step.  The
+     * step adds it to the IT power like the fabric's (heat to air). */
+    double extra_it_w, extra_it_j;
+    int64_t extra_since_us;
 };
 
 /* Builds the world of sc (server calculator, fleet, facility, engine) and
@@ -176,6 +195,17 @@ void sl_world_fail(struct sl_world *w, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+/* Installs the admission hook (fn NULL: none); ctx is borrowed. */
+void sl_world_set_admit(struct sl_world *w, sl_admit_fn fn, void *ctx);
+
+/* Whether add_it_w (>= 0) more IT power may start at now_us: the hook's
+ * answer, 1 without one. */
+int sl_world_admit(struct sl_world *w, int64_t now_us, double add_it_w);
+
+/* Sets the IT load outside the fleet to it_w (>= 0) from now_us on (>= its
+ * last change); its energy counts in the facility steps. */
+void sl_world_set_extra_it(struct sl_world *w, int64_t now_us, double it_w);
 
 /* Electricity price (CNY/kWh) at a local calendar time: the first
  * time-of-use period that contains the time of day, else the base price. */

@@ -1,0 +1,350 @@
+/*
+ * The power manager's tiered policies (src/workload/pm_policy.c) and the
+ * fleet's tiers (src/fleet/fleet.c); docs/model.md, "Power manager".
+ *
+ *   - The priority rule's arithmetic: shedding takes the lowest tier to its
+ *     floor before it touches the next, and never a tier above its limit;
+ *     giving back releases the highest tier first.
+ *   - POLCA's levels: each threshold sets its level at once, a level is
+ *     released only when the power predicted without it is clear of the
+ *     threshold that set it; the limits per level (training and batch at
+ *     t1, interactive at t2, everything at the brake).
+ *   - A center of interactive inference and best-effort training under a
+ *     cap that binds part of the day: `priority` limits the training cards
+ *     only (no interactive card-hour under a limit, no token lost, training
+ *     slowed); `polca` limits training, not interactive inference; `static`
+ *     delivers less training compute than `priority` and `threshold` with
+ *     the same tokens.
+ *   - The default center's traditional variant on a July day under
+ *     `priority`: no sustained violation.
+ *   - Configuration errors name file:line:column: an unknown policy and an
+ *     unknown service class (with suggestions), polca thresholds in the
+ *     wrong order.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include "suanli/diag.h"
+#include "suanli/scenario.h"
+#include "suanli/sim.h"
+#include "suanli/summary.h"
+#include "test_util.h"
+#include "workload/power_mgr.h"
+
+static char tmpdir[] = "/tmp/suanli-pmpolicy-XXXXXX";
+
+static double num(const struct sl_summary *s, const char *key)
+{
+    const struct sl_summary_entry *e = sl_summary_get(s, key);
+    if (!e)
+        fail_msg("summary has no key '%s'", key);
+    if (e->type == SL_V_INT)
+        return (double)e->i;
+    if (e->type != SL_V_NUM)
+        fail_msg("summary key '%s' is not a number", key);
+    return e->x;
+}
+
+/* Loads path (NULL: the built-in default) with the overrides and runs its
+ * only scenario into a fresh folder; fills s. */
+static void run_sets(const char *path, const char *variant, const char *const *sets, size_t nsets,
+                     struct sl_summary *s)
+{
+    struct sl_load_opts o = {path, sets, nsets, NULL, variant};
+    struct sl_scenario_set set;
+    struct sl_diag d;
+    sl_diag_clear(&d);
+    if (sl_scenario_load(&o, &set, &d) != SL_OK) {
+        char msg[1600];
+        fail_msg("loading: %s", sl_diag_format(&d, msg, sizeof msg));
+    }
+    assert_int_equal(set.n, 1);
+    static int nrun;
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/run%d", tmpdir, nrun++);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    struct sl_run_opts ro = {dir, NULL, NULL, 1, NULL};
+    sl_summary_init(s);
+    int rc = sl_run_scenario(&set.items[0], &ro, s, &d);
+    if (rc != SL_OK)
+        fail_msg("run: %s: %s", sl_strerror(rc), d.msg);
+    sl_scenario_set_release(&set);
+}
+
+/* ---- The rules' arithmetic ---- */
+
+static void test_priority_step(void **state)
+{
+    (void)state;
+    const double S[4] = {100, 200, 300, 400}; /* W per unit of x */
+    const double u[4] = {0.9, 0.8, 0.5, 0.6};
+    double x[4] = {1, 1, 1, 1}, out[4];
+    /* 40 W: all from tier 0, from its demand (0.9), not from its limit. */
+    assert_true(sl__pm_priority_step(x, S, u, 0.1, 40, out));
+    assert_close(out[0], 0.9 - 0.4, 1e-12);
+    assert_true(out[1] == 1 && out[2] == 1 && out[3] == 1);
+    /* 200 W: tier 0 to its floor (80 W), the rest (120 W) from tier 1. */
+    assert_true(sl__pm_priority_step(x, S, u, 0.1, 200, out));
+    assert_close(out[0], 0.1, 1e-12);
+    assert_close(out[1], 0.8 - 120.0 / 200, 1e-12);
+    assert_true(out[2] == 1 && out[3] == 1);
+    /* So much that every tier goes to its floor, interactive last. */
+    assert_true(sl__pm_priority_step(x, S, u, 0.1, 1e6, out));
+    for (int t = 0; t < 4; t++)
+        assert_close(out[t], 0.1, 1e-12);
+    /* A tier whose demand is below its limit (tier 2: u 0.5 < x 0.7) is
+     * limited from its demand; one at its floor is skipped. */
+    double y[4] = {0.1, 0.1, 0.7, 1};
+    assert_true(sl__pm_priority_step(y, S, u, 0.1, 30, out));
+    assert_true(out[0] == 0.1 && out[1] == 0.1 && out[3] == 1);
+    assert_close(out[2], 0.5 - 0.1, 1e-12);
+    /* Nothing left to shed: no move. */
+    double z[4] = {0.1, 0.1, 0.1, 0.1};
+    assert_false(sl__pm_priority_step(z, S, u, 0.1, 50, out));
+    /* Giving back 350 W: the highest limited tier first (tier 3: 0.5 ->
+     * 1 takes 200 W), then tier 2 (150 W: + 0.5); tiers 0 and 1 wait. */
+    double w[4] = {0.1, 0.2, 0.3, 0.5};
+    assert_true(sl__pm_priority_step(w, S, u, 0.1, -350, out));
+    assert_close(out[3], 1, 1e-12);
+    assert_close(out[2], 0.3 + 150.0 / 300, 1e-12);
+    assert_true(out[1] == 0.2 && out[0] == 0.1);
+    /* Enough for all: every limit lifted. */
+    assert_true(sl__pm_priority_step(w, S, u, 0.1, -1e6, out));
+    for (int t = 0; t < 4; t++)
+        assert_true(out[t] == 1);
+}
+
+static void test_polca_levels(void **state)
+{
+    (void)state;
+    const double t1 = 90, t2 = 95, brake = 98, rel = 3;
+    /* Rising: straight to the level the reading calls for. */
+    assert_int_equal(sl__pm_polca_level(0, 80, 80, t1, t2, brake, rel), 0);
+    assert_int_equal(sl__pm_polca_level(0, 91, 91, t1, t2, brake, rel), 1);
+    assert_int_equal(sl__pm_polca_level(0, 96, 96, t1, t2, brake, rel), 2);
+    assert_int_equal(sl__pm_polca_level(1, 99, 99, t1, t2, brake, rel), 3);
+    /* Held: within the hysteresis, or released power predicted too high. */
+    assert_int_equal(sl__pm_polca_level(1, 88, 88, t1, t2, brake, rel), 1);
+    assert_int_equal(sl__pm_polca_level(1, 80, 88, t1, t2, brake, rel), 1);
+    assert_int_equal(sl__pm_polca_level(2, 85, 93, t1, t2, brake, rel), 2);
+    assert_int_equal(sl__pm_polca_level(3, 60, 96, t1, t2, brake, rel), 3);
+    /* Released one level at a time. */
+    assert_int_equal(sl__pm_polca_level(1, 80, 86, t1, t2, brake, rel), 0);
+    assert_int_equal(sl__pm_polca_level(2, 80, 80, t1, t2, brake, rel), 1);
+    assert_int_equal(sl__pm_polca_level(3, 60, 94, t1, t2, brake, rel), 2);
+    /* The limits of each level. */
+    struct sl_power_cfg c;
+    memset(&c, 0, sizeof c);
+    c.polca_training_x = 0.7;
+    c.polca_inference_x = 0.5;
+    double x[4];
+    sl__pm_polca_limits(&c, 0, x);
+    for (int t = 0; t < 4; t++)
+        assert_true(x[t] == 1);
+    sl__pm_polca_limits(&c, 1, x);
+    assert_true(x[SL_TIER_BEST_EFFORT] == 0.7 && x[SL_TIER_TRAINING] == 0.7);
+    assert_true(x[SL_TIER_BATCH] == 0.5 && x[SL_TIER_INTERACTIVE] == 1);
+    sl__pm_polca_limits(&c, 2, x);
+    assert_true(x[SL_TIER_BATCH] == 0.5 && x[SL_TIER_INTERACTIVE] == 0.5);
+    assert_true(x[SL_TIER_TRAINING] == 0.7);
+    sl__pm_polca_limits(&c, 3, x);
+    for (int t = 0; t < 4; t++)
+        assert_true(x[t] == SL_PM_X_MIN);
+}
+
+/* ---- Runs ---- */
+
+/* Eight servers (64 T100 cards): an interactive service on 32 cards whose
+ * demand swings over the day, and a best-effort training job on the other
+ * 32 for the whole run.  Uncapped, the facility draws ~48-58 kW. */
+static const char *const mix_yaml =
+    "name: pm-mix\n"
+    "run: {duration: 1d, sample: 10min, seed: 5, start: 2025-07-15}\n"
+    "site: {name: xinghua, grid_cap: 100 MW}\n"
+    "fleet: {servers: 8, servers_per_rack: 8, fabric: {kind: none}}\n"
+    "facility: {power_chain: ac-2n-ups, cooling: air-chilled-water, step: 1min}\n"
+    "workload:\n"
+    "  inference:\n"
+    "    - name: chat\n"
+    "      model: qwen2.5-7b\n"
+    "      tp: 1\n"
+    "      replicas: 32\n"
+    "      weights: int8\n"
+    "      kv: int8\n"
+    "      fidelity: flow\n"
+    "      requests:\n"
+    "        arrival: poisson\n"
+    "        rate: 65/s\n"
+    "        diurnal: 90 %\n"
+    "        peak_time: 15h\n"
+    "        prompt_tokens: lognormal(6.6, 0.9, max=8000)\n"
+    "        output_tokens: lognormal(5.0, 0.8, max=1000)\n"
+    "  training:\n"
+    "    jobs:\n"
+    "      - {name: be, model: llama3-8b, cards: 32, duration: 30d, priority: 0}\n";
+
+static void run_mix(const char *cap, const char *policy, struct sl_summary *s)
+{
+    char a[64], b[64];
+    snprintf(a, sizeof a, "site.grid_cap=%s", cap);
+    snprintf(b, sizeof b, "power.policy=%s", policy);
+    const char *sets[] = {a, b};
+    run_sets(test_write_file(tmpdir, "mix.yaml", mix_yaml), NULL, sets, 2, s);
+}
+
+static void test_priority_caps_training_first(void **state)
+{
+    (void)state;
+    struct sl_summary none, pri;
+    run_mix("56 kW", "none", &none);
+    run_mix("56 kW", "priority", &pri);
+    /* Uncapped, the afternoon is over the cap. */
+    assert_true(num(&none, "power.over_cap_s") > 600);
+    assert_true(num(&none, "training.slowdown") == 1);
+    /* priority: within the cap, training limited, interactive never. */
+    assert_true(num(&pri, "power.violations") == 0);
+    assert_true(num(&pri, "power.limited_card_h.best_effort") > 0);
+    assert_true(num(&pri, "power.limited_card_h.interactive") == 0);
+    assert_true(num(&pri, "power.limited_card_h.batch") == 0);
+    assert_true(num(&pri, "inference.tokens_lost") == 0);
+    assert_true(num(&pri, "training.slowdown") > 1.01);
+    assert_true(num(&pri, "training.pflop") < num(&none, "training.pflop"));
+    assert_close(num(&pri, "inference.tokens_out"), num(&none, "inference.tokens_out"), 1e-12);
+    sl_summary_release(&none);
+    sl_summary_release(&pri);
+}
+
+static void test_polca_caps_low_priority(void **state)
+{
+    (void)state;
+    struct sl_summary s;
+    run_mix("58 kW", "polca", &s);
+    /* Above t1, never above t2 for long: training limited, interactive
+     * inference not; no violation. */
+    assert_true(num(&s, "power.violations") == 0);
+    assert_true(num(&s, "power.decisions") >= 1);
+    assert_true(num(&s, "power.limited_card_h.best_effort") > 1);
+    assert_true(num(&s, "power.limited_card_h.interactive") == 0);
+    assert_true(num(&s, "training.slowdown") > 1.01);
+    sl_summary_release(&s);
+}
+
+static void test_static_delivers_less(void **state)
+{
+    (void)state;
+    struct sl_summary st, pri, thr;
+    run_mix("60 kW", "static", &st);
+    run_mix("60 kW", "priority", &pri);
+    run_mix("60 kW", "threshold", &thr);
+    /* static limits every card all day for the worst hour of the year; the
+     * dynamic policies only while the cap binds. */
+    assert_true(num(&st, "power.static_fraction") < 1);
+    for (int k = 0; k < 2; k++) {
+        const struct sl_summary *d = k ? &thr : &pri;
+        assert_true(num(d, "power.violations") == 0);
+        assert_true(num(d, "training.pflop") > 1.02 * num(&st, "training.pflop"));
+        assert_true(num(d, "training.slowdown") < num(&st, "training.slowdown"));
+        assert_true(num(d, "inference.tokens_out") >=
+                    num(&st, "inference.tokens_out") * (1 - 1e-9));
+    }
+    sl_summary_release(&st);
+    sl_summary_release(&pri);
+    sl_summary_release(&thr);
+}
+
+static void test_default_hot_day(void **state)
+{
+    (void)state;
+    const char *sets[] = {"run.duration=1d", "run.start=2025-07-15", "power.policy=priority"};
+    struct sl_summary s;
+    run_sets(NULL, "traditional", sets, 3, &s);
+    printf("priority, traditional, 2025-07-15: violations %.0f, over cap %.0f s, max overshoot "
+           "%.1f kW, throttled %.0f card-h, training slowdown %.3f, tokens lost %.4g\n",
+           num(&s, "power.violations"), num(&s, "power.over_cap_s"),
+           num(&s, "power.max_overshoot_kw"), num(&s, "power.throttled_card_h"),
+           num(&s, "training.slowdown"), num(&s, "inference.tokens_lost"));
+    assert_true(num(&s, "power.violations") == 0);
+    assert_true(num(&s, "power.violation_s") == 0);
+    assert_true(num(&s, "power.over_cap_s") < 60);
+    assert_true(num(&s, "power.throttled_card_h") > 0);
+    assert_true(num(&s, "training.slowdown") > 1);
+    sl_summary_release(&s);
+}
+
+struct bad_case {
+    const char *text;
+    int line, col;
+    const char *msg;
+};
+
+static void test_errors(void **state)
+{
+    (void)state;
+    static const struct bad_case cases[] = {
+        {"power:\n  policy: priorty\n", 2, 11, "did you mean 'priority'?"},
+        {"power:\n  policy: polka\n", 2, 11, "did you mean 'polca'?"},
+        {"power:\n  polca_t1: 95 %\n  polca_t2: 90 %\n", 2, 13, "must be below"},
+        {"power:\n  polca_t2: 80 %\n", 2, 13, "must be below"},
+        {"power:\n  priority_release: 0 %\n", 2, 21, "priority_release"},
+        {"workload:\n  inference:\n    - name: a\n      model: qwen2.5-7b\n"
+         "      class: bach\n",
+         5, 14, "did you mean 'batch'?"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *path = test_write_file(tmpdir, "bad.yaml", cases[i].text);
+        struct sl_load_opts o = {path, NULL, 0, NULL, NULL};
+        struct sl_scenario_set set;
+        struct sl_diag d;
+        sl_diag_clear(&d);
+        int rc = sl_scenario_load(&o, &set, &d);
+        if (rc == SL_OK) {
+            sl_scenario_set_release(&set);
+            fail_msg("case %zu loaded", i);
+        }
+        assert_int_equal(rc, SL_EINVAL);
+        if (!strstr(d.file, "bad.yaml") || d.line != cases[i].line || d.col != cases[i].col ||
+            !strstr(d.msg, cases[i].msg))
+            fail_msg("case %zu: %s:%d:%d: %s", i, d.file, d.line, d.col, d.msg);
+    }
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_priority_step),
+        cmocka_unit_test(test_polca_levels),
+        cmocka_unit_test(test_priority_caps_training_first),
+        cmocka_unit_test(test_polca_caps_low_priority),
+        cmocka_unit_test(test_static_delivers_less),
+        cmocka_unit_test(test_default_hot_day),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
