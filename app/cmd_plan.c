@@ -2,12 +2,23 @@
  * `suanli plan`: runs every combination of a search space over a scenario
  * and ranks the designs (issue #10, part 6).
  *
- * The space is given by `--vary KEY=V1,V2,...` (repeatable; KEY is any key
- * --set accepts).  Combination c (0-based) takes, for each --vary in the
- * order given, the value at the digit of c in mixed radix, the first --vary
- * varying slowest.  Each combination is the scenario loaded with the --set
- * overrides and then KEY=V for every --vary, so it is validated exactly like
- * a `suanli run --set`, and an error names the --vary.
+ * The space is the scenario file's `plan.vary` (read by
+ * sl_scenario_plan_read, applied by sl_scenario_load_plan at the file's
+ * positions) and `--vary KEY=V1,V2,...` (repeatable; KEY is any key --set
+ * accepts): the file's keys in file order, a --vary of one of them
+ * replacing its values in place, then the other --vary in command-line
+ * order.  Combination c (0-based) takes, for each key in that order, the
+ * value at the digit of c in mixed radix, the first key varying slowest.
+ * Each combination is the scenario with, in turn, plan.set, the --set
+ * overrides, then the picked values, so it is validated exactly like a
+ * `suanli run --set`; an error names the file's position or the --vary.
+ * A --set of a key the file varies is refused (it would fix it).
+ *
+ * Large spaces: more than --max-runs combinations (default 2000) are
+ * refused unless --sample N draws N of them, a seeded (--sample-seed)
+ * partial Fisher-Yates shuffle, so the same options run the same subset.
+ * --by KEY (or plan.by; by default a varied site.name) groups the ranked
+ * rows by the value of a varied key and prints the best design per value.
  *
  * Before anything runs, each value of each --vary is loaded alone onto the
  * scenario: a bad value or an unknown key is bad input (exit 2).  A
@@ -30,7 +41,8 @@
  * database read-only, and runs nothing.
  *
  * The ranking rule (docs/model.md, "Planning"): tiers first (at SLO and
- * never over the grid cap; below the --slo attainment; over the cap;
+ * within the cap: no sustained violation when a power manager runs, else
+ * no time over the cap; below the --slo attainment; over the cap;
  * infeasible), then delivered compute: inference output tokens/s, then
  * training PFLOP/s, descending; then cost, ascending; then the index.  The
  * table is printed and written as DIR/plan.csv (atomically).  Each run's
@@ -59,10 +71,11 @@
 /* ---- the search space ---- */
 
 struct vary {
-    const char *arg; /* the --vary text */
+    const char *arg; /* the --vary text; NULL for a key of the file's plan.vary */
     char *key;
     char **values;
     size_t n;
+    size_t file_k; /* index in the file's plan.vary, or SIZE_MAX (a --vary) */
 };
 
 /* The figures of a run, as the columns of `runs` (after the varied keys). */
@@ -82,9 +95,33 @@ static const struct figure figures_def[] = {
     {"cost_cny", "cost_cny"},
     {"co2_t", NULL},
     {"slo_attainment", NULL},
+    {"tokens_per_s_per_mw", "compute.tokens_per_s_per_mw"},
+    {"train_pflops_per_mw", "compute.train_pflops_per_mw"},
+    {"servers_installed", "fleet.servers_installed"},
+    {"servers_worst_case", "fleet.servers_worst_case"},
+    {"oversubscription", "fleet.oversubscription"},
+    {"violations", NULL},
 };
 #define NFIG (sizeof figures_def / sizeof figures_def[0])
-enum { F_FAC, F_PUE, F_OVER, F_CARDS, F_TOK, F_TOKKWH, F_TTOK, F_PFLOPS, F_COST, F_CO2, F_SLO };
+enum {
+    F_FAC,
+    F_PUE,
+    F_OVER,
+    F_CARDS,
+    F_TOK,
+    F_TOKKWH,
+    F_TTOK,
+    F_PFLOPS,
+    F_COST,
+    F_CO2,
+    F_SLO,
+    F_TOKMW,
+    F_PFLOPSMW,
+    F_INSTALLED,
+    F_WORST,
+    F_OVERSUB,
+    F_VIOL
+};
 
 static double sum_num(const struct sl_summary *s, const char *key)
 {
@@ -116,6 +153,9 @@ static void figures(const struct sl_summary *s, double *f)
         f[F_SLO] = slo->x;
     else
         f[F_SLO] = sum_num(s, "inference.requests") > 0 ? 0.0 : 1.0;
+    /* Sustained violations as the power manager counts them; -1 when no
+     * manager ran (policy none), and then time over the cap decides. */
+    f[F_VIOL] = sl_summary_get(s, "power.violations") ? sum_num(s, "power.violations") : -1.0;
 }
 
 /* Parses "KEY=V1,V2,..." into *v.  Returns 0 or an exit code. */
@@ -169,6 +209,8 @@ static int parse_vary(const char *arg, struct vary *v)
 
 static void vary_free(struct vary *v)
 {
+    if (v->file_k != SIZE_MAX)
+        return; /* borrowed from the plan section */
     free(v->key);
     for (size_t i = 0; i < v->n; i++)
         free(v->values[i]);
@@ -177,13 +219,22 @@ static void vary_free(struct vary *v)
 
 struct plan {
     struct app_cli c;
-    struct vary *vary;
+    struct sl_plan_cfg cfg; /* the file's plan: section */
+    struct vary *vary;      /* the file's plan.vary keys, then the other --vary */
     size_t nvary;
     size_t ncomb;
     const char *db;
     int dump;
     size_t limit;   /* --limit: new runs at most; 0 none */
     double slo_min; /* --slo: the least SLO attainment of a run at SLO */
+    int slo_given;
+    const char *by; /* --by */
+    size_t by_k;    /* the vary the ranking is grouped by, or SIZE_MAX */
+    size_t max_runs;
+    size_t sample; /* --sample: runs drawn at random; 0 all */
+    uint64_t sample_seed;
+    size_t *sel; /* the combinations of the plan, ascending */
+    size_t nsel;
 };
 
 /* The value index of --vary k in combination idx. */
@@ -203,10 +254,15 @@ static int load_comb(const struct plan *p, size_t idx, size_t only_k, size_t onl
     size_t n = p->c.nsets + p->nvary;
     const char **sets = calloc(n + 1, sizeof *sets);
     char **own = calloc(p->nvary + 1, sizeof *own);
+    size_t *pick = calloc(p->cfg.nvary + 1, sizeof *pick);
     int rc = SL_ENOMEM;
     size_t ns = 0;
-    if (!sets || !own)
+    if (!sets || !own || !pick)
         goto out;
+    /* The file's values are picked by index, applied by the loader at
+     * their own positions; a key replaced by a --vary is not applied. */
+    for (size_t k = 0; k < p->cfg.nvary; k++)
+        pick[k] = SIZE_MAX;
     for (size_t i = 0; i < p->c.nsets; i++)
         sets[ns++] = p->c.sets[i];
     for (size_t k = 0; k < p->nvary; k++) {
@@ -220,6 +276,10 @@ static int load_comb(const struct plan *p, size_t idx, size_t only_k, size_t onl
         } else {
             val = p->vary[k].values[digit(p, idx, k)];
         }
+        if (p->vary[k].file_k != SIZE_MAX) {
+            pick[p->vary[k].file_k] = k == only_k ? only_v : digit(p, idx, k);
+            continue;
+        }
         size_t len = strlen(p->vary[k].key) + strlen(val) + 2;
         if (!(own[k] = malloc(len)))
             goto out;
@@ -227,7 +287,7 @@ static int load_comb(const struct plan *p, size_t idx, size_t only_k, size_t onl
         sets[ns++] = own[k];
     }
     struct sl_load_opts o = {p->c.scenario, sets, ns, p->c.seed, p->c.variant};
-    rc = sl_scenario_load(&o, set, d);
+    rc = sl_scenario_load_plan(&o, pick, p->cfg.nvary, set, d);
     if (rc == SL_OK && set->n != 1) {
         size_t nv = set->n;
         sl_scenario_set_release(set);
@@ -239,7 +299,7 @@ static int load_comb(const struct plan *p, size_t idx, size_t only_k, size_t onl
         /* Name the --vary rather than the --set it became. */
         for (size_t k = 0; k < p->nvary; k++) {
             char want[1200];
-            if (!own[k])
+            if (!own[k] || !p->vary[k].arg)
                 continue;
             snprintf(want, sizeof want, "--set '%.500s'", own[k]);
             if (strcmp(d->file, want) == 0) {
@@ -255,6 +315,7 @@ out:
         free(own[k]);
     free(own);
     free(sets);
+    free(pick);
     if (rc == SL_ENOMEM && !d->code)
         sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     return rc;
@@ -294,6 +355,8 @@ static char *space_text(const struct plan *p, const struct sl_scenario *base)
             fprintf(f, "%s%s", i ? "," : " ", p->vary[k].values[i]);
         fputc('\n', f);
     }
+    if (p->nsel < p->ncomb)
+        fprintf(f, "sample %zu seed %llu\n", p->nsel, (unsigned long long)p->sample_seed);
     sl_scenario_emit(base, f);
     if (fclose(f) != 0) {
         free(buf);
@@ -501,14 +564,17 @@ static int db_rows(sqlite3 *db, const struct plan *p, struct row *rows, size_t *
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
         return db_fail(db, "database");
     size_t n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW && n < p->ncomb) {
+    while (sqlite3_step(st) == SQLITE_ROW && n < p->nsel) {
         struct row *r = &rows[n++];
         r->idx = (size_t)sqlite3_column_int64(st, 0);
         r->feasible = strcmp((const char *)sqlite3_column_text(st, 1), "done") == 0;
         for (size_t i = 0; i < NFIG; i++)
             r->f[i] = sqlite3_column_double(st, (int)(3 + p->nvary + i));
+        /* With a power manager, sustained violations put a run over the
+         * cap; without one (violations -1), any time over it. */
+        int over = r->f[F_VIOL] >= 0 ? r->f[F_VIOL] > 0 : r->f[F_OVER] > 0;
         r->tier = !r->feasible               ? T_INFEASIBLE
-                  : r->f[F_OVER] > 0         ? T_CAP
+                  : over                     ? T_CAP
                   : r->f[F_SLO] < p->slo_min ? T_SLO
                                              : T_OK;
     }
@@ -517,10 +583,29 @@ static int db_rows(sqlite3 *db, const struct plan *p, struct row *rows, size_t *
     return 0;
 }
 
-/* Writes the rows (ranked) as CSV: rank, idx, feasible, keys, figures. */
+/* Writes ",v" with v quoted as CSV needs. */
+static void csv_cell(FILE *out, const char *v)
+{
+    if (!strpbrk(v, ",\"\r\n")) {
+        fprintf(out, ",%s", v);
+        return;
+    }
+    fputs(",\"", out);
+    for (const char *c = v; *c; c++) {
+        if (*c == '"')
+            fputc('"', out);
+        fputc(*c, out);
+    }
+    fputc('"', out);
+}
+
+/* Writes the rows (ranked) as CSV: rank, idx, status, [group, group
+ * rank], keys, figures. */
 static void write_csv(FILE *out, const struct plan *p, const struct row *rows, size_t n)
 {
     fputs("rank,combination,status", out);
+    if (p->by_k != SIZE_MAX)
+        fputs(",group,group_rank", out);
     for (size_t k = 0; k < p->nvary; k++)
         fprintf(out, ",%s", p->vary[k].key);
     for (size_t i = 0; i < NFIG; i++)
@@ -530,6 +615,16 @@ static void write_csv(FILE *out, const struct plan *p, const struct row *rows, s
         const struct row *w = &rows[r];
         const char *status = tier_names[w->tier];
         fprintf(out, "%zu,%zu,%s", r + 1, w->idx, status);
+        if (p->by_k != SIZE_MAX) {
+            /* The group is the by key's value (its column, again, so a
+             * reader need not know which key it is); group_rank counts
+             * the rows of that value ranked before this one, plus 1. */
+            size_t g = digit(p, w->idx, p->by_k), grank = 1;
+            for (size_t q = 0; q < r; q++)
+                grank += digit(p, rows[q].idx, p->by_k) == g ? 1u : 0u;
+            csv_cell(out, p->vary[p->by_k].values[g]);
+            fprintf(out, ",%zu", grank);
+        }
         for (size_t k = 0; k < p->nvary; k++) {
             const char *v = p->vary[k].values[digit(p, w->idx, k)];
             if (!strpbrk(v, ",\"\r\n")) {
@@ -562,13 +657,26 @@ static int key_width(const struct vary *v)
     return w > 60 ? 60 : (int)w;
 }
 
+static void print_figures(const struct row *w)
+{
+    printf(" %12.3f %6.3f %10.1f %13.1f %13.3f %9.0f %10.4f %7.3f %12.0f %10.2f\n", w->f[F_FAC],
+           w->f[F_PUE], w->f[F_OVER], w->f[F_TOK], w->f[F_PFLOPS], w->f[F_TOKMW], w->f[F_PFLOPSMW],
+           w->f[F_OVERSUB], w->f[F_COST], w->f[F_CO2]);
+}
+
+static void print_header(void)
+{
+    printf(" %12s %6s %10s %13s %13s %9s %10s %7s %12s %10s\n", "facility_MWh", "PUE", "over_cap_h",
+           "out_tokens/s", "train_PFLOP/s", "tok/s/MW", "PFLOP/s/MW", "oversub", "cost_CNY",
+           "CO2_t");
+}
+
 static void print_table(const struct plan *p, const struct row *rows, size_t n)
 {
     printf("%-4s %-10s", "rank", "status");
     for (size_t k = 0; k < p->nvary; k++)
         printf("  %-*s", key_width(&p->vary[k]), p->vary[k].key);
-    printf(" %12s %6s %10s %13s %13s %12s %10s\n", "facility_MWh", "PUE", "over_cap_h",
-           "out_tokens/s", "train_PFLOP/s", "cost_CNY", "CO2_t");
+    print_header();
     for (size_t r = 0; r < n; r++) {
         const struct row *w = &rows[r];
         printf("%-4zu %-10s", r + 1, tier_names[w->tier]);
@@ -578,50 +686,182 @@ static void print_table(const struct plan *p, const struct row *rows, size_t n)
             putchar('\n');
             continue;
         }
-        printf(" %12.3f %6.3f %10.1f %13.1f %13.3f %12.0f %10.2f\n", w->f[F_FAC], w->f[F_PUE],
-               w->f[F_OVER], w->f[F_TOK], w->f[F_PFLOPS], w->f[F_COST], w->f[F_CO2]);
+        print_figures(w);
+    }
+}
+
+/* The best design for each value of the --by key, in the order of its
+ * values: the first ranked row of that value ("-" when none ran). */
+static void print_best(const struct plan *p, const struct row *rows, size_t n)
+{
+    const struct vary *g = &p->vary[p->by_k];
+    int gw = key_width(g);
+    printf("\nbest per %s:\n%-*s %-4s %-10s", g->key, gw, g->key, "rank", "status");
+    for (size_t k = 0; k < p->nvary; k++)
+        if (k != p->by_k)
+            printf("  %-*s", key_width(&p->vary[k]), p->vary[k].key);
+    print_header();
+    for (size_t v = 0; v < g->n; v++) {
+        size_t r = 0;
+        while (r < n && digit(p, rows[r].idx, p->by_k) != v)
+            r++;
+        printf("%-*s ", gw, g->values[v]);
+        if (r == n) {
+            printf("-\n");
+            continue;
+        }
+        printf("%-4zu %-10s", r + 1, tier_names[rows[r].tier]);
+        for (size_t k = 0; k < p->nvary; k++)
+            if (k != p->by_k)
+                printf("  %-*s", key_width(&p->vary[k]),
+                       p->vary[k].values[digit(p, rows[r].idx, k)]);
+        if (rows[r].feasible)
+            print_figures(&rows[r]);
+        else
+            putchar('\n');
     }
 }
 
 /* ---- the command ---- */
 
+/* Parses a positive count option's value into *out.  Returns 0 or an exit
+ * code. */
+static int parse_count(const char *opt, const char *v, size_t *out)
+{
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || n < 1)
+        return app_usage_error("plan", "%s expects a positive number, got '%s'", opt, v);
+    *out = (size_t)n;
+    return 0;
+}
+
+/* Merges the file's plan.vary (in file order) with the --vary options
+ * (cl[ncl]) into p->vary: a --vary of a key the file varies replaces its
+ * values in place; the others follow in command-line order.  Takes over
+ * cl's entries.  Returns 0 or an exit code. */
+static int merge_vary(struct plan *p, struct vary *cl, size_t ncl)
+{
+    p->vary = calloc(p->cfg.nvary + ncl + 1, sizeof *p->vary);
+    if (!p->vary)
+        return app_usage_error(NULL, "out of memory");
+    int *used = calloc(ncl + 1, sizeof *used);
+    if (!used)
+        return app_usage_error(NULL, "out of memory");
+    for (size_t f = 0; f < p->cfg.nvary; f++) {
+        const struct sl_plan_vary *fv = &p->cfg.vary[f];
+        struct vary *v = &p->vary[p->nvary++];
+        size_t c = 0;
+        while (c < ncl && strcmp(cl[c].key, fv->key) != 0)
+            c++;
+        if (c < ncl) {
+            *v = cl[c];
+            used[c] = 1;
+            continue;
+        }
+        v->key = fv->key;
+        v->values = fv->values;
+        v->n = fv->n;
+        v->file_k = f;
+    }
+    for (size_t c = 0; c < ncl; c++)
+        if (!used[c])
+            p->vary[p->nvary++] = cl[c];
+    free(used);
+    return 0;
+}
+
+/* A seeded subset of the space (--sample): n distinct combinations drawn
+ * by a partial Fisher-Yates shuffle over [0, ncomb) with splitmix64
+ * (Steele et al. 2014) seeded by --sample-seed, sorted.  Depends on
+ * nothing but ncomb, n and the seed. */
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int select_combinations(struct plan *p)
+{
+    p->sel = malloc((p->ncomb + 1) * sizeof *p->sel);
+    if (!p->sel)
+        return app_usage_error(NULL, "out of memory");
+    for (size_t i = 0; i < p->ncomb; i++)
+        p->sel[i] = i;
+    p->nsel = p->ncomb;
+    if (!p->sample || p->sample >= p->ncomb)
+        return 0;
+    uint64_t x = p->sample_seed;
+    for (size_t i = 0; i < p->sample; i++) {
+        size_t span = p->ncomb - i;
+        /* Rejection keeps the draw unbiased. */
+        uint64_t lim = UINT64_MAX - UINT64_MAX % span, r;
+        do
+            r = splitmix64(&x);
+        while (r >= lim);
+        size_t j = i + (size_t)(r % span);
+        size_t t = p->sel[i];
+        p->sel[i] = p->sel[j];
+        p->sel[j] = t;
+    }
+    p->nsel = p->sample;
+    qsort(p->sel, p->nsel, sizeof *p->sel, cmp_size);
+    return 0;
+}
+
 static int parse(int argc, char **argv, struct plan *p)
 {
-    /* Take out --vary, --db and --dump; the rest are run's options. */
+    /* Take out plan's own options; the rest are run's options. */
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    p->vary = calloc((size_t)argc + 1, sizeof *p->vary);
-    if (!rest || !p->vary) {
+    struct vary *cl = calloc((size_t)argc + 1, sizeof *cl);
+    size_t ncl = 0;
+    if (!rest || !cl) {
         free(rest);
+        free(cl);
         return app_usage_error(NULL, "out of memory");
     }
+    p->max_runs = 2000;
+    p->sample_seed = 1;
+    p->by_k = SIZE_MAX;
+    static const char *const valued[] = {"--vary",   "--db",          "--limit",    "--slo", "--by",
+                                         "--sample", "--sample-seed", "--max-runs", NULL};
     int nrest = 0, rc = 0;
     for (int i = 0; i < argc && !rc; i++) {
         const char *a = argv[i];
-        const char *v = NULL;
-        int is_vary = strcmp(a, "--vary") == 0, is_db = strcmp(a, "--db") == 0;
-        int is_limit = strcmp(a, "--limit") == 0, is_slo = strcmp(a, "--slo") == 0;
-        if (strncmp(a, "--slo=", 6) == 0)
-            v = a + 6, is_slo = 1;
-        else if (strncmp(a, "--vary=", 7) == 0)
-            v = a + 7;
-        else if (strncmp(a, "--limit=", 8) == 0)
-            v = a + 8, is_limit = 1;
-        else if (strncmp(a, "--db=", 5) == 0)
-            v = a + 5, is_db = 1;
-        else if (strcmp(a, "--dump") == 0) {
+        const char *v = NULL, *opt = NULL;
+        if (strcmp(a, "--dump") == 0) {
             p->dump = 1;
             continue;
-        } else if (is_vary || is_db || is_limit || is_slo) {
-            if (i + 1 >= argc) {
-                rc = app_usage_error("plan", "option '%s' needs a value", a);
-                break;
+        }
+        for (size_t o = 0; valued[o] && !opt; o++) {
+            size_t len = strlen(valued[o]);
+            if (strcmp(a, valued[o]) == 0) {
+                opt = valued[o];
+                if (i + 1 >= argc) {
+                    rc = app_usage_error("plan", "option '%s' needs a value", a);
+                    break;
+                }
+                v = argv[++i];
+            } else if (strncmp(a, valued[o], len) == 0 && a[len] == '=') {
+                opt = valued[o];
+                v = a + len + 1;
             }
-            v = argv[++i];
-        } else {
+        }
+        if (rc)
+            break;
+        if (!opt) {
             rest[nrest++] = argv[i];
             continue;
         }
-        if (is_slo) {
+        if (strcmp(opt, "--slo") == 0) {
             char *end;
             double x = strtod(v, &end);
             if (!*v || *end || !(x >= 0.0 && x <= 1.0))
@@ -630,40 +870,109 @@ static int parse(int argc, char **argv, struct plan *p)
                                      "'%s'",
                                      v);
             p->slo_min = x;
-        } else if (is_limit) {
+            p->slo_given = 1;
+        } else if (strcmp(opt, "--limit") == 0) {
+            rc = parse_count("--limit", v, &p->limit);
+        } else if (strcmp(opt, "--max-runs") == 0) {
+            rc = parse_count("--max-runs", v, &p->max_runs);
+        } else if (strcmp(opt, "--sample") == 0) {
+            rc = parse_count("--sample", v, &p->sample);
+        } else if (strcmp(opt, "--sample-seed") == 0) {
             char *end;
-            long n = strtol(v, &end, 10);
-            if (!*v || *end || n < 1)
-                rc = app_usage_error("plan", "--limit expects a positive number of runs, got '%s'",
-                                     v);
-            p->limit = (size_t)n;
-        } else if (is_db) {
+            unsigned long long x = strtoull(v, &end, 10);
+            if (!*v || *end || v[0] == '-')
+                rc = app_usage_error("plan", "--sample-seed expects a whole number, got '%s'", v);
+            p->sample_seed = (uint64_t)x;
+        } else if (strcmp(opt, "--db") == 0) {
             if (!*v)
                 rc = app_usage_error("plan", "--db expects a file");
             p->db = v;
+        } else if (strcmp(opt, "--by") == 0) {
+            if (!*v)
+                rc = app_usage_error("plan", "--by expects a varied key, or none");
+            p->by = v;
         } else {
-            rc = parse_vary(v, &p->vary[p->nvary++]);
+            rc = parse_vary(v, &cl[ncl]);
+            cl[ncl++].file_k = SIZE_MAX;
         }
     }
     if (!rc)
         rc = app_parse_cli(nrest, rest, "plan", 1, &p->c);
     free(rest);
+    for (size_t k = 0; k < ncl && !rc; k++)
+        for (size_t j = 0; j < k; j++)
+            if (strcmp(cl[k].key, cl[j].key) == 0) {
+                rc = app_usage_error("plan", "--vary '%s': key '%s' is varied twice", cl[k].arg,
+                                     cl[k].key);
+                break;
+            }
+    if (!rc && !p->c.help) {
+        struct sl_diag d;
+        sl_diag_clear(&d);
+        if (sl_scenario_plan_read(p->c.scenario, &p->cfg, &d) != SL_OK)
+            rc = app_report(&d);
+    }
+    if (!rc && !p->c.help)
+        rc = merge_vary(p, cl, ncl);
+    else
+        for (size_t k = 0; k < ncl; k++)
+            vary_free(&cl[k]);
+    free(cl);
     if (rc || p->c.help)
         return rc;
     if (p->nvary == 0 && !p->dump)
-        return app_usage_error("plan", "nothing to vary: give at least one --vary KEY=V1,V2,...");
-    for (size_t k = 0; k < p->nvary; k++)
-        for (size_t j = 0; j < k; j++)
-            if (strcmp(p->vary[k].key, p->vary[j].key) == 0)
-                return app_usage_error("plan", "--vary '%s': key '%s' is varied twice",
-                                       p->vary[k].arg, p->vary[k].key);
+        return app_usage_error("plan", "nothing to vary: give at least one --vary KEY=V1,V2,... "
+                                       "or a plan.vary section in the scenario file");
+    /* A --set of a key the file varies would fix it in every run. */
+    for (size_t i = 0; i < p->c.nsets; i++)
+        for (size_t k = 0; k < p->nvary; k++) {
+            size_t len = strlen(p->vary[k].key);
+            if (p->vary[k].file_k == SIZE_MAX || strncmp(p->c.sets[i], p->vary[k].key, len) != 0 ||
+                p->c.sets[i][len] != '=')
+                continue;
+            const struct sl_plan_vary *fv = &p->cfg.vary[p->vary[k].file_k];
+            return app_usage_error("plan",
+                                   "--set '%s': %s:%d:%d varies '%s' in plan.vary; replace its "
+                                   "values with --vary %s=V1,V2,... instead",
+                                   p->c.sets[i], p->cfg.file, fv->key_line, fv->key_col, fv->key,
+                                   fv->key);
+        }
+    if (!p->slo_given && p->cfg.has_slo)
+        p->slo_min = p->cfg.slo;
+    /* --by wins over plan.by; with neither, a varied site.name groups. */
+    const char *by = p->by ? p->by : p->cfg.by;
+    if (by && strcmp(by, "none") != 0) {
+        for (size_t k = 0; k < p->nvary; k++)
+            if (strcmp(p->vary[k].key, by) == 0)
+                p->by_k = k;
+        if (p->by_k == SIZE_MAX) {
+            if (p->by)
+                return app_usage_error("plan", "--by '%s': the plan does not vary that key", by);
+            struct sl_diag d;
+            sl_diag_set(&d, SL_EINVAL, p->cfg.file, p->cfg.by_line, p->cfg.by_col,
+                        "'plan.by' names '%s', which the plan does not vary", by);
+            return app_report(&d);
+        }
+    } else if (!by) {
+        for (size_t k = 0; k < p->nvary; k++)
+            if (strcmp(p->vary[k].key, "site.name") == 0)
+                p->by_k = k;
+    }
     p->ncomb = 1;
     for (size_t k = 0; k < p->nvary; k++) {
         if (p->ncomb > 1000000 / p->vary[k].n)
             return app_usage_error("plan", "the space has more than 1,000,000 combinations");
         p->ncomb *= p->vary[k].n;
     }
-    return 0;
+    if (p->ncomb > p->max_runs && !p->sample)
+        return app_usage_error("plan",
+                               "the space has %zu combinations, more than --max-runs %zu: run a "
+                               "seeded random subset with --sample N, or raise --max-runs",
+                               p->ncomb, p->max_runs);
+    if (p->sample > p->max_runs)
+        return app_usage_error("plan", "--sample %zu is more than --max-runs %zu", p->sample,
+                               p->max_runs);
+    return select_combinations(p);
 }
 
 int app_cmd_plan(int argc, char **argv)
@@ -739,7 +1048,7 @@ int app_cmd_plan(int argc, char **argv)
 
     size_t nj = p.c.jobs > 0 ? (size_t)p.c.jobs : 1;
     jobs = calloc(nj, sizeof *jobs);
-    rows = calloc(p.ncomb, sizeof *rows);
+    rows = calloc(p.nsel + 1, sizeof *rows);
     if (!jobs || !rows) {
         rc = app_usage_error(NULL, "out of memory");
         goto done;
@@ -748,14 +1057,14 @@ int app_cmd_plan(int argc, char **argv)
     struct sigaction old[CLI_NSTOP];
     cli_catch_signals(old);
     size_t next = 0;
-    while (next < p.ncomb && !p.dump && !cli_stop_signal) {
+    while (next < p.nsel && !p.dump && !cli_stop_signal) {
         /* Gather up to nj combinations without a row. */
         size_t n = 0;
         if (p.limit && ran >= p.limit)
             break;
-        while (n < nj && next < p.ncomb && !(p.limit && ran + n >= p.limit)) {
+        while (n < nj && next < p.nsel && !(p.limit && ran + n >= p.limit)) {
             int has;
-            if ((rc = db_has(db, next, &has)) != 0)
+            if ((rc = db_has(db, p.sel[next], &has)) != 0)
                 break;
             if (has) {
                 skipped++;
@@ -764,7 +1073,7 @@ int app_cmd_plan(int argc, char **argv)
             }
             struct job *j = &jobs[n];
             memset(j, 0, sizeof *j);
-            j->idx = next++;
+            j->idx = p.sel[next++];
             sl_diag_clear(&j->d);
             sl_summary_init(&j->sum);
             if (load_comb(&p, j->idx, p.nvary, 0, &j->set, &j->d) == SL_OK) {
@@ -843,7 +1152,7 @@ int app_cmd_plan(int argc, char **argv)
     size_t nfeas = 0;
     for (size_t i = 0; i < nrows; i++)
         nfeas += rows[i].feasible ? 1u : 0u;
-    if (nfeas == 0 && nrows == p.ncomb) {
+    if (nfeas == 0 && nrows == p.nsel) {
         /* The first combination's reason, with its position. */
         sqlite3_stmt *st;
         const char *why = NULL;
@@ -851,10 +1160,21 @@ int app_cmd_plan(int argc, char **argv)
                                NULL) == SQLITE_OK) {
             if (sqlite3_step(st) == SQLITE_ROW)
                 why = (const char *)sqlite3_column_text(st, 0);
+            /* Where the space was given: the plan section, else the
+             * first --vary. */
+            char where[2300];
+            size_t fk = 0;
+            while (fk < p.nvary && p.vary[fk].file_k == SIZE_MAX)
+                fk++;
+            if (fk < p.nvary)
+                snprintf(where, sizeof where, "%s:%d:%d: 'plan'", p.cfg.file, p.cfg.line,
+                         p.cfg.col);
+            else
+                snprintf(where, sizeof where, "--vary '%.2000s'", p.vary[0].arg);
             fprintf(stderr,
-                    "%s: error: no combination of the space is feasible: every value loads "
+                    "%s: error: %s: no combination of the space is feasible: every value loads "
                     "alone, but no combination does; the first: %s\n",
-                    app_prog, why ? why : "?");
+                    app_prog, where, why ? why : "?");
             sqlite3_finalize(st);
         }
         rc = EXIT_BAD_INPUT;
@@ -875,10 +1195,16 @@ int app_cmd_plan(int argc, char **argv)
         goto done;
     }
     if (!p.c.quiet) {
-        printf("plan: %zu combinations: %zu run now, %zu already done, %zu infeasible -> %s, "
-               "%s\n\n",
-               p.ncomb, ran, skipped, infeasible, p.db, csv);
+        if (p.nsel < p.ncomb)
+            printf("plan: a sample of %zu of the %zu combinations (--sample-seed %llu): ", p.nsel,
+                   p.ncomb, (unsigned long long)p.sample_seed);
+        else
+            printf("plan: %zu combinations: ", p.ncomb);
+        printf("%zu run now, %zu already done, %zu infeasible -> %s, %s\n\n", ran, skipped,
+               infeasible, p.db, csv);
         print_table(&p, rows, nrows);
+        if (p.by_k != SIZE_MAX)
+            print_best(&p, rows, nrows);
     }
 done:
     if (db)
@@ -889,6 +1215,8 @@ done:
     for (size_t k = 0; k < p.nvary; k++)
         vary_free(&p.vary[k]);
     free(p.vary);
+    free(p.sel);
+    sl_plan_cfg_release(&p.cfg);
     free(p.c.sets);
     return rc;
 }

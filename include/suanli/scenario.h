@@ -509,11 +509,59 @@ struct sl_load_opts {
     const char *variant; /* run only this variant, or NULL */
 };
 
+/* One key of a file's `plan.vary` as read by sl_scenario_plan_read: its
+ * values as text (scalars as written, lists and mappings in YAML flow
+ * style) with their positions in the file.  Owned by the struct
+ * sl_plan_cfg that holds it. */
+struct sl_plan_vary {
+    char *key;
+    int key_line, key_col;
+    char **values;
+    int *line, *col; /* of each value */
+    size_t n;        /* >= 1 */
+};
+
+/* A scenario file's `plan:` section (docs/plan.md).  present is 0 when the
+ * file has none (or there is no file: the built-in default); then every
+ * other field is empty.  file, line and col give the section's position.
+ * by (NULL: none) is the key the ranking is grouped by; slo the least SLO
+ * attainment when has_slo.  nset counts plan.set entries (applied by the
+ * loader, see sl_scenario_load_plan).  Everything is owned; release with
+ * sl_plan_cfg_release. */
+struct sl_plan_cfg {
+    int present;
+    char *file;
+    int line, col;
+    struct sl_plan_vary *vary;
+    size_t nvary;
+    size_t nset;
+    char *by;
+    int by_line, by_col;
+    int has_slo;
+    double slo;
+};
+
+/* Reads the `plan:` section of the scenario file at path (NULL: the
+ * built-in default, which has none) into *out and checks its shape: known
+ * keys (did-you-mean), vary a mapping of dotted keys to non-empty lists
+ * without repeated values, set a mapping that varies no varied key, by a
+ * text, slo a number in [0, 1].  Whether the keys and values load is
+ * checked by sl_scenario_load_plan.  Returns SL_OK, SL_ENOENT,
+ * SL_EINVAL (file:line:col) or SL_ENOMEM; *out is released on error. */
+int sl_scenario_plan_read(const char *path, struct sl_plan_cfg *out, struct sl_diag *d);
+void sl_plan_cfg_release(struct sl_plan_cfg *p);
+
 /* Loads, overrides, expands and validates.  On success the caller releases
  * *out with sl_scenario_set_release.  Returns SL_OK, SL_EINVAL or SL_ENOENT
  * (bad input, diagnostic filled) or SL_ENOMEM/SL_EIO. */
 int sl_scenario_load(const struct sl_load_opts *opts, struct sl_scenario_set *out,
                      struct sl_diag *d);
+/* The same for `suanli plan`: applies the file's `plan:` section after
+ * each variant's `set:` and before the command line: plan.set, then for
+ * each plan.vary key i < npick (file order) its value pick[i], or none
+ * when pick[i] is SIZE_MAX.  sl_scenario_load ignores the section. */
+int sl_scenario_load_plan(const struct sl_load_opts *opts, const size_t *pick, size_t npick,
+                          struct sl_scenario_set *out, struct sl_diag *d);
 void sl_scenario_set_release(struct sl_scenario_set *set);
 
 /* Writes one resolved scenario as YAML that loads back to the same values. */

@@ -4,9 +4,11 @@
  *
  * Loading happens in four steps, all before any simulation starts:
  *   1. parse the YAML file (or the built-in default) into a tree;
- *   2. take out `variants:`;
+ *   2. take out `variants:` and `plan:`;
  *   3. for each variant (or once when there are none): copy the tree, apply
- *      the variant's `set:` overrides, then the command line's --set and
+ *      the variant's `set:` overrides, for `suanli plan` the `plan:`
+ *      section's set and picked values (scenario_plan.c), then the command
+ *      line's --set and
  *      --seed (the command line wins; scenario_variants.c), and map the tree
  *      onto a struct (the tables of scenario_schema.c);
  *   4. resolve: catalog names (scenario_catalog.c), file paths, the weather
@@ -580,12 +582,14 @@ void sl_scenario_set_release(struct sl_scenario_set *set)
     memset(set, 0, sizeof *set);
 }
 
-int sl_scenario_load(const struct sl_load_opts *opts, struct sl_scenario_set *out,
-                     struct sl_diag *d)
+/* sl_scenario_load and sl_scenario_load_plan: with_plan applies the
+ * `plan:` section (pick[npick]). */
+static int load(const struct sl_load_opts *opts, int with_plan, const size_t *pick, size_t npick,
+                struct sl_scenario_set *out, struct sl_diag *d)
 {
     memset(out, 0, sizeof *out);
     struct sl_ysources srcs = {NULL};
-    struct sl_ynode *root = NULL, *vars = NULL;
+    struct sl_ynode *root = NULL, *vars = NULL, *plan = NULL;
     struct sl__override *ovr = NULL;
     size_t novr = 0;
     int rc;
@@ -614,6 +618,12 @@ int sl_scenario_load(const struct sl_load_opts *opts, struct sl_scenario_set *ou
     }
     const struct sl_ysource *file_src = opts->path ? root->src : NULL;
     vars = sl_ymap_take(root, "variants");
+    /* `plan:` is `suanli plan`'s (scenario_plan.c); a run ignores it. */
+    plan = sl_ymap_take(root, "plan");
+    if (plan && sl_ynode_is_null(plan)) {
+        sl_ynode_free(plan);
+        plan = NULL;
+    }
     if (vars && sl_ynode_is_null(vars)) {
         sl_ynode_free(vars);
         vars = NULL;
@@ -697,6 +707,8 @@ int sl_scenario_load(const struct sl_load_opts *opts, struct sl_scenario_set *ou
         rc = vars ? check_set_conflicts(sl_ymap_get(vars->items[i], "set"), d) : SL_OK;
         if (rc == SL_OK && vars)
             rc = sl__variant_apply(tree, sl_ymap_get(vars->items[i], "set"), vname, d);
+        if (rc == SL_OK && with_plan && plan)
+            rc = sl__plan_apply(tree, plan, pick, npick, d);
         for (size_t j = 0; rc == SL_OK && j < novr; j++)
             rc = sl__override_apply(tree, &ovr[j], d);
         if (rc == SL_OK)
@@ -732,11 +744,24 @@ done:
         sl__override_release(&ovr[i]);
     sl_free(ovr);
     sl_ynode_free(vars);
+    sl_ynode_free(plan);
     sl_ynode_free(root);
     sl_ysources_release(&srcs);
     if (rc != SL_OK)
         sl_scenario_set_release(out);
     return rc;
+}
+
+int sl_scenario_load(const struct sl_load_opts *opts, struct sl_scenario_set *out,
+                     struct sl_diag *d)
+{
+    return load(opts, 0, NULL, 0, out, d);
+}
+
+int sl_scenario_load_plan(const struct sl_load_opts *opts, const size_t *pick, size_t npick,
+                          struct sl_scenario_set *out, struct sl_diag *d)
+{
+    return load(opts, 1, pick, npick, out, d);
 }
 
 void sl_scenario_emit(const struct sl_scenario *sc, FILE *out)

@@ -114,6 +114,15 @@ int sl__variant_apply(struct sl_ynode *root, const struct sl_ynode *set, const c
  * distinct names.  Returns SL_OK, SL_EINVAL or SL_ENOMEM. */
 int sl__variants_check(const struct sl_ynode *vars, struct sl_diag *d);
 
+/* Checks the shape of a `plan:` node (scenario_plan.c); errors at the part
+ * at fault.  Returns SL_OK, SL_EINVAL or SL_ENOMEM. */
+int sl__plan_check(const struct sl_ynode *plan, struct sl_diag *d);
+/* Applies a `plan:` node to root: its `set:`, then for each `vary:` key
+ * i < npick the value pick[i] (none when SIZE_MAX), at the file's
+ * positions.  Returns SL_OK, SL_EINVAL, SL_EUSAGE or SL_ENOMEM. */
+int sl__plan_apply(struct sl_ynode *root, const struct sl_ynode *plan, const size_t *pick,
+                   size_t npick, struct sl_diag *d);
+
 /* Makes *value, a relative file path given at key (a dotted path in root),
  * absolute: against the folder of the scenario file when file_src (that
  * file's source; NULL for the built-in default) gave the key, else against

@@ -810,6 +810,9 @@ static const struct sl_field top_fields[] = {
      "the power manager that keeps the site within the grid cap"},
     {"variants", SL_FT_RAW, 0, 0, NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL,
      "named override sets run side by side (see \"Variants\")"},
+    {"plan", SL_FT_RAW, 0, 0, NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL,
+     "the search space of `suanli plan` (`vary`, `set`, `by`, `slo`; docs/plan.md); `suanli run` "
+     "ignores it"},
 };
 const struct sl_schema sl__scenario_schema = {"scenario", sizeof(struct sl_scenario), top_fields,
                                               sizeof top_fields / sizeof top_fields[0]};

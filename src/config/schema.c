@@ -654,7 +654,10 @@ static void doc_type(const struct sl_field *f, char *buf, size_t size)
         snprintf(buf, size, "list of %s", f->sub->name);
         return;
     case SL_FT_RAW:
-        snprintf(buf, size, "list (see below)");
+        /* The loader's own sections: `variants` (a list, documented below
+         * the tables) and `plan` (a mapping, documented in docs/plan.md). */
+        snprintf(buf, size, "%s",
+                 strcmp(f->key, "plan") == 0 ? "mapping (docs/plan.md)" : "list (see below)");
         return;
     default:
         base = "?";

@@ -32,6 +32,8 @@ const struct sl_compare_column sl_compare_columns[] = {
     {"inference.tokens_per_kwh", "tokens/kWh", "tok/kWh", 1, 0},
     {"training.tokens", "train tokens", "Gtok", 1e-9, 1},
     {"training.pflop", "train compute", "PFLOP", 1, 0},
+    {"compute.tokens_per_s_per_mw", "tokens/s per MW", "tok/s/MW", 1, 0},
+    {"compute.train_pflops_per_mw", "train per MW", "PFLOP/s/MW", 1, 3},
 };
 const size_t sl_compare_ncolumns = sizeof sl_compare_columns / sizeof sl_compare_columns[0];
 

@@ -35,6 +35,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -103,6 +104,52 @@ static int add_identity(const struct sl_world *w, struct sl_summary *s)
     return rc;
 }
 
+static double entry_num(const struct sl_summary *s, const char *key, double absent)
+{
+    const struct sl_summary_entry *e = sl_summary_get(s, key);
+    if (!e)
+        return absent;
+    if (e->type == SL_V_INT)
+        return (double)e->i;
+    if (e->type == SL_V_NUM)
+        return e->x;
+    return NAN;
+}
+
+/* The figures that combine the report's and the workloads' entries, so
+ * they are completed here, once both are in (docs/model.md, "Compute per
+ * locked MW and oversubscription"):
+ *   compute.tokens_per_s_per_mw  = inference.tokens_per_s / grid cap (MW)
+ *   compute.train_pflops_per_mw  = training.pflop / sim_seconds / cap (MW)
+ *   fleet.servers_installed      = fleet.servers
+ *   fleet.servers_worst_case     = capacity.servers_at_cap (the largest
+ *                                  fleet whose full load fits the cap in
+ *                                  the worst hour; null when unbounded)
+ *   fleet.oversubscription       = installed / worst_case - 1 (null when
+ *                                  worst_case is 0 or unbounded).
+ * A run without inference or training delivers 0 of that compute. */
+static int add_derived(const struct sl_world *w, struct sl_summary *s)
+{
+    double cap_mw = w->sc->site.grid_cap_w / 1e6;
+    double secs = (double)w->end_us * 1e-6;
+    double tok = entry_num(s, "inference.tokens_per_s", 0.0);
+    double pflops = secs > 0 ? entry_num(s, "training.pflop", 0.0) / secs : 0.0;
+    double installed = entry_num(s, "fleet.servers", NAN);
+    double worst = entry_num(s, "capacity.servers_at_cap", NAN);
+    int rc = sl_summary_num(s, "compute.tokens_per_s_per_mw", tok / cap_mw);
+    if (rc == SL_OK)
+        rc = sl_summary_num(s, "compute.train_pflops_per_mw", pflops / cap_mw);
+    if (rc == SL_OK)
+        rc = sl_summary_int(s, "fleet.servers_installed", (int64_t)installed);
+    if (rc == SL_OK)
+        rc = isfinite(worst) ? sl_summary_int(s, "fleet.servers_worst_case", (int64_t)worst)
+                             : sl_summary_num(s, "fleet.servers_worst_case", NAN);
+    if (rc == SL_OK)
+        rc = sl_summary_num(s, "fleet.oversubscription",
+                            isfinite(worst) && worst > 0 ? installed / worst - 1.0 : NAN);
+    return rc;
+}
+
 /* Assembles the summary and writes every output, committing them only
  * when all are complete. */
 static int finish(struct sl_world *w, struct sl_summary *summary, struct sl_diag *d)
@@ -114,6 +161,8 @@ static int finish(struct sl_world *w, struct sl_summary *summary, struct sl_diag
     for (size_t i = 0; i < w->nsrc && rc == SL_OK; i++)
         if (w->src[i].ops->summary)
             rc = w->src[i].ops->summary(w->src[i].state, w, summary);
+    if (rc == SL_OK)
+        rc = add_derived(w, summary);
     if (rc == SL_ENOMEM)
         return sl_diag_set(d, rc, NULL, 0, 0, "out of memory");
     if (rc != SL_OK)
