@@ -38,9 +38,11 @@ static int run(const char *label, const char *servers, const char *sample, doubl
 {
     char dur[64];
     snprintf(dur, sizeof dur, "run.duration=%gd", days);
-    /* The synthetic load alone: without the default's services and jobs. */
-    const char *sets[] = {dur, servers, sample, "workload.inference=[]", "workload.training={}"};
-    struct sl_load_opts o = {NULL, sets, 5, NULL, "traditional"};
+    /* The synthetic load alone: without the default's services, jobs and
+     * power manager. */
+    const char *sets[] = {
+        dur, servers, sample, "workload.inference=[]", "workload.training={}", "power.policy=none"};
+    struct sl_load_opts o = {NULL, sets, 6, NULL, "traditional"};
     struct sl_scenario_set set;
     struct sl_diag d;
     sl_diag_clear(&d);

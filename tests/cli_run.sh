@@ -115,14 +115,14 @@ check "default: the chat and code services report tokens" \
 
 # 2b. Without services the synthetic load runs: 80 % mean utilisation.
 # The servers alone (no network fabric) in 2b and 3.
-"$bin" run -q --variant traditional --out synth --set 'workload.inference=[]' --set 'workload.training={}' \
+"$bin" run -q --variant traditional --out synth --set 'workload.inference=[]' --set 'workload.training={}' --set power.policy=none \
     --set fleet.fabric.kind=none
 mean=$(json_num synth/traditional/summary.json it_mean)
 check "synthetic: mean IT power near 1280 x 4.61 kW (t1008 at 80 %)" \
     awk -v m="$mean" 'BEGIN { exit !(m > 5.85 && m < 5.97) }'
 
 # 3. Exact power with a constant, noise-free load.
-"$bin" run -q --variant traditional --out const --set 'workload.inference=[]' --set 'workload.training={}' \
+"$bin" run -q --variant traditional --out const --set 'workload.inference=[]' --set 'workload.training={}' --set power.policy=none \
     --set workload.synthetic.shape=constant \
     --set workload.synthetic.noise=0% --set run.duration=1d --set fleet.fabric.kind=none
 s=const/traditional/summary.json
@@ -161,10 +161,10 @@ check "custom cooling: named in the summary" grep -q '"cooling": "my-air"' $s
 
 # 4. Same seed, same bytes; another seed, other bytes (the synthetic load is
 # random; the default's flow-fidelity services are not).
-"$bin" run -q --set run.duration=2d --out a --set 'workload.inference=[]' --set 'workload.training={}' >/dev/null
-"$bin" run -q --set run.duration=2d --out b --set 'workload.inference=[]' --set 'workload.training={}' >/dev/null
+"$bin" run -q --set run.duration=2d --out a --set 'workload.inference=[]' --set 'workload.training={}' --set power.policy=none >/dev/null
+"$bin" run -q --set run.duration=2d --out b --set 'workload.inference=[]' --set 'workload.training={}' --set power.policy=none >/dev/null
 check "same seed: byte-identical outputs" diff -r a b
-"$bin" run -q --set run.duration=2d --out c --seed 2 --set 'workload.inference=[]' --set 'workload.training={}' >/dev/null
+"$bin" run -q --set run.duration=2d --out c --seed 2 --set 'workload.inference=[]' --set 'workload.training={}' --set power.policy=none >/dev/null
 check "other seed: summary differs" bash -c '! cmp -s a/traditional/summary.json c/traditional/summary.json'
 check "other seed: time series differs" bash -c '! cmp -s a/traditional/timeseries.csv c/traditional/timeseries.csv'
 check "other seed: recorded in summary" grep -q '"seed": 2,' c/traditional/summary.json

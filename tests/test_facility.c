@@ -51,7 +51,8 @@ static const char *write_file(const char *name, const char *text)
 /* Loads a scenario: text (NULL: the built-in default), overrides, and one
  * variant (NULL for text without variants).  The built-in default runs
  * without its inference services and training jobs: these tests study the
- * facility under the synthetic load, whose level they set. */
+ * facility under the synthetic load, whose level they set, with no power
+ * manager limiting it. */
 static void load(const char *text, const char *const *sets, size_t n, const char *variant,
                  struct sl_scenario_set *out)
 {
@@ -60,6 +61,7 @@ static void load(const char *text, const char *const *sets, size_t n, const char
     if (!text) {
         all[k++] = "workload.inference=[]";
         all[k++] = "workload.training={}";
+        all[k++] = "power.policy=none";
     }
     for (size_t i = 0; i < n && k < 32; i++)
         all[k++] = sets[i];

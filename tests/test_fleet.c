@@ -523,10 +523,13 @@ static void test_speed_callback(void **state)
 
     int64_t t1 = 5 * US_PER_S;
     sl_fleet_set_cap(&f, t1, 0, 12, 300);
+    /* Owners hear of every new limit on their cards, also where the
+     * speed does not move now (card 5 at 180 W): an owner may cache the
+     * limit (the flow model does). */
     assert_int_equal(g_log.n, 4);
     expect_call(0, &ctx[0], t1, 0, 2);
     expect_call(1, &ctx[1], t1, 2, 1);
-    expect_call(2, &ctx[0], t1, 3, 2);
+    expect_call(2, &ctx[0], t1, 3, 3);
     expect_call(3, &ctx[1], t1, 7, 4);
     /* Each owner was told once the fleet had the new power. */
     for (size_t k = 0; k < 4; k++)
@@ -540,23 +543,24 @@ static void test_speed_callback(void **state)
         assert_close(sl_fleet_card_speed(&f, i), want, 1e-14);
     }
 
-    /* The same cap again changes no speed: no call. */
+    /* The same cap again changes no limit: no call. */
     g_log.n = 0;
     sl_fleet_set_cap(&f, t1 + 1, 0, 12, 300);
     assert_int_equal(g_log.n, 0);
     /* A cap above every card's power... */
     sl_fleet_set_cap(&f, t1 + 2, 4, 8, 600);
-    assert_int_equal(g_log.n, 2); /* A [4,5), B [7,11): back to speed 1 */
-    expect_call(0, &ctx[0], t1 + 2, 4, 1);
+    assert_int_equal(g_log.n, 2); /* A [4,6), B [7,11): new limits */
+    expect_call(0, &ctx[0], t1 + 2, 4, 2);
     expect_call(1, &ctx[1], t1 + 2, 7, 4);
-    /* ... then a cap that moves only the prefill cards (400 W < 500 W,
-     * > 320 W), over a range that starts and ends inside runs. */
+    /* ... then a cap that slows only the prefill cards (400 W < 500 W,
+     * > 320 W), over a range that starts and ends inside runs; every
+     * owned card's limit moves. */
     g_log.n = 0;
     sl_fleet_set_cap(&f, t1 + 3, 1, 9, 400);
     assert_int_equal(g_log.n, 4);
     expect_call(0, &ctx[0], t1 + 3, 1, 1);
     expect_call(1, &ctx[1], t1 + 3, 2, 1);
-    expect_call(2, &ctx[0], t1 + 3, 3, 2);
+    expect_call(2, &ctx[0], t1 + 3, 3, 3);
     expect_call(3, &ctx[1], t1 + 3, 7, 3);
     assert_close(sl_fleet_card_speed(&f, 1), 300.0 / 400.0, 1e-15);
     assert_true(sl_fleet_card_speed(&f, 10) == 1);
@@ -570,8 +574,9 @@ static void test_speed_callback(void **state)
     assert_int_equal(sl_fleet_claim(&f, quiet, 6, 1), SL_OK);
     sl_fleet_set_load(&f, t1 + 5, 6, 1, SL_PHASE_PREFILL, 1);
     sl_fleet_set_cap(&f, t1 + 6, 5, 3, 200); /* 5: A at 180 W; 6: quiet; 7: B */
-    assert_int_equal(g_log.n, 1);
-    expect_call(0, &ctx[1], t1 + 6, 7, 1);
+    assert_int_equal(g_log.n, 2);
+    expect_call(0, &ctx[0], t1 + 6, 5, 1);
+    expect_call(1, &ctx[1], t1 + 6, 7, 1);
     assert_close(sl_fleet_card_power_w(&f, 6), 200, 1e-15);
     sl_fleet_release(&f);
 }

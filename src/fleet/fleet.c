@@ -502,15 +502,19 @@ void sl_fleet_set_cap(struct sl_fleet *f, int64_t now_us, size_t first, size_t n
         const struct sl_fleet_pool *P = &f->pool[k];
         size_t hi = run_end(P, end);
         for (size_t i = lo; i < hi; i++) {
-            double before = card_speed(f, P, i);
+            /* The owner hears of every new limit on its cards, not only
+             * of a speed that moves now: an idle card's speed does not
+             * move, but an owner that caches its cards' limit (the flow
+             * model's replicas) must see the limit before it loads them. */
+            float before = f->cap_w[i];
             f->cap_w[i] = (float)cap_w;
-            f->card[i].moved = f->card[i].owner != 0 && card_speed(f, P, i) != before;
+            f->card[i].moved = f->card[i].owner != 0 && f->cap_w[i] != before;
         }
         lo = hi;
     }
     update_servers(f, first, n);
     /* Owners hear of it once the fleet is consistent: one call per run of
-     * consecutive cards of one owner whose speed moved. */
+     * consecutive cards of one owner whose limit moved. */
     for (size_t i = first; i < first + n;) {
         if (!f->card[i].moved) {
             i++;

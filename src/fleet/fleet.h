@@ -74,7 +74,7 @@ struct sl_card {
     float activity; /* 0..1 of the phase's range */
     uint16_t owner; /* index into the fleet's owners; 0: free */
     uint8_t phase;  /* enum sl_phase */
-    uint8_t moved;  /* scratch of sl_fleet_set_cap: speed changed */
+    uint8_t moved;  /* scratch of sl_fleet_set_cap: limit changed */
 };
 
 /* Priority tiers of the cards' work, lowest first: a power manager caps
@@ -91,7 +91,8 @@ enum sl_tier {
  * a power manager's combination of its limits (sl_fleet_set_cap_fn). */
 typedef double (*sl_cap_fn)(void *ctx, size_t i, int tier);
 
-/* Told that the speed of cards [first, first + n) changed (a cap moved). */
+/* Told that the limit of cards [first, first + n) changed, so their speed
+ * may have (now, or when they are next loaded). */
 typedef void (*sl_speed_fn)(void *ctx, int64_t now_us, size_t first, size_t n);
 
 struct sl_fleet_owner {
@@ -287,7 +288,7 @@ static inline void sl_fleet_prefetch_server(const struct sl_fleet *f, size_t s)
 }
 
 /* Sets the power limit of cards [first, first + n) (0: none) at now_us and
- * tells the owners whose cards' speed changed. */
+ * tells the owners whose cards' limit changed. */
 void sl_fleet_set_cap(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, double cap_w);
 
 /* Moves the owned cards [first, first + n) into tier (enum sl_tier) at

@@ -55,8 +55,25 @@ _Static_assert(SL_PM_TIERS == SL_TIER_COUNT, "one limit per fleet tier");
 
 /* Per tier: the idle-to-TDP range of its owned cards (W_t, watts) and
  * their demand in that range (watts above idle); and the whole fleet's
- * range W.  One pass over the cards. */
-static double tier_ranges(const struct sl_fleet *f, double *range_w, double *demand_w)
+ * range W.  One pass over the cards, so it is taken at most once per
+ * SL_PM_TIER_REFRESH_US and kept in m (a policy in its dead time or
+ * holding a level would otherwise pay it every tick: polca on a hot week
+ * spent 95 % of the run here); the decisions it sizes are checked by the
+ * next reading anyway. */
+static double tier_ranges_now(const struct sl_fleet *f, double *range_w, double *demand_w);
+
+static double tier_ranges(struct sl_power_mgr *m, int64_t now_us, double *range_w, double *demand_w)
+{
+    if (m->tr_at_us < 0 || now_us - m->tr_at_us >= SL_PM_TIER_REFRESH_US) {
+        m->tr_all = tier_ranges_now(&m->w->fleet, m->tr_range, m->tr_demand);
+        m->tr_at_us = now_us;
+    }
+    memcpy(range_w, m->tr_range, sizeof m->tr_range);
+    memcpy(demand_w, m->tr_demand, sizeof m->tr_demand);
+    return m->tr_all;
+}
+
+static double tier_ranges_now(const struct sl_fleet *f, double *range_w, double *demand_w)
 {
     double all = 0;
     for (int t = 0; t < SL_PM_TIERS; t++)
@@ -149,7 +166,7 @@ void sl__pm_priority(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_
         return;
     }
     double range[SL_PM_TIERS], demand[SL_PM_TIERS], S[SL_PM_TIERS], u[SL_PM_TIERS];
-    double all = tier_ranges(&m->w->fleet, range, demand);
+    double all = tier_ranges(m, now_us, range, demand);
     double span = sl__pm_span_w(m, now_us, r);
     for (int t = 0; t < SL_PM_TIERS; t++) {
         S[t] = all > 0 && span > 0 ? span * range[t] / all : 0;
@@ -186,11 +203,11 @@ void sl__pm_polca_limits(const struct sl_power_cfg *c, int level, double *x)
 
 /* Per tier: facility watts per unit of limit fraction S_t and effective
  * fraction u_t (see the file comment). */
-static void tier_slopes(const struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r,
+static void tier_slopes(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r,
                         double *S, double *u)
 {
     double range[SL_PM_TIERS], demand[SL_PM_TIERS];
-    double all = tier_ranges(&m->w->fleet, range, demand);
+    double all = tier_ranges(m, now_us, range, demand);
     double span = sl__pm_span_w(m, now_us, r);
     for (int t = 0; t < SL_PM_TIERS; t++) {
         S[t] = all > 0 && span > 0 ? span * range[t] / all : 0;
@@ -201,7 +218,7 @@ static void tier_slopes(const struct sl_power_mgr *m, int64_t now_us, const stru
 /* Facility power predicted with the limits x_new instead of the present
  * ones: each tier's cards move by S_t per unit of the fraction they can
  * use, min(u_t, x). */
-static double predict_w(const struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r,
+static double predict_w(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r,
                         const double *x_new)
 {
     double S[SL_PM_TIERS], u[SL_PM_TIERS];

@@ -337,6 +337,7 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
     m->cap_w = sc->site.grid_cap_w;
     m->target_w = m->cap_w * (1 - m->cfg->margin);
     m->x = m->x_target = 1;
+    m->tr_at_us = -1;
     for (int t = 0; t < SL_PM_TIERS; t++)
         m->xt[t] = m->xt_pend[t] = 1;
     /* Under `none` with none of the levels' and ramps' keys nothing is

@@ -60,6 +60,10 @@
 /* After the facility step of the same instant, before the loads. */
 #define SL_PRIO_MGR (SL_PRIO_STEP + 1)
 
+/* Longest a tiered policy's view of the tiers' ranges and demand may age
+ * (a pass over every card: taken once per 10 s, not per tick). */
+#define SL_PM_TIER_REFRESH_US 10000000
+
 #define SL_PM_X_MIN   0.1  /* lowest limit: 10 % of the idle-to-TDP range above idle */
 #define SL_PM_RELEASE 0.02 /* raise only when 2 % of the cap below the target */
 #define SL_PM_RAISE   0.05 /* by 5 % of the range per decision */
@@ -90,8 +94,12 @@ struct sl_power_mgr {
     int extended;        /* a policy or a levels/ramps key: their ticks and figures run */
     uint64_t tick;
     double x, x_target;
-    double xt[SL_PM_TIERS];             /* tiered policies: the last decided limits per tier */
-    double xt_pend[SL_PM_TIERS];        /* ... the pending (or last applied) decision */
+    double xt[SL_PM_TIERS];      /* tiered policies: the last decided limits per tier */
+    double xt_pend[SL_PM_TIERS]; /* ... the pending (or last applied) decision */
+    /* tiered policies: the tiers' card ranges and demand (pm_policy.c,
+     * tier_ranges), recomputed at most every SL_PM_TIER_REFRESH_US */
+    double tr_range[SL_PM_TIERS], tr_demand[SL_PM_TIERS], tr_all;
+    int64_t tr_at_us;                   /* when they were taken; -1: never */
     int polca_level;                    /* polca: 0 none, 1 above t1, 2 above t2, 3 brake */
     double tier_limited_s[SL_PM_TIERS]; /* card-seconds under a limit, per tier */
     int64_t tier_since_us;
