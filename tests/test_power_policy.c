@@ -287,24 +287,36 @@ static void test_polca_caps_low_priority(void **state)
 static void test_static_delivers_less(void **state)
 {
     (void)state;
-    struct sl_summary st, pri, thr;
+    struct sl_summary st, dyn[3];
+    const char *const names[3] = {"priority", "threshold", "polca"};
     run_mix("60 kW", "static", &st);
-    run_mix("60 kW", "priority", &pri);
-    run_mix("60 kW", "threshold", &thr);
+    for (int k = 0; k < 3; k++)
+        run_mix("60 kW", names[k], &dyn[k]);
     /* static limits every card all day for the worst hour of the year; the
      * dynamic policies only while the cap binds. */
     assert_true(num(&st, "power.static_fraction") < 1);
-    for (int k = 0; k < 2; k++) {
-        const struct sl_summary *d = k ? &thr : &pri;
+    printf("60 kW: static %.0f PFLOP, %.4g tokens", num(&st, "training.pflop"),
+           num(&st, "inference.tokens_out"));
+    for (int k = 0; k < 3; k++)
+        printf("; %s %.0f PFLOP, %.4g tokens", names[k], num(&dyn[k], "training.pflop"),
+               num(&dyn[k], "inference.tokens_out"));
+    printf("\n");
+    for (int k = 0; k < 3; k++) {
+        const struct sl_summary *d = &dyn[k];
         assert_true(num(d, "power.violations") == 0);
-        assert_true(num(d, "training.pflop") > 1.02 * num(&st, "training.pflop"));
-        assert_true(num(d, "training.slowdown") < num(&st, "training.slowdown"));
         assert_true(num(d, "inference.tokens_out") >=
                     num(&st, "inference.tokens_out") * (1 - 1e-9));
+        /* polca holds the low-priority work below T1 (90 % of the cap),
+         * a reserve for the interactive service: here it trains less than
+         * static, whose limit fits the worst hour at 98 % (docs/model.md,
+         * "Power manager"); the other two beat static. */
+        if (k < 2) {
+            assert_true(num(d, "training.pflop") > 1.02 * num(&st, "training.pflop"));
+            assert_true(num(d, "training.slowdown") < num(&st, "training.slowdown"));
+        }
+        sl_summary_release(&dyn[k]);
     }
     sl_summary_release(&st);
-    sl_summary_release(&pri);
-    sl_summary_release(&thr);
 }
 
 static void test_default_hot_day(void **state)
@@ -323,6 +335,25 @@ static void test_default_hot_day(void **state)
     assert_true(num(&s, "power.over_cap_s") < 60);
     assert_true(num(&s, "power.throttled_card_h") > 0);
     assert_true(num(&s, "training.slowdown") > 1);
+    /* Under a cap that binds all day, only the tiered policies keep the
+     * services at SLO: static's one limit slows them all day. */
+    struct sl_summary st, po;
+    const char *s_static[] = {"run.duration=1d", "run.start=2025-07-15", "power.policy=static"};
+    const char *s_polca[] = {"run.duration=1d", "run.start=2025-07-15", "power.policy=polca"};
+    run_sets(NULL, "traditional", s_static, 3, &st);
+    run_sets(NULL, "traditional", s_polca, 3, &po);
+    printf("SLO attainment: priority %.3f, polca %.3f, static %.3f; training PFLOP: priority %.4g, "
+           "polca %.4g, static %.4g\n",
+           num(&s, "inference.slo_attainment"), num(&po, "inference.slo_attainment"),
+           num(&st, "inference.slo_attainment"), num(&s, "training.pflop"),
+           num(&po, "training.pflop"), num(&st, "training.pflop"));
+    assert_true(num(&po, "power.violations") == 0);
+    assert_true(num(&s, "inference.slo_attainment") > num(&st, "inference.slo_attainment") + 0.3);
+    assert_true(num(&po, "inference.slo_attainment") > num(&st, "inference.slo_attainment") + 0.3);
+    assert_true(num(&po, "inference.tokens_lost") == 0 && num(&s, "inference.tokens_lost") == 0);
+    assert_true(num(&st, "inference.tokens_lost") > 0);
+    sl_summary_release(&st);
+    sl_summary_release(&po);
     sl_summary_release(&s);
 }
 

@@ -728,10 +728,11 @@ static const struct sl_field power_fields[] = {
            "`polca`: a level is released when the facility power predicted without it is this "
            "share of the cap below the threshold that set it"),
     F_REAL("polca_training_limit", SL_UNIT_PERCENT, T_PWR, polca_training_x, "70 %", 0, 1, 0,
-           "`polca`: limit of training cards when capped, as a share of the idle-to-TDP range"),
+           "`polca`: deepest limit of training cards at levels 1 and 2 (they follow the excess "
+           "over the level's threshold down to it), as a share of the idle-to-TDP range"),
     F_REAL("polca_inference_limit", SL_UNIT_PERCENT, T_PWR, polca_inference_x, "50 %", 0, 1, 0,
-           "`polca`: limit of inference cards (batch above `polca_t1`, interactive above "
-           "`polca_t2`), lower than training's since decode barely slows under a cap"),
+           "`polca`: deepest limit of inference cards (batch above `polca_t1`, interactive "
+           "above `polca_t2`), lower than training's since decode barely slows under a cap"),
     {"rack", SL_FT_SECTION, 0, S(T_PWR, rack), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
      &power_rack_schema,
      "rack limit: a rack's design input (docs/model.md, \"Power limits in a "

@@ -28,23 +28,25 @@
  * when every lower tier sits at its floor, and is released first.
  *
  * polca (Patel et al., ASPLOS'24, arXiv 2308.12908).  Levels with two
- * thresholds T1 < T2 (shares of the cap) and a brake: level 1 (F > T1)
- * limits training to `polca_training_limit` and batch inference to
- * `polca_inference_limit`; level 2 (F > T2) limits interactive inference to
- * `polca_inference_limit` too; level 3 (F > T, the target) is the brake:
- * on top of level 2's limits the priority rule sheds the excess over T,
- * lowest tier first, down to SL_PM_X_MIN, and gives it back highest tier
- * first, the brake ending when every tier is back at level 2's limit (a
- * fixed brake to the minimum would either starve the site or, released,
- * chatter).  Levels 1 and 2 rise at once to the one F calls for; they
- * fall one at a time when the power predicted with the level below (F
- * plus S_t (min(u_t, x_t') - min(u_t, x_t)) over the tiers, the priority
- * rule's slopes) is `polca_release` of the cap below the threshold that
- * set the level (the target for the brake): POLCA releases below a
- * threshold less a margin; the prediction (our addition) keeps a level
- * that would be set again at once from chattering at the dead-time
- * period.  Inference's limit is the lower since decode, most of its time,
- * barely slows under a cap.
+ * thresholds T1 < T2 (shares of the cap) and a brake: at level 1 (F > T1)
+ * training and batch inference are limited, at level 2 (F > T2)
+ * interactive inference too, at level 3 (F > T, the target) the brake.
+ * At levels 1 and 2 the level's tiers follow the excess over the level's
+ * threshold by the priority rule (lowest tier first, aiming a quarter of
+ * the release band below the threshold), each no deeper than its level
+ * limit (`polca_training_limit`, `polca_inference_limit`; POLCA caps
+ * frequency to set levels, the limit here is the deepest such level), and
+ * give headroom back highest tier first.  The brake sheds the excess over
+ * T from the limits in force, lowest tier first, down to SL_PM_X_MIN, and
+ * ends (back to level 2) once every tier is back at level 2's limits.
+ * Levels rise at once to the one F calls for; they fall one at a time
+ * when the power predicted with the level's own tiers unlimited (F plus
+ * S_t (min(u_t, 1) - min(u_t, x_t)) over them, the priority rule's slopes)
+ * is `polca_release` of the cap below the threshold that set the level:
+ * POLCA releases below a threshold less a margin; the prediction (our
+ * addition) keeps a level that would be set again at once from
+ * chattering at the dead-time period.  Inference's limit is the lower
+ * since decode, most of its time, barely slows under a cap.
  */
 #include "workload/power_mgr.h"
 
@@ -102,20 +104,22 @@ static int dead(const struct sl_power_mgr *m, const struct sl_pm_reading *r)
     return m->decisions > 0 && r->t_us < m->effective_us;
 }
 
-int sl__pm_priority_step(const double *x, const double *S, const double *u, double floor_x,
-                         double E, double *out)
+/* The priority rule with a floor per tier (floor[t] >= 1: the tier is not
+ * limited by this step, and not raised either). */
+static int step_floors(const double *x, const double *S, const double *u, const double *floor,
+                       double E, double *out)
 {
     int moved = 0;
     memcpy(out, x, SL_PM_TIERS * sizeof *out);
     if (E > 0) {
         for (int t = 0; t < SL_PM_TIERS && E > 0; t++) {
-            if (!(S[t] > 0))
+            if (!(S[t] > 0) || floor[t] >= 1)
                 continue;
             double from = x[t] < u[t] ? x[t] : u[t];
-            if (from <= floor_x)
+            if (from <= floor[t])
                 continue;
-            double room = (from - floor_x) * S[t];
-            double v = E <= room ? from - E / S[t] : floor_x;
+            double room = (from - floor[t]) * S[t];
+            double v = E <= room ? from - E / S[t] : floor[t];
             E -= E <= room ? E : room;
             /* Only lower: a tier whose demand fell below its limit keeps
              * it when the step would raise it. */
@@ -128,7 +132,7 @@ int sl__pm_priority_step(const double *x, const double *S, const double *u, doub
     }
     double H = -E;
     for (int t = SL_PM_TIERS - 1; t >= 0 && H > 0; t--) {
-        if (x[t] >= 1)
+        if (x[t] >= 1 || floor[t] >= 1)
             continue;
         double room = (1 - x[t]) * S[t];
         if (!(S[t] > 0) || H >= room) {
@@ -141,6 +145,15 @@ int sl__pm_priority_step(const double *x, const double *S, const double *u, doub
         moved = 1;
     }
     return moved;
+}
+
+int sl__pm_priority_step(const double *x, const double *S, const double *u, double floor_x,
+                         double E, double *out)
+{
+    double floor[SL_PM_TIERS];
+    for (int t = 0; t < SL_PM_TIERS; t++)
+        floor[t] = floor_x < 1 ? floor_x : 1 - 1e-12;
+    return step_floors(x, S, u, floor, E, out);
 }
 
 void sl__pm_priority(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r)
@@ -231,9 +244,10 @@ static double predict_w(struct sl_power_mgr *m, int64_t now_us, const struct sl_
     return F;
 }
 
-/* The brake (level 3): on top of level 2's limits, the priority rule
- * against the target, down to SL_PM_X_MIN; released (to level 2) once
- * every tier is back at level 2's limit. */
+/* The brake (level 3): from the limits in force, the priority rule
+ * against the target, down to SL_PM_X_MIN; it ends (back to level 2,
+ * which adapts from there) once every tier is back at or above level 2's
+ * deepest limits. */
 static void brake(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r)
 {
     const struct sl_power_cfg *c = m->cfg;
@@ -245,23 +259,38 @@ static void brake(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_rea
         E = F - (m->target_w - 0.5 * rel);
     else
         return;
-    double lim[SL_PM_TIERS], base[SL_PM_TIERS], S[SL_PM_TIERS], u[SL_PM_TIERS], x[SL_PM_TIERS];
+    double lim[SL_PM_TIERS], S[SL_PM_TIERS], u[SL_PM_TIERS], x[SL_PM_TIERS];
     sl__pm_polca_limits(c, 2, lim);
-    for (int t = 0; t < SL_PM_TIERS; t++)
-        base[t] = m->xt[t] < lim[t] ? m->xt[t] : lim[t];
     tier_slopes(m, now_us, r, S, u);
-    sl__pm_priority_step(base, S, u, SL_PM_X_MIN, E, x);
-    int at_lim = 1, moved = 0;
-    for (int t = 0; t < SL_PM_TIERS; t++) {
-        if (x[t] >= lim[t])
-            x[t] = lim[t];
-        else
-            at_lim = 0;
-        moved |= x[t] != m->xt[t];
-    }
+    int moved = sl__pm_priority_step(m->xt, S, u, SL_PM_X_MIN, E, x);
+    int at_lim = 1;
+    for (int t = 0; t < SL_PM_TIERS; t++)
+        at_lim &= x[t] >= lim[t];
     if (at_lim)
         m->polca_level = 2;
     if (moved)
+        sl__pm_decide_tiers(m, now_us, x);
+}
+
+/* Levels 1 and 2: the level's tiers follow the excess over the level's
+ * threshold, lowest tier first, each no deeper than its level limit
+ * (sl__pm_polca_limits), and give headroom back highest tier first. */
+static void adapt(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r, int lvl,
+                  double set_at)
+{
+    const struct sl_power_cfg *c = m->cfg;
+    double rel = c->polca_release * m->cap_w;
+    double F = r->facility_w, E;
+    if (F > set_at - 0.25 * rel)
+        E = F - (set_at - 0.25 * rel);
+    else if (F < set_at - rel)
+        E = F - (set_at - 0.5 * rel);
+    else
+        return;
+    double floor[SL_PM_TIERS], S[SL_PM_TIERS], u[SL_PM_TIERS], x[SL_PM_TIERS];
+    sl__pm_polca_limits(c, lvl, floor);
+    tier_slopes(m, now_us, r, S, u);
+    if (step_floors(m->xt, S, u, floor, E, x))
         sl__pm_decide_tiers(m, now_us, x);
 }
 
@@ -275,31 +304,30 @@ void sl__pm_polca(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_rea
     int lvl = m->polca_level;
     double F = r->facility_w, F_rel = F;
     if (lvl == 3 || F > m->target_w) {
-        if (lvl < 2) {
-            /* Straight to level 2's limits, then the brake beneath them. */
-            double x[SL_PM_TIERS];
-            sl__pm_polca_limits(c, 2, x);
-            memcpy(m->xt, x, sizeof x);
-        }
         m->polca_level = 3;
         brake(m, now_us, r);
         return;
     }
+    double x[SL_PM_TIERS];
     if (lvl > 0) {
-        /* Released only when the power with the level below would stay
-         * clear of the level's threshold (else it would chatter). */
-        double set_at = lvl == 1 ? t1 : t2;
+        /* Released only when the power with the tiers of this level
+         * unlimited would stay clear of the level's threshold (else it
+         * would chatter). */
+        double set_at = lvl == 1 ? t1 : t2, below[SL_PM_TIERS];
         if (F < set_at - rel) {
-            double x[SL_PM_TIERS];
-            sl__pm_polca_limits(c, lvl - 1, x);
+            sl__pm_polca_limits(c, lvl - 1, below);
+            for (int t = 0; t < SL_PM_TIERS; t++)
+                x[t] = below[t] >= 1 ? 1 : m->xt[t];
             F_rel = predict_w(m, now_us, r, x);
         }
     }
-    lvl = sl__pm_polca_level(lvl, F, F_rel, t1, t2, m->target_w, rel);
-    if (lvl == m->polca_level)
+    int want = sl__pm_polca_level(lvl, F, F_rel, t1, t2, m->target_w, rel);
+    m->polca_level = want;
+    if (want < lvl) {
+        /* A level down: its own tiers are released. */
+        sl__pm_decide_tiers(m, now_us, x);
         return;
-    m->polca_level = lvl;
-    double x[SL_PM_TIERS];
-    sl__pm_polca_limits(c, lvl, x);
-    sl__pm_decide_tiers(m, now_us, x);
+    }
+    if (want > 0)
+        adapt(m, now_us, r, want, want == 1 ? t1 : t2);
 }
