@@ -2,8 +2,9 @@
  * What the power manager's tests share: reading a number from a summary,
  * and loading and running a scenario (path or the built-in default, one
  * variant, overrides) into a fresh folder under the including file's
- * `tmpdir` (a mkdtemp template made by its setup).  Include after
- * <cmocka.h>, "suanli/sim.h" and the definition of `static char tmpdir[]`.
+ * `tmpdir` (a mkdtemp template); expecting load errors at a position; the
+ * group's setup and teardown of tmpdir.  Include after <cmocka.h> and
+ * "test_util.h", and after the definition of `static char tmpdir[]`.
  */
 #ifndef SUANLI_TESTS_POWER_UTIL_H
 #define SUANLI_TESTS_POWER_UTIL_H
@@ -51,6 +52,49 @@ static void run_sets(const char *path, const char *variant, const char *const *s
     if (rc != SL_OK)
         fail_msg("run: %s: %s", sl_strerror(rc), d.msg);
     sl_scenario_set_release(&set);
+}
+
+/* A scenario text that must fail to load with SL_EINVAL at line:col of
+ * bad.yaml, its message holding msg. */
+struct bad_case {
+    const char *text;
+    int line, col;
+    const char *msg;
+};
+
+static inline void expect_bad(const struct bad_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *path = test_write_file(tmpdir, "bad.yaml", cases[i].text);
+        struct sl_load_opts o = {path, NULL, 0, NULL, NULL};
+        struct sl_scenario_set set;
+        struct sl_diag d;
+        sl_diag_clear(&d);
+        int rc = sl_scenario_load(&o, &set, &d);
+        if (rc == SL_OK) {
+            sl_scenario_set_release(&set);
+            fail_msg("case %zu loaded", i);
+        }
+        assert_int_equal(rc, SL_EINVAL);
+        if (!strstr(d.file, "bad.yaml") || d.line != cases[i].line || d.col != cases[i].col ||
+            !strstr(d.msg, cases[i].msg))
+            fail_msg("case %zu: %s:%d:%d: %s", i, d.file, d.line, d.col, d.msg);
+    }
+}
+
+/* The group's fixtures: the folder of tmpdir. */
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd);
 }
 
 #endif

@@ -131,12 +131,6 @@ static void test_lag_needs_margin(void **state)
     sl_summary_release(&wide);
 }
 
-struct bad_case {
-    const char *text;
-    int line, col;
-    const char *msg;
-};
-
 static void test_errors(void **state)
 {
     (void)state;
@@ -146,36 +140,7 @@ static void test_errors(void **state)
         {"power:\n  margin: 100 %\n", 2, 11, "margin"},
         {"power:\n  control_interval: 0s\n", 2, 21, "control_interval"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *path = test_write_file(tmpdir, "bad.yaml", cases[i].text);
-        struct sl_load_opts o = {path, NULL, 0, NULL, NULL};
-        struct sl_scenario_set set;
-        struct sl_diag d;
-        sl_diag_clear(&d);
-        int rc = sl_scenario_load(&o, &set, &d);
-        if (rc == SL_OK) {
-            sl_scenario_set_release(&set);
-            fail_msg("case %zu loaded", i);
-        }
-        assert_int_equal(rc, SL_EINVAL);
-        if (!strstr(d.file, "bad.yaml") || d.line != cases[i].line || d.col != cases[i].col ||
-            !strstr(d.msg, cases[i].msg))
-            fail_msg("case %zu: %s:%d:%d: %s", i, d.file, d.line, d.col, d.msg);
-    }
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd);
+    expect_bad(cases, sizeof cases / sizeof cases[0]);
 }
 
 int main(void)
