@@ -625,20 +625,8 @@ static void write_csv(FILE *out, const struct plan *p, const struct row *rows, s
             csv_cell(out, p->vary[p->by_k].values[g]);
             fprintf(out, ",%zu", grank);
         }
-        for (size_t k = 0; k < p->nvary; k++) {
-            const char *v = p->vary[k].values[digit(p, w->idx, k)];
-            if (!strpbrk(v, ",\"\r\n")) {
-                fprintf(out, ",%s", v);
-                continue;
-            }
-            fputs(",\"", out);
-            for (const char *c = v; *c; c++) {
-                if (*c == '"')
-                    fputc('"', out);
-                fputc(*c, out);
-            }
-            fputc('"', out);
-        }
+        for (size_t k = 0; k < p->nvary; k++)
+            csv_cell(out, p->vary[k].values[digit(p, w->idx, k)]);
         for (size_t i = 0; i < NFIG; i++) {
             char buf[64];
             fprintf(out, ",%s", w->feasible ? sl_format_number(w->f[i], buf, sizeof buf) : "");

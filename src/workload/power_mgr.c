@@ -203,17 +203,27 @@ static void sample_throttle(struct sl_power_mgr *m, double dt_s)
     }
 }
 
-double sl__pm_span_w(const struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r)
+/* The facility span from all cards idle to all at TDP at the weather of
+ * now (the fabric as read in r); *it0_w and *it1_w receive the servers'
+ * IT power at the two ends. */
+static double span_w(const struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r,
+                     double *it0_w, double *it1_w)
 {
     const struct sl_world *w = m->w;
     int64_t local = sl_world_local_s(w, now_us);
-    double it0, l0, it1, l1;
-    fleet_at(&w->fleet, 0, &it0, &l0);
-    fleet_at(&w->fleet, 1, &it1, &l1);
+    double l0, l1;
+    fleet_at(&w->fleet, 0, it0_w, &l0);
+    fleet_at(&w->fleet, 1, it1_w, &l1);
     struct sl_facility_eval e0, e1;
-    sl_facility_eval(&w->fac, it0 + r->fabric_w, l0, local, &e0);
-    sl_facility_eval(&w->fac, it1 + r->fabric_w, l1, local, &e1);
+    sl_facility_eval(&w->fac, *it0_w + r->fabric_w, l0, local, &e0);
+    sl_facility_eval(&w->fac, *it1_w + r->fabric_w, l1, local, &e1);
     return e1.facility_w - e0.facility_w;
+}
+
+double sl__pm_span_w(const struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r)
+{
+    double it0, it1;
+    return span_w(m, now_us, r, &it0, &it1);
 }
 
 /* The threshold rule on the lagged reading r. */
@@ -225,15 +235,8 @@ static void threshold(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm
         return;
     double F = r->facility_w;
     if (F > m->target_w) {
-        const struct sl_world *w = m->w;
-        int64_t local = sl_world_local_s(w, now_us);
-        double it0, l0, it1, l1;
-        fleet_at(&w->fleet, 0, &it0, &l0);
-        fleet_at(&w->fleet, 1, &it1, &l1);
-        struct sl_facility_eval e0, e1;
-        sl_facility_eval(&w->fac, it0 + r->fabric_w, l0, local, &e0);
-        sl_facility_eval(&w->fac, it1 + r->fabric_w, l1, local, &e1);
-        double span = e1.facility_w - e0.facility_w;
+        double it0, it1;
+        double span = span_w(m, now_us, r, &it0, &it1);
         double u = it1 > it0 ? (r->srv_it_w - it0) / (it1 - it0) : 1;
         u = u < 0 ? 0 : u > 1 ? 1 : u;
         double from = m->x_target < u ? m->x_target : u;
