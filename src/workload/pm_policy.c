@@ -32,8 +32,8 @@
  * training and batch inference are limited, at level 2 (F > T2)
  * interactive inference too, at level 3 (F > T, the target) the brake.
  * At levels 1 and 2 the level's tiers follow the excess over the level's
- * threshold by the priority rule (lowest tier first, aiming a quarter of
- * the release band below the threshold), each no deeper than its level
+ * threshold by the priority rule (lowest tier first, triggered a quarter
+ * and aiming half of the release band below the threshold), each no deeper than its level
  * limit (`polca_training_limit`, `polca_inference_limit`; POLCA caps
  * frequency to set levels, the limit here is the deepest such level), and
  * give headroom back highest tier first.  The brake sheds the excess over
@@ -253,8 +253,11 @@ static void brake(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_rea
     const struct sl_power_cfg *c = m->cfg;
     double rel = c->polca_release * m->cap_w;
     double F = r->facility_w, E;
+    /* Shed when above a quarter of the band below the target, aiming at
+     * half of it: the landing is no new trigger (aiming at the trigger
+     * itself made a tiny step every few seconds, 50,000 in a hot week). */
     if (F > m->target_w - 0.25 * rel)
-        E = F - (m->target_w - 0.25 * rel);
+        E = F - (m->target_w - 0.5 * rel);
     else if (F < m->target_w - rel)
         E = F - (m->target_w - 0.5 * rel);
     else
@@ -262,10 +265,16 @@ static void brake(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_rea
     double lim[SL_PM_TIERS], S[SL_PM_TIERS], u[SL_PM_TIERS], x[SL_PM_TIERS];
     sl__pm_polca_limits(c, 2, lim);
     tier_slopes(m, now_us, r, S, u);
-    int moved = sl__pm_priority_step(m->xt, S, u, SL_PM_X_MIN, E, x);
-    int at_lim = 1;
-    for (int t = 0; t < SL_PM_TIERS; t++)
+    sl__pm_priority_step(m->xt, S, u, SL_PM_X_MIN, E, x);
+    /* Giving back stops at level 2's limits: a tier raised past them
+     * would be shed again by level 2 at once (the two chattered). */
+    int at_lim = 1, moved = 0;
+    for (int t = 0; t < SL_PM_TIERS; t++) {
+        if (x[t] > m->xt[t] && x[t] > lim[t])
+            x[t] = m->xt[t] > lim[t] ? m->xt[t] : lim[t];
         at_lim &= x[t] >= lim[t];
+        moved |= x[t] != m->xt[t];
+    }
     if (at_lim)
         m->polca_level = 2;
     if (moved)
@@ -282,7 +291,7 @@ static void adapt(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_rea
     double rel = c->polca_release * m->cap_w;
     double F = r->facility_w, E;
     if (F > set_at - 0.25 * rel)
-        E = F - (set_at - 0.25 * rel);
+        E = F - (set_at - 0.5 * rel); /* as the brake */
     else if (F < set_at - rel)
         E = F - (set_at - 0.5 * rel);
     else
