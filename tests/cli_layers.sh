@@ -2,7 +2,8 @@
 # Layering: each src/ module includes only modules below it, app/ includes
 # only public headers and its own (app/*.h), and suanli/sim.h (the top-level
 # API) is included only by src/sim and app.  The order is docs/architecture.md's:
-#   core < trace < power < fleet < perf < facility < config < world < workload = report < sim
+#   core < trace < power < fleet < perf < facility < faults < factory < config < world <
+#   workload = report < sim
 # Usage: cli_layers.sh SUANLI_BINARY SOURCE_DIR (the binary is unused).
 set -u
 src="${2:?source dir}"
@@ -10,8 +11,8 @@ cd "$src" || exit 1
 rank() {
     case "$1" in
     core) echo 0 ;; trace) echo 1 ;; power) echo 2 ;; fleet) echo 3 ;; perf) echo 4 ;;
-    facility) echo 5 ;; config) echo 6 ;; world) echo 7 ;; workload | report) echo 8 ;;
-    sim) echo 9 ;; *) echo -1 ;;
+    facility) echo 5 ;; faults) echo 6 ;; factory) echo 7 ;; config) echo 8 ;; world) echo 9 ;;
+    workload | report) echo 10 ;; sim) echo 11 ;; *) echo -1 ;;
     esac
 }
 fail=0
