@@ -36,7 +36,14 @@
  * and aiming half of the release band below the threshold), each no deeper than its level
  * limit (`polca_training_limit`, `polca_inference_limit`; POLCA caps
  * frequency to set levels, the limit here is the deepest such level), and
- * give headroom back highest tier first.  The brake sheds the excess over
+ * give headroom back highest tier first.  The band between T1 and the
+ * target is a reserve for the interactive tier's rises, which the
+ * controller (lag, actuation) meets late; it is kept only as wide as that
+ * tier has needed: the reserve R is the largest rise of its cards' demand
+ * from one tier refresh (10 s) to the next over the last 10 minutes, at
+ * facility watts, no less than the release band and no more than T - T1,
+ * and both thresholds move toward T by the part of the band R leaves
+ * (sl__pm_polca_thresholds).  The brake sheds the excess over
  * T from the limits in force, lowest tier first, down to SL_PM_X_MIN, and
  * ends (back to level 2) once every tier is back at level 2's limits.
  * Levels rise at once to the one F calls for; they fall one at a time
@@ -69,6 +76,13 @@ static double tier_ranges(struct sl_power_mgr *m, int64_t now_us, double *range_
     if (m->tr_at_us < 0 || now_us - m->tr_at_us >= SL_PM_TIER_REFRESH_US) {
         m->tr_all = tier_ranges_now(&m->w->fleet, m->tr_range, m->tr_demand);
         m->tr_at_us = now_us;
+        /* polca's reserve: the interactive tier's rise since the last
+         * refresh (a fall counts as none). */
+        double d = m->tr_demand[SL_TIER_INTERACTIVE];
+        double up = m->rise_prev_w >= 0 && d > m->rise_prev_w ? d - m->rise_prev_w : 0;
+        m->rise_w[m->rise_next] = up;
+        m->rise_next = (m->rise_next + 1) % SL_PM_RISE_N;
+        m->rise_prev_w = d;
     }
     memcpy(range_w, m->tr_range, sizeof m->tr_range);
     memcpy(demand_w, m->tr_demand, sizeof m->tr_demand);
@@ -303,12 +317,48 @@ static void adapt(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_rea
         sl__pm_decide_tiers(m, now_us, x);
 }
 
+void sl__pm_polca_thresholds(double T, double t1, double t2, double reserve_w, double *t1_out,
+                             double *t2_out)
+{
+    double band = T - t1, R = reserve_w < band ? reserve_w : band;
+    if (!(band > 0) || !(R >= 0)) {
+        *t1_out = t1;
+        *t2_out = t2;
+        return;
+    }
+    *t1_out = T - R;
+    *t2_out = T - R * (T - t2) / band;
+}
+
+/* The reserve the interactive tier needs (facility W): its largest rise
+ * from one tier refresh to the next over the ring, at the facility span's
+ * watts per card watt. */
+static double polca_reserve_w(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r)
+{
+    double range[SL_PM_TIERS], demand[SL_PM_TIERS];
+    double all = tier_ranges(m, now_us, range, demand);
+    double rise = 0;
+    for (size_t k = 0; k < SL_PM_RISE_N; k++)
+        rise = m->rise_w[k] > rise ? m->rise_w[k] : rise;
+    double span = sl__pm_span_w(m, now_us, r);
+    return all > 0 && span > 0 ? rise * span / all : 0;
+}
+
 void sl__pm_polca(struct sl_power_mgr *m, int64_t now_us, const struct sl_pm_reading *r)
 {
+    /* Every tick, dead or not, so the interactive tier's rises are
+     * sampled at the refresh period. */
+    const struct sl_power_cfg *c = m->cfg;
+    double reserve = polca_reserve_w(m, now_us, r), rel0 = c->polca_release * m->cap_w;
+    if (reserve < rel0)
+        reserve = rel0;
+    if (reserve > m->reserve_max_w)
+        m->reserve_max_w = reserve;
     if (dead(m, r))
         return;
-    const struct sl_power_cfg *c = m->cfg;
-    double t1 = c->polca_t1 * m->cap_w, t2 = c->polca_t2 * m->cap_w;
+    double t1, t2;
+    sl__pm_polca_thresholds(m->target_w, c->polca_t1 * m->cap_w, c->polca_t2 * m->cap_w, reserve,
+                            &t1, &t2);
     double rel = c->polca_release * m->cap_w;
     int lvl = m->polca_level;
     double F = r->facility_w, F_rel = F;

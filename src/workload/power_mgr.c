@@ -341,6 +341,7 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
     m->target_w = m->cap_w * (1 - m->cfg->margin);
     m->x = m->x_target = 1;
     m->tr_at_us = -1;
+    m->rise_prev_w = -1;
     for (int t = 0; t < SL_PM_TIERS; t++)
         m->xt[t] = m->xt_pend[t] = 1;
     /* Under `none` with none of the levels' and ramps' keys nothing is
@@ -468,6 +469,11 @@ static int summary(void *state, const struct sl_world *w, struct sl_summary *s)
             snprintf(key, sizeof key, "power.limited_card_h.%s", tier_names[t]);
             rc = sl_summary_num(s, key, m->tier_limited_s[t] / 3600);
         }
+    }
+    if (rc == SL_OK && m->cfg->policy == SL_POWER_POLCA) {
+        double band = m->target_w - m->cfg->polca_t1 * m->cap_w;
+        rc = sl_summary_num(s, "power.polca_reserve_kw",
+                            (m->reserve_max_w < band ? m->reserve_max_w : band) * 1e-3);
     }
     return rc;
 }

@@ -84,6 +84,9 @@ struct sl_pm_reading {
  * tick k at k % nring; lag_ticks = telemetry_lag / control_interval <
  * nring; x is the limit in force and x_target the last decided (equal when
  * no actuation is pending); ncapped is the fleet's cards under a limit. */
+/* polca's reserve looks back SL_PM_RISE_N tier refreshes (10 min). */
+#define SL_PM_RISE_N 60
+
 struct sl_power_mgr {
     struct sl_world *w;
     const struct sl_power_cfg *cfg;
@@ -99,8 +102,15 @@ struct sl_power_mgr {
     /* tiered policies: the tiers' card ranges and demand (pm_policy.c,
      * tier_ranges), recomputed at most every SL_PM_TIER_REFRESH_US */
     double tr_range[SL_PM_TIERS], tr_demand[SL_PM_TIERS], tr_all;
-    int64_t tr_at_us;                   /* when they were taken; -1: never */
-    int polca_level;                    /* polca: 0 none, 1 above t1, 2 above t2, 3 brake */
+    int64_t tr_at_us; /* when they were taken; -1: never */
+    int polca_level;  /* polca: 0 none, 1 above t1, 2 above t2, 3 brake */
+    /* polca: the rises of the interactive tier's card demand (W) from one
+     * tier refresh to the next over the last SL_PM_RISE_N refreshes (a
+     * ring), sizing the reserve its thresholds keep (pm_policy.c) */
+    double rise_w[SL_PM_RISE_N];
+    double rise_prev_w; /* the demand at the last refresh; -1: none yet */
+    size_t rise_next;
+    double reserve_max_w;               /* the largest reserve polca kept (W) */
     double tier_limited_s[SL_PM_TIERS]; /* card-seconds under a limit, per tier */
     int64_t tier_since_us;
     int64_t decided_at_us; /* when x_target was decided */
@@ -155,6 +165,11 @@ int sl__pm_priority_step(const double *x, const double *S, const double *u, doub
 /* POLCA's level (0 none, 1 above t1, 2 above t2, 3 brake above brake_w)
  * after reading F at level, F_released the power predicted at level - 1
  * (pure); and the tier limits of a level. */
+/* polca's thresholds moved toward the target T by the part of the band
+ * T - t1 that the reserve (W) does not need: t1' = T - R, t2' = T - R (T -
+ * t2) / (T - t1), R = min(reserve, T - t1).  Pure. */
+void sl__pm_polca_thresholds(double T, double t1, double t2, double reserve_w, double *t1_out,
+                             double *t2_out);
 int sl__pm_polca_level(int level, double F, double F_released, double t1_w, double t2_w,
                        double brake_w, double release_w);
 void sl__pm_polca_limits(const struct sl_power_cfg *c, int level, double *x);
