@@ -252,6 +252,10 @@ struct sl_service_cfg {
     struct sl_request_cfg requests;
 };
 
+/* A job's checkpoint interval chosen at run time by Young/Daly,
+ * tau = sqrt(2 delta MTTI), from the job's cards and servers. */
+#define SL_CKPT_AUTO (-1)
+
 enum sl_queue_policy { SL_QUEUE_FIFO = 0, SL_QUEUE_PRIORITY, SL_QUEUE_EASY };
 enum sl_placement { SL_PLACE_FIRST_FIT = 0, SL_PLACE_PACK, SL_PLACE_TOPOLOGY };
 
@@ -302,14 +306,20 @@ struct sl_training_cfg {
     char *trace;   /* job trace (suanli/jobs.h), or NULL */
     int format;    /* enum sl_job_format */
     int lenient;
-    double time_scale; /* trace submit times multiplied by this */
-    int64_t checkpoint_us;
+    double time_scale;     /* trace submit times multiplied by this */
+    int64_t checkpoint_us; /* 0: Young/Daly per job (SL_CKPT_AUTO) */
     int64_t checkpoint_write_us;
     int64_t seq;
     double global_batch_tokens;
     int precision;       /* enum sl_precision: FP16 (BF16) or FP8 */
     struct sl_list jobs; /* struct sl_job_cfg[] */
     struct sl_jobmix_cfg generate;
+    /* Riding through failures (issue #11, docs/model.md "Training through
+     * failures"): detection of an interruption, automated restart, and
+     * healthy servers held back as hot spares per partition. */
+    int64_t detect_us;
+    int64_t restart_us;
+    int64_t spare_servers;
 };
 
 /* The `workload` section: one section per load source. */
@@ -336,7 +346,8 @@ struct sl_job_spec {
     double tokens;       /* 0 when by duration */
     int64_t priority;
     int64_t tp, pp, dp;
-    int64_t checkpoint_us, checkpoint_write_us;
+    int64_t checkpoint_us; /* SL_CKPT_AUTO: Young/Daly from the job's MTTI */
+    int64_t checkpoint_write_us;
     size_t pool;
     double share;     /* of each card, 0..1 (Alibaba gpu_milli / 1000; else 1) */
     const char *file; /* where it was given, for messages; NULL: generated */

@@ -613,8 +613,9 @@ static const struct sl_field training_fields[] = {
            "skip and count malformed trace rows instead of rejecting the trace"),
     {"time_scale", SL_FT_REAL, SL_UNIT_NONE, S(T_TRN, time_scale), "1", 0, 1e6, SL_FF_MIN_EXCL,
      NULL, NULL, "trace submit times are multiplied by this (0.5: arrivals twice as dense)"},
-    {"checkpoint", SL_FT_TIME, 0, S(T_TRN, checkpoint_us), "30min", 0, SL_NO_MAX, 0, NULL, NULL,
-     "checkpoint interval of every job (0: none)"},
+    {"checkpoint", SL_FT_TIME, 0, S(T_TRN, checkpoint_us), "0s", 0, SL_NO_MAX, 0, NULL, NULL,
+     "checkpoint interval of every job (0: Young/Daly, sqrt(2 checkpoint_write MTTI) from the "
+     "job's cards and servers and the `failures` rates)"},
     {"checkpoint_write", SL_FT_TIME, 0, S(T_TRN, checkpoint_write_us), "40s", 0, SL_NO_MAX, 0, NULL,
      NULL, "time a job stalls while writing a checkpoint"},
     F_INT("seq", T_TRN, seq, "4096", 1, 10000000, 0, "tokens per training sequence"),
@@ -625,6 +626,15 @@ static const struct sl_field training_fields[] = {
     F_LIST("jobs", T_TRN, jobs, &job_schema, "jobs given one by one"),
     {"generate", SL_FT_SECTION, 0, S(T_TRN, generate), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
      &jobmix_schema, "a generated LLM center's job mix (docs/model.md, \"The LLM job mix\")"},
+    /* Riding through failures (issue #11). */
+    {"detection", SL_FT_TIME, 0, S(T_TRN, detect_us), "1min", 0, 86400, 0, NULL, NULL,
+     "time from a server of a running job going down to the job noticing it"},
+    {"restart", SL_FT_TIME, 0, S(T_TRN, restart_us), "5min", 0, 86400, 0, NULL, NULL,
+     "automated restart of an interrupted job once it has healthy servers: rescheduling and "
+     "loading the last checkpoint"},
+    F_INT("spare_servers", T_TRN, spare_servers, "0", 0, 1000000, 0,
+          "healthy servers per training partition held back from new jobs as hot spares for "
+          "interrupted ones (free servers are used too)"),
 };
 SCHEMA(training_schema, sl_training_cfg, "training", training_fields);
 
