@@ -222,9 +222,9 @@ static void test_class_and_server(void **state)
     c.cls[SL_FC_HBM].wear_scale_y = 5;
     assert_int_equal(sl_fault_class_hazard(&c.cls[SL_FC_HBM], &h), SL_OK);
     double y = SL_FAULT_H_PER_YEAR;
-    assert_true(fabs(sl_hazard_cum(&h, 2 * y) - (c.cls[SL_FC_HBM].rate * 0.75 * 2 +
-                                                 c.cls[SL_FC_HBM].rate * 0.25 * sqrt(2) +
-                                                 pow(2.0 / 5, 3))) < 1e-12);
+    assert_true(fabs(sl_hazard_cum(&h, 2 * y) -
+                     (c.cls[SL_FC_HBM].rate * 0.75 * 2 + c.cls[SL_FC_HBM].rate * 0.25 * sqrt(2) +
+                      pow(2.0 / 5, 3))) < 1e-12);
     c.cls[SL_FC_HBM].wear_beta = 0;
 
     struct sl_hazard s;

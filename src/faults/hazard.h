@@ -38,7 +38,7 @@
 #include "suanli/scenario.h"
 
 #define SL_FAULT_H_PER_YEAR 8766.0 /* a Julian year, 365.25 days */
-#define SL_HAZARD_TERMS   16
+#define SL_HAZARD_TERMS     16
 
 /* One Weibull term of a hazard: cumulative hazard w (t / scale_h)^beta. */
 struct sl_hazard_term {
