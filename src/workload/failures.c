@@ -243,8 +243,8 @@ static const char *unit_blast(int k, size_t u, const struct sl_failures *s, size
         if (u < fab->spines && fab->tiers == 3) {
             size_t pod = u * fab->pods / fab->spines;
             size_t b0 = pod * fab->blocks_per_pod;
-            size_t b1 = b0 + fab->blocks_per_pod < fab->blocks ? b0 + fab->blocks_per_pod
-                                                                 : fab->blocks;
+            size_t b1 =
+                b0 + fab->blocks_per_pod < fab->blocks ? b0 + fab->blocks_per_pod : fab->blocks;
             *first = sl_fabric_block_first(fab, b0);
             *n = sl_fabric_block_first(fab, b1 - 1) + sl_fabric_block_count(fab, b1 - 1) - *first;
             return "pod";
@@ -273,8 +273,8 @@ static const char *unit_blast(int k, size_t u, const struct sl_failures *s, size
             size_t rest = u - fab->server_links - fab->leaf_spine_links;
             size_t pod = fab->spine_core_links ? rest * fab->pods / fab->spine_core_links : 0;
             size_t b0 = pod * fab->blocks_per_pod;
-            size_t b1 = b0 + fab->blocks_per_pod < fab->blocks ? b0 + fab->blocks_per_pod
-                                                                 : fab->blocks;
+            size_t b1 =
+                b0 + fab->blocks_per_pod < fab->blocks ? b0 + fab->blocks_per_pod : fab->blocks;
             *first = sl_fabric_block_first(fab, b0);
             *n = sl_fabric_block_first(fab, b1 - 1) + sl_fabric_block_count(fab, b1 - 1) - *first;
             return "pod";
