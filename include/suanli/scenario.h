@@ -519,11 +519,13 @@ struct sl_spares_cfg {
 };
 
 /* The `failures` section.  enabled 0 (the default) leaves every run as it
- * was.  links_per_card, leaves_per_card and spines_per_card are resolved
- * by the loader from the fabric (not keys): a job's share of the fabric
- * in sl_faults_job_mtti_h. */
+ * was.  Parts enter service aged `burnin.duration`; at the run's start the
+ * fleet has been in service start_age_us more (0: a new center).  links_per_card, leaves_per_card
+ * and spines_per_card are resolved by the loader from the fabric (not keys): a job's share of the
+ * fabric in sl_faults_job_mtti_h. */
 struct sl_failures_cfg {
     int enabled;
+    int64_t start_age_us; /* time in service of the fleet's parts at the run's start */
     struct sl_fault_class_cfg cls[SL_FC_COUNT];
     struct sl_spares_cfg spares;
     double links_per_card, leaves_per_card, spines_per_card;
@@ -540,6 +542,25 @@ struct sl_catalog_cfg {
     struct sl_list chains;  /* struct sl_chain_spec[] */
     struct sl_list cooling; /* struct sl_cooling_spec[] */
     struct sl_list models;  /* struct sl_llm_model[] */
+};
+
+/* The `burnin` section: the full-load burn-in every server passes before
+ * it ships (DESIGN.md: 72 h at full load; failures-traces.md section 3).
+ * The factory line's burn-in area (src/factory) holds `slots` servers at
+ * once, each drawing the server model's power at `load`; the failure model
+ * (src/faults) lets a server enter service aged duration_us, truncating
+ * the first hours of its infant-mortality hazard.  A server that fails
+ * during burn-in is repaired (repair_us) and restarts its burn-in from
+ * zero.  fallout is the share of servers that fail a burn-in when the
+ * scenario's failure model is off (with it on, the server's hazard over
+ * the burn-in decides).  Invariants of a loaded scenario: duration_us >= 0;
+ * slots >= 1; load in [0, 1]; fallout in [0, 1); repair_us >= 0. */
+struct sl_burnin_cfg {
+    int64_t duration_us; /* burn-in length of one server (72 h) */
+    int64_t slots;       /* servers the burn-in area holds at once */
+    double load;         /* load share of the cards during burn-in (1: full) */
+    double fallout;      /* share failing one burn-in without a failure model */
+    int64_t repair_us;   /* repair of a server that failed, before it restarts */
 };
 
 /* One resolved scenario: what one run simulates.  The loader
@@ -565,6 +586,7 @@ struct sl_scenario {
     struct sl_output_cfg output;
     struct sl_power_cfg power;
     struct sl_failures_cfg failures; /* issue #11, FAULTS */
+    struct sl_burnin_cfg burnin;     /* issue #11: the burn-in before service */
 
     /* Resolved by the loader, not keys of the file; they point into the
      * built-in catalog or the scenario's own. */

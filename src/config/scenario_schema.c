@@ -946,6 +946,10 @@ static const struct sl_field failures_fields[] = {
     F_BOOL("enabled", T_FL, enabled, "false",
            "draw failures in service (docs/model.md, \"Failures in service\"): servers go down, "
            "workloads ride through; failures.csv"),
+    {"start_age", SL_FT_TIME, 0, S(T_FL, start_age_us), "0s", 0, SL_NO_MAX, 0, NULL, NULL,
+     "time the fleet has been in service when the run starts (0: a new center whose parts "
+     "enter service aged `burnin.duration`); a mature fleet has left most infant mortality "
+     "behind"},
     {"gpu", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_GPU]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
      &fc_gpu_schema, "faulty GPU (Llama 3: 148 of 419)"},
     {"hbm", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_HBM]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
@@ -1002,6 +1006,25 @@ static const struct sl_field failures_fields[] = {
      &spares_schema, "spares pools permanent failures draw on"},
 };
 SCHEMA(failures_schema, sl_failures_cfg, "failures", failures_fields);
+#define T_BRN struct sl_burnin_cfg
+static const struct sl_field burnin_fields[] = {
+    {"duration", SL_FT_TIME, 0, S(T_BRN, duration_us), "72h", 0, SL_NO_MAX, 0, NULL, NULL,
+     "burn-in of each server at full load before it ships (DESIGN.md: 72 h; 24-168 h in "
+     "practice, failures-traces.md section 3); 0: none"},
+    F_INT("slots", T_BRN, slots, "1000", 1, 100000000, 0,
+          "servers the burn-in area holds at once (100,000 a year x 72 h = 822 in burn-in on "
+          "average, plus room for restarts and arrival bursts; low confidence)"),
+    F_REAL("load", SL_UNIT_PERCENT, T_BRN, load, "100 %", 0, 1, 0,
+           "load share of the cards during burn-in (the server model's full-load power at 100 %)"),
+    F_REAL("fallout", SL_UNIT_PERCENT, T_BRN, fallout, "1 %", 0, 1, SL_FF_MAX_EXCL,
+           "share of servers that fail one burn-in when `failures` is off (8 cards x 0.17 "
+           "interruptions per card-year x 72 h = 1.1 %; low confidence); with `failures` on, the "
+           "server's hazard over the burn-in decides"),
+    {"repair", SL_FT_TIME, 0, S(T_BRN, repair_us), "4h", 0, SL_NO_MAX, 0, NULL, NULL,
+     "time to repair a server that failed burn-in; it then restarts its burn-in from zero "
+     "(low confidence)"},
+};
+SCHEMA(burnin_schema, sl_burnin_cfg, "burnin", burnin_fields);
 
 SCHEMA(run_schema, sl_run_cfg, "run", run_fields);
 SCHEMA(facility_schema, sl_facility_cfg, "facility", facility_fields);
@@ -1065,6 +1088,8 @@ static const struct sl_field top_fields[] = {
      "the power manager that keeps the site within the grid cap"},
     {"failures", SL_FT_SECTION, 0, SC(failures), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
      &failures_schema, "failures in service: component classes, blast radius, repair, spares"},
+    {"burnin", SL_FT_SECTION, 0, SC(burnin), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &burnin_schema,
+     "the full-load burn-in every server passes before service (slots, power, fallout)"},
     {"variants", SL_FT_RAW, 0, 0, NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL,
      "named override sets run side by side (see \"Variants\")"},
     {"plan", SL_FT_RAW, 0, 0, NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL,

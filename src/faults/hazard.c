@@ -209,6 +209,11 @@ int sl_faults_server_hazard(const struct sl_failures_cfg *c, size_t cards_per_se
     return SL_OK;
 }
 
+double sl_faults_start_age_h(const struct sl_scenario *sc)
+{
+    return (double)(sc->burnin.duration_us + sc->failures.start_age_us) / 3.6e9;
+}
+
 /* First-year mean events per unit-year of class k (infant and constant). */
 static double class_rate_py(const struct sl_failures_cfg *c, int k)
 {

@@ -110,6 +110,12 @@ int sl_fault_class_hazard(const struct sl_fault_class_cfg *c, struct sl_hazard *
 int sl_faults_server_hazard(const struct sl_failures_cfg *c, size_t cards_per_server,
                             struct sl_hazard *out);
 
+/* The age (hours) of the fleet's original parts at the run's start: the
+ * burn-in they went through before service plus the fleet's time in
+ * service (failures.start_age).  A part replaced in service starts at the
+ * burn-in age alone. */
+double sl_faults_start_age_h(const struct sl_scenario *sc);
+
 /* Events per hour that interrupt a synchronous job on cards cards in
  * servers servers, from the classes' rates (infant and constant parts at
  * their first-year mean; wear-out ignored): card classes and software

@@ -56,7 +56,8 @@ struct sl_failures {
     struct sl_fleet *fleet;
     const struct sl_failures_cfg *cfg;
     const struct sl_fabric *fab; /* NULL without a fabric */
-    double burnin_h;
+    double burnin_h;             /* age of a part entering service */
+    double start_age_h;          /* age of the original parts at the run's start */
     struct fl_class cls[SL_FC_COUNT];
     uint16_t *nfailed, *nfabric; /* per server: outages holding each bit */
     size_t servers_any, cards_off;
@@ -70,14 +71,6 @@ struct sl_failures {
     struct sl_outfile log;
     int logging;
 };
-
-/* The age every unit enters service at: the burn-in it went through
- * (FACTORY's `burnin.duration`, contract C2). */
-static int64_t burnin_us(const struct sl_scenario *sc)
-{
-    (void)sc;
-    return INT64_C(72) * 3600 * 1000000; /* until burnin: is merged */
-}
 
 static void fail_nomem(struct sl_failures *s)
 {
@@ -414,7 +407,7 @@ static void on_cohort(struct sl_engine *eng, void *ctx, uint64_t arg)
     size_t u = (size_t)sl_rng_below(&c->r_pick, c->n);
     if (!c->replaced[u]) /* thinning: a replaced part has its own process */
         handle(s, k, u, now);
-    double age_h = s->burnin_h + (double)now / US_PER_H;
+    double age_h = s->start_age_h + (double)now / US_PER_H;
     int64_t at = after_h(s, now, sl_hazard_sample(&c->cohort, age_h, &c->r_cohort));
     if (at != INT64_MAX)
         schedule(s, at, on_cohort, arg);
@@ -512,7 +505,8 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
     s->fleet = &w->fleet;
     s->cfg = &sc->failures;
     s->fab = w->has_fabric ? &w->fabric : NULL;
-    s->burnin_h = (double)burnin_us(sc) / US_PER_H;
+    s->burnin_h = (double)sc->burnin.duration_us / US_PER_H;
+    s->start_age_h = sl_faults_start_age_h(sc);
     size_t N = s->fleet->nservers;
     s->nfailed = sl_calloc(N ? N : 1, sizeof *s->nfailed);
     s->nfabric = sl_calloc(N ? N : 1, sizeof *s->nfabric);
@@ -560,7 +554,7 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
             c->gen = sl_calloc(c->n, sizeof *c->gen);
             if (!c->replaced || !c->installed_us || !c->gen)
                 return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
-            int64_t at = after_h(s, 0, sl_hazard_sample(&c->cohort, s->burnin_h, &c->r_cohort));
+            int64_t at = after_h(s, 0, sl_hazard_sample(&c->cohort, s->start_age_h, &c->r_cohort));
             if (at != INT64_MAX)
                 schedule(s, at, on_cohort, (uint64_t)k);
         }

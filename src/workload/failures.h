@@ -8,10 +8,11 @@
  * events as two superposed processes: the constant part of all its units
  * as one Poisson process of rate n lambda, and the age-dependent part
  * (infant mortality, wear-out) of the units still on their original part
- * as one non-homogeneous Poisson process n h_age(T + t), T the burn-in
- * age every unit entered service at (`burnin.duration`), the unit picked
+ * as one non-homogeneous Poisson process n h_age(T + t), T the age of the
+ * original parts at the start (`burnin.duration`, the age a part enters
+ * service at, plus `failures.start_age`), the unit picked
  * uniformly and rejected (thinning) when its part has been replaced.  A
- * replaced part restarts its age at T with a process of its own.  So a
+ * replaced part restarts at the burn-in age with a process of its own.  So a
  * year of a 10,240-card center costs a few thousand events, not one draw
  * per unit.
  *
