@@ -414,11 +414,13 @@ static void test_facility_redundancy(void **state)
 {
     (void)state;
     int none, site;
-    check_ups("  spares: {facility: 0}\n  ups: {rate: 20, units: 4, redundant: 1}\n", 4, 1, &none, &site);
+    check_ups("  spares: {facility: 0}\n  ups: {rate: 20, units: 4, redundant: 1}\n", 4, 1, &none,
+              &site);
     print_message("4 units, 1 redundant: %d failures inside the redundancy, %d beyond\n", none,
                   site);
     assert_true(none > 0 && site > 0);
-    check_ups("  spares: {facility: 0}\n  ups: {rate: 20, units: 1, redundant: 0}\n", 1, 0, &none, &site);
+    check_ups("  spares: {facility: 0}\n  ups: {rate: 20, units: 1, redundant: 0}\n", 1, 0, &none,
+              &site);
     assert_int_equal(none, 0);
     assert_true(site > 0);
 }
@@ -588,9 +590,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_inputs),          cmocka_unit_test(test_cause_mix),
-        cmocka_unit_test(test_blast_radius),        cmocka_unit_test(test_facility_redundancy),
-        cmocka_unit_test(test_burnin_tradeoff),     cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_bad_inputs),         cmocka_unit_test(test_cause_mix),
+        cmocka_unit_test(test_blast_radius),       cmocka_unit_test(test_facility_redundancy),
+        cmocka_unit_test(test_burnin_tradeoff),    cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_inference_reroutes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

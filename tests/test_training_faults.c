@@ -2,8 +2,8 @@
  * Training through failures (issue #11; src/workload/training.c, the
  * scheduler's down servers and spares in src/workload/sched.c): whole runs
  * of a small fleet where the test itself takes servers down and up at
- * chosen instants through sl_training_server_event (the function the
- * source registers as its fleet availability callback), so the arithmetic
+ * chosen instants through the fleet's availability seam
+ * (sl_fleet_set_down), so the arithmetic
  * of one interruption can be checked by hand.
  *
  * What they pin down:
@@ -116,11 +116,21 @@ struct harness {
     uint32_t probe_job;
 };
 
+/* Gives server s exactly the down bits `bits` through the fleet's seam. */
+static void set_bits(struct sl_world *w, int64_t now_us, size_t s, unsigned bits)
+{
+    unsigned all = SL_DOWN_FAILED | SL_DOWN_FABRIC | SL_DOWN_ABSENT;
+    if (all & ~bits)
+        sl_fleet_set_down(&w->fleet, now_us, s, all & ~bits, 0);
+    if (bits)
+        sl_fleet_set_down(&w->fleet, now_us, s, bits, 1);
+}
+
 static void on_change(struct sl_engine *eng, void *ctx, uint64_t arg)
 {
     struct harness *h = ctx;
     const struct change *c = (const struct change *)(uintptr_t)arg;
-    sl_training_server_event(h->t, sl_engine_now(eng), c->server, 0, c->bits);
+    set_bits(&h->w, sl_engine_now(eng), c->server, c->bits);
 }
 
 static void on_probe(struct sl_engine *eng, void *ctx, uint64_t arg)
@@ -360,7 +370,7 @@ static void on_fail(struct sl_engine *eng, void *ctx, uint64_t arg);
 static void on_repair(struct sl_engine *eng, void *ctx, uint64_t arg)
 {
     struct sweep *sw = ctx;
-    sl_training_server_event(sw->h->t, sl_engine_now(eng), (size_t)arg, 1, 0);
+    set_bits(&sw->h->w, sl_engine_now(eng), (size_t)arg, 0);
 }
 
 /* A Poisson interruption: the job's first server fails and is back a
@@ -373,7 +383,7 @@ static void on_fail(struct sl_engine *eng, void *ctx, uint64_t arg)
     const struct sl_tr_job *jb = &sw->h->t->job[0];
     if (jb->state == SL_TR_RUNNING) {
         size_t s = first_server(sw->h->t, 0);
-        sl_training_server_event(sw->h->t, now, s, 0, 1);
+        set_bits(&sw->h->w, now, s, SL_DOWN_FAILED);
         assert_int_equal(sl_engine_schedule(eng, now + S, SL_PRIO_LOAD, on_repair, sw, s, NULL),
                          SL_OK);
     }

@@ -9,6 +9,7 @@
  */
 #include "workload/training.h"
 
+#include "faults/hazard.h"
 #include "suanli/alloc.h"
 #include "suanli/diag.h"
 
@@ -273,14 +274,11 @@ double sl_training_young_daly_us(double write_us, double mtti_h)
 }
 
 /* Mean time (h) between interruptions of a synchronous job on `cards`
- * cards over `servers` servers.  Until the failure library is merged: the
- * reference's 0.173 unexpected interruptions per GPU-year of Llama 3
- * (failures-traces.md §2). */
+ * cards over `servers` servers, from the scenario's failure rates
+ * (faults/hazard.h), whether or not the failure source runs. */
 static double job_mtti_h(const struct sl_training *t, int64_t cards, size_t servers)
 {
-    (void)t;
-    (void)servers;
-    return cards > 0 ? 8766.0 / (0.173 * (double)cards) : INFINITY;
+    return sl_faults_job_mtti_h(&t->sc->failures, (size_t)cards, servers);
 }
 
 /* Resolves job j's checkpoint interval and write time (Young/Daly for
@@ -510,14 +508,11 @@ static int power_gate(void *ctx, uint32_t j, int64_t now_us)
  * service; sl_sched_move) or waits until some are back, and trains again
  * `restart` later from its checkpoint. */
 
-#define TR_DOWN_FAILED 1u
-#define TR_DOWN_FABRIC 2u
-#define TR_DOWN_ABSENT 4u
-#define POLL_US        (60 * INT64_C(1000000))
+#define POLL_US (60 * INT64_C(1000000))
 
 static unsigned down_bits(const struct sl_training *t, size_t s)
 {
-    return t->down_bits ? t->down_bits[s] : 0;
+    return sl_fleet_server_down(t->fleet, s);
 }
 
 /* Whether server s cannot carry job j: failed or absent, or without its
@@ -525,8 +520,7 @@ static unsigned down_bits(const struct sl_training *t, size_t s)
 static int bad_for(const struct sl_training *t, size_t j, size_t s)
 {
     unsigned b = down_bits(t, s);
-    return (b & (TR_DOWN_FAILED | TR_DOWN_ABSENT)) ||
-           ((b & TR_DOWN_FABRIC) && t->job[j].servers > 1);
+    return (b & SL_DOWN_OFF) || ((b & SL_DOWN_FABRIC) && t->job[j].servers > 1);
 }
 
 /* Brings the scheduler's view of down servers in line with the bits (it
@@ -534,8 +528,9 @@ static int bad_for(const struct sl_training *t, size_t j, size_t s)
  * service to the hot spares when its partition is short of them. */
 static void sync_down(struct sl_training *t)
 {
-    if (!t->down_seen)
+    if (!t->down_seen && sl_fleet_servers_down(t->fleet) == 0)
         return;
+    t->down_seen = 1;
     const struct sl_training_cfg *tc = &t->sc->workload.training;
     for (size_t s = 0; s < t->fleet->nservers; s++) {
         if (!t->sched_cards[s])
@@ -779,9 +774,8 @@ void sl_training_server_event(struct sl_training *t, int64_t now_us, size_t serv
                               unsigned down_before, unsigned down_now)
 {
     (void)down_before;
-    if (!t->down_bits || server >= t->fleet->nservers)
+    if (!t->sched || server >= t->fleet->nservers)
         return;
-    t->down_bits[server] = (uint8_t)down_now;
     t->down_seen = 1;
     if (t->sched_cards[server] && sl_sched_set_down(t->sched, server, down_now != 0) != SL_OK) {
         sl_world_fail(t->w, SL_ENOMEM, "out of memory marking a server down");
@@ -799,6 +793,13 @@ void sl_training_server_event(struct sl_training *t, int64_t now_us, size_t serv
     }
     if (down_now == 0 && t->nwaiting > 0)
         retry_waiting(t, now_us);
+}
+
+/* The fleet's availability callback (contract C3). */
+static void avail_changed(void *ctx, int64_t now_us, size_t server, unsigned down_before,
+                          unsigned down_now)
+{
+    sl_training_server_event(ctx, now_us, server, down_before, down_now);
 }
 
 static void dispatch(struct sl_training *t, int64_t now_us)
@@ -1014,11 +1015,13 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
     if ((rc = sl_sched_new(&t->sched, tc->queue, tc->placement, w->has_fabric ? &w->fabric : NULL,
                            ns, t->sched_cards, t->part, t->njobs, d)) != SL_OK)
         return rc;
-    /* Failures: the down bits per server, the waiting list, and the hot
-     * spares (the last whole servers of each partition). */
-    t->down_bits = sl_calloc(ns, 1);
+    /* Failures: told of the servers where jobs hold cards, the waiting
+     * list, and the hot spares (the last whole servers of each
+     * partition). */
+    if ((rc = sl_fleet_set_avail_fn(t->fleet, t->owner, avail_changed)) != SL_OK)
+        return sl_diag_set(d, rc, NULL, 0, 0, "the training jobs cannot follow failures");
     t->waiting = sl_malloc((t->njobs ? t->njobs : 1) * sizeof *t->waiting);
-    if (!t->down_bits || !t->waiting)
+    if (!t->waiting)
         return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
     if (tc->spare_servers > 0)
         for (size_t s = ns; s-- > 0;)
@@ -1062,7 +1065,6 @@ static void release(void *state)
     sl_free(t->dispatched);
     sl_free(t->lay);
     sl_free(t->power_refused_us);
-    sl_free(t->down_bits);
     sl_free(t->waiting);
     sl_outfile_abort(&t->log);
     memset(t, 0, sizeof *t);

@@ -144,12 +144,10 @@ struct sl_training {
     double power_wait_s;
     uint64_t power_delayed_jobs;
     int power_retry;
-    /* Failures: the down bits the source was told of per server (the
-     * fleet's when it has the seam), the jobs waiting for healthy servers
-     * (a list of njobs capacity), one pending poll while any waits, the
-     * hot spares wanted per partition, and whether the scheduler was ever
-     * told of a down server (then it is synced before each placement). */
-    uint8_t *down_bits;
+    /* Failures: the jobs waiting for healthy servers (a list of njobs
+     * capacity), one pending poll while any waits, and whether any server
+     * was ever down (then the scheduler is synced with the fleet's down
+     * bits before each placement). */
     uint32_t *waiting;
     size_t nwaiting;
     int poll_pending;
@@ -162,11 +160,11 @@ struct sl_training {
  * sqrt(2 write MTTI), at least 1 us.  Pure. */
 double sl_training_young_daly_us(double write_us, double mtti_h);
 
-/* A server of the fleet changed its down bits (SL_DOWN_* of fleet.h:
- * 1 failed, 2 fabric, 4 absent): the avail fn the source registers, also
- * called directly by tests.  A running job with cards on it is
- * interrupted when the server failed or is absent, or lost its fabric and
- * the job spans several servers. */
+/* Server `server` changed its down bits (SL_DOWN_* of fleet.h; the
+ * fleet's are read, down_now is informative): what the source's avail fn
+ * does.  A running job with cards on it is interrupted when the server
+ * failed or is absent, or lost its fabric and the job spans several
+ * servers. */
 void sl_training_server_event(struct sl_training *t, int64_t now_us, size_t server,
                               unsigned down_before, unsigned down_now);
 
