@@ -48,6 +48,8 @@
 #include "suanli/rng.h"
 #include "suanli/scenario.h"
 #include "suanli/summary.h"
+#include "faults/hazard.h"
+#include "workload/failures.h"
 #include "workload/sched.h"
 #include "workload/training.h"
 #include "world/world.h"
@@ -114,6 +116,7 @@ struct harness {
     size_t probe_card;
     int probe_phase;
     uint32_t probe_job;
+    size_t nsrc;
 };
 
 /* Gives server s exactly the down bits `bits` through the fleet's seam. */
@@ -142,7 +145,18 @@ static void on_probe(struct sl_engine *eng, void *ctx, uint64_t arg)
     h->probe_job = h->t->job_of[h->probe_card];
 }
 
+static void start_src(struct harness *h, const char *text, struct sl_job_spec *jobs, size_t n,
+                      int with_failures);
+
 static void start(struct harness *h, const char *text, struct sl_job_spec *jobs, size_t n)
+{
+    start_src(h, text, jobs, n, 0);
+}
+
+/* As start, with the failure source (src/workload/failures.c) after the
+ * training source when with_failures. */
+static void start_src(struct harness *h, const char *text, struct sl_job_spec *jobs, size_t n,
+                      int with_failures)
 {
     char name[64];
     snprintf(name, sizeof name, "f%d.yaml", nfiles++);
@@ -156,8 +170,11 @@ static void start(struct harness *h, const char *text, struct sl_job_spec *jobs,
     sc->jobs = jobs;
     sc->njobs = n;
     static const struct sl_source_ops *const sources[] = {&sl_training_source, NULL};
+    static const struct sl_source_ops *const sources_f[] = {&sl_training_source,
+                                                            &sl_failures_source, NULL};
     static const struct sl_observer_ops *const observers[] = {NULL};
-    if (sl_world_init(&h->w, sc, NULL, sources, observers, &d) != SL_OK)
+    h->nsrc = with_failures ? 2 : 1;
+    if (sl_world_init(&h->w, sc, NULL, with_failures ? sources_f : sources, observers, &d) != SL_OK)
         fail_msg("world: %s", d.msg);
     if (sl_world_start(&h->w, &d) != SL_OK)
         fail_msg("start: %s", d.msg);
@@ -187,6 +204,8 @@ static void finish(struct harness *h)
 {
     assert_int_equal(sl_world_run(&h->w), SL_OK);
     assert_int_equal(sl_training_source.summary(h->t, &h->w, &h->sum), SL_OK);
+    if (h->nsrc > 1)
+        assert_int_equal(sl_failures_source.summary(h->w.src[1].state, &h->w, &h->sum), SL_OK);
 }
 
 static double snum(const struct harness *h, const char *key)
@@ -486,6 +505,172 @@ static void test_young_daly_sweep(void **state)
     assert_true(fabs(tau_min / yd - 1) < 0.10);
 }
 
+/* ---- against the failure source (src/workload/failures.c) ---- */
+
+/* Llama 3 405B's run (failures-traces.md §2): 16,384 H100 in 2,048 servers
+ * of 8, 54 days, one synchronous job, the default failure rates; 64 more
+ * servers are the spare capacity.  The fleet is 90 days old at the start
+ * (the default rates are first-year means, and a decreasing Weibull with
+ * beta 0.5 is at its first-year mean at a quarter of a year).  Checkpoint
+ * write 10 s: 16,384 x 4 GB (the reference's largest state per GPU) at
+ * Tectonic's 7 TB/s is 9.4 s. */
+static const char *const llama3_text = "name: llama3-like\n"
+                                       "run: {duration: 54d, sample: 1d, seed: 3}\n"
+                                       "fleet: {server: hgx-h100, servers: 2112}\n"
+                                       "failures: {enabled: true, start_age: 90d}\n"
+                                       "workload:\n  training: {checkpoint_write: 10s}\n";
+
+static void test_llama3(void **state)
+{
+    (void)state;
+    struct sl_job_spec jobs[] = {job("llama3-405b", 0, 16384, 60 * 24 * H, SL_CKPT_AUTO, 10 * S)};
+    jobs[0].model = model("llama3-405b");
+    struct harness h;
+    start_src(&h, llama3_text, jobs, 1, 1);
+    finish(&h);
+    const struct sl_scenario *sc = &h.set.items[0];
+    const struct sl_tr_job *jb = &h.t->job[0];
+    double n = snum(&h, "training.interruptions");
+    double ettr = snum(&h, "training.ettr");
+    double mtti = sl_faults_job_mtti_h(&sc->failures, 16384, 2048);
+    print_message("llama3: %.0f interruptions (%.0f failure events), ETTR %.4f, goodput %.4f, "
+                  "lost %.0f card-h, %.0f checkpoints, tau %.0f s (MTTI %.2f h)\n",
+                  n, snum(&h, "failures.events"), ettr, snum(&h, "training.goodput"),
+                  snum(&h, "training.lost_card_h"), snum(&h, "training.checkpoints"),
+                  jb->ckpt_us * 1e-6, mtti);
+    assert_true(n >= 419 * 0.85 && n <= 419 * 1.15);
+    assert_true(ettr > 0.90);
+    assert_near(snum(&h, "training.restarts"), n, 1); /* the last may be under way */
+    /* Young/Daly from the failure library's MTTI of the job. */
+    assert_near(jb->ckpt_us, sqrt(2 * 10e6 * mtti * 3.6e9), 1);
+    /* The causes: the failure events' classes against Llama 3's 419
+     * (grouped so every expected count is at least 5), Pearson's X^2. */
+    static const char *const groups[][4] = {
+        {"gpu"},
+        {"hbm"},
+        {"software"},
+        {"leaf", "spine", "link"},
+        {"host"},
+        {"sram"},
+        {"gsp"},
+        {"nic", "sdc", "thermal", "ssd"},
+        {"psu", "board", "cpu", "dram"},
+    };
+    /* 148 faulty GPU, 72 HBM3, 54 + 7 + 2 software/NCCL/dependency, 35
+     * switch and cable, 32 host maintenance, 19 SRAM, 17 GSP, 7 NIC + 6
+     * SDC + 6 thermal + 3 SSD, 3 PSU + 4 chassis/IO + 2 CPU + 2 DRAM. */
+    static const double ref[] = {148, 72, 63, 35, 32, 19, 17, 22, 11};
+    enum { G = sizeof ref / sizeof ref[0] };
+    double obs[G], total = 0, x2 = 0;
+    for (size_t g = 0; g < G; g++) {
+        obs[g] = 0;
+        for (size_t k = 0; k < 4 && groups[g][k]; k++) {
+            char key[96];
+            snprintf(key, sizeof key, "failures.by_class.%s", groups[g][k]);
+            obs[g] += snum(&h, key);
+        }
+        total += obs[g];
+    }
+    for (size_t g = 0; g < G; g++) {
+        double e = ref[g] / 419 * total;
+        x2 += (obs[g] - e) * (obs[g] - e) / e;
+        print_message("llama3: %-8s %4.0f events, %5.1f at the reference mix\n", groups[g][0],
+                      obs[g], e);
+    }
+    print_message("llama3: X^2 = %.2f over %d groups (0.999 critical for %d df: 26.1)\n", x2, G,
+                  G - 1);
+    assert_true(x2 < 26.1);
+    release(&h);
+}
+
+/* Interruptions scale with the job's size: 256 jobs of 8 cards, 32 of 64,
+ * 4 of 512 and one of 8,192 (2,048 cards each but the last) on 1,856
+ * T100 servers for 120 days, `failures` keys extra added.  Per size, the
+ * interruptions while running are compared with sl_faults_job_rate_ph
+ * times the job-hours up (Poisson, 4 sigma) for the sizes in `check`
+ * (a bit mask), and the slope of log rate against log cards is returned. */
+static double scaling_run(const char *extra, unsigned check)
+{
+    static const int64_t size[] = {8, 64, 512, 8192};
+    static const size_t count[] = {256, 32, 4, 1};
+    enum { K = 4 };
+    static struct sl_job_spec jobs[256 + 32 + 4 + 1];
+    static char names[sizeof jobs / sizeof jobs[0]][16];
+    size_t nj = 0;
+    for (size_t k = 0; k < K; k++)
+        for (size_t i = 0; i < count[k]; i++) {
+            snprintf(names[nj], sizeof names[nj], "s%lld-%zu", (long long)size[k], i);
+            jobs[nj] = job(names[nj], 0, size[k], 400 * 24 * H, SL_CKPT_AUTO, 40 * S);
+            nj++;
+        }
+    char text[512];
+    snprintf(text, sizeof text,
+             "name: scaling\nrun: {duration: 120d, sample: 1d, seed: 8}\n"
+             "facility: {step: 1h}\n"
+             "fleet: {servers: 1856}\n"
+             "failures: {enabled: true, start_age: 90d%s}\n"
+             "workload:\n  training: {placement: first-fit}\n",
+             extra);
+    struct harness h;
+    start_src(&h, text, jobs, nj, 1);
+    finish(&h);
+    const struct sl_scenario *sc = &h.set.items[0];
+    double lx[K], ly[K];
+    size_t j = 0;
+    for (size_t k = 0; k < K; k++) {
+        double n = 0, up_h = 0, expect = 0;
+        size_t servers = (size_t)((size[k] + 7) / 8);
+        double rate = sl_faults_job_rate_ph(&sc->failures, (size_t)size[k], servers);
+        for (size_t i = 0; i < count[k]; i++, j++) {
+            const struct sl_tr_job *jb = &h.t->job[j];
+            assert_int_equal(jb->state, SL_TR_RUNNING);
+            int64_t down = jb->down_us + (jb->down ? h.w.end_us - jb->down_since_us : 0);
+            double up = (double)(h.w.end_us - jb->start_us - down) / 3.6e9;
+            n += jb->interruptions;
+            up_h += up;
+            expect += rate * up;
+        }
+        print_message("scaling%s: %5lld cards: %4.0f interruptions in %7.0f job-hours up: "
+                      "%.3g per job-hour (expected %.3g: %.0f)\n",
+                      extra, (long long)size[k], n, up_h, n / up_h, rate, expect);
+        if (check >> k & 1)
+            assert_true(fabs(n - expect) <= 4 * sqrt(expect));
+        lx[k] = log((double)size[k]);
+        ly[k] = log(n / up_h);
+    }
+    print_message("scaling%s: spine events %.0f\n", extra, snum(&h, "failures.by_class.spine"));
+    release(&h);
+    double mx = 0, my = 0, sxy = 0, sxx = 0;
+    for (size_t k = 0; k < K; k++) {
+        mx += lx[k] / K;
+        my += ly[k] / K;
+    }
+    for (size_t k = 0; k < K; k++) {
+        sxy += (lx[k] - mx) * (ly[k] - my);
+        sxx += (lx[k] - mx) * (lx[k] - mx);
+    }
+    print_message("scaling%s: slope of log rate on log cards %.3f\n", extra, sxy / sxx);
+    return sxy / sxx;
+}
+
+static void test_size_scaling(void **state)
+{
+    (void)state;
+    /* Spine and core switches and cables off: every other class
+     * interrupts a job in proportion to its cards and servers (a leaf: at
+     * most the one or two under the gang), so the rate is proportional to
+     * the size at every size. */
+    double slope = scaling_run(", spine: {rate: 0}, link: {rate: 0}", 0xf);
+    assert_true(fabs(slope - 1) < 0.1);
+    /* The default rates: a spine or core switch, and a cable between
+     * switches, blip the fabric of a whole pod or leaf (failures.c,
+     * conservative), which interrupts every gang of several servers there,
+     * so 64- and 512-card jobs see more than their share of the fabric;
+     * one-server jobs and the 8,192-card one (whole pods) match. */
+    slope = scaling_run("", 0x9);
+    assert_true(slope > 0.8);
+}
+
 static int rm_tree(const char *path)
 {
     DIR *dp = opendir(path);
@@ -524,6 +709,8 @@ int main(void)
         cmocka_unit_test(test_fabric_and_placement),
         cmocka_unit_test(test_spares),
         cmocka_unit_test(test_young_daly_sweep),
+        cmocka_unit_test(test_llama3),
+        cmocka_unit_test(test_size_scaling),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
