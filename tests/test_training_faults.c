@@ -116,6 +116,8 @@ struct harness {
     size_t probe_card;
     int probe_phase;
     uint32_t probe_job;
+    double probe_it_w, probe_card_w;   /* the fleet's IT power and the card's, at the probe */
+    double before_it_w, before_card_w; /* the same at the probe before it, if any */
     size_t nsrc;
 };
 
@@ -141,8 +143,13 @@ static void on_probe(struct sl_engine *eng, void *ctx, uint64_t arg)
     (void)eng;
     (void)arg;
     struct harness *h = ctx;
+    sl_fleet_advance(&h->w.fleet, sl_engine_now(eng));
+    h->before_it_w = h->probe_it_w;
+    h->before_card_w = h->probe_card_w;
     h->probe_phase = h->w.fleet.card[h->probe_card].phase;
     h->probe_job = h->t->job_of[h->probe_card];
+    h->probe_it_w = h->w.fleet.m.v[SL_Q_IT];
+    h->probe_card_w = sl_fleet_card_power_w(&h->w.fleet, h->probe_card);
 }
 
 static void start_src(struct harness *h, const char *text, struct sl_job_spec *jobs, size_t n,
@@ -262,13 +269,21 @@ static void test_lost_work(void **state)
     static struct change ch[1];
     ch[0] = (struct change){9000 * S, s0, 1};
     schedule(&h, ch, 1);
-    probe(&h, 9000 * S + 30 * S, sl_fleet_server_card0(&h.w.fleet, s0 == 0 ? 1 : 0));
+    size_t other = sl_fleet_server_card0(&h.w.fleet, 1);
+    probe(&h, 8000 * S, other);
+    probe(&h, 9000 * S + 30 * S, other);
     finish(&h);
     const struct sl_tr_job *jb = &h.t->job[0];
     assert_int_equal(jb->state, SL_TR_DONE);
-    /* The gang's other server idled at once. */
+    /* The gang's other server idled at once, and the failed one is off:
+     * the IT power fell by more than 8 cards' training power above idle
+     * plus that server's idle draw. */
     assert_int_equal(h.probe_phase, SL_PHASE_IDLE);
     assert_int_equal(h.probe_job, 0);
+    assert_true(h.before_card_w > h.probe_card_w + 100);
+    assert_true(h.before_it_w - h.probe_it_w > 8 * (h.before_card_w - h.probe_card_w) + 500);
+    print_message("lost work: IT %.0f W before, %.0f W while the job is down\n", h.before_it_w,
+                  h.probe_it_w);
     double lost_s = 9000 - 2 * 3660;
     assert_near((double)jb->lost_us * 1e-6, lost_s, 1e-6);
     int64_t end = 10 * H + (int64_t)lost_s * S + 6 * MN;

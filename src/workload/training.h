@@ -34,6 +34,17 @@
  * its slowest card's speed from then on; the fleet applies the cap to the
  * power.
  *
+ * Failures (issue #11).  A job trains in checkpoint cycles (interval,
+ * then a write that pauses it; the interval is Young/Daly's
+ * sqrt(2 write MTTI) by default, MTTI from faults/hazard.h).  The source
+ * registers an avail fn with the fleet: when a server holding a running
+ * job's cards fails (or loses its fabric under a gang of several servers)
+ * the job loses the work since its last checkpoint, its cards idle, and
+ * after `detection` it replaces the bad servers (a hot spare or free cards
+ * in service, sl_sched_move) or waits for them, then trains again
+ * `restart` later.  The scheduler is kept in line with the fleet's down
+ * bits, so nothing is placed on a down server.
+ *
  * Outputs: jobs.csv (one row per job, in submit order), the `training.*`
  * summary (per pool too when there are several), and the time-series
  * columns training_cards_busy (mean over the row), jobs_queued and
