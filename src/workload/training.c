@@ -1125,8 +1125,12 @@ static int add_metrics(struct sl_training *t, struct sl_summary *s, const char *
         mfu_w += jb->mfu * cs;
         tokens += jb->tokens;
         flop += jb->flop;
-        ran_card_us += (double)(jb->last_us - jb->start_us) * (double)js->cards;
-        full_card_us += jb->full_us * (double)js->cards;
+        /* Failures aside: time down and work lost are not a power limit's. */
+        double down_to_last = (double)jb->down_us;
+        if (jb->down)
+            down_to_last += (double)(jb->last_us - jb->down_since_us);
+        ran_card_us += ((double)(jb->last_us - jb->start_us) - down_to_last) * (double)js->cards;
+        full_card_us += (jb->full_us + jb->lost_us) * (double)js->cards;
         energy_j += jb->energy_j;
         {
             /* Riding through failures: productive time is the kept work
