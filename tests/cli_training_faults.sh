@@ -46,4 +46,25 @@ expect_bad "negative spares" "s.yaml:4:20: 'workload.training.spare_servers' mus
 printf 'fleet: {servers: 4}\n' > good.yaml
 if "$bin" check good.yaml > resolved.txt 2>&1; then ok "defaults load"; else bad "defaults load"; fi
 check "checkpoint 0s (Young/Daly) by default" grep -q 'checkpoint: 0s' resolved.txt
+
+# Training through failures: same scenario and seed, same bytes.
+cat > ride.yaml <<'YAML'
+name: ride
+run: {duration: 20d, sample: 1d, seed: 4}
+facility: {step: 1h}
+fleet: {servers: 64}
+failures: {enabled: true, gpu: {rate: 2}}
+workload:
+  training:
+    spare_servers: 2
+    jobs:
+      - {name: big, cards: 384, duration: 30d}
+      - {name: small, cards: 16, duration: 2d, submit: 1d}
+YAML
+"$bin" run ride.yaml --out a >/dev/null 2>&1 && "$bin" run ride.yaml --out b >/dev/null 2>&1
+check "same seed, same summary" cmp -s a/summary.json b/summary.json
+check "same seed, same jobs.csv" cmp -s a/jobs.csv b/jobs.csv
+sed -n '/"training": {/,/}/p' a/summary.json > training.txt
+check "the jobs were interrupted" grep -Eq '"interruptions": [1-9]' training.txt
+check "and restarted" grep -Eq '"restarts": [1-9]' training.txt
 summary
