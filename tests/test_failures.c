@@ -41,7 +41,8 @@
  * request accounted for (completed + rejected + still queued or running
  * at the end, at most the replicas' batches and queues, = requests), its
  * queues overflow (rejections) and its SLO attainment falls below the
- * same run without failures, which sees the same arrivals.
+ * same run without failures, which sees the same arrivals; at flow
+ * fidelity the same outages lower its SLO attainment and completions.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -414,11 +415,13 @@ static void test_facility_redundancy(void **state)
 {
     (void)state;
     int none, site;
-    check_ups("  spares: {facility: 0}\n  ups: {rate: 20, units: 4, redundant: 1}\n", 4, 1, &none, &site);
+    check_ups("  spares: {facility: 0}\n  ups: {rate: 20, units: 4, redundant: 1}\n", 4, 1, &none,
+              &site);
     print_message("4 units, 1 redundant: %d failures inside the redundancy, %d beyond\n", none,
                   site);
     assert_true(none > 0 && site > 0);
-    check_ups("  spares: {facility: 0}\n  ups: {rate: 20, units: 1, redundant: 0}\n", 1, 0, &none, &site);
+    check_ups("  spares: {facility: 0}\n  ups: {rate: 20, units: 1, redundant: 0}\n", 1, 0, &none,
+              &site);
     assert_int_equal(none, 0);
     assert_true(site > 0);
 }
@@ -508,7 +511,7 @@ static void test_determinism(void **state)
 
 /* ---- inference rides through ---- */
 
-static const char *serve_text(int failures)
+static const char *serve_text(int failures, const char *fidelity)
 {
     static char buf[2048];
     snprintf(buf, sizeof buf,
@@ -521,12 +524,13 @@ static const char *serve_text(int failures)
              "      weights: int8\n"
              "      kv: int8\n"
              "      replicas: 32\n"
+             "      fidelity: %s\n"
              "      slo: {ttft: 2s, tpot: 200ms}\n"
              "      requests: {rate: 200/s, prompt_tokens: \"500\", output_tokens: \"200\"}\n"
              "failures:\n"
              "  enabled: %s\n"
              "  gpu: {rate: 100, permanent: 100 %%, swap: 4h}\n",
-             failures ? "true" : "false");
+             fidelity, failures ? "true" : "false");
     return buf;
 }
 
@@ -534,8 +538,8 @@ static void test_inference_reroutes(void **state)
 {
     (void)state;
     struct run off, on;
-    run_text(serve_text(0), &off);
-    run_text(serve_text(1), &on);
+    run_text(serve_text(0, "request"), &off);
+    run_text(serve_text(1, "request"), &on);
     double req = num(&on, "inference.requests"), done = num(&on, "inference.completed");
     double rej = num(&on, "inference.rejected");
     print_message("without failures: SLO %.4f, %.0f completed; with: SLO %.4f, %.0f completed, "
@@ -551,6 +555,16 @@ static void test_inference_reroutes(void **state)
     assert_true(rej > 0); /* with a server down the queues overflow */
     assert_true(num(&on, "inference.slo_attainment") < num(&off, "inference.slo_attainment"));
     assert_true(num(&on, "inference.requests") == num(&off, "inference.requests"));
+    run_free(&off);
+    run_free(&on);
+    /* Flow fidelity: the same outages cost the same service its SLO. */
+    run_text(serve_text(0, "flow"), &off);
+    run_text(serve_text(1, "flow"), &on);
+    print_message("flow: SLO %.4f without failures, %.4f with\n",
+                  num(&off, "inference.slo_attainment"), num(&on, "inference.slo_attainment"));
+    assert_true(num(&on, "failures.events") >= 2);
+    assert_true(num(&on, "inference.slo_attainment") < num(&off, "inference.slo_attainment"));
+    assert_true(num(&on, "inference.completed") < num(&off, "inference.completed"));
     run_free(&off);
     run_free(&on);
 }
@@ -588,9 +602,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_inputs),          cmocka_unit_test(test_cause_mix),
-        cmocka_unit_test(test_blast_radius),        cmocka_unit_test(test_facility_redundancy),
-        cmocka_unit_test(test_burnin_tradeoff),     cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_bad_inputs),         cmocka_unit_test(test_cause_mix),
+        cmocka_unit_test(test_blast_radius),       cmocka_unit_test(test_facility_redundancy),
+        cmocka_unit_test(test_burnin_tradeoff),    cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_inference_reroutes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
