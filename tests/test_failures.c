@@ -438,7 +438,7 @@ static void test_burnin_tradeoff(void **state)
 {
     (void)state;
     static const int burn_h[] = {0, 24, 72, 168};
-    double sum[4] = {0}, expect[4] = {0};
+    double sum[4] = {0}, expect[4] = {0}, escaped[4] = {0};
     for (int b = 0; b < 4; b++) {
         for (int seed = 1; seed <= 6; seed++) {
             char text[1024];
@@ -451,6 +451,8 @@ static void test_burnin_tradeoff(void **state)
             struct run r;
             run_text(text, &r);
             sum[b] += num(&r, "failures.interruptions");
+            escaped[b] += num(&r, "failures.age_related");
+            assert_true(num(&r, "failures.age_related") < num(&r, "failures.events"));
             if (seed == 1) {
                 /* The expected events of the cards and hosts over the
                  * 90 days, from the hazards (fabric, rack and facility
@@ -466,12 +468,15 @@ static void test_burnin_tradeoff(void **state)
         }
     }
     print_message("burn-in (h) | service interruptions, first 90 days (mean of 6 seeds) | "
-                  "expected card and host events\n");
+                  "of which infant mortality escaped into service | expected card and host "
+                  "events\n");
     for (int b = 0; b < 4; b++) {
-        print_message("%4d | %.1f | %.1f\n", burn_h[b], sum[b] / 6, expect[b]);
+        print_message("%4d | %.1f | %.1f | %.1f\n", burn_h[b], sum[b] / 6, escaped[b] / 6,
+                      expect[b]);
         if (b > 0) {
             assert_true(expect[b] < expect[b - 1]);
             assert_true(sum[b] < sum[b - 1]);
+            assert_true(escaped[b] < escaped[b - 1]);
         }
     }
 }
