@@ -532,8 +532,13 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
     for (int k = 0; k < SL_FC_COUNT; k++) {
         struct fl_class *c = &s->cls[k];
         c->n = class_units(s, sc, k, &c->installed, &c->redundant);
-        if (c->n == 0 || c->n >= (1u << 27))
+        if (c->n == 0)
             continue;
+        if (c->n >= (1u << 27)) /* the renewal events' argument holds 27 bits of unit */
+            return sl_diag_set(d, SL_ERANGE, NULL, 0, 0,
+                               "failures.%s: %zu units, more than the %u the failure source "
+                               "tracks",
+                               sl_fault_class_names[k], c->n, 1u << 27);
         struct sl_hazard one;
         int rc = sl_fault_class_hazard(&s->cfg->cls[k], &one);
         if (rc != SL_OK)
