@@ -63,6 +63,8 @@ struct sl_failures {
     size_t servers_any, cards_off;
     int64_t spares[SL_SP_COUNT];
     uint64_t events, interruptions, repairs, spares_used;
+    uint64_t age_events; /* from the age-dependent processes: infant mortality past the burn-in,
+                            wear-out */
     struct fl_rec *rec;
     size_t nrec, caprec;
     int64_t last_us;
@@ -405,8 +407,10 @@ static void on_cohort(struct sl_engine *eng, void *ctx, uint64_t arg)
     struct fl_class *c = &s->cls[k];
     int64_t now = sl_engine_now(eng);
     size_t u = (size_t)sl_rng_below(&c->r_pick, c->n);
-    if (!c->replaced[u]) /* thinning: a replaced part has its own process */
+    if (!c->replaced[u]) { /* thinning: a replaced part has its own process */
+        s->age_events++;
         handle(s, k, u, now);
+    }
     double age_h = s->start_age_h + (double)now / US_PER_H;
     int64_t at = after_h(s, now, sl_hazard_sample(&c->cohort, age_h, &c->r_cohort));
     if (at != INT64_MAX)
@@ -423,6 +427,7 @@ static void on_renew(struct sl_engine *eng, void *ctx, uint64_t arg)
     if (c->gen[u] != gen)
         return; /* that part was replaced since */
     int64_t now = sl_engine_now(eng);
+    s->age_events++;
     handle(s, k, u, now);
     if (c->gen[u] == gen) /* transient: the same part ages on */
         renew_next(s, k, u, now);
@@ -527,8 +532,13 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
     for (int k = 0; k < SL_FC_COUNT; k++) {
         struct fl_class *c = &s->cls[k];
         c->n = class_units(s, sc, k, &c->installed, &c->redundant);
-        if (c->n == 0 || c->n >= (1u << 27))
+        if (c->n == 0)
             continue;
+        if (c->n >= (1u << 27)) /* the renewal events' argument holds 27 bits of unit */
+            return sl_diag_set(d, SL_ERANGE, NULL, 0, 0,
+                               "failures.%s: %zu units, more than the %u the failure source "
+                               "tracks",
+                               sl_fault_class_names[k], c->n, 1u << 27);
         struct sl_hazard one;
         int rc = sl_fault_class_hazard(&s->cfg->cls[k], &one);
         if (rc != SL_OK)
@@ -613,6 +623,8 @@ static int summary(void *state, const struct sl_world *w, struct sl_summary *sm)
         snprintf(key, sizeof key, "failures.by_class.%s", sl_fault_class_names[k]);
         rc = sl_summary_int(sm, key, (int64_t)s->cls[k].events);
     }
+    if (rc == SL_OK)
+        rc = sl_summary_int(sm, "failures.age_related", (int64_t)s->age_events);
     if (rc == SL_OK)
         rc = sl_summary_int(sm, "failures.repairs", (int64_t)s->repairs);
     if (rc == SL_OK)
