@@ -389,6 +389,63 @@ static void test_spares(void **state)
     release(&h);
 }
 
+/* The scheduler alone: down servers take no work and hold the cards
+ * freed on them, spares are held back from new jobs and taken by a move,
+ * a move with no room changes nothing. */
+static void test_sched_down_spares(void **state)
+{
+    (void)state;
+    uint8_t cards[4] = {8, 8, 8, 8};
+    uint32_t part[4] = {0, 0, 0, 0};
+    struct sl_sched *s;
+    struct sl_diag d;
+    uint32_t out[4];
+    size_t n;
+    assert_int_equal(
+        sl_sched_new(&s, SL_QUEUE_FIFO, SL_PLACE_FIRST_FIT, NULL, 4, cards, part, 4, &d), SL_OK);
+    assert_int_equal(sl_sched_set_down(s, 0, 1), SL_OK);
+    assert_int_equal(sl_sched_set_spare(s, 3, 1), 1);
+    assert_int_equal(sl_sched_set_spare(s, 0, 1), 0); /* down: no spare */
+    assert_int_equal(sl_sched_spares(s, 0), 1);
+    /* 16 cards: servers 1 and 2 (0 is down, 3 a spare). */
+    assert_int_equal(sl_sched_submit(s, 0, 16, 0, 0, 0, 100, &d), SL_OK);
+    assert_int_equal(sl_sched_dispatch(s, 0, out, 4), 1);
+    const struct sl_sched_alloc *a = sl_sched_alloc_of(s, 0, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(a[0].server, 1);
+    assert_int_equal(a[1].server, 2);
+    /* 8 more cards: nowhere. */
+    assert_int_equal(sl_sched_submit(s, 1, 8, 0, 0, 1, 100, &d), SL_OK);
+    assert_int_equal(sl_sched_dispatch(s, 1, out, 4), 0);
+    /* Server 1 fails: job 0's cards there move to the spare. */
+    assert_int_equal(sl_sched_set_down(s, 1, 1), SL_OK);
+    assert_int_equal(sl_sched_move(s, 0, 0), 3);
+    assert_int_equal(sl_sched_spares(s, 0), 0);
+    assert_int_equal(a[0].server, 3);
+    assert_int_equal(sl_sched_dispatch(s, 2, out, 4), 0); /* 1's freed cards stay held */
+    /* Server 0 is back: job 1 starts there. */
+    assert_int_equal(sl_sched_set_down(s, 0, 0), SL_OK);
+    assert_int_equal(sl_sched_dispatch(s, 3, out, 4), 1);
+    assert_int_equal(sl_sched_alloc_of(s, 1, &n)[0].server, 0);
+    /* Server 2 fails with every other card busy: no room, nothing moves. */
+    assert_int_equal(sl_sched_set_down(s, 2, 1), SL_OK);
+    assert_int_equal(sl_sched_move(s, 0, 1), SIZE_MAX);
+    assert_int_equal(a[1].server, 2);
+    /* Server 1 is back: the move finds it. */
+    assert_int_equal(sl_sched_set_down(s, 1, 0), SL_OK);
+    assert_int_equal(sl_sched_move(s, 0, 1), 1);
+    assert_int_equal(sl_sched_busy_cards(s), 24);
+    /* Job 0 ends: its cards on 3 and 1 are free, none on 2 (down). */
+    sl_sched_finish(s, 0, 4);
+    assert_int_equal(sl_sched_submit(s, 2, 16, 0, 0, 5, 100, &d), SL_OK);
+    assert_int_equal(sl_sched_dispatch(s, 5, out, 4), 1);
+    a = sl_sched_alloc_of(s, 2, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(a[0].server, 1);
+    assert_int_equal(a[1].server, 3);
+    sl_sched_free(s);
+}
+
 /* ---- Young/Daly sweep ---- */
 
 struct sweep {
@@ -723,6 +780,7 @@ int main(void)
         cmocka_unit_test(test_wait_for_repair),
         cmocka_unit_test(test_fabric_and_placement),
         cmocka_unit_test(test_spares),
+        cmocka_unit_test(test_sched_down_spares),
         cmocka_unit_test(test_young_daly_sweep),
         cmocka_unit_test(test_llama3),
         cmocka_unit_test(test_size_scaling),
