@@ -229,6 +229,20 @@ static int resolve_listed(struct sl_scenario *sc, struct store *st, size_t i, si
         const char *at = j->tp ? "tp" : j->pp ? "pp" : j->dp ? "dp" : "cards";
         return sl__scenario_path_error(root, job_key(key, sizeof key, i, at), d, msg);
     }
+    /* A checkpoint write longer than the interval between writes is not
+     * a checkpointing policy (the job would write more than it trains). */
+    int64_t ckpt = j->checkpoint_us ? j->checkpoint_us : t->checkpoint_us;
+    int64_t wr = j->checkpoint_write_us ? j->checkpoint_write_us : t->checkpoint_write_us;
+    if (ckpt > 0 && wr > ckpt) {
+        snprintf(msg, sizeof msg,
+                 "job '%s': its checkpoint write (%.6g s) is longer than its checkpoint interval "
+                 "(%.6g s); shorten `checkpoint_write` or lengthen `checkpoint` (0: Young/Daly)",
+                 j->name, (double)wr * 1e-6, (double)ckpt * 1e-6);
+        return sl__scenario_path_error(
+            root,
+            job_key(key, sizeof key, i, j->checkpoint_write_us ? "checkpoint_write" : "checkpoint"),
+            d, msg);
+    }
     const struct sl_ynode *n = sl_ytree_lookup(root, job_key(key, sizeof key, i, "name"));
     const char *file = NULL;
     if (n && n->src && n->src->name) {
@@ -248,7 +262,7 @@ static int resolve_listed(struct sl_scenario *sc, struct store *st, size_t i, si
         .tp = j->tp,
         .pp = j->pp,
         .dp = j->dp,
-        .checkpoint_us = j->checkpoint_us ? j->checkpoint_us : t->checkpoint_us,
+        .checkpoint_us = ckpt ? ckpt : SL_CKPT_AUTO,
         .checkpoint_write_us =
             j->checkpoint_write_us ? j->checkpoint_write_us : t->checkpoint_write_us,
         .pool = p,
@@ -351,7 +365,7 @@ static int add_trace(struct sl_scenario *sc, struct store *st, const struct sl_y
             .duration_us = r->duration_us > 0 ? r->duration_us : 1,
             .tokens = 0,
             .priority = r->priority,
-            .checkpoint_us = t->checkpoint_us,
+            .checkpoint_us = t->checkpoint_us ? t->checkpoint_us : SL_CKPT_AUTO,
             .checkpoint_write_us = t->checkpoint_write_us,
             .pool = pool,
             .share = r->cards == 1 && r->share_milli < 1000 ? r->share_milli / 1000.0 : 1,
@@ -454,7 +468,7 @@ static int add_generated(struct sl_scenario *sc, struct store *st, const struct 
             .cards = r->cards,
             .duration_us = r->duration_us,
             .tokens = r->tokens,
-            .checkpoint_us = t->checkpoint_us,
+            .checkpoint_us = t->checkpoint_us ? t->checkpoint_us : SL_CKPT_AUTO,
             .checkpoint_write_us = t->checkpoint_write_us,
             .pool = pool,
             .share = 1,
@@ -510,6 +524,18 @@ int sl__scenario_resolve_training(struct sl_scenario *sc, const struct sl_ynode 
     if (!dm)
         return sl__scenario_unknown_entry(sc, SL__KIND_MODEL, t->model, root,
                                           "workload.training.model", d);
+    if (t->checkpoint_us > 0 && t->checkpoint_write_us > t->checkpoint_us) {
+        snprintf(msg, sizeof msg,
+                 "the checkpoint write (%.6g s) is longer than the checkpoint interval (%.6g s); "
+                 "shorten workload.training.checkpoint_write or lengthen "
+                 "workload.training.checkpoint (0: Young/Daly)",
+                 (double)t->checkpoint_write_us * 1e-6, (double)t->checkpoint_us * 1e-6);
+        return sl__scenario_path_error(root,
+                                       sl_ytree_lookup(root, "workload.training.checkpoint_write")
+                                           ? "workload.training.checkpoint_write"
+                                           : "workload.training.checkpoint",
+                                       d, msg);
+    }
     if (t->jobs.n == 0 && !t->trace && !t->generate.enabled)
         return SL_OK;
     size_t pool = SIZE_MAX;

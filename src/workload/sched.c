@@ -104,6 +104,7 @@ struct part {
     uint32_t sh_hist[MAXC + 1];
     uint64_t sh_free_cards;
     uint32_t epoch;
+    size_t nspare; /* servers held as hot spares */
 };
 
 struct sl_sched {
@@ -135,7 +136,14 @@ struct sl_sched {
     /* admission gate (NULL: none) */
     sl_sched_gate_fn gate;
     void *gate_ctx;
+    /* Servers out of service or held as spares (sl_sched_set_down,
+     * sl_sched_set_spare): their cards in held are neither free nor a
+     * job's; NULL until the first such call. */
+    uint64_t *held;
+    uint8_t *hold_state; /* HOLD_* */
 };
+
+enum { HOLD_NONE = 0, HOLD_DOWN, HOLD_SPARE };
 
 struct blk_key {
     uint32_t free, b;
@@ -233,6 +241,8 @@ void sl_sched_free(struct sl_sched *s)
     sl_free(s->pod_mark);
     sl_free(s->blk_out);
     sl_free(s->blk_keys);
+    sl_free(s->held);
+    sl_free(s->hold_state);
     sl_free(s);
 }
 
@@ -904,18 +914,21 @@ void sl_sched_set_end(struct sl_sched *s, uint32_t job, int64_t end_us)
     p->dirty = 1;
 }
 
+static void hold_again(struct sl_sched *s, struct part *p, uint32_t v, uint64_t mask);
+
 void sl_sched_finish(struct sl_sched *s, uint32_t job, int64_t now_us)
 {
     assert(job < s->njobs && s->jobs[job].state == J_RUNNING);
     (void)now_us;
     struct job *b = &s->jobs[job];
     struct part *p = &s->parts[b->pidx];
+    p->free_cards += b->cards;
     for (size_t i = 0; i < b->nalloc; i++) {
         uint32_t v = b->alloc[i].server;
         set_free(p, p->hist, &s->nfree[v], &s->free[v], b->alloc[i].mask, 0);
+        hold_again(s, p, v, b->alloc[i].mask);
     }
     run_delete(p, b->end_us, job);
-    p->free_cards += b->cards;
     s->busy -= b->cards;
     s->running--;
     b->state = J_DONE;
@@ -924,6 +937,175 @@ void sl_sched_finish(struct sl_sched *s, uint32_t job, int64_t now_us)
     b->nalloc = 0;
     p->shadow_ok = 0;
     p->dirty = 1;
+}
+
+/* ---- servers out of service and spares ---- */
+
+/* Moves free cards `mask` of server v (in partition p) into its held set. */
+static void hold(struct sl_sched *s, struct part *p, uint32_t v, uint64_t mask)
+{
+    if (!mask)
+        return;
+    set_free(p, p->hist, &s->nfree[v], &s->free[v], mask, 1);
+    p->free_cards -= popcount64(mask);
+    s->held[v] |= mask;
+}
+
+/* Cards just freed on v go back to its held set when v is down or a
+ * spare (nothing is placed on them until it is back in service). */
+static void hold_again(struct sl_sched *s, struct part *p, uint32_t v, uint64_t mask)
+{
+    if (s->hold_state && s->hold_state[v] != HOLD_NONE)
+        hold(s, p, v, mask);
+}
+
+static int hold_init(struct sl_sched *s)
+{
+    if (s->held)
+        return SL_OK;
+    s->held = sl_calloc(s->nservers, sizeof *s->held);
+    s->hold_state = sl_calloc(s->nservers, 1);
+    if (!s->held || !s->hold_state) {
+        sl_free(s->held);
+        sl_free(s->hold_state);
+        s->held = NULL;
+        s->hold_state = NULL;
+        return SL_ENOMEM;
+    }
+    return SL_OK;
+}
+
+/* Gives v's held cards back to the free map. */
+static void unhold(struct sl_sched *s, struct part *p, uint32_t v)
+{
+    uint64_t m = s->held[v];
+    if (!m)
+        return;
+    s->held[v] = 0;
+    set_free(p, p->hist, &s->nfree[v], &s->free[v], m, 0);
+    p->free_cards += popcount64(m);
+}
+
+int sl_sched_set_down(struct sl_sched *s, size_t server, int down)
+{
+    if (server >= s->nservers || s->pidx[server] == NONE)
+        return SL_OK;
+    int rc = hold_init(s);
+    if (rc != SL_OK)
+        return rc;
+    struct part *p = &s->parts[s->pidx[server]];
+    uint32_t v = (uint32_t)server;
+    if (down) {
+        if (s->hold_state[v] == HOLD_DOWN)
+            return SL_OK;
+        if (s->hold_state[v] == HOLD_SPARE)
+            p->nspare--;
+        hold(s, p, v, s->free[v]);
+        s->hold_state[v] = HOLD_DOWN;
+    } else {
+        if (s->hold_state[v] != HOLD_DOWN)
+            return SL_OK;
+        s->hold_state[v] = HOLD_NONE;
+        unhold(s, p, v);
+    }
+    p->shadow_ok = 0;
+    p->dirty = 1;
+    return SL_OK;
+}
+
+int sl_sched_server_down(const struct sl_sched *s, size_t server)
+{
+    return s->hold_state && server < s->nservers && s->hold_state[server] == HOLD_DOWN;
+}
+
+int sl_sched_set_spare(struct sl_sched *s, size_t server, int spare)
+{
+    if (server >= s->nservers || s->pidx[server] == NONE)
+        return 0;
+    if (hold_init(s) != SL_OK)
+        return 0;
+    struct part *p = &s->parts[s->pidx[server]];
+    uint32_t v = (uint32_t)server;
+    if (spare) {
+        if (s->hold_state[v] != HOLD_NONE || s->nfree[v] != s->cap[v])
+            return 0;
+        hold(s, p, v, s->free[v]);
+        s->hold_state[v] = HOLD_SPARE;
+        p->nspare++;
+    } else {
+        if (s->hold_state[v] != HOLD_SPARE)
+            return 0;
+        s->hold_state[v] = HOLD_NONE;
+        p->nspare--;
+        unhold(s, p, v);
+    }
+    p->shadow_ok = 0;
+    p->dirty = 1;
+    return 1;
+}
+
+size_t sl_sched_spares(struct sl_sched *s, uint32_t part)
+{
+    const struct part *p = part_find(s, part);
+    return p ? p->nspare : 0;
+}
+
+int sl_sched_is_spare(const struct sl_sched *s, size_t server)
+{
+    return s->hold_state && server < s->nservers && s->hold_state[server] == HOLD_SPARE;
+}
+
+size_t sl_sched_move(struct sl_sched *s, uint32_t job, size_t k)
+{
+    assert(job < s->njobs && s->jobs[job].state == J_RUNNING && k < s->jobs[job].nalloc);
+    struct job *b = &s->jobs[job];
+    struct part *p = &s->parts[b->pidx];
+    uint32_t old = b->alloc[k].server;
+    uint64_t old_mask = b->alloc[k].mask;
+    uint32_t n = popcount64(old_mask);
+    s->mark_epoch++;
+    if (s->mark_epoch == 0) {
+        memset(s->mark, 0, s->nservers * sizeof *s->mark);
+        s->mark_epoch = 1;
+    }
+    for (size_t i = 0; i < b->nalloc; i++)
+        s->mark[b->alloc[i].server] = s->mark_epoch;
+    /* A spare first (lowest index), else the best fit among the servers in
+     * service. */
+    uint32_t to = NONE;
+    int from_spare = 0;
+    for (size_t i = 0; s->hold_state && i < p->nsrv && to == NONE; i++) {
+        uint32_t v = p->srv[i];
+        if (s->hold_state[v] == HOLD_SPARE && !marked(s, v) && popcount64(s->held[v]) >= n) {
+            to = v;
+            from_spare = 1;
+        }
+    }
+    if (to == NONE)
+        to = best_fit(s, p, n, 0);
+    if (to == NONE)
+        return SIZE_MAX;
+    uint64_t m;
+    if (from_spare) {
+        m = low_bits(s->held[to], n);
+        s->held[to] &= ~m;
+        if (!s->held[to]) {
+            s->hold_state[to] = HOLD_NONE; /* all its cards are a job's now */
+            p->nspare--;
+        }
+    } else {
+        m = low_bits(s->free[to], n);
+        set_free(p, p->hist, &s->nfree[to], &s->free[to], m, 1);
+        p->free_cards -= n;
+    }
+    set_free(p, p->hist, &s->nfree[old], &s->free[old], old_mask, 0);
+    p->free_cards += n;
+    hold_again(s, p, old, old_mask);
+    b->alloc[k].server = to;
+    b->alloc[k].mask = m;
+    p->shadow_ok = 0;
+    p->dirty = 1;
+    return to;
 }
 
 int64_t sl_sched_reservation(const struct sl_sched *s, uint32_t job)

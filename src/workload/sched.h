@@ -106,6 +106,33 @@ void sl_sched_set_end(struct sl_sched *s, uint32_t job, int64_t end_us);
 /* Frees a started job's cards at now_us. */
 void sl_sched_finish(struct sl_sched *s, uint32_t job, int64_t now_us);
 
+/* Servers out of service (issue #11).  A down server takes no new work:
+ * its free cards are held out of the free map, and cards a job frees on
+ * it are held too, until sl_sched_set_down(.., 0) gives them back.  Jobs
+ * keep what they hold on it until they move it (sl_sched_move) or
+ * finish.  A server that no partition schedules is ignored.  SL_OK or
+ * SL_ENOMEM (the first call allocates a byte and a word per server). */
+int sl_sched_set_down(struct sl_sched *s, size_t server, int down);
+int sl_sched_server_down(const struct sl_sched *s, size_t server);
+
+/* Hot spares: a whole free server in service held back from new jobs
+ * (spare 1) or given back (0); only sl_sched_move takes its cards.
+ * Returns 1 when the server changed state (a spare needs every card
+ * free and the server in service), else 0. */
+int sl_sched_set_spare(struct sl_sched *s, size_t server, int spare);
+int sl_sched_is_spare(const struct sl_sched *s, size_t server);
+/* Hot spares of partition part (0 for an unknown partition). */
+size_t sl_sched_spares(struct sl_sched *s, uint32_t part);
+
+/* Moves the cards a running job holds in its k-th allocation (k < its
+ * number of allocations) to another server of its partition in service
+ * with as many cards available: a spare first (lowest index), else the
+ * best fit among the free cards of servers the job does not use.  The
+ * cards left are freed (held again when their server is down).  Returns
+ * the new server, or SIZE_MAX when none has room (nothing changes).
+ * O(servers of the partition). */
+size_t sl_sched_move(struct sl_sched *s, uint32_t job, size_t k);
+
 /* The first reservation (shadow time) job got as a blocked head under
  * easy-backfill, or -1 when it never had one.  With estimates that hold,
  * the job starts at or before it. */

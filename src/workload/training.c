@@ -9,6 +9,7 @@
  */
 #include "workload/training.h"
 
+#include "faults/hazard.h"
 #include "suanli/alloc.h"
 #include "suanli/diag.h"
 
@@ -259,11 +260,41 @@ static int layout_of(struct sl_training *t, size_t j, size_t pool, uint32_t *out
 }
 
 /* Checkpoint writes during compute_us of training. */
-static double ckpt_stall_us(const struct sl_job_spec *js, double compute_us)
+static double ckpt_stall_us(const struct sl_tr_job *jb, double compute_us)
 {
-    if (js->checkpoint_us <= 0 || js->checkpoint_write_us <= 0)
+    if (jb->ckpt_us <= 0 || jb->write_us <= 0)
         return 0;
-    return floor(compute_us / (double)js->checkpoint_us) * (double)js->checkpoint_write_us;
+    return floor(compute_us / jb->ckpt_us) * jb->write_us;
+}
+
+double sl_training_young_daly_us(double write_us, double mtti_h)
+{
+    double tau = sqrt(2 * fmax(write_us, 0) * fmax(mtti_h, 0) * 3.6e9);
+    return isfinite(tau) && tau >= 1 ? tau : isfinite(tau) ? 1 : 0;
+}
+
+/* Mean time (h) between interruptions of a synchronous job on `cards`
+ * cards over `servers` servers, from the scenario's failure rates
+ * (faults/hazard.h), whether or not the failure source runs. */
+static double job_mtti_h(const struct sl_training *t, int64_t cards, size_t servers)
+{
+    return sl_faults_job_mtti_h(&t->sc->failures, (size_t)cards, servers);
+}
+
+/* Resolves job j's checkpoint interval and write time (Young/Daly for
+ * SL_CKPT_AUTO, at the servers its cards fill in its pool). */
+static void ckpt_resolve(struct sl_training *t, size_t j)
+{
+    const struct sl_job_spec *js = &t->sc->jobs[j];
+    struct sl_tr_job *jb = &t->job[j];
+    jb->write_us = js->checkpoint_write_us > 0 ? (double)js->checkpoint_write_us : 0;
+    if (js->checkpoint_us == SL_CKPT_AUTO) {
+        int64_t k = pool_of(t, j)->server->cards;
+        size_t servers = (size_t)((js->cards + k - 1) / (k > 0 ? k : 1));
+        jb->ckpt_us = sl_training_young_daly_us(jb->write_us, job_mtti_h(t, js->cards, servers));
+    } else {
+        jb->ckpt_us = js->checkpoint_us > 0 ? (double)js->checkpoint_us : 0;
+    }
 }
 
 /* Run time at full speed of job j at a step time (s), with its layout's
@@ -278,7 +309,7 @@ static double run_us_at(const struct sl_training *t, size_t j, const struct sl_t
     double share = js->share > 0 ? js->share : 1.0;
     double tps = l->ref.tokens_per_s * l->ref.step_time_s / step_s * share;
     double compute_us = js->tokens / tps * 1e6;
-    return compute_us + ckpt_stall_us(js, compute_us);
+    return compute_us + ckpt_stall_us(&t->job[j], compute_us);
 }
 
 /* The memory-agnostic compute-bound rate of job j (training.h): tokens/s,
@@ -384,7 +415,7 @@ static int start_job(struct sl_training *t, size_t j, int64_t now_us)
     double compute_us = run_us;
     if (js->duration_us <= 0) {
         compute_us = js->tokens / jb->tokens_per_s * 1e6;
-        run_us = compute_us + ckpt_stall_us(js, compute_us);
+        run_us = compute_us + ckpt_stall_us(jb, compute_us);
     }
     jb->compute_share = run_us > 0 ? compute_us / run_us : 1;
     double mean_w = (compute_us * power_w + (run_us - compute_us) * comm_w) / run_us;
@@ -467,9 +498,316 @@ static int power_gate(void *ctx, uint32_t j, int64_t now_us)
     return 0;
 }
 
+/* ---- Riding through failures (docs/model.md, "Training through
+ * failures") ----
+ *
+ * A server of a running job goes down: the job is interrupted at once
+ * (its cards go idle, its end is cancelled, the work since its last
+ * completed checkpoint is lost), it notices after `detection`, then takes
+ * healthy servers for the ones it lost (a hot spare, else free cards in
+ * service; sl_sched_move) or waits until some are back, and trains again
+ * `restart` later from its checkpoint. */
+
+#define POLL_US (60 * INT64_C(1000000))
+
+static unsigned down_bits(const struct sl_training *t, size_t s)
+{
+    return sl_fleet_server_down(t->fleet, s);
+}
+
+/* Whether server s cannot carry job j: failed or absent, or without its
+ * fabric when the job spans several servers. */
+static int bad_for(const struct sl_training *t, size_t j, size_t s)
+{
+    unsigned b = down_bits(t, s);
+    return (b & SL_DOWN_OFF) || ((b & SL_DOWN_FABRIC) && t->job[j].servers > 1);
+}
+
+/* Brings the scheduler's view of down servers in line with the bits (it
+ * never places on a server with any bit set), giving a server back in
+ * service to the hot spares when its partition is short of them. */
+static void sync_down(struct sl_training *t)
+{
+    if (!t->down_seen && sl_fleet_servers_down(t->fleet) == 0)
+        return;
+    t->down_seen = 1;
+    const struct sl_training_cfg *tc = &t->sc->workload.training;
+    for (size_t s = 0; s < t->fleet->nservers; s++) {
+        if (!t->sched_cards[s])
+            continue;
+        int d = down_bits(t, s) != 0;
+        if (d == sl_sched_server_down(t->sched, s))
+            continue;
+        if (sl_sched_set_down(t->sched, s, d) != SL_OK) {
+            sl_world_fail(t->w, SL_ENOMEM, "out of memory marking a server down");
+            return;
+        }
+        if (!d && tc->spare_servers > 0 &&
+            sl_sched_spares(t->sched, t->part[s]) < (size_t)tc->spare_servers)
+            (void)sl_sched_set_spare(t->sched, s, 1);
+    }
+}
+
+/* Sets every card of job j to phase at activity act. */
+static void job_set_load(struct sl_training *t, size_t j, int64_t now_us, int phase, double act)
+{
+    size_t na;
+    const struct sl_sched_alloc *a = sl_sched_alloc_of(t->sched, (uint32_t)j, &na);
+    for (size_t k = 0; k < na; k++) {
+        size_t base = card_base(t, a[k].server);
+        for (uint64_t m = a[k].mask; m;) {
+            size_t lo = low_bit(m);
+            size_t len = 0;
+            while (lo + len < 64 && (m >> (lo + len) & 1))
+                len++;
+            sl_fleet_set_load(t->fleet, now_us, base + lo, len, phase, act);
+            m &= len < 64 ? ~(((UINT64_C(1) << len) - 1) << lo) : 0;
+        }
+    }
+}
+
+/* Claims (take) or releases the cards mask of server srv for job j. */
+static int own_cards(struct sl_training *t, size_t j, int64_t now_us, size_t srv, uint64_t mask,
+                     int take)
+{
+    size_t base = card_base(t, srv);
+    for (uint64_t m = mask; m;) {
+        size_t lo = low_bit(m);
+        size_t len = 0;
+        while (lo + len < 64 && (m >> (lo + len) & 1))
+            len++;
+        if (take) {
+            int rc = sl_fleet_claim(t->fleet, t->owner, base + lo, len);
+            if (rc != SL_OK) {
+                sl_world_fail(t->w, rc, "training job '%s' cannot claim cards %zu-%zu",
+                              t->sc->jobs[j].name, base + lo, base + lo + len - 1);
+                return rc;
+            }
+            sl_fleet_set_tier(t->fleet, now_us, base + lo, len,
+                              t->sc->jobs[j].priority > 0 ? SL_TIER_TRAINING : SL_TIER_BEST_EFFORT);
+        } else {
+            sl_fleet_release_cards(t->fleet, now_us, t->owner, base + lo, len);
+        }
+        for (size_t c = 0; c < len; c++)
+            t->job_of[base + lo + c] = take ? (uint32_t)j : UINT32_MAX;
+        m &= len < 64 ? ~(((UINT64_C(1) << len) - 1) << lo) : 0;
+    }
+    return SL_OK;
+}
+
+/* Replaces the servers of job j that cannot carry it by healthy ones.
+ * Returns 1 when the job holds only good servers, 0 when some are missing
+ * (the ones found are kept), -1 on a failed run. */
+static int acquire(struct sl_training *t, size_t j, int64_t now_us)
+{
+    sync_down(t);
+    size_t na;
+    const struct sl_sched_alloc *a = sl_sched_alloc_of(t->sched, (uint32_t)j, &na);
+    int ok = 1;
+    for (size_t k = 0; k < na; k++) {
+        if (!bad_for(t, j, a[k].server))
+            continue;
+        size_t old = a[k].server;
+        uint64_t old_mask = a[k].mask;
+        size_t to = sl_sched_move(t->sched, (uint32_t)j, k);
+        if (to == SIZE_MAX) {
+            ok = 0;
+            continue;
+        }
+        if (own_cards(t, j, now_us, old, old_mask, 0) != SL_OK ||
+            own_cards(t, j, now_us, to, a[k].mask, 1) != SL_OK)
+            return -1;
+        if (bad_for(t, j, to))
+            ok = 0; /* not told of it yet; the next try moves it again */
+    }
+    return ok;
+}
+
+static void on_resume(struct sl_engine *eng, void *ctx, uint64_t arg);
+
+static void schedule_down_ev(struct sl_training *t, size_t j, int64_t at, sl_event_fn fn)
+{
+    if (sl_engine_schedule(&t->w->eng, at, PRIO_END, fn, t, j, &t->job[j].down_ev) != SL_OK)
+        sl_world_fail(t->w, SL_ENOMEM, "out of memory scheduling a training restart");
+}
+
+static void on_poll(struct sl_engine *eng, void *ctx, uint64_t arg);
+
+/* Job j found no healthy servers: it waits (polled every POLL_US, and
+ * tried again whenever cards are freed or a server of its comes back). */
+static void wait_servers(struct sl_training *t, size_t j, int64_t now_us)
+{
+    t->job[j].down = 2;
+    t->waiting[t->nwaiting++] = (uint32_t)j;
+    if (!t->poll_pending && now_us + POLL_US < t->w->end_us) {
+        if (sl_engine_schedule(&t->w->eng, now_us + POLL_US, PRIO_END, on_poll, t, 0, NULL) !=
+            SL_OK) {
+            sl_world_fail(t->w, SL_ENOMEM, "out of memory scheduling a training restart");
+            return;
+        }
+        t->poll_pending = 1;
+    }
+}
+
+/* Tries the waiting jobs again, in the order they started waiting. */
+static void retry_waiting(struct sl_training *t, int64_t now_us)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->nwaiting; i++) {
+        uint32_t j = t->waiting[i];
+        int r = acquire(t, j, now_us);
+        if (r < 0)
+            return;
+        if (r == 1) {
+            t->job[j].down = 1;
+            schedule_down_ev(t, j, now_us + t->sc->workload.training.restart_us, on_resume);
+        } else {
+            t->waiting[n++] = j;
+        }
+    }
+    t->nwaiting = n;
+}
+
+static void on_poll(struct sl_engine *eng, void *ctx, uint64_t arg)
+{
+    (void)arg;
+    struct sl_training *t = ctx;
+    int64_t now = sl_engine_now(eng);
+    t->poll_pending = 0;
+    retry_waiting(t, now);
+    if (t->nwaiting > 0 && now + POLL_US < t->w->end_us) {
+        if (sl_engine_schedule(eng, now + POLL_US, PRIO_END, on_poll, t, 0, NULL) != SL_OK) {
+            sl_world_fail(t->w, SL_ENOMEM, "out of memory scheduling a training restart");
+            return;
+        }
+        t->poll_pending = 1;
+    }
+}
+
+/* Detection is over: take healthy servers, then restart. */
+static void on_detect(struct sl_engine *eng, void *ctx, uint64_t arg)
+{
+    struct sl_training *t = ctx;
+    int64_t now = sl_engine_now(eng);
+    size_t j = (size_t)arg;
+    int r = acquire(t, j, now);
+    if (r < 0)
+        return;
+    if (r == 1)
+        schedule_down_ev(t, j, now + t->sc->workload.training.restart_us, on_resume);
+    else
+        wait_servers(t, j, now);
+}
+
+/* The restart is over: the job trains again from its last checkpoint. */
+static void on_resume(struct sl_engine *eng, void *ctx, uint64_t arg)
+{
+    struct sl_training *t = ctx;
+    int64_t now = sl_engine_now(eng);
+    size_t j = (size_t)arg;
+    struct sl_tr_job *jb = &t->job[j];
+    int r = acquire(t, j, now); /* a server lost during the restart */
+    if (r < 0)
+        return;
+    if (r == 0) {
+        wait_servers(t, j, now);
+        return;
+    }
+    job_advance(t, j, now);
+    job_set_load(t, j, now, SL_PHASE_TRAIN_COMPUTE, jb->activity);
+    jb->down = 0;
+    jb->down_us += now - jb->down_since_us;
+    jb->restarts++;
+    t->restarts++;
+    jb->seg_base_us = jb->full_us;
+    jb->rate = job_rate(t, j);
+    jb->end_us = projected_end(jb, now);
+    int64_t bound = jb->start_us + jb->est_us;
+    sl_sched_set_end(t->sched, (uint32_t)j, jb->end_us < bound ? jb->end_us : bound);
+    if (sl_engine_schedule(eng, jb->end_us, PRIO_END, on_end, t, j, &jb->end_ev) != SL_OK)
+        sl_world_fail(t->w, SL_ENOMEM, "out of memory scheduling a training job's end");
+}
+
+/* Checkpoints job j completed in its current segment (work since its last
+ * (re)start). */
+static double seg_ckpts(const struct sl_tr_job *jb)
+{
+    if (jb->ckpt_us <= 0)
+        return 0;
+    return floor((jb->full_us - jb->seg_base_us) / (jb->ckpt_us + jb->write_us));
+}
+
+/* Interrupts running job j at now_us. */
+static void interrupt(struct sl_training *t, size_t j, int64_t now_us)
+{
+    struct sl_tr_job *jb = &t->job[j];
+    if (jb->state != SL_TR_RUNNING || jb->down)
+        return;
+    job_advance(t, j, now_us);
+    double n = seg_ckpts(jb);
+    double kept = jb->ckpt_us > 0 ? n * (jb->ckpt_us + jb->write_us) : 0;
+    double lost = fmax(jb->full_us - jb->seg_base_us - kept, 0);
+    jb->ckpts += n;
+    jb->full_us -= lost;
+    jb->work_us += lost;
+    jb->lost_us += lost;
+    double lost_s = lost * 1e-6 * jb->compute_share;
+    jb->tokens = fmax(jb->tokens - jb->tokens_per_s * lost_s, 0);
+    jb->flop = fmax(jb->flop - jb->flops_per_s * lost_s, 0);
+    jb->seg_base_us = jb->full_us;
+    (void)sl_engine_cancel(&t->w->eng, jb->end_ev);
+    /* The gang stops at once: its cards idle (a failed server is off). */
+    job_set_load(t, j, now_us, SL_PHASE_IDLE, 0);
+    size_t na;
+    const struct sl_sched_alloc *a = sl_sched_alloc_of(t->sched, (uint32_t)j, &na);
+    jb->card_w =
+        na ? sl_fleet_card_power_w(t->fleet, card_base(t, a[0].server) + low_bit(a[0].mask)) : 0;
+    jb->rate = 0;
+    jb->down = 1;
+    jb->down_since_us = now_us;
+    jb->interruptions++;
+    t->interruptions++;
+    schedule_down_ev(t, j, now_us + t->sc->workload.training.detect_us, on_detect);
+}
+
+void sl_training_server_event(struct sl_training *t, int64_t now_us, size_t server,
+                              unsigned down_before, unsigned down_now)
+{
+    (void)down_before;
+    if (!t->sched || server >= t->fleet->nservers)
+        return;
+    t->down_seen = 1;
+    if (t->sched_cards[server] && sl_sched_set_down(t->sched, server, down_now != 0) != SL_OK) {
+        sl_world_fail(t->w, SL_ENOMEM, "out of memory marking a server down");
+        return;
+    }
+    size_t base = card_base(t, server);
+    uint32_t prev = UINT32_MAX;
+    for (size_t c = 0; c < t->sched_cards[server]; c++) {
+        uint32_t j = t->job_of[base + c];
+        if (j == UINT32_MAX || j == prev)
+            continue;
+        prev = j;
+        if (bad_for(t, j, server))
+            interrupt(t, j, now_us);
+    }
+    if (down_now == 0 && t->nwaiting > 0)
+        retry_waiting(t, now_us);
+}
+
+/* The fleet's availability callback (contract C3). */
+static void avail_changed(void *ctx, int64_t now_us, size_t server, unsigned down_before,
+                          unsigned down_now)
+{
+    sl_training_server_event(ctx, now_us, server, down_before, down_now);
+}
+
 static void dispatch(struct sl_training *t, int64_t now_us)
 {
     size_t n;
+    if (t->nwaiting > 0)
+        retry_waiting(t, now_us); /* interrupted jobs before new ones */
+    sync_down(t);
     do {
         n = sl_sched_dispatch(t->sched, now_us, t->dispatched, DISPATCH_BATCH);
         for (size_t k = 0; k < n; k++)
@@ -526,6 +864,7 @@ static void on_submit(struct sl_engine *eng, void *ctx, uint64_t arg)
          * start on (its first server is a largest server of the partition
          * or, for a job of one server, one with room for it). */
         size_t part = partition_of(t, js->pool);
+        ckpt_resolve(t, j);
         int64_t kmax = 0;
         for (size_t q = 0; q < t->sc->npools; q++)
             if (in_partition(t, q, part) && t->sc->pools[q].server->cards > kmax)
@@ -545,7 +884,7 @@ static void on_submit(struct sl_engine *eng, void *ctx, uint64_t arg)
             if (!l->fit && js->duration_us <= 0) {
                 /* Token jobs that fit nothing are rejected at load; kept safe. */
                 double fl, mfu, c_us = js->tokens / fallback_tps(t, j, &fl, &mfu) * 1e6;
-                e = c_us + ckpt_stall_us(js, c_us);
+                e = c_us + ckpt_stall_us(jb, c_us);
             }
             est = fmax(est, e);
         }
@@ -581,6 +920,8 @@ static void speed_changed(void *ctx, int64_t now_us, size_t first, size_t n)
             continue;
         prev = j;
         struct sl_tr_job *jb = &t->job[j];
+        if (jb->down)
+            continue; /* its cards are idle; the restart reads their speed */
         job_advance(t, j, now_us);
         jb->rate = job_rate(t, j);
         jb->end_us = projected_end(jb, now_us);
@@ -674,6 +1015,19 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
     if ((rc = sl_sched_new(&t->sched, tc->queue, tc->placement, w->has_fabric ? &w->fabric : NULL,
                            ns, t->sched_cards, t->part, t->njobs, d)) != SL_OK)
         return rc;
+    /* Failures: told of the servers where jobs hold cards, the waiting
+     * list, and the hot spares (the last whole servers of each
+     * partition). */
+    if ((rc = sl_fleet_set_avail_fn(t->fleet, t->owner, avail_changed)) != SL_OK)
+        return sl_diag_set(d, rc, NULL, 0, 0, "the training jobs cannot follow failures");
+    t->waiting = sl_malloc((t->njobs ? t->njobs : 1) * sizeof *t->waiting);
+    if (!t->waiting)
+        return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+    if (tc->spare_servers > 0)
+        for (size_t s = ns; s-- > 0;)
+            if (t->sched_cards[s] &&
+                sl_sched_spares(t->sched, t->part[s]) < (size_t)tc->spare_servers)
+                (void)sl_sched_set_spare(t->sched, s, 1);
     if (sc->power.admission) {
         if (!(t->power_refused_us = sl_malloc((t->njobs ? t->njobs : 1) * sizeof(int64_t))))
             return sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
@@ -711,6 +1065,7 @@ static void release(void *state)
     sl_free(t->dispatched);
     sl_free(t->lay);
     sl_free(t->power_refused_us);
+    sl_free(t->waiting);
     sl_outfile_abort(&t->log);
     memset(t, 0, sizeof *t);
 }
@@ -744,6 +1099,8 @@ static int add_metrics(struct sl_training *t, struct sl_summary *s, const char *
     double submitted = 0, started = 0, completed = 0, card_s = 0, wait_sum = 0, jct_sum = 0;
     double tokens = 0, flop = 0, mfu_w = 0, energy_j = 0, sched_cards = 0;
     double ran_card_us = 0, full_card_us = 0; /* for the slowdown */
+    double prod_us = 0, held_us = 0, prod_card_us = 0, held_card_us = 0, lost_card_us = 0;
+    double ckpts = 0, interruptions = 0, restarts = 0;
     size_t nw = 0, unfit = 0, rejected = 0;
     for (size_t j = 0; j < t->njobs; j++) {
         const struct sl_job_spec *js = &sc->jobs[j];
@@ -768,9 +1125,32 @@ static int add_metrics(struct sl_training *t, struct sl_summary *s, const char *
         mfu_w += jb->mfu * cs;
         tokens += jb->tokens;
         flop += jb->flop;
-        ran_card_us += (double)(jb->last_us - jb->start_us) * (double)js->cards;
-        full_card_us += jb->full_us * (double)js->cards;
+        /* Failures aside: time down and work lost are not a power limit's. */
+        double down_to_last = (double)jb->down_us;
+        if (jb->down)
+            down_to_last += (double)(jb->last_us - jb->down_since_us);
+        ran_card_us += ((double)(jb->last_us - jb->start_us) - down_to_last) * (double)js->cards;
+        full_card_us += (jb->full_us + jb->lost_us) * (double)js->cards;
         energy_j += jb->energy_j;
+        {
+            /* Riding through failures: productive time is the kept work
+             * less the checkpoint writes in it (full speed). */
+            int64_t stop = jb->state == SL_TR_DONE ? jb->end_us : t->w->end_us;
+            double held_j = (double)(stop - jb->start_us);
+            double down = (double)jb->down_us;
+            if (jb->down)
+                down += (double)(stop - jb->down_since_us);
+            double n = jb->ckpts + (jb->down ? 0 : seg_ckpts(jb));
+            double prod = fmax(jb->full_us - n * jb->write_us, 0);
+            prod_us += prod;
+            held_us += held_j;
+            prod_card_us += prod * (double)js->cards;
+            held_card_us += held_j * (double)js->cards;
+            lost_card_us += (jb->lost_us + down) * (double)js->cards;
+            ckpts += n;
+            interruptions += jb->interruptions;
+            restarts += jb->restarts;
+        }
         if (jb->state == SL_TR_DONE) {
             completed++;
             jct_sum += (double)(jb->end_us - js->submit_us) * 1e-6;
@@ -814,6 +1194,12 @@ static int add_metrics(struct sl_training *t, struct sl_summary *s, const char *
     NUM("mfu", card_s > 0 ? mfu_w / card_s : 0);
     NUM("energy_mwh", energy_j / 3.6e9);
     NUM("slowdown", full_card_us > 0 ? ran_card_us / full_card_us : 1);
+    NUM("ettr", held_us > 0 ? prod_us / held_us : 0);
+    NUM("goodput", held_card_us > 0 ? prod_card_us / held_card_us : 0);
+    NUM("lost_card_h", lost_card_us / 3.6e9);
+    INT("interruptions", interruptions);
+    INT("restarts", restarts);
+    INT("checkpoints", ckpts);
 #undef NUM
 #undef INT
     return rc;

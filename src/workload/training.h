@@ -34,6 +34,17 @@
  * its slowest card's speed from then on; the fleet applies the cap to the
  * power.
  *
+ * Failures (issue #11).  A job trains in checkpoint cycles (interval,
+ * then a write that pauses it; the interval is Young/Daly's
+ * sqrt(2 write MTTI) by default, MTTI from faults/hazard.h).  The source
+ * registers an avail fn with the fleet: when a server holding a running
+ * job's cards fails (or loses its fabric under a gang of several servers)
+ * the job loses the work since its last checkpoint, its cards idle, and
+ * after `detection` it replaces the bad servers (a hot spare or free cards
+ * in service, sl_sched_move) or waits for them, then trains again
+ * `restart` later.  The scheduler is kept in line with the fleet's down
+ * bits, so nothing is placed on a down server.
+ *
  * Outputs: jobs.csv (one row per job, in submit order), the `training.*`
  * summary (per pool too when there are several), and the time-series
  * columns training_cards_busy (mean over the row), jobs_queued and
@@ -92,6 +103,21 @@ struct sl_tr_job {
                       * requested one until it starts */
     uint8_t state;   /* enum sl_tr_state */
     uint8_t unfit;
+    /* Riding through failures (docs/model.md, "Training through
+     * failures").  Work is counted at full speed: a checkpoint cycle is
+     * ckpt_us of training then write_us of writing, counted from
+     * seg_base_us (full_us at the last (re)start).  down: 0 running, 1
+     * interrupted (detection and restart under way), 2 waiting for healthy
+     * servers.  While down, rate is 0 and the end event is cancelled. */
+    uint8_t down;
+    double ckpt_us;  /* checkpoint interval tau (0: the job never checkpoints) */
+    double write_us; /* checkpoint write delta */
+    double seg_base_us;
+    double lost_us; /* work lost to interruptions */
+    double ckpts;   /* checkpoints completed in earlier segments */
+    int64_t down_since_us, down_us;
+    uint64_t down_ev; /* the pending detection or resume event while down == 1 */
+    uint32_t interruptions, restarts;
 };
 
 /* The source's state.  Invariants: job has sc->njobs entries; job_of
@@ -129,7 +155,29 @@ struct sl_training {
     double power_wait_s;
     uint64_t power_delayed_jobs;
     int power_retry;
+    /* Failures: the jobs waiting for healthy servers (a list of njobs
+     * capacity), one pending poll while any waits, and whether any server
+     * was ever down (then the scheduler is synced with the fleet's down
+     * bits before each placement). */
+    uint32_t *waiting;
+    size_t nwaiting;
+    int poll_pending;
+    int down_seen;
+    uint64_t interruptions, restarts;
 };
+
+/* The Young/Daly checkpoint interval (us) of a job whose checkpoint write
+ * takes write_us and whose mean time between interruptions is mtti_h:
+ * sqrt(2 write MTTI), at least 1 us.  Pure. */
+double sl_training_young_daly_us(double write_us, double mtti_h);
+
+/* Server `server` changed its down bits (SL_DOWN_* of fleet.h; the
+ * fleet's are read, down_now is informative): what the source's avail fn
+ * does.  A running job with cards on it is interrupted when the server
+ * failed or is absent, or lost its fabric and the job spans several
+ * servers. */
+void sl_training_server_event(struct sl_training *t, int64_t now_us, size_t server,
+                              unsigned down_before, unsigned down_now);
 
 extern const struct sl_source_ops sl_training_source;
 
