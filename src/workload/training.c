@@ -1134,14 +1134,20 @@ static int add_metrics(struct sl_training *t, struct sl_summary *s, const char *
         energy_j += jb->energy_j;
         {
             /* Riding through failures: productive time is the kept work
-             * less the checkpoint writes in it (full speed). */
+             * less the checkpoint writes in it, in wall time: at full
+             * speed scaled by the job's own slowdown (time running over
+             * the full-speed time of the work done and lost), so that a
+             * power limit slows the job (training.slowdown) without
+             * counting against its ETTR. */
             int64_t stop = jb->state == SL_TR_DONE ? jb->end_us : t->w->end_us;
             double held_j = (double)(stop - jb->start_us);
             double down = (double)jb->down_us;
             if (jb->down)
                 down += (double)(stop - jb->down_since_us);
             double n = jb->ckpts + (jb->down ? 0 : seg_ckpts(jb));
-            double prod = fmax(jb->full_us - n * jb->write_us, 0);
+            double worked = jb->full_us + jb->lost_us, ran = held_j - down;
+            double slow = worked > 0 && ran > worked ? ran / worked : 1;
+            double prod = fmin(fmax(jb->full_us - n * jb->write_us, 0) * slow, held_j);
             prod_us += prod;
             held_us += held_j;
             prod_card_us += prod * (double)js->cards;
