@@ -448,6 +448,8 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
         rc = sl__scenario_resolve_training(sc, root, file_src, d);
     if (rc == SL_OK)
         rc = sl__scenario_check_power(sc, root, d);
+    if (rc == SL_OK)
+        rc = sl__scenario_resolve_factory(sc, root, d);
     return rc;
 }
 

@@ -77,6 +77,12 @@ int sl__scenario_check_fabric(const struct sl_scenario *sc, const struct sl_ynod
 int sl__scenario_check_power(const struct sl_scenario *sc, const struct sl_ynode *root,
                              struct sl_diag *d);
 
+/* Writes the built-in line into an empty factory.stations and checks the
+ * factory's and the burn-in's cross-key rules.  Returns SL_OK, SL_EINVAL
+ * or SL_ENOMEM (scenario_factory.c). */
+int sl__scenario_resolve_factory(struct sl_scenario *sc, const struct sl_ynode *root,
+                                 struct sl_diag *d);
+
 /* Reports msg at the node of a dotted key path in root, or without a
  * position when the key is absent (a default).  Returns SL_EINVAL. */
 int sl__scenario_path_error(const struct sl_ynode *root, const char *path, struct sl_diag *d,

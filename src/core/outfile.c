@@ -142,7 +142,7 @@ int sl_mkdirs(const char *path, struct sl_diag *d)
  * other names. */
 static const char *const output_names[] = {"summary.json",  "timeseries.csv", "monthly.csv",
                                            "scenario.yaml", "comparison.csv", "requests.csv",
-                                           "jobs.csv"};
+                                           "jobs.csv",      "factory.json",   "factory_daily.csv"};
 
 int sl_output_name(const char *name)
 {
