@@ -56,22 +56,21 @@ static void print_table(const struct sl_scenario *sc, const struct sl_factory_re
                         const char *dir)
 {
     printf("%s: factory line over %.0f days (after %.0f days of warm-up), seed %lld\n", sc->name,
-           r->window_s / 86400.0, (double)sc->factory.warmup_us / 86400e6,
-           (long long)sc->run.seed);
+           r->window_s / 86400.0, (double)sc->factory.warmup_us / 86400e6, (long long)sc->run.seed);
     printf("  throughput      %.0f servers/year (%.1f a day, %llu shipped)\n", r->per_year,
            r->per_day, (unsigned long long)r->shipped);
     printf("  WIP             %.1f servers (time average); Little's law %.1f (error %.2f %%)\n",
            r->wip_mean, r->little_wip, r->little_error * 100.0);
     printf("  cycle time      mean %.2f h, p50 %.2f h, p95 %.2f h\n", r->ct_mean_s / 3600.0,
            r->ct_p50_s / 3600.0, r->ct_p95_s / 3600.0);
-    printf("\n  %-20s %8s %8s %8s %8s %8s %10s %8s\n", "station", "machines", "util %",
-           "busy %", "blocked%", "down %", "passed", "failed");
+    printf("\n  %-20s %8s %8s %8s %8s %8s %10s %8s\n", "station", "machines", "util %", "busy %",
+           "blocked%", "down %", "passed", "failed");
     for (size_t i = 0; i < r->nstations; i++) {
         const struct sl_factory_station *s = &r->stations[i];
         printf("  %-20s %8lld %8.1f %8.1f %8.1f %8.1f %10llu %8llu%s\n", s->name,
-               (long long)s->machines, s->utilisation * 100.0, s->busy * 100.0,
-               s->blocked * 100.0, s->down * 100.0, (unsigned long long)s->passed,
-               (unsigned long long)s->failed, i == r->bottleneck ? "  <- bottleneck" : "");
+               (long long)s->machines, s->utilisation * 100.0, s->busy * 100.0, s->blocked * 100.0,
+               s->down * 100.0, (unsigned long long)s->passed, (unsigned long long)s->failed,
+               i == r->bottleneck ? "  <- bottleneck" : "");
     }
     printf("\n  burn-in         %lld slots of %.0f h: %.1f in use on average, %.0f at most\n",
            (long long)r->burnin_slots, (double)sc->burnin.duration_us / 3.6e9, r->burnin_mean,
@@ -105,8 +104,8 @@ int app_cmd_factory(int argc, char **argv)
     const struct sl_scenario *sc = &set.items[0];
     char base[2048];
     if (c.out && strlen(c.out) >= sizeof base) {
-        rc = app_usage_error("factory", "--out is too long (%zu bytes; at most %zu)",
-                             strlen(c.out), sizeof base - 1);
+        rc = app_usage_error("factory", "--out is too long (%zu bytes; at most %zu)", strlen(c.out),
+                             sizeof base - 1);
         goto done;
     }
     if (c.out)

@@ -1325,6 +1325,118 @@ static void test_two_pools(void **state)
     sl_fleet_release(&ab);
 }
 
+/* ---- Availability (contract C3). ---- */
+
+struct avail_log {
+    int calls;
+    size_t server;
+    unsigned before, now;
+};
+
+static void on_avail(void *ctx, int64_t now_us, size_t server, unsigned before, unsigned now)
+{
+    (void)now_us;
+    struct avail_log *l = ctx;
+    l->calls++;
+    l->server = server;
+    l->before = before;
+    l->now = now;
+}
+
+/* Three servers of 4 cards (idle 100 W, TDP 500 W), two to a rack, no
+ * rack stage.  Owner a has server 0 and half of server 1, owner b the
+ * other half; server 2 is free and idle.  Everything owned runs prefill
+ * at 1 (500 W a card): IT 2000 + 2000 + 400 = 4400 W.  Server 1 fails at
+ * 10 s (IT 2400 W; a's loads on it at 15 s change nothing), also loses
+ * its fabric at 20 s (no power change), is repaired at 30 s (back idle:
+ * 400 W, IT 2800 W) and gets its fabric back at 40 s.  Energy over
+ * [0, 50 s): 4400 * 10 + 2400 * 20 + 2800 * 20 = 148,000 J.  Each owner
+ * is told once per change; server 2's owner-less change tells nobody; a
+ * change to the same bits is no change. */
+static void test_availability(void **state)
+{
+    (void)state;
+    make_scenario(3, 2, 4, 100, 500, 0, 0);
+    struct sl_fleet f;
+    init_fleet(&f);
+    struct avail_log la = {0}, lb = {0};
+    uint16_t a = add_owner(&f, "a", NULL, &la);
+    uint16_t b = add_owner(&f, "b", NULL, &lb);
+    assert_int_equal(sl_fleet_set_avail_fn(&f, a, on_avail), SL_OK);
+    assert_int_equal(sl_fleet_set_avail_fn(&f, b, on_avail), SL_OK);
+    assert_int_equal(sl_fleet_set_avail_fn(&f, 0, on_avail), SL_ERANGE);
+    assert_int_equal(sl_fleet_set_avail_fn(&f, 9, on_avail), SL_ERANGE);
+    assert_int_equal(sl_fleet_claim(&f, a, 0, 6), SL_OK);
+    assert_int_equal(sl_fleet_claim(&f, b, 6, 2), SL_OK);
+    sl_fleet_set_load(&f, 0, 0, 8, SL_PHASE_PREFILL, 1);
+    sl_fleet_start_meters(&f);
+    assert_close(f.m.v[SL_Q_IT], 4400, 1e-12);
+
+    sl_fleet_set_down(&f, 10 * US_PER_S, 1, SL_DOWN_FAILED, 1);
+    assert_int_equal(sl_fleet_server_down(&f, 1), SL_DOWN_FAILED);
+    assert_int_equal(sl_fleet_servers_down(&f), 1);
+    assert_close(f.m.v[SL_Q_IT], 2400, 1e-12);
+    assert_true(f.m.v[SL_Q_LOAD] == 4 * 1.0); /* server 0's four load shares of 1 */
+    assert_int_equal(la.calls, 1);
+    assert_int_equal(lb.calls, 1);
+    assert_true(la.server == 1 && la.before == 0 && la.now == SL_DOWN_FAILED);
+    assert_true(lb.server == 1 && lb.before == 0 && lb.now == SL_DOWN_FAILED);
+    /* The same bits again: no change, nobody told. */
+    sl_fleet_set_down(&f, 12 * US_PER_S, 1, SL_DOWN_FAILED, 1);
+    assert_int_equal(la.calls, 1);
+    /* An owner that keeps loading its cards on a failed server draws nothing. */
+    sl_fleet_set_load(&f, 15 * US_PER_S, 4, 2, SL_PHASE_DECODE, 0.5);
+    assert_close(f.m.v[SL_Q_IT], 2400, 1e-12);
+
+    sl_fleet_set_down(&f, 20 * US_PER_S, 1, SL_DOWN_FABRIC, 1);
+    assert_int_equal(sl_fleet_server_down(&f, 1), SL_DOWN_FAILED | SL_DOWN_FABRIC);
+    assert_int_equal(sl_fleet_servers_down(&f), 1);
+    assert_close(f.m.v[SL_Q_IT], 2400, 1e-12);
+    assert_int_equal(la.calls, 2);
+    assert_true(la.before == SL_DOWN_FAILED && la.now == (SL_DOWN_FAILED | SL_DOWN_FABRIC));
+
+    sl_fleet_set_down(&f, 30 * US_PER_S, 1, SL_DOWN_FAILED, 0);
+    assert_int_equal(sl_fleet_server_down(&f, 1), SL_DOWN_FABRIC);
+    assert_close(f.m.v[SL_Q_IT], 2800, 1e-12); /* back idle: 4 x 100 W */
+    for (size_t i = 4; i < 8; i++) {
+        assert_true(sl_fleet_card_power_w(&f, i) == 100);
+        assert_int_equal(f.card[i].owner, i < 6 ? a : b); /* still owned */
+    }
+    assert_int_equal(lb.calls, 3);
+    assert_true(lb.before == (SL_DOWN_FAILED | SL_DOWN_FABRIC) && lb.now == SL_DOWN_FABRIC);
+
+    sl_fleet_set_down(&f, 40 * US_PER_S, 1, SL_DOWN_FABRIC, 0);
+    assert_int_equal(sl_fleet_server_down(&f, 1), 0);
+    assert_int_equal(sl_fleet_servers_down(&f), 0);
+    assert_close(f.m.v[SL_Q_IT], 2800, 1e-12);
+    assert_int_equal(la.calls, 4);
+
+    /* FABRIC keeps the power of a loaded server. */
+    sl_fleet_set_down(&f, 45 * US_PER_S, 0, SL_DOWN_FABRIC, 1);
+    assert_close(f.m.v[SL_Q_IT], 2800, 1e-12);
+    assert_int_equal(la.calls, 5);
+    assert_int_equal(lb.calls, 4); /* b has no card on server 0 */
+    sl_fleet_set_down(&f, 45 * US_PER_S, 0, SL_DOWN_FABRIC, 0);
+
+    /* A free server: no owner to tell; ABSENT powers it off too. */
+    sl_fleet_set_down(&f, 45 * US_PER_S, 2, SL_DOWN_ABSENT, 1);
+    assert_close(f.m.v[SL_Q_IT], 2400, 1e-12);
+    assert_int_equal(la.calls, 6);
+    assert_int_equal(lb.calls, 4);
+    sl_fleet_set_down(&f, 50 * US_PER_S, 2, SL_DOWN_ABSENT, 0);
+
+    double e[SL_Q_COUNT], mx, mn;
+    sl_fleet_take_window(&f, 50 * US_PER_S, e, &mx, &mn);
+    /* [45, 50 s) ran at 2400 W, not 2800: 148,000 - 400 * 5. */
+    assert_close(e[SL_Q_IT], 148000 - 2000, 1e-12);
+    assert_close(mx, 4400, 1e-12);
+    assert_close(mn, 2400, 1e-12);
+    double v = f.m.v[SL_Q_IT];
+    sl_fleet_resum(&f, 50 * US_PER_S);
+    assert_close(f.m.v[SL_Q_IT], v, 1e-12);
+    sl_fleet_release(&f);
+}
+
 /* ---- Allocation failure. ---- */
 
 static void test_alloc_failure(void **state)
@@ -1404,6 +1516,7 @@ int main(void)
         cmocka_unit_test(test_resum),
         cmocka_unit_test(test_start_meters),
         cmocka_unit_test(test_two_pools),
+        cmocka_unit_test(test_availability),
         cmocka_unit_test_teardown(test_alloc_failure, restore_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

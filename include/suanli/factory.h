@@ -53,35 +53,35 @@ struct sl_factory_station {
 struct sl_factory_day {
     uint64_t started, shipped, burnin_failures;
     double wip_mean;
-    double burnin_mean;     /* servers in burn-in, time average */
-    int64_t burnin_max;     /* most at once */
-    double burnin_kw_mean;  /* power of the burn-in area */
+    double burnin_mean;    /* servers in burn-in, time average */
+    int64_t burnin_max;    /* most at once */
+    double burnin_kw_mean; /* power of the burn-in area */
     double burnin_kw_max;
-    double energy_kwh;      /* line and burn-in area */
+    double energy_kwh; /* line and burn-in area */
 };
 
 /* What one factory run measured.  Owns stations and days (and the cycle
  * times it sorted); release with sl_factory_result_release.  The times are
  * seconds. */
 struct sl_factory_result {
-    double window_s;              /* factory.duration */
-    uint64_t started, shipped;    /* in the window */
-    double per_year, per_day;     /* shipped per 365 days and per day */
-    double wip_mean;              /* servers on the line, time average */
+    double window_s;                      /* factory.duration */
+    uint64_t started, shipped;            /* in the window */
+    double per_year, per_day;             /* shipped per 365 days and per day */
+    double wip_mean;                      /* servers on the line, time average */
     double ct_mean_s, ct_p50_s, ct_p95_s; /* of the servers shipped in the window */
-    double little_wip;            /* throughput x mean cycle time */
-    double little_error;          /* |wip_mean - little_wip| / wip_mean */
-    size_t bottleneck;            /* station index of the highest utilisation */
+    double little_wip;                    /* throughput x mean cycle time */
+    double little_error;                  /* |wip_mean - little_wip| / wip_mean */
+    size_t bottleneck;                    /* station index of the highest utilisation */
     struct sl_factory_station *stations;
     size_t nstations;
     int64_t burnin_slots;
-    double burnin_mean, burnin_max;   /* servers in burn-in */
-    double burnin_server_w;           /* one server at burnin.load */
+    double burnin_mean, burnin_max; /* servers in burn-in */
+    double burnin_server_w;         /* one server at burnin.load */
     double burnin_kw_mean, burnin_kw_max;
     double burnin_energy_j, line_energy_j;
-    uint64_t burnin_failures;         /* failures caught in burn-in */
+    uint64_t burnin_failures; /* failures caught in burn-in */
     uint64_t burnin_passed;
-    double kwh_per_server;            /* (line + burn-in energy) / shipped */
+    double kwh_per_server; /* (line + burn-in energy) / shipped */
     struct sl_factory_day *days;
     size_t ndays;
     uint64_t events;

@@ -425,6 +425,112 @@ struct sl_phases_cfg {
     struct sl_phase_param prefill, decode, train_compute, train_comm, mixed;
 };
 
+/* Failures in service (issue #11; docs/model.md, "Failures in service").
+ * The component classes, in the order of their keys under `failures:`.
+ * Each class fails per unit of its kind (enum sl_fault_unit): the card
+ * classes per card (the Llama 3 cause mix of a GPU's interruptions), the
+ * host classes per server, the fabric classes per switch or link, the
+ * rack classes per rack, the facility classes per installed unit of the
+ * chain's stage or the cooling plant, software per card. */
+enum sl_fault_class {
+    SL_FC_GPU = 0, /* faulty GPU */
+    SL_FC_HBM,
+    SL_FC_SRAM,
+    SL_FC_GSP, /* GPU system processor */
+    SL_FC_THERMAL,
+    SL_FC_SDC, /* silent data corruption (detected) */
+    SL_FC_CPU,
+    SL_FC_DRAM,
+    SL_FC_SSD,
+    SL_FC_PSU,
+    SL_FC_BOARD, /* chassis and IO board */
+    SL_FC_HOST,  /* unplanned host maintenance */
+    SL_FC_NIC,
+    SL_FC_LEAF,
+    SL_FC_SPINE,
+    SL_FC_LINK, /* a cable or its optics */
+    SL_FC_RACK_POWER,
+    SL_FC_RACK_COOLING,
+    SL_FC_UPS,
+    SL_FC_RECTIFIER,
+    SL_FC_SST,
+    SL_FC_CHILLER,
+    SL_FC_CDU,
+    SL_FC_DRY_COOLER,
+    SL_FC_SOFTWARE,
+    SL_FC_COUNT
+};
+
+/* What one unit of a class is. */
+enum sl_fault_unit {
+    SL_FU_CARD = 0,
+    SL_FU_SERVER,
+    SL_FU_LEAF,
+    SL_FU_SPINE,
+    SL_FU_LINK,
+    SL_FU_RACK,
+    SL_FU_FACILITY
+};
+
+/* Spares pools a permanent failure draws on. */
+enum sl_spare_pool {
+    SL_SP_NONE = -1,
+    SL_SP_CARD = 0,
+    SL_SP_HOST,
+    SL_SP_SWITCH,
+    SL_SP_LINK,
+    SL_SP_RACK,
+    SL_SP_FACILITY,
+    SL_SP_COUNT
+};
+
+/* One component class (`failures.<class>`).  rate is the expected events
+ * per unit-year of a new unit's first year from the infant-mortality and
+ * constant components (infant_share of them infant: a decreasing Weibull
+ * of shape infant_beta whose cumulative hazard reaches infant_share * rate
+ * at one year); wear-out, when wear_beta > 0, adds a Weibull of shape
+ * wear_beta and scale wear_scale_y years.  An event is permanent with
+ * probability permanent (the part is replaced: from the spares pool in
+ * swap_us, else after a lognormal repair of median repair_us and log-sd
+ * repair_sigma), else transient (detection plus automated restart).
+ * Invariants of a loaded scenario: all >= 0; 0 < infant_beta < 1 when
+ * infant_share > 0; wear_beta > 1 and wear_scale_y > 0 when wear-out is
+ * on. */
+struct sl_fault_class_cfg {
+    double rate; /* events per unit-year */
+    double infant_share;
+    double infant_beta;
+    double wear_beta;    /* 0: no wear-out */
+    double wear_scale_y; /* years */
+    double permanent;    /* share of events that replace the part */
+    int64_t detect_us;   /* from the event to its detection */
+    int64_t restart_us;  /* automated restart of a transient event */
+    int64_t swap_us;     /* replacement from the spares pool */
+    int64_t repair_us;   /* median repair without a spare */
+    double repair_sigma; /* log-sd of the repair time */
+    int64_t units;       /* facility classes: installed units (0: from the chain or plant) */
+    int64_t redundant;   /* facility classes: of which beyond the need (with units > 0) */
+};
+
+/* `failures.spares`: spare parts per pool; a used part comes back to its
+ * pool after its repair. */
+struct sl_spares_cfg {
+    int64_t count[SL_SP_COUNT];
+};
+
+/* The `failures` section.  enabled 0 (the default) leaves every run as it
+ * was.  Parts enter service aged `burnin.duration`; at the run's start the
+ * fleet has been in service start_age_us more (0: a new center).  links_per_card, leaves_per_card
+ * and spines_per_card are resolved by the loader from the fabric (not keys): a job's share of the
+ * fabric in sl_faults_job_mtti_h. */
+struct sl_failures_cfg {
+    int enabled;
+    int64_t start_age_us; /* time in service of the fleet's parts at the run's start */
+    struct sl_fault_class_cfg cls[SL_FC_COUNT];
+    struct sl_spares_cfg spares;
+    double links_per_card, leaves_per_card, spines_per_card;
+};
+
 /* The scenario's own catalog entries, owned by the scenario (its schema
  * frees them).  Invariants of a loaded scenario: within each list names are
  * unique and none shadows a built-in entry; every entry passes the checks
@@ -538,7 +644,8 @@ struct sl_scenario {
     struct sl_catalog_cfg catalog;
     struct sl_output_cfg output;
     struct sl_power_cfg power;
-    struct sl_burnin_cfg burnin; /* issue #11: the burn-in before service */
+    struct sl_failures_cfg failures; /* issue #11, FAULTS */
+    struct sl_burnin_cfg burnin;     /* issue #11: the burn-in before service */
     struct sl_factory_cfg factory;
 
     /* Resolved by the loader, not keys of the file; they point into the

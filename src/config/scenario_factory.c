@@ -72,8 +72,9 @@ int sl__scenario_resolve_factory(struct sl_scenario *sc, const struct sl_ynode *
         for (size_t j = 0; j < i; j++)
             if (strcmp(st[i].name, st[j].name) == 0) {
                 snprintf(path, sizeof path, "factory.stations.%zu.name", i);
-                snprintf(msg, sizeof msg, "factory station '%s' is listed twice (entries %zu and %zu)",
-                         st[i].name, j + 1, i + 1);
+                snprintf(msg, sizeof msg,
+                         "factory station '%s' is listed twice (entries %zu and %zu)", st[i].name,
+                         j + 1, i + 1);
                 return sl__scenario_path_error(root, path, d, msg);
             }
         if (st[i].kind == SL_STATION_BURNIN) {
@@ -84,13 +85,13 @@ int sl__scenario_resolve_factory(struct sl_scenario *sc, const struct sl_ynode *
             }
             /* Its time, size and fallout are the `burnin` section's; a
              * value other than the default here would be ignored. */
-            const char *own = st[i].cycle_us != 0             ? "cycle"
-                              : st[i].machines != 1           ? "machines"
-                              : st[i].dist != SL_CYCLE_FIXED  ? "dist"
-                              : st[i].cv != 0                 ? "cv"
-                              : st[i].yield != 1.0            ? "yield"
-                              : st[i].mtbf_us != 0            ? "mtbf"
-                                                              : NULL;
+            const char *own = st[i].cycle_us != 0            ? "cycle"
+                              : st[i].machines != 1          ? "machines"
+                              : st[i].dist != SL_CYCLE_FIXED ? "dist"
+                              : st[i].cv != 0                ? "cv"
+                              : st[i].yield != 1.0           ? "yield"
+                              : st[i].mtbf_us != 0           ? "mtbf"
+                                                             : NULL;
             if (own) {
                 snprintf(path, sizeof path, "factory.stations.%zu.%s", i, own);
                 snprintf(msg, sizeof msg,

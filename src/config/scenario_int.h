@@ -83,6 +83,12 @@ int sl__scenario_check_power(const struct sl_scenario *sc, const struct sl_ynode
 int sl__scenario_resolve_factory(struct sl_scenario *sc, const struct sl_ynode *root,
                                  struct sl_diag *d);
 
+/* Checks the failures section beyond its schema (wear-out shape and scale,
+ * facility redundancy) and resolves its fabric ratios (after the pools).
+ * Returns SL_OK, SL_EINVAL or SL_ENOMEM (scenario_failures.c). */
+int sl__scenario_check_failures(struct sl_scenario *sc, const struct sl_ynode *root,
+                                struct sl_diag *d);
+
 /* Reports msg at the node of a dotted key path in root, or without a
  * position when the key is absent (a default).  Returns SL_EINVAL. */
 int sl__scenario_path_error(const struct sl_ynode *root, const char *path, struct sl_diag *d,

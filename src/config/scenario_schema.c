@@ -749,6 +749,263 @@ static const struct sl_field power_fields[] = {
 };
 SCHEMA(power_schema, sl_power_cfg, "power", power_fields);
 
+/* The `failures` section (issue #11; docs/model.md, "Failures in service"):
+ * one section per component class with its own defaults. */
+#define T_FC struct sl_fault_class_cfg
+#define FC_COMMON(d_rate, d_inf, d_beta, d_perm, d_det, d_rst, d_swp, d_rep, d_sig, d_unit)        \
+    F_REAL("rate", SL_UNIT_NONE, T_FC, rate, d_rate, 0, SL_NO_MAX, 0,                              \
+           "expected events per " d_unit                                                           \
+           "-year in a new unit's first year (infant and constant)"),                              \
+        F_REAL("infant_share", SL_UNIT_PERCENT, T_FC, infant_share, d_inf, 0, 1, 0,                \
+               "share of the first year's events from infant mortality (a decreasing Weibull)"),   \
+        F_REAL("infant_beta", SL_UNIT_NONE, T_FC, infant_beta, d_beta, 0, 1,                       \
+               SL_FF_MIN_EXCL | SL_FF_MAX_EXCL,                                                    \
+               "Weibull shape of the infant-mortality component"),                                 \
+        F_REAL("wear_beta", SL_UNIT_NONE, T_FC, wear_beta, "0", 0, SL_NO_MAX, 0,                   \
+               "Weibull shape of the wear-out component, > 1 (0: no wear-out)"),                   \
+        F_REAL("wear_scale", SL_UNIT_NONE, T_FC, wear_scale_y, "0", 0, SL_NO_MAX, 0,               \
+               "Weibull scale of the wear-out component, years"),                                  \
+        F_REAL("permanent", SL_UNIT_PERCENT, T_FC, permanent, d_perm, 0, 1, 0,                     \
+               "share of events that replace the part (the rest: restart in place)"),              \
+        {"detect",                                                                                 \
+         SL_FT_TIME,                                                                               \
+         0,                                                                                        \
+         S(T_FC, detect_us),                                                                       \
+         d_det,                                                                                    \
+         0,                                                                                        \
+         SL_NO_MAX,                                                                                \
+         0,                                                                                        \
+         NULL,                                                                                     \
+         NULL,                                                                                     \
+         "from the event to its detection"},                                                       \
+        {"restart",                                                                                \
+         SL_FT_TIME,                                                                               \
+         0,                                                                                        \
+         S(T_FC, restart_us),                                                                      \
+         d_rst,                                                                                    \
+         0,                                                                                        \
+         SL_NO_MAX,                                                                                \
+         0,                                                                                        \
+         NULL,                                                                                     \
+         NULL,                                                                                     \
+         "automated restart after a transient event"},                                             \
+        {"swap",                                                                                   \
+         SL_FT_TIME,                                                                               \
+         0,                                                                                        \
+         S(T_FC, swap_us),                                                                         \
+         d_swp,                                                                                    \
+         0,                                                                                        \
+         SL_NO_MAX,                                                                                \
+         0,                                                                                        \
+         NULL,                                                                                     \
+         NULL,                                                                                     \
+         "replacement of a permanent failure from the spares pool"},                               \
+        {"repair",                                                                                 \
+         SL_FT_TIME,                                                                               \
+         0,                                                                                        \
+         S(T_FC, repair_us),                                                                       \
+         d_rep,                                                                                    \
+         0,                                                                                        \
+         SL_NO_MAX,                                                                                \
+         0,                                                                                        \
+         NULL,                                                                                     \
+         NULL,                                                                                     \
+         "median repair (lognormal) of a permanent failure with no spare"},                        \
+        F_REAL("repair_sigma", SL_UNIT_NONE, T_FC, repair_sigma, d_sig, 0, 5, 0,                   \
+               "log standard deviation of the repair time")
+#define FC_UNITS                                                                                   \
+    F_INT("units", T_FC, units, "0", 0, 1000000, 0,                                                \
+          "installed units (0: the chain stage's installed units, or 5 for a cooling class)"),     \
+        F_INT("redundant", T_FC, redundant, "0", 0, 1000000, 0,                                    \
+              "of the installed units, how many are beyond the need (with `units`; else from the " \
+              "stage's redundancy, or 1 for a cooling class)")
+static const struct sl_field fc_gpu_fields[] = {
+    FC_COMMON("0.0611", "20 %", "0.5", "50 %", "10min", "10min", "4h", "4d", "0.5", "card"),
+};
+SCHEMA(fc_gpu_schema, sl_fault_class_cfg, "failures.gpu", fc_gpu_fields);
+static const struct sl_field fc_hbm_fields[] = {
+    FC_COMMON("0.0297", "20 %", "0.5", "30 %", "10min", "10min", "4h", "4d", "0.5", "card"),
+};
+SCHEMA(fc_hbm_schema, sl_fault_class_cfg, "failures.hbm", fc_hbm_fields);
+static const struct sl_field fc_sram_fields[] = {
+    FC_COMMON("0.00784", "20 %", "0.5", "20 %", "10min", "10min", "4h", "4d", "0.5", "card"),
+};
+SCHEMA(fc_sram_schema, sl_fault_class_cfg, "failures.sram", fc_sram_fields);
+static const struct sl_field fc_gsp_fields[] = {
+    FC_COMMON("0.00702", "20 %", "0.5", "10 %", "10min", "10min", "4h", "4d", "0.5", "card"),
+};
+SCHEMA(fc_gsp_schema, sl_fault_class_cfg, "failures.gsp", fc_gsp_fields);
+static const struct sl_field fc_thermal_fields[] = {
+    FC_COMMON("0.00248", "20 %", "0.5", "20 %", "10min", "10min", "4h", "4d", "0.5", "card"),
+};
+SCHEMA(fc_thermal_schema, sl_fault_class_cfg, "failures.thermal", fc_thermal_fields);
+static const struct sl_field fc_sdc_fields[] = {
+    FC_COMMON("0.00248", "0 %", "0.5", "30 %", "10min", "10min", "4h", "4d", "0.5", "card"),
+};
+SCHEMA(fc_sdc_schema, sl_fault_class_cfg, "failures.sdc", fc_sdc_fields);
+static const struct sl_field fc_cpu_fields[] = {
+    FC_COMMON("0.0066", "20 %", "0.5", "50 %", "2min", "10min", "4h", "4d", "0.5", "server"),
+};
+SCHEMA(fc_cpu_schema, sl_fault_class_cfg, "failures.cpu", fc_cpu_fields);
+static const struct sl_field fc_dram_fields[] = {
+    FC_COMMON("0.0066", "20 %", "0.5", "25 %", "2min", "10min", "4h", "4d", "0.5", "server"),
+};
+SCHEMA(fc_dram_schema, sl_fault_class_cfg, "failures.dram", fc_dram_fields);
+static const struct sl_field fc_ssd_fields[] = {
+    FC_COMMON("0.0099", "20 %", "0.5", "25 %", "2min", "10min", "4h", "4d", "0.5", "server"),
+};
+SCHEMA(fc_ssd_schema, sl_fault_class_cfg, "failures.ssd", fc_ssd_fields);
+static const struct sl_field fc_psu_fields[] = {
+    FC_COMMON("0.0099", "20 %", "0.5", "90 %", "2min", "10min", "1h", "2d", "0.5", "server"),
+};
+SCHEMA(fc_psu_schema, sl_fault_class_cfg, "failures.psu", fc_psu_fields);
+static const struct sl_field fc_board_fields[] = {
+    FC_COMMON("0.0132", "20 %", "0.5", "50 %", "2min", "10min", "4h", "4d", "0.5", "server"),
+};
+SCHEMA(fc_board_schema, sl_fault_class_cfg, "failures.board", fc_board_fields);
+static const struct sl_field fc_host_fields[] = {
+    FC_COMMON("0.1057", "0 %", "0.5", "0 %", "2min", "30min", "4h", "1d", "0.5", "server"),
+};
+SCHEMA(fc_host_schema, sl_fault_class_cfg, "failures.host", fc_host_fields);
+static const struct sl_field fc_nic_fields[] = {
+    FC_COMMON("0.0231", "20 %", "0.5", "30 %", "2min", "10min", "2h", "2d", "0.5", "server"),
+};
+SCHEMA(fc_nic_schema, sl_fault_class_cfg, "failures.nic", fc_nic_fields);
+static const struct sl_field fc_leaf_fields[] = {
+    FC_COMMON("0.264", "20 %", "0.5", "30 %", "1min", "10min", "2h", "2d", "0.5", "leaf switch"),
+};
+SCHEMA(fc_leaf_schema, sl_fault_class_cfg, "failures.leaf", fc_leaf_fields);
+static const struct sl_field fc_spine_fields[] = {
+    FC_COMMON("0.0881", "20 %", "0.5", "30 %", "1min", "10min", "2h", "2d", "0.5",
+              "spine or core switch"),
+};
+SCHEMA(fc_spine_schema, sl_fault_class_cfg, "failures.spine", fc_spine_fields);
+static const struct sl_field fc_link_fields[] = {
+    FC_COMMON("0.00275", "20 %", "0.5", "50 %", "1min", "10min", "1h", "1d", "0.5", "link"),
+};
+SCHEMA(fc_link_schema, sl_fault_class_cfg, "failures.link", fc_link_fields);
+static const struct sl_field fc_rack_power_fields[] = {
+    FC_COMMON("0.02", "20 %", "0.5", "100 %", "1min", "10min", "4h", "2d", "0.5", "rack"),
+};
+SCHEMA(fc_rack_power_schema, sl_fault_class_cfg, "failures.rack_power", fc_rack_power_fields);
+static const struct sl_field fc_rack_cooling_fields[] = {
+    FC_COMMON("0.02", "20 %", "0.5", "100 %", "1min", "10min", "4h", "2d", "0.5", "rack"),
+};
+SCHEMA(fc_rack_cooling_schema, sl_fault_class_cfg, "failures.rack_cooling", fc_rack_cooling_fields);
+static const struct sl_field fc_ups_fields[] = {
+    FC_COMMON("0.05", "20 %", "0.5", "100 %", "1min", "10min", "8h", "2d", "0.5", "facility unit"),
+    FC_UNITS,
+};
+SCHEMA(fc_ups_schema, sl_fault_class_cfg, "failures.ups", fc_ups_fields);
+static const struct sl_field fc_rectifier_fields[] = {
+    FC_COMMON("0.05", "20 %", "0.5", "100 %", "1min", "10min", "8h", "2d", "0.5", "facility unit"),
+    FC_UNITS,
+};
+SCHEMA(fc_rectifier_schema, sl_fault_class_cfg, "failures.rectifier", fc_rectifier_fields);
+static const struct sl_field fc_sst_fields[] = {
+    FC_COMMON("0.1", "20 %", "0.5", "100 %", "1min", "10min", "8h", "3d", "0.5", "facility unit"),
+    FC_UNITS,
+};
+SCHEMA(fc_sst_schema, sl_fault_class_cfg, "failures.sst", fc_sst_fields);
+static const struct sl_field fc_chiller_fields[] = {
+    FC_COMMON("0.5", "20 %", "0.5", "100 %", "1min", "10min", "8h", "2d", "0.5", "facility unit"),
+    FC_UNITS,
+};
+SCHEMA(fc_chiller_schema, sl_fault_class_cfg, "failures.chiller", fc_chiller_fields);
+static const struct sl_field fc_cdu_fields[] = {
+    FC_COMMON("0.2", "20 %", "0.5", "100 %", "1min", "10min", "8h", "2d", "0.5", "facility unit"),
+    FC_UNITS,
+};
+SCHEMA(fc_cdu_schema, sl_fault_class_cfg, "failures.cdu", fc_cdu_fields);
+static const struct sl_field fc_dry_cooler_fields[] = {
+    FC_COMMON("0.1", "20 %", "0.5", "100 %", "1min", "10min", "8h", "2d", "0.5", "facility unit"),
+    FC_UNITS,
+};
+SCHEMA(fc_dry_cooler_schema, sl_fault_class_cfg, "failures.dry_cooler", fc_dry_cooler_fields);
+static const struct sl_field fc_software_fields[] = {
+    FC_COMMON("0.0260", "0 %", "0.5", "0 %", "10min", "10min", "0s", "0s", "0.5", "card"),
+};
+SCHEMA(fc_software_schema, sl_fault_class_cfg, "failures.software", fc_software_fields);
+
+#define T_SP struct sl_spares_cfg
+static const struct sl_field spares_fields[] = {
+    F_INT("card", T_SP, count[SL_SP_CARD], "64", 0, SL_NO_MAX, 0, "spare cards (card classes)"),
+    F_INT("host", T_SP, count[SL_SP_HOST], "16", 0, SL_NO_MAX, 0,
+          "spare host parts (CPU, DRAM, SSD, PSU, board, NIC)"),
+    F_INT("switch", T_SP, count[SL_SP_SWITCH], "8", 0, SL_NO_MAX, 0, "spare switches"),
+    F_INT("link", T_SP, count[SL_SP_LINK], "64", 0, SL_NO_MAX, 0, "spare cables and optics"),
+    F_INT("rack", T_SP, count[SL_SP_RACK], "2", 0, SL_NO_MAX, 0,
+          "spare rack power and cooling units"),
+    F_INT("facility", T_SP, count[SL_SP_FACILITY], "2", 0, SL_NO_MAX, 0,
+          "spare facility units (UPS, rectifier, SST modules; chiller, CDU, dry-cooler parts)"),
+};
+SCHEMA(spares_schema, sl_spares_cfg, "failures.spares", spares_fields);
+
+#define T_FL struct sl_failures_cfg
+static const struct sl_field failures_fields[] = {
+    F_BOOL("enabled", T_FL, enabled, "false",
+           "draw failures in service (docs/model.md, \"Failures in service\"): servers go down, "
+           "workloads ride through; failures.csv"),
+    {"start_age", SL_FT_TIME, 0, S(T_FL, start_age_us), "0s", 0, SL_NO_MAX, 0, NULL, NULL,
+     "time the fleet has been in service when the run starts (0: a new center whose parts "
+     "enter service aged `burnin.duration`); a mature fleet has left most infant mortality "
+     "behind"},
+    {"gpu", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_GPU]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_gpu_schema, "faulty GPU (Llama 3: 148 of 419)"},
+    {"hbm", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_HBM]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_hbm_schema, "HBM (Llama 3: 72 of 419)"},
+    {"sram", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_SRAM]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_sram_schema, "GPU SRAM (Llama 3: 19 of 419)"},
+    {"gsp", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_GSP]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_gsp_schema, "GPU system processor (Llama 3: 17 of 419)"},
+    {"thermal", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_THERMAL]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_thermal_schema, "GPU thermal interface or sensor (Llama 3: 6 of 419)"},
+    {"sdc", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_SDC]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_sdc_schema, "silent data corruption, detected (Llama 3: 6 of 419)"},
+    {"cpu", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_CPU]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_cpu_schema, "host CPU (Llama 3: 2 of 419)"},
+    {"dram", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_DRAM]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_dram_schema, "host memory (Llama 3: 2 of 419)"},
+    {"ssd", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_SSD]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_ssd_schema, "local SSD (Llama 3: 3 of 419)"},
+    {"psu", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_PSU]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_psu_schema, "server PSU (Llama 3: 3 of 419)"},
+    {"board", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_BOARD]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_board_schema, "chassis and IO board (Llama 3: 4 of 419)"},
+    {"host", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_HOST]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_host_schema, "unplanned host maintenance (Llama 3: 32 of 419)"},
+    {"nic", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_NIC]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_nic_schema, "NIC (Llama 3: 7 of 419); takes the server off the fabric"},
+    {"leaf", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_LEAF]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_leaf_schema, "leaf switch (Llama 3 switch/cable events, low confidence split)"},
+    {"spine", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_SPINE]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_spine_schema, "spine or core switch (Llama 3 switch/cable events, low confidence split)"},
+    {"link", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_LINK]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_link_schema, "cable or optics (Llama 3 switch/cable events scaled by links)"},
+    {"rack_power", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_RACK_POWER]), NULL, SL_NO_MIN, SL_NO_MAX, 0,
+     NULL, &fc_rack_power_schema, "rack power stage: shelf or rack PDU (low confidence)"},
+    {"rack_cooling", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_RACK_COOLING]), NULL, SL_NO_MIN, SL_NO_MAX,
+     0, NULL, &fc_rack_cooling_schema,
+     "rack cooling unit: manifold, rear door or in-rack CDU (low confidence)"},
+    {"ups", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_UPS]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_ups_schema, "UPS module (low confidence)"},
+    {"rectifier", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_RECTIFIER]), NULL, SL_NO_MIN, SL_NO_MAX, 0,
+     NULL, &fc_rectifier_schema, "HVDC rectifier module (low confidence)"},
+    {"sst", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_SST]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_sst_schema, "solid-state transformer module (low confidence)"},
+    {"chiller", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_CHILLER]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_chiller_schema, "chiller (low confidence)"},
+    {"cdu", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_CDU]), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &fc_cdu_schema, "facility coolant distribution unit (low confidence)"},
+    {"dry_cooler", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_DRY_COOLER]), NULL, SL_NO_MIN, SL_NO_MAX, 0,
+     NULL, &fc_dry_cooler_schema, "dry cooler (low confidence)"},
+    {"software", SL_FT_SECTION, 0, S(T_FL, cls[SL_FC_SOFTWARE]), NULL, SL_NO_MIN, SL_NO_MAX, 0,
+     NULL, &fc_software_schema,
+     "software: job bug, NCCL watchdog, dependency (Llama 3: 63 of 419)"},
+    {"spares", SL_FT_SECTION, 0, S(T_FL, spares), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &spares_schema, "spares pools permanent failures draw on"},
+};
+SCHEMA(failures_schema, sl_failures_cfg, "failures", failures_fields);
 #define T_BRN struct sl_burnin_cfg
 static const struct sl_field burnin_fields[] = {
     {"duration", SL_FT_TIME, 0, S(T_BRN, duration_us), "72h", 0, SL_NO_MAX, 0, NULL, NULL,
@@ -890,6 +1147,8 @@ static const struct sl_field top_fields[] = {
      "optional outputs"},
     {"power", SL_FT_SECTION, 0, SC(power), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &power_schema,
      "the power manager that keeps the site within the grid cap"},
+    {"failures", SL_FT_SECTION, 0, SC(failures), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &failures_schema, "failures in service: component classes, blast radius, repair, spares"},
     {"burnin", SL_FT_SECTION, 0, SC(burnin), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &burnin_schema,
      "the full-load burn-in every server passes before service (slots, power, fallout)"},
     {"factory", SL_FT_SECTION, 0, SC(factory), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &factory_schema,

@@ -25,9 +25,12 @@
  * (preemptive resume).
  *
  * The burn-in area is a station of `burnin.slots` slots, open around the
- * clock, where each server stays `burnin.duration`.  It fails during a
- * burn-in at a time drawn from a constant hazard chosen so that it fails
- * one burn-in with probability `burnin.fallout`; it then leaves its slot,
+ * clock, where each server stays `burnin.duration`.  With `failures`
+ * enabled, it fails during a burn-in at a time drawn from the whole
+ * server's hazard from age 0 (sl_faults_server_hazard: its card and host
+ * classes, infant mortality included); otherwise from a constant hazard
+ * chosen so that it fails one burn-in with probability `burnin.fallout`.
+ * A server that fails leaves its slot,
  * is repaired (`burnin.repair`) and starts its burn-in again from zero
  * (failures-traces.md section 3: a burn-in "restarted from zero on any
  * part failure").  Each server in burn-in draws the scenario's server
@@ -44,6 +47,7 @@
  */
 #include "suanli/factory.h"
 
+#include "faults/hazard.h"
 #include "fleet/server.h"
 #include "suanli/alloc.h"
 #include "suanli/engine.h"
@@ -65,9 +69,9 @@
  * clock. */
 #define WORK(nm, cyc_min, law, cv_, mach, staff, yld, rew_min, mtbf_h, mttr_min, buf, pw)          \
     {                                                                                              \
-        SL_TEXT(nm), SL_STATION_WORK, (int64_t)((cyc_min) * 60e6), law, cv_, mach, staff, yld,     \
-            (int64_t)((rew_min) * 60e6), (int64_t)((mtbf_h) * 3600e6),                             \
-            (int64_t)((mttr_min) * 60e6), buf, pw                                                  \
+        SL_TEXT(nm), SL_STATION_WORK, (int64_t)((cyc_min)*60e6), law, cv_, mach, staff, yld,       \
+            (int64_t)((rew_min)*60e6), (int64_t)((mtbf_h)*3600e6), (int64_t)((mttr_min)*60e6),     \
+            buf, pw                                                                                \
     }
 static const struct sl_station_cfg default_line[] = {
     WORK("kitting", 4.0, SL_CYCLE_LOGNORMAL, 0.1, 1, 1, 1.0, 30, 0, 30, 10, 1000),
@@ -153,6 +157,8 @@ struct model {
     size_t nshift;
     int always_open;
     double burn_rate_per_us; /* constant burn-in hazard (fallout) */
+    int use_hazard;          /* failures on: the server's hazard instead */
+    struct sl_hazard hazard;
     struct sl_rng rng_burn;
     double server_w;
     /* Measurement. */
@@ -360,8 +366,12 @@ static void start(struct model *md, size_t s, int64_t mi, int32_t u)
         int64_t dur = md->sc->burnin.duration_us;
         m->fail = 0;
         m->remaining_us = dur;
-        if (md->burn_rate_per_us > 0) {
-            double ttf = sl_rng_exponential(&md->rng_burn, 1.0 / md->burn_rate_per_us);
+        double ttf = INFINITY;
+        if (md->use_hazard)
+            ttf = sl_hazard_sample(&md->hazard, 0.0, &md->rng_burn) * 3600e6;
+        else if (md->burn_rate_per_us > 0)
+            ttf = sl_rng_exponential(&md->rng_burn, 1.0 / md->burn_rate_per_us);
+        {
             if (ttf < (double)dur) {
                 m->fail = 1;
                 m->remaining_us = (int64_t)llround(ttf);
@@ -485,7 +495,8 @@ static void ev_complete(struct sl_engine *e, void *ctx, uint64_t arg)
                 md->day.burnin_failures++;
             }
         }
-        int64_t back = st->kind == SL_STATION_BURNIN ? md->sc->burnin.repair_us : st->cfg->rework_us;
+        int64_t back =
+            st->kind == SL_STATION_BURNIN ? md->sc->burnin.repair_us : st->cfg->rework_us;
         if (sl_engine_schedule_in(e, back, 0, ev_back, md, (uint64_t)u, NULL) != SL_OK)
             md->failed_alloc = 1;
         m->state = M_IDLE;
@@ -704,8 +715,8 @@ static int burnin_power(const struct sl_scenario *sc, double *w, struct sl_diag 
     if (rc != SL_OK)
         return rc;
     double load = sc->burnin.load;
-    double cards_w =
-        (double)sc->server->cards * (sc->device->idle_w + (sc->device->tdp_w - sc->device->idle_w) * load);
+    double cards_w = (double)sc->server->cards *
+                     (sc->device->idle_w + (sc->device->tdp_w - sc->device->idle_w) * load);
     struct sl_server_power p;
     sl_server_eval(&c, cards_w, load, &p);
     *w = p.input_w;
@@ -766,8 +777,16 @@ static int model_init(struct model *md, const struct sl_scenario *sc, struct sl_
         }
     }
     sl_rng_seed(&md->rng_burn, seed, sl_rng_source_id("factory.burnin"), 0);
-    if (sc->burnin.fallout > 0 && sc->burnin.duration_us > 0)
+    if (sc->failures.enabled) {
+        /* The server's own hazard from age 0 (FAULTS, src/faults/hazard.h):
+         * a server whose part failed restarts with the new part at age 0. */
+        md->use_hazard = 1;
+        if (sl_faults_server_hazard(&sc->failures, (size_t)sc->server->cards, &md->hazard) != SL_OK)
+            return sl_diag_set(d, SL_EINVAL, NULL, 0, 0,
+                               "failures: the server's hazard has too many distinct shapes");
+    } else if (sc->burnin.fallout > 0 && sc->burnin.duration_us > 0) {
         md->burn_rate_per_us = -log1p(-sc->burnin.fallout) / (double)sc->burnin.duration_us;
+    }
     if ((rc = burnin_power(sc, &md->server_w, d)) != SL_OK)
         return rc;
     if (build_shifts(md) != SL_OK)
@@ -831,7 +850,8 @@ static int collect(struct model *md, struct sl_factory_result *r)
         o->utilisation = open - st->a_down > 0 ? st->a_busy / (open - st->a_down) : 0;
         o->passed = st->passed;
         o->failed = st->failed;
-        o->energy_j = st->kind == SL_STATION_BURNIN ? md->a_burn_j : st->power_w * st->a_busy * 1e-6;
+        o->energy_j =
+            st->kind == SL_STATION_BURNIN ? md->a_burn_j : st->power_w * st->a_busy * 1e-6;
         if (o->utilisation > best) {
             best = o->utilisation;
             r->bottleneck = s;

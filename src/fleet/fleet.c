@@ -169,7 +169,7 @@ int sl_fleet_add_owner(struct sl_fleet *f, const char *name, sl_speed_fn speed_c
         f->owner = o;
         f->owners_cap *= 2;
     }
-    f->owner[f->nowners] = (struct sl_fleet_owner){name, speed_changed, ctx};
+    f->owner[f->nowners] = (struct sl_fleet_owner){name, speed_changed, ctx, NULL};
     *id = (uint16_t)f->nowners++;
     return SL_OK;
 }
@@ -289,6 +289,11 @@ static void apply_power(struct sl_fleet *f, const struct sl_fleet_pool *P, size_
                         const struct sl_server_power *pp, double load)
 {
     struct sl_server_state *st = &f->srv[s];
+    static const struct sl_server_power off; /* a powered-off server: all 0 */
+    if (st->down & SL_DOWN_OFF) {
+        pp = &off;
+        load = 0;
+    }
     const struct sl_server_power p = *pp;
     const struct sl_server_power *o = &st->p;
 
@@ -361,7 +366,7 @@ static void update_server(struct sl_fleet *f, const struct sl_fleet_pool *P, siz
         ncapped += f->cap_w[i] > 0;
     }
     f->ncapped += (size_t)ncapped - f->srv[s].ncapped;
-    f->srv[s].ncapped = (uint16_t)ncapped;
+    f->srv[s].ncapped = (uint8_t)ncapped;
     apply_server(f, P, s, cards_w, load);
 }
 
@@ -529,6 +534,66 @@ void sl_fleet_set_cap(struct sl_fleet *f, int64_t now_us, size_t first, size_t n
             o->speed_changed(o->ctx, now_us, i, j - i);
         i = j;
     }
+}
+
+/* ---- Availability ---- */
+
+int sl_fleet_set_avail_fn(struct sl_fleet *f, uint16_t owner, sl_avail_fn fn)
+{
+    if (owner == 0 || owner >= f->nowners)
+        return SL_ERANGE;
+    f->owner[owner].avail_changed = fn;
+    return SL_OK;
+}
+
+size_t sl_fleet_servers_down(const struct sl_fleet *f)
+{
+    return f->ndown;
+}
+
+void sl_fleet_set_down(struct sl_fleet *f, int64_t now_us, size_t s, unsigned bits, int on)
+{
+    assert(s < f->nservers);
+    struct sl_server_state *st = &f->srv[s];
+    unsigned before = st->down;
+    unsigned now = on ? (before | bits) : (before & ~bits);
+    now &= SL_DOWN_FAILED | SL_DOWN_FABRIC | SL_DOWN_ABSENT;
+    if (now == before)
+        return;
+    sl_fleet_advance(f, now_us);
+    const struct sl_fleet_pool *P = &f->pool[st->pool];
+    size_t i0 = card0(P, s), cps = P->cards_per_server;
+    st->down = (uint8_t)now;
+    if (before == 0)
+        f->ndown++;
+    else if (now == 0)
+        f->ndown--;
+    if ((before & SL_DOWN_OFF) && !(now & SL_DOWN_OFF)) {
+        /* Back on: idle, whatever its cards were set to while off. */
+        for (size_t i = i0; i < i0 + cps; i++) {
+            f->card[i].phase = SL_PHASE_IDLE;
+            f->card[i].activity = 0;
+        }
+        update_server(f, P, s);
+    } else if (!(before & SL_DOWN_OFF) && (now & SL_DOWN_OFF)) {
+        update_server(f, P, s); /* apply_power gives it 0 W */
+    }
+    /* Each distinct owner of its cards, once, in card order; collected
+     * first, since an owner may release its cards when told. */
+    uint16_t told[64];
+    size_t ntold = 0;
+    for (size_t i = i0; i < i0 + cps; i++) {
+        uint16_t o = f->card[i].owner;
+        if (o == 0 || !f->owner[o].avail_changed)
+            continue;
+        size_t k = 0;
+        while (k < ntold && told[k] != o)
+            k++;
+        if (k == ntold && ntold < sizeof told / sizeof told[0])
+            told[ntold++] = o;
+    }
+    for (size_t k = 0; k < ntold; k++)
+        f->owner[told[k]].avail_changed(f->owner[told[k]].ctx, now_us, s, before, now);
 }
 
 /* ---- Tiers ---- */

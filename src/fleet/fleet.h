@@ -95,10 +95,25 @@ typedef double (*sl_cap_fn)(void *ctx, size_t i, int tier);
  * may have (now, or when they are next loaded). */
 typedef void (*sl_speed_fn)(void *ctx, int64_t now_us, size_t first, size_t n);
 
+/* Availability of a server (bits of struct sl_server_state's down; 0: in
+ * service).  FAILED: broken, powered off until repaired; FABRIC: its
+ * network is out (a leaf switch, a link, its NIC), it keeps its power and
+ * can serve work that needs no other server; ABSENT: not installed yet
+ * (rollout), powered off. */
+enum { SL_DOWN_FAILED = 1u, SL_DOWN_FABRIC = 2u, SL_DOWN_ABSENT = 4u };
+#define SL_DOWN_OFF (SL_DOWN_FAILED | SL_DOWN_ABSENT) /* bits that power a server off */
+
+/* Told that the down bits of server s, on which the owner has cards,
+ * changed from down_before to down_now at now_us (the fleet already in
+ * its new state). */
+typedef void (*sl_avail_fn)(void *ctx, int64_t now_us, size_t server, unsigned down_before,
+                            unsigned down_now);
+
 struct sl_fleet_owner {
     const char *name; /* borrowed; for messages */
     sl_speed_fn speed_changed;
     void *ctx;
+    sl_avail_fn avail_changed; /* NULL: not told (sl_fleet_set_avail_fn) */
 };
 
 /* The totals the fleet meters. */
@@ -130,10 +145,11 @@ struct sl_fleet_meter {
  * it was computed from. */
 struct sl_server_state {
     struct sl_server_power p;
-    double load;      /* sum of its cards' load shares */
-    uint16_t ncapped; /* its cards with a power limit (a server has at most 64) */
-    uint16_t pool;    /* its pool */
-    uint32_t rack;    /* its rack (saves a division per event) */
+    double load;     /* sum of its cards' load shares */
+    uint8_t ncapped; /* its cards with a power limit (a server has at most 64) */
+    uint8_t down;    /* SL_DOWN_* bits; 0: in service */
+    uint16_t pool;   /* its pool */
+    uint32_t rack;   /* its rack (saves a division per event) */
 };
 
 struct sl_rack_state {
@@ -186,6 +202,7 @@ struct sl_fleet {
     struct sl_fleet_owner *owner;
     size_t nowners, owners_cap;
     struct sl_fleet_meter m;
+    size_t ndown;          /* servers with any down bit */
     double rack_peak_w;    /* highest rack input held for a positive time */
     uint32_t *dirty_racks; /* racks changed at the meter's current instant */
     size_t ndirty;
@@ -317,6 +334,37 @@ void sl_fleet_set_cap_fn(struct sl_fleet *f, sl_cap_fn fn, void *ctx);
 /* Re-evaluates the limits of cards [first, first + n) from their tiers
  * (and the cap function) at now_us, as sl_fleet_set_tier_limits does. */
 void sl_fleet_retier(struct sl_fleet *f, int64_t now_us, size_t first, size_t n);
+
+/* ---- Availability (issue #11, contract C3) ----
+ *
+ * A failure source (src/workload/failures.c) or a rollout sets and clears
+ * down bits per server; the owners of the server's cards that asked to be
+ * told hear of every change once, after it.  Cards stay owned: an owner
+ * stops using the cards of a down server (and may release them).  A
+ * server with an OFF bit (FAILED, ABSENT) draws 0 W: its power leaves the
+ * totals at the instant of the change (the meter is advanced first, so
+ * energy stays exact), its cards' loads are ignored while it is off, and
+ * when its last OFF bit clears it comes back with its cards idle (phase
+ * idle, activity 0; owners keep them).  FABRIC alone changes no power. */
+
+/* Asks that owner be told of availability changes on servers where it
+ * has cards (fn NULL: no longer); the owner's ctx is passed.  SL_OK or
+ * SL_ERANGE (no such owner). */
+int sl_fleet_set_avail_fn(struct sl_fleet *f, uint16_t owner, sl_avail_fn fn);
+
+/* The down bits of server s (0: in service). */
+static inline unsigned sl_fleet_server_down(const struct sl_fleet *f, size_t s)
+{
+    return f->srv[s].down;
+}
+
+/* Sets (on != 0) or clears the down bits on server s at now_us (>= the
+ * last change).  No change, no call.  Cost: one server evaluation when its
+ * OFF state changes, and one call per distinct owner of its cards. */
+void sl_fleet_set_down(struct sl_fleet *f, int64_t now_us, size_t s, unsigned bits, int on);
+
+/* Servers with any down bit set. */
+size_t sl_fleet_servers_down(const struct sl_fleet *f);
 
 /* Board power and speed (0..1] of card i now. */
 double sl_fleet_card_power_w(const struct sl_fleet *f, size_t i);

@@ -7,13 +7,15 @@
 #include "sim/registry.h"
 
 #include "report/observers.h"
+#include "workload/failures.h"
 #include "workload/inference.h"
 #include "workload/power_mgr.h"
 #include "workload/synthetic.h"
 #include "workload/training.h"
 
 const struct sl_source_ops *const sl__sources[] = {
-    &sl_synthetic_source, &sl_inference_source, &sl_training_source, &sl_power_mgr_source, NULL,
+    &sl_synthetic_source, &sl_inference_source, &sl_training_source,
+    &sl_failures_source,  &sl_power_mgr_source, NULL,
 };
 
 const struct sl_observer_ops *const sl__observers[] = {

@@ -47,6 +47,40 @@ static void speed_changed(void *ctx, int64_t now_us, size_t first, size_t n)
     }
 }
 
+/* A server's availability changed: the replicas on it leave the router
+ * when it is powered off and come back when it is on again.  Off the
+ * fabric alone changes nothing (a replica stays within its server). */
+static void avail_changed(void *ctx, int64_t now_us, size_t server, unsigned before, unsigned now)
+{
+    struct sl_inference *inf = ctx;
+    int off_before = (before & SL_DOWN_OFF) != 0, off_now = (now & SL_DOWN_OFF) != 0;
+    if (off_before == off_now)
+        return;
+    size_t first = sl_fleet_server_card0(inf->fleet, server);
+    size_t n = inf->fleet->pool[sl_fleet_server_pool(inf->fleet, server)].cards_per_server;
+    for (size_t k = 0; k < inf->nsvc; k++) {
+        struct sl_inf_service *s = &inf->svc[k];
+        size_t tp = (size_t)s->cfg->tp;
+        size_t end = s->card0 + s->nrep * tp;
+        if (first + n <= s->card0 || first >= end)
+            continue;
+        size_t r0 = first > s->card0 ? (first - s->card0) / tp : 0;
+        size_t r1 = (first + n - s->card0 + tp - 1) / tp;
+        if (r1 > s->nrep)
+            r1 = s->nrep;
+        if (s->flow) {
+            if (off_now)
+                s->ndown += r1 - r0;
+            else
+                s->ndown -= r1 - r0;
+            sl__serve_flow_avail(s);
+            continue;
+        }
+        for (size_t r = r0; r < r1; r++)
+            sl__serve_request_avail(s, r, now_us, off_now);
+    }
+}
+
 void sl__inf_complete(struct sl_inf_service *s, int64_t arrive_us, int64_t first_us, int64_t end_us,
                       int32_t prompt, int32_t output, uint64_t id, size_t replica,
                       uint32_t preemptions)
@@ -84,6 +118,8 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
     sl_hist_clear(&inf->total.ttft);
     sl_hist_clear(&inf->total.tpot);
     int rc = sl_fleet_add_owner(inf->fleet, "inference", speed_changed, inf, &inf->owner);
+    if (rc == SL_OK)
+        rc = sl_fleet_set_avail_fn(inf->fleet, inf->owner, avail_changed);
     if (rc != SL_OK)
         return sl_diag_set(d, rc, NULL, 0, 0, "the inference services cannot own cards");
     if (sc->output.requests && w->out_dir) {

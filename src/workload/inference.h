@@ -35,6 +35,14 @@
  * backlog; TTFT and TPOT go to the same histograms, weighted by the
  * requests they stand for.
  *
+ * Failures (issue #11): when a replica's server is powered off (the
+ * fleet's availability seam, a FAILED server) the replica leaves the
+ * router: at request fidelity its requests are rerouted (recomputed from
+ * their prompt and the tokens they had), at flow fidelity the service
+ * runs on its remaining replicas (R less the ones down; with none, the
+ * step's arrivals wait and overflow the queue).  A server that is only
+ * off the fabric keeps serving: a replica never spans servers.
+ *
  * Power: a replica's cards are in the prefill, decode or idle phase of its
  * current step (sl_fleet_set_load; flow fidelity: the time shares of the
  * step as activity of a blend), so the facility sees the real load.  A cap
@@ -125,6 +133,7 @@ struct sl_inf_replica {
     int kind;           /* 0 decode stretch, 1 prefill / mixed step */
     uint64_t stretch_k; /* decode steps in the stretch */
     int64_t prefill_tokens;
+    int down; /* its server is powered off (a failure): out of the router */
 };
 
 /* One service. */
@@ -150,6 +159,7 @@ struct sl_inf_service {
     double backlog;              /* requests waiting (fluid) */
     double fl_prompt, fl_output; /* mean lengths of the backlog's requests */
     double fl_prefill_share;     /* of the last step */
+    size_t ndown;                /* replicas whose server is powered off */
 };
 
 /* The source's state. */
@@ -180,6 +190,17 @@ int sl__serve_request_start(struct sl_inf_service *s, struct sl_diag *d);
 int sl__serve_flow_start(struct sl_inf_service *s, int64_t tod0_us, struct sl_diag *d);
 void sl__serve_flow_release(struct sl_inf_service *s);
 void sl__serve_flow_recap(struct sl_inf_service *s, double cap_w);
+/* The service's replicas down (s->ndown) changed: the next step runs on
+ * the others and sets every replica's load again (a server back on is
+ * idle). */
+void sl__serve_flow_avail(struct sl_inf_service *s);
+
+/* Replica r of a request-fidelity service goes down (its server powered
+ * off: its step is cancelled, its running and waiting requests go back
+ * to the router, to be prefilled again over what they had generated on
+ * another replica, or rejected when none can take them) or comes back up
+ * (idle, in the router again) at now (serve_request.c). */
+void sl__serve_request_avail(struct sl_inf_service *s, size_t r, int64_t now, int down);
 
 /* Shared by both: record a completed request's latencies. */
 void sl__inf_complete(struct sl_inf_service *s, int64_t arrive_us, int64_t first_us, int64_t end_us,

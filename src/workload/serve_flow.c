@@ -393,7 +393,8 @@ static void on_flow(struct sl_engine *eng, void *ctx, uint64_t arg)
     int64_t end = inf->w->end_us;
     int64_t t1 = t0 + s->cfg->flow_step_us < end ? t0 + s->cfg->flow_step_us : end;
     double dt = (double)(t1 - t0) * 1e-6;
-    double R = (double)s->nrep;
+    /* Replicas in service: those on powered-off servers serve nothing. */
+    double R = (double)(s->nrep - s->ndown);
     const struct sl_perf *p = &fl->perf;
 
     struct flow_in in;
@@ -410,7 +411,25 @@ static void on_flow(struct sl_engine *eng, void *ctx, uint64_t arg)
     }
     double D = s->backlog + in.n;
     double f_p = 0, s_d = 0, served = 0;
-    if (D > 1e-12) {
+    if (D > 1e-12 && !(R > 0)) {
+        /* No replica in service: the demand waits, up to the queue of one
+         * replica (the router holds it); the rest is rejected. */
+        double qmax = (double)s->cfg->max_queue;
+        s->fl_prompt = (s->backlog * s->fl_prompt + in.prompt) / D;
+        s->fl_output = (s->backlog * s->fl_output + in.output) / D;
+        s->backlog = D;
+        if (s->backlog > qmax) {
+            double rej = s->backlog - qmax;
+            s->m.rejected += rej;
+            inf->total.rejected += rej;
+            s->backlog = qmax;
+        }
+        if (fifo_push(fl, (double)t1 * 1e-6, fl->served + s->backlog) != SL_OK) {
+            sl_world_fail(inf->w, SL_ENOMEM, "out of memory in inference service '%s'",
+                          s->cfg->name);
+            return;
+        }
+    } else if (D > 1e-12) {
         double P = (s->backlog * s->fl_prompt + in.prompt) / D;
         double O = (s->backlog * s->fl_output + in.output) / D;
         if (P < 1)
@@ -569,6 +588,12 @@ void sl__serve_flow_release(struct sl_inf_service *s)
     sl_free(fl->h_a);
     sl_free(fl);
     s->flow = NULL;
+}
+
+void sl__serve_flow_avail(struct sl_inf_service *s)
+{
+    if (s->flow)
+        s->flow->phase = -1; /* the next step sets every replica's load again */
 }
 
 void sl__serve_flow_recap(struct sl_inf_service *s, double cap_w)
