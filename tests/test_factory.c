@@ -29,6 +29,15 @@
  * Determinism: the same seed gives the same bytes of factory.json and
  * factory_daily.csv; another seed other bytes.
  *
+ * Rollout from an empty hall (64 servers in racks of 8, 16 shipped a day,
+ * 1 d in transit, one crew taking 4 h a rack, 4 days): the servers in
+ * service and the IT power grow over the run (the column never falls; the
+ * last hour's IT power is more than 3 times the first rack's), the hall
+ * draws almost nothing before the first rack, and the final count is
+ * rate x (T - transit - install) rounded down to whole racks (40).  Fed
+ * from the factory model, the servers shipped in 10 days are its daily
+ * output times 10 (274 a day, within 5 %).
+ *
  * Bad inputs: a station with no cycle time, a negative time, a yield of 0
  * or above 1, zero machines, a burn-in longer than the factory run, an
  * unknown key (with its did-you-mean), a second burn-in area: SL_EINVAL at
@@ -55,6 +64,7 @@
 #include "suanli/diag.h"
 #include "suanli/factory.h"
 #include "suanli/scenario.h"
+#include "suanli/sim.h"
 #include "suanli/summary.h"
 
 static char tmpdir[] = "/tmp/suanli-factory-XXXXXX";
@@ -230,8 +240,8 @@ static void test_burnin(void **state)
     assert_close(r.burnin_kw_mean, r.burnin_mean * r.burnin_server_w * 1e-3, 1e-12);
     /* Little at the area: passes x 72 h plus the failed tries (on average
      * about half of 72 h each under a nearly constant hazard). */
-    double expect = ((double)r.burnin_passed * 72 * 3600 + (double)r.burnin_failures * 36 * 3600) /
-                    r.window_s;
+    double expect =
+        ((double)r.burnin_passed * 72 * 3600 + (double)r.burnin_failures * 36 * 3600) / r.window_s;
     assert_true(fabs(r.burnin_mean - expect) < 0.03 * expect);
     /* A server's power at full load is the t1008's: about 5.4 kW. */
     assert_true(r.burnin_server_w > 4500 && r.burnin_server_w < 6500);
@@ -273,6 +283,102 @@ static void test_determinism(void **state)
     free(c);
 }
 
+/* Runs text with sl_run_scenario into a fresh folder; fills sum. */
+static void run_site(const char *text, struct sl_summary *sum, char *dir, size_t size)
+{
+    struct sl_scenario_set set;
+    struct sl_diag d;
+    if (load(text, NULL, 0, &set, &d) != SL_OK)
+        fail_msg("loading: %s", d.msg);
+    snprintf(dir, size, "%s/run%d", tmpdir, nfiles++);
+    struct sl_run_opts ro = {dir, NULL, NULL, 1, NULL};
+    sl_summary_init(sum);
+    if (sl_run_set(&set, &ro, sum, &d) != SL_OK)
+        fail_msg("run: %s", d.msg);
+    sl_scenario_set_release(&set);
+}
+
+static double sum_num(const struct sl_summary *s, const char *key)
+{
+    const struct sl_summary_entry *e = sl_summary_get(s, key);
+    if (!e)
+        fail_msg("no key %s", key);
+    return e->type == SL_V_INT ? (double)e->i : e->x;
+}
+
+static void test_rollout(void **state)
+{
+    (void)state;
+    struct sl_summary sum;
+    char dir[600];
+    run_site("name: ro\n"
+             "run: {duration: 4d, sample: 1h}\n"
+             "fleet: {servers: 64, servers_per_rack: 8}\n"
+             "workload:\n"
+             "  synthetic: {shape: constant, mean: 80 %}\n"
+             "rollout: {enabled: true, rate: 16, transit: 1d, install: 4h, crews: 1}\n",
+             &sum, dir, sizeof dir);
+    double want = 8 * floor(16 * (4 - 1 - 4.0 / 24) / 8);
+    assert_int_equal((int64_t)sum_num(&sum, "rollout.servers_in_service"), (int64_t)want);
+    assert_int_equal((int64_t)sum_num(&sum, "rollout.racks_in_service"), (int64_t)want / 8);
+    assert_close(sum_num(&sum, "rollout.quarter_days.q25"), 1 + 1 + 4.0 / 24, 1e-9);
+    sl_summary_release(&sum);
+
+    char path[700];
+    snprintf(path, sizeof path, "%s/timeseries.csv", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[8192];
+    assert_non_null(fgets(line, sizeof line, f));
+    int c_it = -1, c_srv = -1, col = 0;
+    for (char *tok = strtok(line, ",\n"); tok; tok = strtok(NULL, ",\n"), col++) {
+        if (strcmp(tok, "it_w") == 0)
+            c_it = col;
+        if (strcmp(tok, "servers_in_service") == 0)
+            c_srv = col;
+    }
+    assert_true(c_it >= 0 && c_srv >= 0);
+    double first_it = -1, it_one_rack = -1, last_it = 0, prev_srv = 0;
+    int rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        double it = 0, srv = 0;
+        col = 0;
+        for (char *tok = strtok(line, ",\n"); tok; tok = strtok(NULL, ",\n"), col++) {
+            if (col == c_it)
+                it = atof(tok);
+            if (col == c_srv)
+                srv = atof(tok);
+        }
+        if (rows++ == 0)
+            first_it = it;
+        assert_true(srv >= prev_srv);
+        if (srv == 8 && it_one_rack < 0)
+            it_one_rack = it;
+        prev_srv = srv;
+        last_it = it;
+    }
+    fclose(f);
+    assert_int_equal(rows, 96);
+    assert_true(it_one_rack > 0);
+    assert_true(first_it < 0.5 * it_one_rack);
+    assert_true(last_it > 3 * it_one_rack);
+
+    run_site("name: ro2\n"
+             "run: {duration: 12d, sample: 1h}\n"
+             "fleet: {servers: 4000, servers_per_rack: 8}\n"
+             "workload:\n"
+             "  synthetic: {shape: constant, mean: 80 %}\n"
+             "factory: {duration: 30d}\n"
+             "rollout: {enabled: true, from: factory, transit: 2d}\n",
+             &sum, dir, sizeof dir);
+    double shipped = sum_num(&sum, "rollout.servers_shipped");
+    print_message("rollout from the factory: %.0f shipped in 12 days, %.0f in service\n", shipped,
+                  sum_num(&sum, "rollout.servers_in_service"));
+    assert_true(fabs(shipped - 274 * 12) < 274 * 12 * 0.05);
+    assert_true(sum_num(&sum, "rollout.servers_in_service") > 0.6 * 274 * 9);
+    sl_summary_release(&sum);
+}
+
 struct bad {
     const char *yaml;
     int line, col;
@@ -299,6 +405,7 @@ static void test_bad_inputs(void **state)
         {"factory:\n  shifts: {per_day: 3, length: 9h}\n", 3, 0, "do not fit in a day"},
         {"burnin:\n  slots: 0\n", 3, 10, "slots"},
         {"burnin:\n  duration: -1h\n", 3, 13, "at least 0"},
+        {"fleet: {servers: 16}\nrollout:\n  installed: 20\n", 4, 14, "more than the fleet"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[512];
@@ -350,7 +457,7 @@ int main(void)
         cmocka_unit_test(test_default_line),     cmocka_unit_test(test_little_rough),
         cmocka_unit_test(test_bottleneck_moves), cmocka_unit_test(test_shifts),
         cmocka_unit_test(test_burnin),           cmocka_unit_test(test_determinism),
-        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_bad_inputs),       cmocka_unit_test(test_rollout),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

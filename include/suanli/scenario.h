@@ -622,6 +622,27 @@ struct sl_factory_cfg {
     struct sl_list stations; /* struct sl_station_cfg[] */
 };
 
+/* Where a rollout's servers come from: a fixed ship rate, or the daily
+ * output of the scenario's factory model. */
+enum sl_rollout_from { SL_ROLLOUT_RATE = 0, SL_ROLLOUT_FACTORY = 1 };
+
+/* The `rollout` section (issue #11): the site receives its servers from
+ * the line, burned in, and brings each rack into service when its last
+ * server has arrived and a crew has installed it (src/workload/rollout.c).
+ * Until then its servers are ABSENT (powered off, no work).  The first
+ * `installed` servers are in service from the start (0: an empty hall).
+ * Invariants of a loaded scenario: rate > 0; transit_us, install_us >= 0;
+ * crews >= 1; 0 <= installed <= the fleet's servers. */
+struct sl_rollout_cfg {
+    int enabled;
+    int from;           /* enum sl_rollout_from */
+    double rate;        /* servers shipped a day (from: rate) */
+    int64_t transit_us; /* from the factory's dock to the site */
+    int64_t install_us; /* one crew installs one rack */
+    int64_t crews;      /* racks installed at once */
+    int64_t installed;  /* servers in service at the start */
+};
+
 /* One resolved scenario: what one run simulates.  The loader
  * (sl_scenario_load) fills it and the set that holds it owns everything
  * inside: the mapped sections and their strings and lists, variant and
@@ -647,6 +668,7 @@ struct sl_scenario {
     struct sl_failures_cfg failures; /* issue #11, FAULTS */
     struct sl_burnin_cfg burnin;     /* issue #11: the burn-in before service */
     struct sl_factory_cfg factory;
+    struct sl_rollout_cfg rollout;
 
     /* Resolved by the loader, not keys of the file; they point into the
      * built-in catalog or the scenario's own. */

@@ -3,7 +3,8 @@
  * into an empty `factory.stations`, and the rules between the factory's
  * keys that the schema's ranges cannot state (a station with no cycle
  * time, duplicate names, a second burn-in area, shifts longer than a day,
- * a burn-in longer than the factory run).  Errors are reported at the key
+ * a burn-in longer than the factory run, more servers installed at a
+ * rollout's start than the fleet has).  Errors are reported at the key
  * at fault (file:line:col), or at the station's entry.
  */
 #include "config/scenario_int.h"
@@ -65,6 +66,13 @@ int sl__scenario_resolve_factory(struct sl_scenario *sc, const struct sl_ynode *
                  "(%.4g h): no server would finish its burn-in",
                  (double)sc->burnin.duration_us / 3.6e9, (double)f->duration_us / 3.6e9);
         return sl__scenario_pair_error(root, "burnin.duration", "factory.duration", d, msg);
+    }
+    const struct sl_rollout_cfg *ro = &sc->rollout;
+    if (ro->installed > sc->fleet.servers) {
+        snprintf(msg, sizeof msg,
+                 "rollout.installed (%lld servers) is more than the fleet's %lld servers",
+                 (long long)ro->installed, (long long)sc->fleet.servers);
+        return sl__scenario_path_error(root, "rollout.installed", d, msg);
     }
     const struct sl_station_cfg *st = f->stations.items;
     size_t nburn = 0;

@@ -1087,6 +1087,28 @@ static const struct sl_field factory_fields[] = {
 };
 SCHEMA(factory_schema, sl_factory_cfg, "factory", factory_fields);
 
+static const char *const rollout_from_names[] = {"rate", "factory", NULL};
+#define T_RLO struct sl_rollout_cfg
+static const struct sl_field rollout_fields[] = {
+    F_BOOL("enabled", T_RLO, enabled, "false",
+           "the fleet arrives over the run instead of being there from the start"),
+    F_ENUM("from", T_RLO, from, "rate", rollout_from_names,
+           "`rate` (servers shipped at `rate` a day) or `factory` (the daily output of the "
+           "`factory` model, `suanli factory`)"),
+    F_REAL("rate", SL_UNIT_NONE, T_RLO, rate, "274", 0, 1e9, POS,
+           "servers shipped a day with `from: rate` (100,000 a year / 365, DESIGN.md)"),
+    {"transit", SL_FT_TIME, 0, S(T_RLO, transit_us), "2d", 0, SL_NO_MAX, 0, NULL, NULL,
+     "from the factory's dock to the site (low confidence)"},
+    {"install", SL_FT_TIME, 0, S(T_RLO, install_us), "4h", 0, SL_NO_MAX, 0, NULL, NULL,
+     "one crew installs, cables and powers on one rack (low confidence)"},
+    F_INT("crews", T_RLO, crews, "8", 1, 100000, 0,
+          "racks installed at once (274 servers a day = 34 racks of 8 x 4 h needs 5.7 crews; "
+          "low confidence)"),
+    F_INT("installed", T_RLO, installed, "0", 0, 100000000, 0,
+          "servers in service at the start, the first ones (0: an empty hall)"),
+};
+SCHEMA(rollout_schema, sl_rollout_cfg, "rollout", rollout_fields);
+
 SCHEMA(run_schema, sl_run_cfg, "run", run_fields);
 SCHEMA(facility_schema, sl_facility_cfg, "facility", facility_fields);
 SCHEMA(site_schema, sl_site_cfg, "site", site_fields);
@@ -1153,6 +1175,8 @@ static const struct sl_field top_fields[] = {
      "the full-load burn-in every server passes before service (slots, power, fallout)"},
     {"factory", SL_FT_SECTION, 0, SC(factory), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &factory_schema,
      "the line that builds the servers (`suanli factory`)"},
+    {"rollout", SL_FT_SECTION, 0, SC(rollout), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &rollout_schema,
+     "servers arriving from the line, racks coming into service as they fill"},
     {"variants", SL_FT_RAW, 0, 0, NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL,
      "named override sets run side by side (see \"Variants\")"},
     {"plan", SL_FT_RAW, 0, 0, NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL,
