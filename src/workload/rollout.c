@@ -11,7 +11,8 @@
  *
  * Installation.  A rack is ready when its last absent server has arrived;
  * ready racks wait for one of `crews` crews in FIFO order, and a crew takes
- * `install` per rack.  Ready times rise with the rack index, so the crews'
+ * `install` per rack (a rack is the run of consecutive servers the fleet
+ * gives one rack number).  Ready times rise with the rack index, so the crews'
  * schedule is computed at the start, in one pass (each rack starts at
  * max(ready, the earliest free crew)); one engine event per rack then
  * clears the ABSENT bit of its servers at its installation's end
@@ -59,17 +60,25 @@ static void note_quarters(struct rollout *r, int64_t now)
             r->quarter_us[q] = now;
 }
 
-/* A rack's installation ends: its absent servers come into service. */
+/* The end of the run of servers from s on that share s's rack (servers
+ * of a rack are consecutive; pools start their own racks). */
+static size_t rack_end(const struct sl_fleet *f, size_t s)
+{
+    size_t e = s + 1;
+    while (e < f->nservers && f->srv[e].rack == f->srv[s].rack)
+        e++;
+    return e;
+}
+
+/* A rack's installation ends: its absent servers, from server arg on,
+ * come into service. */
 static void ev_installed(struct sl_engine *e, void *ctx, uint64_t arg)
 {
     struct rollout *r = ctx;
     struct sl_fleet *f = &r->w->fleet;
-    size_t rack = (size_t)arg;
     int64_t now = sl_engine_now(e);
-    size_t first = rack * f->per_rack, end = first + f->per_rack;
-    if (end > f->nservers)
-        end = f->nservers;
-    for (size_t s = first < r->first_absent ? r->first_absent : first; s < end; s++) {
+    size_t first = (size_t)arg, end = rack_end(f, first);
+    for (size_t s = first; s < end; s++) {
         sl_fleet_set_down(f, now, s, SL_DOWN_ABSENT, 0);
         r->in_service++;
     }
@@ -117,6 +126,10 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
     for (int q = 0; q < 4; q++)
         r->quarter_us[q] = -1;
     note_quarters(r, 0);
+    /* Racks wholly installed at the start (a partly installed one counts
+     * when its last servers are). */
+    for (size_t s = 0; s < r->first_absent; s = rack_end(f, s))
+        r->racks_in_service += rack_end(f, s) <= r->first_absent;
     size_t n = f->nservers - r->first_absent;
     if (n == 0)
         return SL_OK;
@@ -135,12 +148,9 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
         r->shipped += t[k] <= end;
         r->arrived += t[k] + transit <= end;
     }
-    /* Racks in order; rack_first is the first absent server of each. */
-    size_t rack0 = r->first_absent / f->per_rack;
-    for (size_t rack = rack0; rc == SL_OK && rack < f->nracks; rack++) {
-        size_t last = (rack + 1) * f->per_rack;
-        if (last > f->nservers)
-            last = f->nservers;
+    /* Racks in order: each run of absent servers of one rack. */
+    for (size_t first = r->first_absent; rc == SL_OK && first < f->nservers;) {
+        size_t last = rack_end(f, first);
         double ready = t[last - 1 - r->first_absent] + transit;
         size_t c = 0;
         for (size_t i = 1; i < (size_t)ro->crews; i++)
@@ -148,11 +158,10 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
                 c = i;
         double done = (ready > crew[c] ? ready : crew[c]) + (double)ro->install_us;
         crew[c] = done;
-        if (done <= end)
-            rc = sl_engine_schedule(&w->eng, (int64_t)llround(done), SL_PRIO_LOAD - 1, ev_installed,
-                                    r, (uint64_t)rack, NULL);
-        if (rc != SL_OK && rc != SL_EINVAL)
-            rc = sl_diag_set(d, rc, NULL, 0, 0, "out of memory");
+        if (done <= end && sl_engine_schedule(&w->eng, (int64_t)llround(done), SL_PRIO_LOAD - 1,
+                                              ev_installed, r, (uint64_t)first, NULL) != SL_OK)
+            rc = sl_diag_set(d, SL_ENOMEM, NULL, 0, 0, "out of memory");
+        first = last;
     }
     sl_free(t);
     sl_free(crew);
@@ -181,10 +190,7 @@ static int summary(void *state, const struct sl_world *w, struct sl_summary *s)
     const struct rollout *r = state;
     int rc = sl_summary_int(s, "rollout.servers_in_service", (int64_t)r->in_service);
     if (rc == SL_OK)
-        rc = sl_summary_int(s, "rollout.racks_in_service",
-                            (int64_t)(r->racks_in_service +
-                                      (r->first_absent + w->fleet.per_rack - 1) /
-                                          w->fleet.per_rack));
+        rc = sl_summary_int(s, "rollout.racks_in_service", (int64_t)r->racks_in_service);
     if (rc == SL_OK)
         rc = sl_summary_int(s, "rollout.servers_shipped", (int64_t)r->shipped);
     if (rc == SL_OK)
