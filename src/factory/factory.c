@@ -903,8 +903,15 @@ int sl_factory_run(const struct sl_scenario *sc, const struct sl_factory_opts *o
     for (size_t s = 0; rc == SL_OK && s < md.ns; s++)
         for (int64_t mi = 0; mi < md.st[s].nm && md.st[s].mtbf_us > 0; mi++)
             schedule_break(&md, s, mi);
-    if (rc == SL_OK)
+    /* The first day event opens the window; without a warm-up the window
+     * is open from the start and the first event closes day 1. */
+    if (rc == SL_OK && md.t_win0 > 0) {
         rc = sl_engine_schedule(&md.eng, md.t_win0, SL_PRIO_MAX, ev_day, &md, 0, NULL);
+    } else if (rc == SL_OK) {
+        md.in_window = 1;
+        rc = sl_engine_schedule(&md.eng, DAY_US < md.t_end ? DAY_US : md.t_end, SL_PRIO_MAX, ev_day,
+                                &md, 0, NULL);
+    }
     if (rc == SL_OK) {
         try_start(&md, 0);
         sl_engine_run(&md.eng, md.t_end);
