@@ -39,6 +39,7 @@ extern const char app_keys_help[];
 extern const char app_perf_help[];
 extern const char app_version_help[];
 extern const char app_plan_help[];
+extern const char app_factory_help[];
 
 /* Options shared by run and check. */
 struct app_cli {
@@ -84,8 +85,9 @@ int app_cmd_show_default(int argc, char **argv);
 int app_cmd_catalog(int argc, char **argv);
 int app_cmd_keys(int argc, char **argv);
 int app_cmd_version(int argc, char **argv);
-int app_cmd_perf(int argc, char **argv); /* app/cmd_perf.c */
-int app_cmd_plan(int argc, char **argv); /* app/cmd_plan.c */
+int app_cmd_perf(int argc, char **argv);    /* app/cmd_perf.c */
+int app_cmd_plan(int argc, char **argv);    /* app/cmd_plan.c */
+int app_cmd_factory(int argc, char **argv); /* app/cmd_factory.c */
 
 /* Stopping a long command (run, plan) cleanly.  cli_catch_signals
  * installs a handler for SIGINT, SIGTERM and SIGHUP (CLI_NSTOP of them),

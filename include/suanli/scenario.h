@@ -574,6 +574,86 @@ struct sl_burnin_cfg {
     int64_t repair_us;   /* repair of a server that failed, before it restarts */
 };
 
+/* How a factory station's time per server varies: fixed, or drawn with
+ * the station's mean and coefficient of variation. */
+enum sl_cycle_dist {
+    SL_CYCLE_FIXED = 0,
+    SL_CYCLE_EXPONENTIAL = 1,
+    SL_CYCLE_LOGNORMAL = 2,
+    SL_CYCLE_GAMMA = 3
+};
+
+/* What a station of the line is: a work station (machines or operators
+ * with a cycle time), or the burn-in area (its slots, length and fallout
+ * come from the `burnin` section). */
+enum sl_station_kind { SL_STATION_WORK = 0, SL_STATION_BURNIN = 1 };
+
+/* One station of the factory line (`factory.stations[]`), in line order;
+ * the list owns name.  A server finishing a station moves to the next
+ * one's input buffer, or waits on its machine (blocking it) while that
+ * buffer is full.  Invariants of a loaded scenario: name unique in the
+ * line; a work station has cycle_us > 0 and machines >= 1; cv >= 0
+ * (0 with the fixed law); yield in (0, 1]; rework_us, mtbf_us, mttr_us,
+ * buffer >= 0 (mtbf_us 0: no breakdowns; buffer 0: unlimited); a burn-in
+ * station gives neither cycle nor machines. */
+struct sl_station_cfg {
+    char *name;
+    int kind;          /* enum sl_station_kind */
+    int64_t cycle_us;  /* mean time of one server on one machine */
+    int dist;          /* enum sl_cycle_dist */
+    double cv;         /* coefficient of variation of the cycle time */
+    int64_t machines;  /* parallel machines or operator cells (per shift) */
+    int staffed;       /* works only in shift hours */
+    double yield;      /* first-pass yield; the others are reworked and redone */
+    int64_t rework_us; /* rework of a server that failed the station */
+    int64_t mtbf_us;   /* mean time between breakdowns of one machine (0: none) */
+    int64_t mttr_us;   /* mean repair time of a breakdown */
+    int64_t buffer;    /* servers the input buffer holds (0: unlimited) */
+    double power_w;    /* per machine while it works */
+};
+
+/* The `factory` section: the line that builds the servers (src/factory,
+ * `suanli factory`).  The model runs warmup_us, then measures duration_us.
+ * Shifts: per_day shifts of length_us from midnight, each losing break_us
+ * at its start (handover), on the first `days` days of every week; staffed
+ * stations work only then.  An empty stations list is the built-in line
+ * (docs/model.md, "Factory line, burn-in area and rollout"), which the
+ * loader writes in.  Invariants of a loaded scenario: duration_us >= 1 d
+ * and >= burnin.duration_us; per_day x length_us <= 24 h; break_us <
+ * length_us; 1 <= days <= 7; stations non-empty, at most one burn-in. */
+struct sl_factory_cfg {
+    int64_t duration_us;
+    int64_t warmup_us;
+    struct sl_shifts_cfg {
+        int64_t per_day;
+        int64_t length_us;
+        int64_t break_us;
+        int64_t days;
+    } shifts;
+    struct sl_list stations; /* struct sl_station_cfg[] */
+};
+
+/* Where a rollout's servers come from: a fixed ship rate, or the daily
+ * output of the scenario's factory model. */
+enum sl_rollout_from { SL_ROLLOUT_RATE = 0, SL_ROLLOUT_FACTORY = 1 };
+
+/* The `rollout` section (issue #11): the site receives its servers from
+ * the line, burned in, and brings each rack into service when its last
+ * server has arrived and a crew has installed it (src/workload/rollout.c).
+ * Until then its servers are ABSENT (powered off, no work).  The first
+ * `installed` servers are in service from the start (0: an empty hall).
+ * Invariants of a loaded scenario: rate > 0; transit_us, install_us >= 0;
+ * crews >= 1; 0 <= installed <= the fleet's servers. */
+struct sl_rollout_cfg {
+    int enabled;
+    int from;           /* enum sl_rollout_from */
+    double rate;        /* servers shipped a day (from: rate) */
+    int64_t transit_us; /* from the factory's dock to the site */
+    int64_t install_us; /* one crew installs one rack */
+    int64_t crews;      /* racks installed at once */
+    int64_t installed;  /* servers in service at the start */
+};
+
 /* One resolved scenario: what one run simulates.  The loader
  * (sl_scenario_load) fills it and the set that holds it owns everything
  * inside: the mapped sections and their strings and lists, variant and
@@ -598,6 +678,8 @@ struct sl_scenario {
     struct sl_power_cfg power;
     struct sl_failures_cfg failures; /* issue #11, FAULTS */
     struct sl_burnin_cfg burnin;     /* issue #11: the burn-in before service */
+    struct sl_factory_cfg factory;
+    struct sl_rollout_cfg rollout;
 
     /* Resolved by the loader, not keys of the file; they point into the
      * built-in catalog or the scenario's own. */

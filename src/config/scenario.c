@@ -450,6 +450,8 @@ static int resolve(struct sl_scenario *sc, const struct sl_ynode *root,
         rc = sl__scenario_check_power(sc, root, d);
     if (rc == SL_OK)
         rc = sl__scenario_check_failures(sc, root, d);
+    if (rc == SL_OK)
+        rc = sl__scenario_resolve_factory(sc, root, d);
     return rc;
 }
 

@@ -77,6 +77,12 @@ int sl__scenario_check_fabric(const struct sl_scenario *sc, const struct sl_ynod
 int sl__scenario_check_power(const struct sl_scenario *sc, const struct sl_ynode *root,
                              struct sl_diag *d);
 
+/* Writes the built-in line into an empty factory.stations and checks the
+ * factory's and the burn-in's cross-key rules.  Returns SL_OK, SL_EINVAL
+ * or SL_ENOMEM (scenario_factory.c). */
+int sl__scenario_resolve_factory(struct sl_scenario *sc, const struct sl_ynode *root,
+                                 struct sl_diag *d);
+
 /* Checks the failures section beyond its schema (wear-out shape and scale,
  * facility redundancy) and resolves its fabric ratios (after the pools).
  * Returns SL_OK, SL_EINVAL or SL_ENOMEM (scenario_failures.c). */

@@ -1036,6 +1036,89 @@ static const struct sl_field burnin_fields[] = {
 };
 SCHEMA(burnin_schema, sl_burnin_cfg, "burnin", burnin_fields);
 
+static const char *const station_kind_names[] = {"work", "burnin", NULL};
+static const char *const cycle_dist_names[] = {"fixed", "exponential", "lognormal", "gamma", NULL};
+#define T_STN struct sl_station_cfg
+static const struct sl_field station_fields[] = {
+    F_STR("name", T_STN, name, NULL, NAME_REQ, "station name (unique in the line)"),
+    F_ENUM("kind", T_STN, kind, "work", station_kind_names,
+           "`work` (machines or operators with a cycle time) or `burnin` (the burn-in area: "
+           "`burnin.slots` slots of `burnin.duration`)"),
+    {"cycle", SL_FT_TIME, 0, S(T_STN, cycle_us), NULL, 0, SL_NO_MAX, OPT, NULL, NULL,
+     "mean time of one server on one machine (required for a work station)"},
+    F_ENUM("dist", T_STN, dist, "fixed", cycle_dist_names,
+           "law of the cycle time: `fixed`, or `exponential`, `lognormal`, `gamma` with mean "
+           "`cycle` and coefficient of variation `cv`"),
+    F_REAL("cv", SL_UNIT_NONE, T_STN, cv, "0", 0, 10, 0,
+           "coefficient of variation of the cycle time (lognormal, gamma)"),
+    F_INT("machines", T_STN, machines, "1", 1, 1000000, 0,
+          "parallel machines, test stands or operator cells (per shift when staffed)"),
+    F_BOOL("staffed", T_STN, staffed, "true",
+           "works only in shift hours (`factory.shifts`); false: around the clock"),
+    F_REAL("yield", SL_UNIT_PERCENT, T_STN, yield, "100 %", 0, 1, POS,
+           "first-pass yield; a server that fails is reworked (`rework`) and does the station "
+           "again"),
+    {"rework", SL_FT_TIME, 0, S(T_STN, rework_us), "30min", 0, SL_NO_MAX, 0, NULL, NULL,
+     "time to rework a server that failed the station (off the line, in parallel)"},
+    {"mtbf", SL_FT_TIME, 0, S(T_STN, mtbf_us), "0s", 0, SL_NO_MAX, 0, NULL, NULL,
+     "mean time between breakdowns of one machine, exponential (0: none)"},
+    {"mttr", SL_FT_TIME, 0, S(T_STN, mttr_us), "30min", 0, SL_NO_MAX, 0, NULL, NULL,
+     "mean repair time of a breakdown, exponential; the server on the machine waits"},
+    F_INT("buffer", T_STN, buffer, "10", 0, 100000000, 0,
+          "servers the station's input buffer holds; a full buffer blocks the station before "
+          "it (0: unlimited)"),
+    F_REAL("power", SL_UNIT_POWER, T_STN, power_w, "0 W", 0, SL_NO_MAX, 0,
+           "power of one machine while it works (tools, conveyor, test stand); the burn-in "
+           "area's is the server model's at `burnin.load`"),
+};
+SCHEMA(station_schema, sl_station_cfg, "factory stations", station_fields);
+
+#define T_SHF struct sl_shifts_cfg
+static const struct sl_field shifts_fields[] = {
+    F_INT("per_day", T_SHF, per_day, "3", 1, 24, 0, "shifts a working day, from midnight"),
+    {"length", SL_FT_TIME, 0, S(T_SHF, length_us), "8h", 0, 86400, SL_FF_MIN_EXCL, NULL, NULL,
+     "length of a shift; per_day x length is at most 24 h"},
+    {"break", SL_FT_TIME, 0, S(T_SHF, break_us), "20min", 0, 86400, 0, NULL, NULL,
+     "time lost at the start of each shift (handover, breaks) (low confidence)"},
+    F_INT("days", T_SHF, days, "7", 1, 7, 0, "working days a week"),
+};
+SCHEMA(shifts_schema, sl_shifts_cfg, "factory.shifts", shifts_fields);
+
+#define T_FCT struct sl_factory_cfg
+static const struct sl_field factory_fields[] = {
+    {"duration", SL_FT_TIME, 0, S(T_FCT, duration_us), "365d", 86400, SL_NO_MAX, 0, NULL, NULL,
+     "time `suanli factory` measures, after `warmup`"},
+    {"warmup", SL_FT_TIME, 0, S(T_FCT, warmup_us), "7d", 0, SL_NO_MAX, 0, NULL, NULL,
+     "time simulated before measuring, so the line and the burn-in area fill"},
+    {"shifts", SL_FT_SECTION, 0, S(T_FCT, shifts), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL,
+     &shifts_schema, "the working hours of staffed stations"},
+    F_LIST("stations", T_FCT, stations, &station_schema,
+           "the stations in line order; empty: the built-in line (docs/model.md)"),
+};
+SCHEMA(factory_schema, sl_factory_cfg, "factory", factory_fields);
+
+static const char *const rollout_from_names[] = {"rate", "factory", NULL};
+#define T_RLO struct sl_rollout_cfg
+static const struct sl_field rollout_fields[] = {
+    F_BOOL("enabled", T_RLO, enabled, "false",
+           "the fleet arrives over the run instead of being there from the start"),
+    F_ENUM("from", T_RLO, from, "rate", rollout_from_names,
+           "`rate` (servers shipped at `rate` a day) or `factory` (the daily output of the "
+           "`factory` model, `suanli factory`)"),
+    F_REAL("rate", SL_UNIT_NONE, T_RLO, rate, "274", 0, 1e9, POS,
+           "servers shipped a day with `from: rate` (100,000 a year / 365, DESIGN.md)"),
+    {"transit", SL_FT_TIME, 0, S(T_RLO, transit_us), "2d", 0, SL_NO_MAX, 0, NULL, NULL,
+     "from the factory's dock to the site (low confidence)"},
+    {"install", SL_FT_TIME, 0, S(T_RLO, install_us), "4h", 0, SL_NO_MAX, 0, NULL, NULL,
+     "one crew installs, cables and powers on one rack (low confidence)"},
+    F_INT("crews", T_RLO, crews, "8", 1, 100000, 0,
+          "racks installed at once (274 servers a day = 34 racks of 8 x 4 h needs 5.7 crews; "
+          "low confidence)"),
+    F_INT("installed", T_RLO, installed, "0", 0, 100000000, 0,
+          "servers in service at the start, the first ones (0: an empty hall)"),
+};
+SCHEMA(rollout_schema, sl_rollout_cfg, "rollout", rollout_fields);
+
 SCHEMA(run_schema, sl_run_cfg, "run", run_fields);
 SCHEMA(facility_schema, sl_facility_cfg, "facility", facility_fields);
 SCHEMA(site_schema, sl_site_cfg, "site", site_fields);
@@ -1100,6 +1183,10 @@ static const struct sl_field top_fields[] = {
      &failures_schema, "failures in service: component classes, blast radius, repair, spares"},
     {"burnin", SL_FT_SECTION, 0, SC(burnin), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &burnin_schema,
      "the full-load burn-in every server passes before service (slots, power, fallout)"},
+    {"factory", SL_FT_SECTION, 0, SC(factory), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &factory_schema,
+     "the line that builds the servers (`suanli factory`)"},
+    {"rollout", SL_FT_SECTION, 0, SC(rollout), NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, &rollout_schema,
+     "servers arriving from the line, racks coming into service as they fill"},
     {"variants", SL_FT_RAW, 0, 0, NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL,
      "named override sets run side by side (see \"Variants\")"},
     {"plan", SL_FT_RAW, 0, 0, NULL, SL_NO_MIN, SL_NO_MAX, 0, NULL, NULL,

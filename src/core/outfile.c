@@ -140,9 +140,9 @@ int sl_mkdirs(const char *path, struct sl_diag *d)
 /* The files of a run (src/report, src/sim/run.c) and of a set
  * (src/sim/compare.c).  tests/cli_atomic.sh checks that a run writes no
  * other names. */
-static const char *const output_names[] = {"summary.json",  "timeseries.csv", "monthly.csv",
-                                           "scenario.yaml", "comparison.csv", "requests.csv",
-                                           "jobs.csv",      "failures.csv"};
+static const char *const output_names[] = {
+    "summary.json", "timeseries.csv", "monthly.csv",  "scenario.yaml", "comparison.csv",
+    "requests.csv", "jobs.csv",       "failures.csv", "factory.json",  "factory_daily.csv"};
 
 int sl_output_name(const char *name)
 {

@@ -10,12 +10,18 @@
 #include "workload/failures.h"
 #include "workload/inference.h"
 #include "workload/power_mgr.h"
+#include "workload/rollout.h"
 #include "workload/synthetic.h"
 #include "workload/training.h"
 
 const struct sl_source_ops *const sl__sources[] = {
-    &sl_synthetic_source, &sl_inference_source, &sl_training_source,
-    &sl_failures_source,  &sl_power_mgr_source, NULL,
+    &sl_rollout_source,
+    &sl_synthetic_source,
+    &sl_inference_source,
+    &sl_training_source,
+    &sl_failures_source,
+    &sl_power_mgr_source,
+    NULL,
 };
 
 const struct sl_observer_ops *const sl__observers[] = {
