@@ -306,6 +306,68 @@ static double sum_num(const struct sl_summary *s, const char *key)
     return e->type == SL_V_INT ? (double)e->i : e->x;
 }
 
+/* Column c of a time-series line (0-based), or NAN. */
+static double ts_col(const char *line, int c)
+{
+    const char *p = line;
+    for (int k = 0; k < c && p; k++) {
+        p = strchr(p, ',');
+        if (p)
+            p++;
+    }
+    return p ? atof(p) : NAN;
+}
+
+static void test_rollout_serves_only_installed(void **state)
+{
+    (void)state;
+    struct sl_summary sum;
+    char dir[600];
+    /* An inference service on a hall that is empty for the first day and
+     * more: its replicas are out of the router until their rack is in (a
+     * service that started before its servers arrived once served the
+     * whole day from none). */
+    run_site(
+        "name: ro3\n"
+        "run: {duration: 3d, sample: 1h}\n"
+        "fleet: {servers: 16, servers_per_rack: 8, fabric: {kind: none}}\n"
+        "workload:\n"
+        "  inference:\n"
+        "    - {name: chat, model: qwen2.5-7b, tp: 1, replicas: 128, weights: int8, kv: int8,\n"
+        "       fidelity: flow, requests: {rate: 5/s, prompt_tokens: \"lognormal(6.6, 0.9)\",\n"
+        "       output_tokens: \"lognormal(5.0, 0.8, max=1000)\"}}\n"
+        "rollout: {enabled: true, rate: 16, transit: 1d, install: 4h, crews: 1}\n",
+        &sum, dir, sizeof dir);
+    assert_true(sum_num(&sum, "inference.rejected") > 0);
+    assert_true(sum_num(&sum, "inference.completed") > 0);
+    sl_summary_release(&sum);
+    char path[700], line[8192];
+    snprintf(path, sizeof path, "%s/timeseries.csv", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    int c_tok = -1, c_srv = -1, col = 0;
+    for (char *tok = strtok(line, ",\n"); tok; tok = strtok(NULL, ",\n"), col++) {
+        if (strcmp(tok, "tokens_out_per_s") == 0)
+            c_tok = col;
+        if (strcmp(tok, "servers_in_service") == 0)
+            c_srv = col;
+    }
+    assert_true(c_tok >= 0 && c_srv >= 0);
+    int empty = 0, served = 0;
+    while (fgets(line, sizeof line, f)) {
+        double srv = ts_col(line, c_srv), tok = ts_col(line, c_tok);
+        if (srv == 0) {
+            empty++;
+            assert_true(tok == 0);
+        } else if (tok > 0) {
+            served++;
+        }
+    }
+    fclose(f);
+    assert_true(empty >= 24 && served > 0);
+}
+
 static void test_rollout(void **state)
 {
     (void)state;
@@ -454,10 +516,15 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default_line),     cmocka_unit_test(test_little_rough),
-        cmocka_unit_test(test_bottleneck_moves), cmocka_unit_test(test_shifts),
-        cmocka_unit_test(test_burnin),           cmocka_unit_test(test_determinism),
-        cmocka_unit_test(test_bad_inputs),       cmocka_unit_test(test_rollout),
+        cmocka_unit_test(test_default_line),
+        cmocka_unit_test(test_little_rough),
+        cmocka_unit_test(test_bottleneck_moves),
+        cmocka_unit_test(test_shifts),
+        cmocka_unit_test(test_burnin),
+        cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_rollout),
+        cmocka_unit_test(test_rollout_serves_only_installed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -170,6 +170,14 @@ static int start(void *state, struct sl_world *w, struct sl_diag *d)
         if (rc != SL_OK)
             return rc;
     }
+    /* Servers already off when the services start (a rollout's absent
+     * ones, set by a source that started first) were never ours to be
+     * told about: their replicas start out of the router. */
+    for (size_t sv = 0; sv < inf->fleet->nservers; sv++) {
+        unsigned bits = sl_fleet_server_down(inf->fleet, sv);
+        if (bits & SL_DOWN_OFF)
+            avail_changed(inf, 0, sv, 0, bits);
+    }
     return SL_OK;
 }
 
