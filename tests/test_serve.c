@@ -1004,23 +1004,6 @@ static void test_trace_servegen(void **state)
 
 /* ---- Allocation failures. ---- */
 
-static int rm_tree(const char *path)
-{
-    DIR *dp = opendir(path);
-    if (!dp)
-        return remove(path);
-    struct dirent *de;
-    while ((de = readdir(dp))) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        char sub[1024];
-        snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-        rm_tree(sub);
-    }
-    closedir(dp);
-    return remove(path);
-}
-
 static int dir_entries(const char *path)
 {
     DIR *dp = opendir(path);
@@ -1067,7 +1050,7 @@ static void torture_run(const char *text)
         }
         if (t.live != 0)
             fail_msg("allocation %ld failed: %ld block(s) leaked", k, t.live);
-        rm_tree(dir);
+        test_rm_tree(dir);
     }
     nruns++;
     assert_true(done);
@@ -1121,7 +1104,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    rm_tree(tmpdir);
+    test_rm_tree(tmpdir);
     return 0;
 }
 

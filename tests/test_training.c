@@ -572,23 +572,6 @@ static void test_pools_devices(void **state)
     run_world(MIXED_POOLS, jobs, 3, check_mixed);
 }
 
-static int rm_tree(const char *path)
-{
-    DIR *dp = opendir(path);
-    if (!dp)
-        return remove(path);
-    struct dirent *de;
-    while ((de = readdir(dp))) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        char sub[1024];
-        snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-        rm_tree(sub);
-    }
-    closedir(dp);
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -598,7 +581,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    rm_tree(tmpdir);
+    test_rm_tree(tmpdir);
     return 0;
 }
 
