@@ -736,10 +736,11 @@ static void test_size_scaling(void **state)
     assert_true(fabs(slope - 1) < 0.1);
     /* The default rates: a spine or core switch, and a cable between
      * switches, blip the fabric of a whole pod or leaf (failures.c,
-     * conservative), which interrupts every gang of several servers there,
-     * so 64- and 512-card jobs see more than their share of the fabric;
-     * one-server jobs and the 8,192-card one (whole pods) match. */
-    slope = scaling_run("", 0x9);
+     * conservative), which interrupts every gang of several servers
+     * there; sl_faults_job_rate_ph counts that exposure (it gave a 64-card
+     * gang a third of it).  512-card gangs still see 27 % more than it
+     * says (docs/model.md, "Training through failures"). */
+    slope = scaling_run("", 0xb);
     assert_true(slope > 0.8);
 }
 

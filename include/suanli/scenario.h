@@ -540,6 +540,15 @@ struct sl_failures_cfg {
     struct sl_fault_class_cfg cls[SL_FC_COUNT];
     struct sl_spares_cfg spares;
     double links_per_card, leaves_per_card, spines_per_card;
+    /* What a multi-server gang is exposed to, resolved from the fabric
+     * (fabric_known 0: none built, the shares above alone): its servers'
+     * links (server_links_per_card), the uplinks of the leaves it spans
+     * (uplinks_per_leaf), the spines of every pod it spans (pod_spines per
+     * pod of pod_cards cards, with pod_links spine-to-core links a pod)
+     * and the switches whose failure stops the whole site's fabric
+     * (site_spines: the spines of a two-tier tree, the cores of three). */
+    int fabric_known;
+    double server_links_per_card, uplinks_per_leaf, pod_cards, pod_spines, pod_links, site_spines;
 };
 
 /* The scenario's own catalog entries, owned by the scenario (its schema

@@ -46,6 +46,17 @@ static int resolve_fabric(struct sl_scenario *sc, struct sl_diag *d)
         c->links_per_card = (double)f.links / (double)cards;
         c->leaves_per_card = (double)f.leaves / (double)cards;
         c->spines_per_card = (double)(f.spines + f.cores) / (double)cards;
+        /* As the failure source's blast radius (src/workload/failures.c):
+         * spines blip their pod in three tiers, the site in two; cores
+         * the site; spine-to-core links their pod. */
+        size_t pods = f.pods > 0 ? f.pods : 1;
+        c->fabric_known = 1;
+        c->server_links_per_card = (double)f.server_links / (double)cards;
+        c->uplinks_per_leaf = (double)f.uplinks;
+        c->pod_cards = f.tiers == 3 ? (double)cards / (double)pods : (double)cards;
+        c->pod_spines = f.tiers == 3 ? (double)f.spines / (double)pods : 0;
+        c->pod_links = f.tiers == 3 ? (double)f.spine_core_links / (double)pods : 0;
+        c->site_spines = f.tiers == 3 ? (double)f.cores : (double)f.spines;
         sl_fabric_release(&f);
     }
     return SL_OK;

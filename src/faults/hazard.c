@@ -228,8 +228,19 @@ double sl_faults_job_rate_ph(const struct sl_failures_cfg *c, size_t cards, size
     double spines = c->spines_per_card * (double)cards;
     if (servers <= 1) {
         links = leaves = spines = 0; /* a one-server job needs no fabric */
-    } else if (leaves < 1) {
-        leaves = 1;
+    } else {
+        if (leaves < 1)
+            leaves = 1;
+        if (c->fabric_known) {
+            /* A gang stops on any switch or link its collectives cross:
+             * its servers' links and its leaves with their uplinks, and
+             * every spine of the pods it spans (ECMP spreads its traffic
+             * over all of them), or of the site. */
+            double pods = c->pod_cards > 0 ? ceil((double)cards / c->pod_cards) : 1;
+            links = c->server_links_per_card * (double)cards + leaves * c->uplinks_per_leaf +
+                    pods * c->pod_links;
+            spines = pods * c->pod_spines + c->site_spines;
+        }
     }
     for (int k = 0; k < SL_FC_COUNT; k++) {
         double n = 0;

@@ -119,10 +119,13 @@ double sl_faults_start_age_h(const struct sl_scenario *sc);
 /* Events per hour that interrupt a synchronous job on cards cards in
  * servers servers, from the classes' rates (infant and constant parts at
  * their first-year mean; wear-out ignored): card classes and software
- * times cards, host classes times servers, and the job's share of the
- * fabric: links_per_card * cards links, leaves_per_card * cards leaves
- * and spines_per_card * cards spines (at least one leaf when servers > 1,
- * none for a one-server job).  Facility and rack classes do not count
+ * times cards, host classes times servers, and, for a job on more than
+ * one server, the fabric it is exposed to: leaves_per_card * cards leaves
+ * (at least one) and, with the fabric known, its servers' links, its
+ * leaves' uplinks, and the spines and spine-to-core links of every pod it
+ * spans plus the site-wide switches (as the failure source's blast
+ * radius); without it, links_per_card * cards links and spines_per_card *
+ * cards spines.  A one-server job needs no fabric.  Facility and rack classes do not count
  * (a redundant facility unit interrupts nothing).  Returns the rate;
  * sl_faults_job_mtti_h is its inverse (INFINITY when the rate is 0). */
 double sl_faults_job_rate_ph(const struct sl_failures_cfg *c, size_t cards, size_t servers);
