@@ -9,23 +9,6 @@ bin=$1
 . "$(dirname "$0")/harness.sh"
 cd "$work"
 
-# expect_bad NAME REGEX FILE-TEXT: `suanli check` exits 2 with one message.
-expect_bad() {
-    local name=$1 pattern=$2
-    printf '%b' "$3" > bad.yaml
-    "$bin" check bad.yaml >stdout.txt 2>stderr.txt
-    local rc=$?
-    if [ "$rc" -ne 2 ]; then
-        bad "$name: exit code $rc, expected 2"; cat stderr.txt; return
-    fi
-    if ! grep -Eq -- "$pattern" stderr.txt; then
-        bad "$name: message does not match /$pattern/"; cat stderr.txt; return
-    fi
-    if [ "$(grep -c . stderr.txt)" -gt 2 ]; then
-        bad "$name: more than one message"; cat stderr.txt; return
-    fi
-    ok "$name: $(head -n 1 stderr.txt)"
-}
 
 expect_bad "negative rate" "bad.yaml:3:15: 'failures.gpu.rate' must be at least 0" \
     'fleet: {servers: 16}\nfailures:\n  gpu: {rate: -1}\n'
