@@ -107,9 +107,10 @@ static void src_release(void *state)
     (void)state;
 }
 
-static const struct sl_source_ops load_source = {
-    .name = "test-load", .state_size = sizeof(struct src), .start = src_start,
-    .release = src_release};
+static const struct sl_source_ops load_source = {.name = "test-load",
+                                                 .state_size = sizeof(struct src),
+                                                 .start = src_start,
+                                                 .release = src_release};
 
 static void obs_step(void *state, struct sl_world *w, const struct sl_site_step *st)
 {

@@ -146,8 +146,7 @@ void sl_world_thermal_step(struct sl_world *w, const struct sl_site_step *st)
     double heat = c->removed_air_w + c->removed_liquid_w + c->unmet_w;
     double before = th->theta_k;
     th->theta_k = advance(th->theta_k, heat - c->capacity_w, cs->heat_capacity_s_per_k * design,
-                          w->fac.design_it_w / cs->throttle_span_k, cs->throttle_margin_k, top,
-                          dt);
+                          w->fac.design_it_w / cs->throttle_span_k, cs->throttle_margin_k, top, dt);
     double site_y = limit_at(cs, th->theta_k);
     if (th->theta_k > w->tot.thermal_max_k)
         w->tot.thermal_max_k = th->theta_k;
