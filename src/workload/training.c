@@ -470,15 +470,19 @@ static void on_power_retry(struct sl_engine *eng, void *ctx, uint64_t arg)
  * cards at train-compute power above idle (an upper bound of its mean).
  * When refused, the job stays queued and the queue is asked again one
  * control interval later (one retry event at a time). */
-static int power_gate(void *ctx, uint32_t j, int64_t now_us)
+static double job_add_w(const struct sl_training *t, uint32_t j)
 {
-    struct sl_training *t = ctx;
     const struct sl_job_spec *js = &t->sc->jobs[j];
     const struct sl_device_model *dev = pool_of(t, j)->device;
     double share = js->share > 0 && js->share < 1 ? js->share : 1.0;
-    double add_w = (double)js->cards * (dev->tdp_w - dev->idle_w) *
-                   t->sc->phase_model.activity[SL_PHASE_TRAIN_COMPUTE] * share;
-    if (sl_world_admit(t->w, now_us, add_w)) {
+    return (double)js->cards * (dev->tdp_w - dev->idle_w) *
+           t->sc->phase_model.activity[SL_PHASE_TRAIN_COMPUTE] * share;
+}
+
+static int power_gate(void *ctx, uint32_t j, int64_t now_us)
+{
+    struct sl_training *t = ctx;
+    if (sl_world_admit(t->w, now_us, job_add_w(t, j))) {
         if (t->power_refused_us[j] >= 0) {
             t->power_wait_s += (double)(now_us - t->power_refused_us[j]) * 1e-6;
             t->power_refused_us[j] = -1;
@@ -706,6 +710,20 @@ static void on_resume(struct sl_engine *eng, void *ctx, uint64_t arg)
     int64_t now = sl_engine_now(eng);
     size_t j = (size_t)arg;
     struct sl_tr_job *jb = &t->job[j];
+    /* A restart puts the job's power back at once, like a start: with
+     * admission control it waits, one control interval at a time, until
+     * the manager admits it. */
+    if (t->power_refused_us && !sl_world_admit(t->w, now, job_add_w(t, (uint32_t)j))) {
+        if (!jb->restart_refused) {
+            jb->restart_refused = 1;
+            t->power_delayed_restarts++;
+        }
+        int64_t at = now + t->sc->power.control_interval_us;
+        if (at < t->w->end_us)
+            schedule_down_ev(t, j, at, on_resume);
+        return;
+    }
+    jb->restart_refused = 0;
     int r = acquire(t, j, now); /* a server lost during the restart */
     if (r < 0)
         return;
@@ -1294,6 +1312,9 @@ static int summary(void *state, const struct sl_world *w, struct sl_summary *s)
         rc = sl_summary_num(s, "training.power_wait_s", t->power_wait_s);
         if (rc == SL_OK)
             rc = sl_summary_int(s, "training.power_delayed_jobs", (int64_t)t->power_delayed_jobs);
+        if (rc == SL_OK)
+            rc = sl_summary_int(s, "training.power_delayed_restarts",
+                                (int64_t)t->power_delayed_restarts);
     }
     for (size_t p = 0; rc == SL_OK && t->sc->npools > 1 && p < t->sc->npools; p++) {
         if (t->sc->pools[p].use == SL_POOL_INFERENCE)

@@ -118,6 +118,7 @@ struct sl_tr_job {
     int64_t down_since_us, down_us;
     uint64_t down_ev; /* the pending detection or resume event while down == 1 */
     uint32_t interruptions, restarts;
+    uint8_t restart_refused; /* its restart waits for the admission hook */
 };
 
 /* The source's state.  Invariants: job has sc->njobs entries; job_of
@@ -154,6 +155,7 @@ struct sl_training {
     int64_t *power_refused_us;
     double power_wait_s;
     uint64_t power_delayed_jobs;
+    uint64_t power_delayed_restarts; /* restarts the hook held back at least once */
     int power_retry;
     /* Failures: the jobs waiting for healthy servers (a list of njobs
      * capacity), one pending poll while any waits, and whether any server
