@@ -78,8 +78,7 @@ static void test_failed_gang_drops_power(void **state)
     double swing = num(&on, "power_mw.it_peak") - num(&on, "power_mw.it_min");
     printf("512-card gang: %.0f interruptions, IT swing %.3f MW, largest fall %.3f MW/min "
            "(%.3g without failures)\n",
-           num(&on, "training.interruptions"), swing,
-           num(&on, "power.max_ramp_down_mw_per_min"),
+           num(&on, "training.interruptions"), swing, num(&on, "power.max_ramp_down_mw_per_min"),
            num(&off, "power.max_ramp_down_mw_per_min"));
     assert_true(num(&on, "training.interruptions") > 0);
     /* The whole gang goes idle in one instant: the fall is its swing (in

@@ -329,6 +329,38 @@ static void test_chillers_through_failures(void **state)
     run_free(&off);
 }
 
+/* The thermal keys of a plant: file:line:col and the key's name. */
+static void test_bad_keys(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line;
+        int col;
+        const char *want;
+    } cases[] = {
+        {"heat_capacity: 0", 22, "'catalog.cooling.0.heat_capacity' must be greater than 0"},
+        {"rack_residual: 120 %", 22, "'catalog.cooling.0.rack_residual' must be at most 100 %"},
+        {"throttle_span: -3 K", 22, "'catalog.cooling.0.throttle_span' must be greater than 0"},
+        {"throttle_margin: 2 kg", 24, "'catalog.cooling.0.throttle_margin': unknown"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512], name[64];
+        snprintf(text, sizeof text,
+                 "name: bad\nfleet: {servers: 8}\nfacility: {cooling: mine}\ncatalog:\n"
+                 "  cooling:\n    - name: mine\n      kind: air\n      %s\n",
+                 cases[i].line);
+        snprintf(name, sizeof name, "bad%d.yaml", nruns++);
+        struct sl_load_opts o = {test_write_file(tmpdir, name, text), NULL, 0, NULL, NULL};
+        struct sl_scenario_set set;
+        struct sl_diag d;
+        sl_diag_clear(&d);
+        assert_int_equal(sl_scenario_load(&o, &set, &d), SL_EINVAL);
+        if (!strstr(d.msg, cases[i].want) || d.line != 8 || d.col != cases[i].col ||
+            !strstr(d.file, name))
+            fail_msg("%s: got %s:%d:%d: '%s'", cases[i].line, d.file, d.line, d.col, d.msg);
+    }
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -348,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_site_loss_throttles),
         cmocka_unit_test(test_rack_loss_throttles_its_rack),
         cmocka_unit_test(test_chillers_through_failures),
+        cmocka_unit_test(test_bad_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
