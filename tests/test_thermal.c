@@ -10,7 +10,8 @@
  * limit settles where the heat equals the capacity, without oscillating;
  * the cards' owner is told and their speed falls; after the repair the
  * hall cools back and every limit lifts.  A rack's own outage throttles
- * that rack only, to the heat its room share removes.  Finally the same
+ * that rack only, to the heat its room share removes.  With no cooling at
+ * all the racks trip and come back after the repair.  Finally the same
  * through the failure source: chillers beyond their redundancy throttle
  * the synthetic load of a whole run, and the failure log says "cooling".
  */
@@ -47,7 +48,7 @@ static int nruns;
 #define H        3600000000LL
 
 /* What the test source does: site (half the air capacity) or rack 0. */
-enum { LOSS_SITE, LOSS_RACK };
+enum { LOSS_SITE, LOSS_RACK, LOSS_ALL };
 
 static struct {
     int mode;
@@ -59,6 +60,7 @@ static struct {
 static struct rec {
     double t1_s, heat_w, cap_w, theta_k, y0, y1, speed0, speed1, rack0_w, rack1_w;
     int told;
+    size_t down;
 } recs[MAXSTEPS];
 static size_t nrecs;
 
@@ -82,6 +84,8 @@ static void on_loss(struct sl_engine *eng, void *ctx, uint64_t arg)
     struct sl_world *w = ctx;
     if (cfg.mode == LOSS_SITE)
         sl_world_set_cooling_avail(w, arg ? 0.5 : 1, 1);
+    else if (cfg.mode == LOSS_ALL)
+        sl_world_set_cooling_avail(w, arg ? 0 : 1, arg ? 0 : 1);
     else
         assert_int_equal(sl_world_rack_cooling(w, 0, (int)arg), SL_OK);
 }
@@ -130,6 +134,7 @@ static void obs_step(void *state, struct sl_world *w, const struct sl_site_step 
     r->rack0_w = f->rack[0].input_w;
     r->rack1_w = f->rack[1].input_w;
     r->told = cfg.told;
+    r->down = sl_fleet_servers_down(f);
 }
 
 static void obs_release(void *state)
@@ -261,6 +266,39 @@ static void test_rack_loss_throttles_its_rack(void **state)
     sl_scenario_set_release(&set);
 }
 
+/* No cooling at all: the cards throttle to idle, the hall still warms,
+ * every rack trips; after the repair the hall cools and they come back. */
+static void test_total_loss_trips(void **state)
+{
+    (void)state;
+    struct sl_world w;
+    struct sl_scenario_set set;
+    run_hall(LOSS_ALL, &w, &set);
+    const struct sl_cooling_spec *cs = set.items[0].cooling;
+    double top = cs->throttle_margin_k + cs->throttle_span_k;
+    size_t first = 0, back = 0;
+    for (size_t i = at(3600); i < nrecs; i++) {
+        if (!first && recs[i].down == w.fleet.nservers)
+            first = i;
+        if (first && !back && recs[i].down == 0)
+            back = i;
+    }
+    assert_true(first > 0 && back > first);
+    printf("no cooling from 1 h: tripped at %.0f s (rise %.1f K), back at %.0f s\n",
+           recs[first].t1_s, recs[first].theta_k, recs[back].t1_s);
+    assert_true(recs[first].theta_k >= top - 1e-9);
+    assert_true(recs[first - 1].y0 < 0.25);  /* throttled (almost) to idle first */
+    assert_true(recs[back].t1_s > 4 * 3600); /* not before the repair */
+    assert_true(recs[back].theta_k == 0);
+    assert_true(w.tot.thermal_trips == (double)w.fleet.nracks);
+    assert_true(w.tot.thermal_trip_server_s > 0);
+    const struct rec *last = &recs[nrecs - 1];
+    assert_true(last->down == 0 && last->y0 == 1 && last->speed0 == 1);
+    assert_int_equal(w.th.ntripped, 0);
+    sl_world_release(&w);
+    sl_scenario_set_release(&set);
+}
+
 /* Through the failure source: chillers beyond their redundancy. */
 static void run_text(const char *text, struct run *r)
 {
@@ -379,6 +417,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_site_loss_throttles),
         cmocka_unit_test(test_rack_loss_throttles_its_rack),
+        cmocka_unit_test(test_total_loss_trips),
         cmocka_unit_test(test_chillers_through_failures),
         cmocka_unit_test(test_bad_keys),
     };

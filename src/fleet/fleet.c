@@ -574,7 +574,7 @@ void sl_fleet_set_down(struct sl_fleet *f, int64_t now_us, size_t s, unsigned bi
     struct sl_server_state *st = &f->srv[s];
     unsigned before = st->down;
     unsigned now = on ? (before | bits) : (before & ~bits);
-    now &= SL_DOWN_FAILED | SL_DOWN_FABRIC | SL_DOWN_ABSENT;
+    now &= SL_DOWN_FAILED | SL_DOWN_FABRIC | SL_DOWN_ABSENT | SL_DOWN_THERMAL;
     if (now == before)
         return;
     sl_fleet_advance(f, now_us);

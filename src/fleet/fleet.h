@@ -99,9 +99,11 @@ typedef void (*sl_speed_fn)(void *ctx, int64_t now_us, size_t first, size_t n);
  * service).  FAILED: broken, powered off until repaired; FABRIC: its
  * network is out (a leaf switch, a link, its NIC), it keeps its power and
  * can serve work that needs no other server; ABSENT: not installed yet
- * (rollout), powered off. */
-enum { SL_DOWN_FAILED = 1u, SL_DOWN_FABRIC = 2u, SL_DOWN_ABSENT = 4u };
-#define SL_DOWN_OFF (SL_DOWN_FAILED | SL_DOWN_ABSENT) /* bits that power a server off */
+ * (rollout), powered off; THERMAL: tripped on its inlet temperature
+ * (world_thermal.c), powered off until the hall has cooled. */
+enum { SL_DOWN_FAILED = 1u, SL_DOWN_FABRIC = 2u, SL_DOWN_ABSENT = 4u, SL_DOWN_THERMAL = 8u };
+/* bits that power a server off */
+#define SL_DOWN_OFF (SL_DOWN_FAILED | SL_DOWN_ABSENT | SL_DOWN_THERMAL)
 
 /* Told that the down bits of server s, on which the owner has cards,
  * changed from down_before to down_now at now_us (the fleet already in

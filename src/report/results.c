@@ -106,6 +106,8 @@ static int finish(void *state, struct sl_world *w, struct sl_summary *s, struct 
     ADD(sl_summary_num(s, "cooling.throttled_h", T->thermal_s / 3600));
     ADD(sl_summary_num(s, "cooling.throttled_card_h", T->thermal_card_s / 3600));
     ADD(sl_summary_num(s, "cooling.throttle_min_share", T->thermal_min_y));
+    ADD(sl_summary_num(s, "cooling.thermal_trips", T->thermal_trips));
+    ADD(sl_summary_num(s, "cooling.tripped_server_h", T->thermal_trip_server_s / 3600));
     ADD(sl_summary_num(s, "pue.mean", T->facility_j / it_j));
     ADD(sl_summary_num(s, "pue.min", T->pue_min));
     ADD(sl_summary_num(s, "pue.max", T->pue_max));

@@ -138,6 +138,9 @@ struct sl_site_totals {
      * transient model (site plus rack), time with any rack under a thermal
      * limit, card-seconds under one, and the lowest limit (share of TDP). */
     double thermal_max_k, thermal_s, thermal_card_s, thermal_min_y;
+    /* Rack trips (its servers powered off at the top of the rise) and the
+     * server-seconds they were off. */
+    double thermal_trips, thermal_trip_server_s;
 };
 
 /* The thermal state of a run (docs/model.md, "Cooling loss and thermal
@@ -146,7 +149,8 @@ struct sl_site_totals {
  * it has cooled down again); rack_lost counts a rack's cooling outages in
  * force.  The rack arrays are allocated at the first rack outage.
  * Invariants: theta_k >= 0; rack_theta[r] >= 0; nrack_hot is the number
- * of racks with rack_lost > 0 or rack_theta > 0. */
+ * of racks with rack_lost > 0 or rack_theta > 0; ntripped counts the
+ * racks with rack_trip set, tripped_servers their servers. */
 struct sl_thermal {
     double theta_k;
     double site_y; /* the site's limit in force (1: none) */
@@ -154,6 +158,9 @@ struct sl_thermal {
     double *rack_theta;
     size_t nrack_hot;
     size_t limited_cards; /* cards under a thermal limit now */
+    uint8_t *rack_trip;   /* per rack: its servers are tripped (NULL until the first trip) */
+    size_t ntripped;      /* racks tripped now */
+    size_t tripped_servers;
 };
 
 /* One run.  Built by sl_world_init, driven by the engine, read by

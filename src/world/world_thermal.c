@@ -26,10 +26,13 @@
  * its heat, down to zero.
  *
  * Limits are quantised to 1/256 of TDP so that a slow drift does not
- * re-limit the fleet at every step.  Not modelled: the thermal trip of a
- * server whose cards are already at idle (the rise is only bounded), the
- * different time constants of air, coolant and metal, and hot spots
- * within the hall.
+ * re-limit the fleet at every step.  A rack whose rise reaches the top,
+ * margin + span (its cards at no power above idle and still too hot: the
+ * room cannot carry even its idle heat), trips: its servers power off
+ * (SL_DOWN_THERMAL, which owners see as any server going off) and come
+ * back, idle, once the rise has fallen back to zero.  Not modelled: the
+ * different time constants of air, coolant and metal, and hot spots within
+ * the hall.
  */
 #include "world/world.h"
 
@@ -127,6 +130,30 @@ int sl_world_rack_cooling(struct sl_world *w, size_t r, int lost)
     return SL_OK;
 }
 
+/* Trips (on) or restores rack r's servers at now_us. */
+static int trip(struct sl_world *w, size_t r, int on, int64_t now_us)
+{
+    struct sl_thermal *th = &w->th;
+    struct sl_fleet *f = &w->fleet;
+    if (!th->rack_trip && !(th->rack_trip = sl_calloc(f->nracks, 1)))
+        return SL_ENOMEM;
+    if ((th->rack_trip[r] != 0) == (on != 0))
+        return SL_OK;
+    th->rack_trip[r] = (uint8_t)(on != 0);
+    size_t s0 = sl_fleet_rack_first(f, r), n = sl_fleet_rack_count(f, r);
+    if (on) {
+        th->ntripped++;
+        th->tripped_servers += n;
+        w->tot.thermal_trips++;
+    } else {
+        th->ntripped--;
+        th->tripped_servers -= n;
+    }
+    for (size_t s = s0; s < s0 + n; s++)
+        sl_fleet_set_down(f, now_us, s, SL_DOWN_THERMAL, on);
+    return SL_OK;
+}
+
 void sl_world_thermal_step(struct sl_world *w, const struct sl_site_step *st)
 {
     struct sl_thermal *th = &w->th;
@@ -142,6 +169,7 @@ void sl_world_thermal_step(struct sl_world *w, const struct sl_site_step *st)
         w->tot.thermal_s += dt;
         w->tot.thermal_card_s += (double)th->limited_cards * dt;
     }
+    w->tot.thermal_trip_server_s += (double)th->tripped_servers * dt;
 
     double heat = c->removed_air_w + c->removed_liquid_w + c->unmet_w;
     double before = th->theta_k;
@@ -150,8 +178,8 @@ void sl_world_thermal_step(struct sl_world *w, const struct sl_site_step *st)
     double site_y = limit_at(cs, th->theta_k);
     if (th->theta_k > w->tot.thermal_max_k)
         w->tot.thermal_max_k = th->theta_k;
-    if (site_y == th->site_y && th->nrack_hot == 0 && before == th->theta_k)
-        return; /* nothing moves: the common case costs one comparison */
+    if (site_y == th->site_y && th->nrack_hot == 0 && th->ntripped == 0 && before == th->theta_k)
+        return; /* nothing moves: the common case costs a few comparisons */
     th->site_y = site_y;
 
     size_t limited = 0;
@@ -172,6 +200,13 @@ void sl_world_thermal_step(struct sl_world *w, const struct sl_site_step *st)
         double y = limit_at(cs, theta);
         if (theta > w->tot.thermal_max_k)
             w->tot.thermal_max_k = theta;
+        int tripped = th->rack_trip && th->rack_trip[r];
+        if ((!tripped && theta >= top) || (tripped && theta <= 0)) {
+            if (trip(w, r, !tripped, st->t1_us) != SL_OK) {
+                sl_world_fail(w, SL_ENOMEM, "out of memory in the thermal model");
+                return;
+            }
+        }
         if (y < 1) {
             limited += rack_cards(f, r);
             if (y < w->tot.thermal_min_y)
@@ -184,6 +219,7 @@ void sl_world_thermal_step(struct sl_world *w, const struct sl_site_step *st)
 
 void sl_world_thermal_release(struct sl_world *w)
 {
+    sl_free(w->th.rack_trip);
     sl_free(w->th.rack_lost);
     sl_free(w->th.rack_theta);
     memset(&w->th, 0, sizeof w->th);
