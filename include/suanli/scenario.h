@@ -549,6 +549,9 @@ struct sl_failures_cfg {
      * (site_spines: the spines of a two-tier tree, the cores of three). */
     int fabric_known;
     double server_links_per_card, uplinks_per_leaf, pod_cards, pod_spines, pod_links, site_spines;
+    /* Servers in a rack (the first pool's; 0: unknown, a job is in one
+     * rack): a rack's power or cooling stops every job on it. */
+    double rack_servers;
 };
 
 /* The scenario's own catalog entries, owned by the scenario (its schema
