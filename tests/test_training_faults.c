@@ -584,19 +584,19 @@ static void test_young_daly_sweep(void **state)
  * of 8, 54 days, one synchronous job, the default failure rates; 64 more
  * servers are the spare capacity.  The fleet is 90 days old at the start
  * (the default rates are first-year means, and a decreasing Weibull with
- * beta 0.5 is at its first-year mean at a quarter of a year).  Checkpoint
- * write 10 s: 16,384 x 4 GB (the reference's largest state per GPU) at
- * Tectonic's 7 TB/s is 9.4 s. */
+ * beta 0.5 is at its first-year mean at a quarter of a year).  The
+ * checkpoint write is the default `auto`: 405 B parameters x 14 bytes
+ * over 2,048 servers at 1 GB/s each, plus 5 s. */
 static const char *const llama3_text = "name: llama3-like\n"
                                        "run: {duration: 54d, sample: 1d, seed: 3}\n"
                                        "fleet: {server: hgx-h100, servers: 2112}\n"
-                                       "failures: {enabled: true, start_age: 90d}\n"
-                                       "workload:\n  training: {checkpoint_write: 10s}\n";
+                                       "failures: {enabled: true, start_age: 90d}\n";
 
 static void test_llama3(void **state)
 {
     (void)state;
-    struct sl_job_spec jobs[] = {job("llama3-405b", 0, 16384, 60 * 24 * H, SL_CKPT_AUTO, 10 * S)};
+    struct sl_job_spec jobs[] = {
+        job("llama3-405b", 0, 16384, 60 * 24 * H, SL_CKPT_AUTO, SL_CKPT_WRITE_AUTO)};
     jobs[0].model = model("llama3-405b");
     struct harness h;
     start_src(&h, llama3_text, jobs, 1, 1);
@@ -606,16 +606,23 @@ static void test_llama3(void **state)
     double n = snum(&h, "training.interruptions");
     double ettr = snum(&h, "training.ettr");
     double mtti = sl_faults_job_mtti_h(&sc->failures, 16384, 2048);
+    double params, active;
+    sl_llm_params(jobs[0].model, &params, &active);
+    double delta_s = params * 14 / (2048 * 1e9) + 5;
     print_message("llama3: %.0f interruptions (%.0f failure events), ETTR %.4f, goodput %.4f, "
-                  "lost %.0f card-h, %.0f checkpoints, tau %.0f s (MTTI %.2f h)\n",
+                  "lost %.0f card-h, %.0f checkpoints, tau %.0f s (MTTI %.2f h), delta %.2f s "
+                  "(%.0f B parameters)\n",
                   n, snum(&h, "failures.events"), ettr, snum(&h, "training.goodput"),
                   snum(&h, "training.lost_card_h"), snum(&h, "training.checkpoints"),
-                  jb->ckpt_us * 1e-6, mtti);
+                  jb->ckpt_us * 1e-6, mtti, jb->write_us * 1e-6, params * 1e-9);
     assert_true(n >= 419 * 0.85 && n <= 419 * 1.15);
     assert_true(ettr > 0.90);
     assert_near(snum(&h, "training.restarts"), n, 1); /* the last may be under way */
-    /* Young/Daly from the failure library's MTTI of the job. */
-    assert_near(jb->ckpt_us, sqrt(2 * 10e6 * mtti * 3.6e9), 1);
+    /* The write from the model and the storage; Young/Daly from it and
+     * the failure library's MTTI of the job. */
+    assert_true(params > 400e9 && params < 410e9);
+    assert_near(jb->write_us * 1e-6, delta_s, 1e-6);
+    assert_near(jb->ckpt_us, sqrt(2 * delta_s * 1e6 * mtti * 3.6e9), 1);
     /* The causes: the failure events' classes against Llama 3's 419
      * (grouped so every expected count is at least 5), Pearson's X^2. */
     static const char *const groups[][4] = {

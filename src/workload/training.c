@@ -367,14 +367,20 @@ static void ckpt_resolve(struct sl_training *t, size_t j)
 {
     const struct sl_job_spec *js = &t->sc->jobs[j];
     struct sl_tr_job *jb = &t->job[j];
+    int64_t k = pool_of(t, j)->server->cards;
+    size_t servers = (size_t)((js->cards + k - 1) / (k > 0 ? k : 1));
     jb->write_us = js->checkpoint_write_us > 0 ? (double)js->checkpoint_write_us : 0;
-    if (js->checkpoint_us == SL_CKPT_AUTO) {
-        int64_t k = pool_of(t, j)->server->cards;
-        size_t servers = (size_t)((js->cards + k - 1) / (k > 0 ? k : 1));
-        jb->ckpt_us = sl_training_young_daly_us(jb->write_us, job_mtti_h(t, js->cards, servers));
-    } else {
-        jb->ckpt_us = js->checkpoint_us > 0 ? (double)js->checkpoint_us : 0;
+    if (js->checkpoint_write_us == SL_CKPT_WRITE_AUTO) {
+        /* A spec built by hand (the loader resolves `auto`). */
+        const struct sl_training_cfg *tc = &t->sc->workload.training;
+        jb->write_us = 1e6 * sl_train_checkpoint_write_s(
+                                 js->model, (double)servers, tc->checkpoint_bytes_per_param,
+                                 tc->checkpoint_bw, (double)tc->checkpoint_latency_us * 1e-6);
     }
+    if (js->checkpoint_us == SL_CKPT_AUTO)
+        jb->ckpt_us = sl_training_young_daly_us(jb->write_us, job_mtti_h(t, js->cards, servers));
+    else
+        jb->ckpt_us = js->checkpoint_us > 0 ? (double)js->checkpoint_us : 0;
 }
 
 /* Run time at full speed of job j at a step time (s), with its layout's
