@@ -181,6 +181,6 @@ check "--out .: exit 2" [ $? = 2 ]
 check "a run writes only reserved names" bash -c \
     '[ -z "$(find ref-new -type f | sed "s|.*/||" | sort -u |
       grep -v -x -e summary.json -e timeseries.csv -e monthly.csv -e scenario.yaml \
-               -e comparison.csv -e requests.csv -e jobs.csv)" ]'
+               -e comparison.csv -e requests.csv -e jobs.csv -e failures.csv)" ]'
 
 summary

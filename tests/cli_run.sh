@@ -114,9 +114,9 @@ check "default: the chat and code services report tokens" \
     bash -c "grep -q '\"chat\":' $s && grep -q '\"code\":' $s && grep -q '\"tokens_per_kwh\":' $s"
 
 # 2b. Without services the synthetic load runs: 80 % mean utilisation.
-# The servers alone (no network fabric) in 2b and 3.
+# The servers alone (no network fabric), none of them failing, in 2b and 3.
 "$bin" run -q --variant traditional --out synth --set 'workload.inference=[]' --set 'workload.training={}' --set power.policy=none \
-    --set fleet.fabric.kind=none
+    --set fleet.fabric.kind=none --set failures.enabled=false
 mean=$(json_num synth/traditional/summary.json it_mean)
 check "synthetic: mean IT power near 1280 x 4.61 kW (t1008 at 80 %)" \
     awk -v m="$mean" 'BEGIN { exit !(m > 5.85 && m < 5.97) }'
@@ -124,7 +124,8 @@ check "synthetic: mean IT power near 1280 x 4.61 kW (t1008 at 80 %)" \
 # 3. Exact power with a constant, noise-free load.
 "$bin" run -q --variant traditional --out const --set 'workload.inference=[]' --set 'workload.training={}' --set power.policy=none \
     --set workload.synthetic.shape=constant \
-    --set workload.synthetic.noise=0% --set run.duration=1d --set fleet.fabric.kind=none
+    --set workload.synthetic.noise=0% --set run.duration=1d --set fleet.fabric.kind=none \
+    --set failures.enabled=false
 s=const/traditional/summary.json
 check "constant load: IT power constant (peak = mean = min)" \
     test "$(json_num $s it_mean)" = "$(json_num $s it_peak)" -a "$(json_num $s it_mean)" = "$(json_num $s it_min)"

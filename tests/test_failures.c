@@ -348,13 +348,17 @@ static void test_blast_radius(void **state)
                 assert_true(w->unit >= 512);
             }
             break;
-        case SL_FU_RACK:
-            assert_string_equal(w->blast, "rack");
-            assert_int_equal(w->servers, 8);
+        case SL_FU_RACK: /* a rack's cooling unit warms it and throttles */
+            assert_string_equal(w->blast, k == SL_FC_RACK_COOLING ? "rack-cooling" : "rack");
+            assert_int_equal(w->servers, k == SL_FC_RACK_COOLING ? 0 : 8);
             assert_true(w->unit < 8);
             break;
-        case SL_FU_FACILITY:
-            assert_true(strcmp(w->blast, "none") == 0 || strcmp(w->blast, "site") == 0);
+        case SL_FU_FACILITY: /* cooling units lower the plant's capacity */
+            if (k == SL_FC_CHILLER || k == SL_FC_CDU || k == SL_FC_DRY_COOLER)
+                assert_true(strcmp(w->blast, "none") == 0 || strcmp(w->blast, "cooling") == 0);
+            else
+                assert_true(strcmp(w->blast, "none") == 0 || strcmp(w->blast, "site") == 0);
+            assert_true(strcmp(w->blast, "site") == 0 || w->servers == 0);
             break;
         default:
             fail();

@@ -78,6 +78,19 @@ struct sl_cooling_spec {
     /* Plant capacity as a multiple of the design heat (heat above it is
      * unmet and raises inlet temperatures). */
     double capacity_margin;
+    /* Thermal transient and throttling (docs/model.md, "Cooling loss and
+     * thermal throttling"): the heat capacity of the hall, its coolant and
+     * its equipment in seconds of design heat per kelvin (a complete loss
+     * of cooling at design heat warms the cards' inlet by 1 K in this
+     * time); the inlet rise above design the cards take before they
+     * throttle; the further rise at which a card's allowed power has
+     * fallen by its whole TDP (its junction-to-inlet difference at TDP);
+     * and the share of a rack's design heat the room still removes while
+     * its own rack cooling unit is out. */
+    double heat_capacity_s_per_k;
+    double throttle_margin_k;
+    double throttle_span_k;
+    double rack_residual;
     char *source;
 };
 
@@ -101,6 +114,7 @@ struct sl_cooling_result {
      * air plant, which has no liquid loop). */
     double liquid_free_cooling;
     double unmet_w;      /* heat above the plant's capacity */
+    double capacity_w;   /* the heat the plant can remove: margin x design heat */
     double inlet_rise_k; /* resulting rise of server inlet air temperature */
     /* Heat the plant removes, from its own loops' flows: the CRAH air mass
      * flow x cp_air x dT (all heat for an air plant), and the secondary

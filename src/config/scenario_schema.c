@@ -217,6 +217,18 @@ static const struct sl_field cooling_fields[] = {
         "dry cooler fan power per W of heat at design"),
     {"capacity_margin", SL_FT_REAL, SL_UNIT_NONE, S(T_CO, capacity_margin), "1.2", 0, 10,
      SL_FF_MIN_EXCL, NULL, NULL, "plant capacity / design heat"},
+    {"heat_capacity", SL_FT_REAL, SL_UNIT_NONE, S(T_CO, heat_capacity_s_per_k), "30", 0, 1e6,
+     SL_FF_MIN_EXCL, NULL, NULL,
+     "heat capacity of hall, coolant and equipment in seconds of design heat per kelvin: with "
+     "no cooling at design heat the inlet warms 1 K in this many seconds"},
+    KDIFF("throttle_margin", throttle_margin_k, "8 K",
+          "inlet rise above design the cards take before they throttle"),
+    {"throttle_span", SL_FT_REAL, SL_UNIT_TEMP_DIFF, S(T_CO, throttle_span_k), "50 K", 0, 1000,
+     SL_FF_MIN_EXCL, NULL, NULL,
+     "further inlet rise that takes a card's allowed power down by its whole TDP (junction to "
+     "inlet at TDP)"},
+    PCT("rack_residual", rack_residual, "30 %",
+        "share of a rack's design heat the room still removes while its rack cooling unit is out"),
     F_STR("source", T_CO, source, NULL, OPT, "where the numbers come from"),
 };
 SCHEMA(cooling_schema, sl_cooling_spec, "cooling plants", cooling_fields);

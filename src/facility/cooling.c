@@ -153,6 +153,22 @@ static const double cop_t_min_c = 10.0, cop_t_max_c = 35.0;
  *                           130 / (1.2 * 1006 * 10 * 0.55) = 0.0196 W/W at full
  *                           speed (ASSUMPTION: no published dry-cooler fan
  *                           power was found).
+ * Thermal transient and throttling (docs/model.md, "Cooling loss and thermal
+ * throttling"; all ASSUMPTIONS, low confidence):
+ *   heat_capacity_s_per_k 30
+ *                           a hall that loses all cooling at full load warms
+ *                           2 K a minute: Hosting365, 2008, all seven chillers
+ *                           out (Data Center Knowledge, "How much time, once
+ *                           the cooling fails?"); APC/Schneider white paper 179
+ *                           shows denser rooms warm faster.
+ *   throttle_margin_k 8     supply at the ASHRAE recommended top (27 C) to the
+ *                           A2 allowable inlet (35 C), the rated inlet of 8-GPU
+ *                           servers (DGX H100: up to 35 C).
+ *   throttle_span_k 50      GPU slowdown temperature (~87 C on H100 boards) less
+ *                           the 35 C rated inlet.
+ *   rack_residual           air 0.5 (neighbouring in-row units take half),
+ *                           cold plate 0.3 (its air share: 1 - 0.8 of ~85 % of
+ *                           the heat), immersion 0.1 (the tank's walls).
  * Cold plate: liquid_share 0.8 of accelerator + CPU heat (the brief's ~80 %).
  * Immersion: liquid_share 0.9 of all IT heat; switches, storage and PDUs
  * outside the tanks and the tanks' own surfaces heat the room (ASSUMPTION).
@@ -171,7 +187,8 @@ static const double cop_t_min_c = 10.0, cop_t_max_c = 35.0;
     .tower_fan_eff = 0.70, .tower_lg_ratio = 1.0, .chiller_capacity_share = 2.0,                   \
     .fw_supply_c = 30.0, .fw_return_c = 38.0, .cdu_dp_pa = 200e3, .fw_pump_dp_pa = 150e3,          \
     .rejection = SL_REJECT_DRY_COOLER, .drycooler_approach_k = 5.0, .drycooler_fan_w_per_w = 0.02, \
-    .capacity_margin = 1.2
+    .capacity_margin = 1.2, .heat_capacity_s_per_k = 30.0, .throttle_margin_k = 8.0,               \
+    .throttle_span_k = 50.0
 
 static const struct sl_cooling_spec presets[] = {
     {
@@ -180,6 +197,7 @@ static const struct sl_cooling_spec presets[] = {
                                "cooling tower + waterside economizer"),
         .kind = SL_COOLING_AIR_CHW,
         .liquid_share = 0.0,
+        .rack_residual = 0.5,
         SHARED_PLANT,
         .source = SL_TEXT("Lei & Masanet 2020 model; ranges robVerce/datacenter_pue "
                           "input_ranges.csv; temperatures and approaches "
@@ -191,6 +209,7 @@ static const struct sl_cooling_spec presets[] = {
                                "(chiller trim); residual room heat via CRAH + chilled water"),
         .kind = SL_COOLING_COLD_PLATE,
         .liquid_share = 0.8,
+        .rack_residual = 0.3,
         SHARED_PLANT,
         .source = SL_TEXT("Lei & Masanet 2020 model; CDU loop reference/power-cooling.md "
                           "sec. 2.4; warm water and dry cooler sec. 2.3 (see "
@@ -203,6 +222,7 @@ static const struct sl_cooling_spec presets[] = {
                                "CRAH + chilled water"),
         .kind = SL_COOLING_IMMERSION,
         .liquid_share = 0.9,
+        .rack_residual = 0.1,
         SHARED_PLANT,
         .source = SL_TEXT("Lei & Masanet 2020 model; warm water and dry cooler "
                           "reference/power-cooling.md sec. 2.3; liquid share an assumption "
@@ -359,6 +379,7 @@ void sl_cooling_eval(const struct sl_cooling_spec *s, double heat_air_w, double 
 
     double heat = air + liquid;
     double cap = nonneg(s->capacity_margin) * (d_air + d_liquid);
+    r->capacity_w = cap;
     if (heat > cap) {
         /* Split the capacity in the proportion of the heat; an all-air or
          * all-liquid load keeps exactly the capacity. */
@@ -423,6 +444,8 @@ int sl_cooling_validate(const struct sl_cooling_spec *s, struct sl_diag *d)
           s->kind);
     CHECK(s->rejection == SL_REJECT_DRY_COOLER || s->rejection == SL_REJECT_TOWER,
           "cooling '%s': unknown heat rejection %d (dry-cooler or tower)", n, s->rejection);
+    CHECK(s->rack_residual >= 0 && s->rack_residual <= 1,
+          "cooling '%s': rack_residual must be in [0, 1], got %g", n, s->rack_residual);
     CHECK(s->liquid_share >= 0 && s->liquid_share <= 1,
           "cooling '%s': liquid_share must be in [0, 1], got %g", n, s->liquid_share);
     if ((rc = check_eff(n, "crah_fan_eff", s->crah_fan_eff, d)) ||
@@ -442,7 +465,10 @@ int sl_cooling_validate(const struct sl_cooling_spec *s, struct sl_diag *d)
         (rc = check_pos(n, "cw_dt_k", s->cw_dt_k, d)) ||
         (rc = check_pos(n, "tower_lg_ratio", s->tower_lg_ratio, d)) ||
         (rc = check_pos(n, "chiller_capacity_share", s->chiller_capacity_share, d)) ||
-        (rc = check_pos(n, "capacity_margin", s->capacity_margin, d)))
+        (rc = check_pos(n, "capacity_margin", s->capacity_margin, d)) ||
+        (rc = check_pos(n, "heat_capacity", s->heat_capacity_s_per_k, d)) ||
+        (rc = check_nonneg(n, "throttle_margin", s->throttle_margin_k, d)) ||
+        (rc = check_pos(n, "throttle_span", s->throttle_span_k, d)))
         return rc;
     CHECK(isfinite(s->chw_supply_c) && isfinite(s->chw_return_c) &&
               s->chw_return_c > s->chw_supply_c,

@@ -27,6 +27,7 @@ int sl_facility_init(struct sl_facility *f, const struct sl_scenario *sc, double
             indoor += loss[k];
     f->design_air_w = design_it_w - design_liquid_w + indoor;
     f->aux_w = sc->facility.aux_load * design_it_w;
+    f->avail_air = f->avail_liquid = 1;
     return SL_OK;
 }
 
@@ -44,10 +45,22 @@ void sl_facility_eval(const struct sl_facility *f, double it_w, double liquid_w,
     }
     sl_weather_at(f->weather, local_s, &out->t_db_c, &out->t_wb_c);
     double air = it_w - liquid_w + out->indoor_loss_w;
-    sl_cooling_eval(f->cooling, air, liquid_w, out->t_db_c, out->t_wb_c, f->design_air_w,
-                    f->design_liquid_w, &out->cooling);
+    sl_cooling_eval(f->cooling, air, liquid_w, out->t_db_c, out->t_wb_c,
+                    f->design_air_w * f->avail_air, f->design_liquid_w * f->avail_liquid,
+                    &out->cooling);
     out->aux_w = f->aux_w;
     out->facility_w = out->chain_in_w + out->cooling.total_w + out->aux_w;
+}
+
+static double unit_share(double v)
+{
+    return !(v >= 0) ? (v != v ? 1 : 0) : v > 1 ? 1 : v;
+}
+
+void sl_facility_set_cooling_avail(struct sl_facility *f, double air, double liquid)
+{
+    f->avail_air = unit_share(air);
+    f->avail_liquid = unit_share(liquid);
 }
 
 double sl_facility_design_worst_w(const struct sl_facility *f, int64_t *at_s)

@@ -37,6 +37,10 @@ struct sl_facility {
     double design_liquid_w;      /* heat to liquid at design */
     double design_air_w;         /* heat to air at design, indoor stage losses included */
     double aux_w;                /* auxiliary building load */
+    /* Share of the plant's air-side (chilled-water) and liquid-side (CDU,
+     * heat rejection) capacity in service, 1 unless a failure source
+     * lowered it (sl_facility_set_cooling_avail). */
+    double avail_air, avail_liquid;
 };
 
 /* One facility evaluation (W unless noted).  Invariants: facility_w =
@@ -60,6 +64,12 @@ struct sl_facility_eval {
  * supported) with d filled. */
 int sl_facility_init(struct sl_facility *f, const struct sl_scenario *sc, double design_it_w,
                      double design_liquid_w, struct sl_diag *d);
+
+/* Sets the share of the plant's air-side and liquid-side capacity in
+ * service (each clamped to [0, 1]; NaN counts as 1).  The plant is then
+ * evaluated as one built for that share of its design heat: its capacity
+ * and its chillers shrink with it. */
+void sl_facility_set_cooling_avail(struct sl_facility *f, double air, double liquid);
 
 /* Evaluates the facility for IT power it_w, of which liquid_w leaves as heat
  * through liquid, at local calendar time local_s.  Pure. */

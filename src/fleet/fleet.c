@@ -7,6 +7,7 @@
 #include "suanli/diag.h"
 
 #include <assert.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -137,8 +138,10 @@ int sl_fleet_init(struct sl_fleet *f, const struct sl_scenario *sc,
             f->srv[P->first_server + i] = idle;
             f->srv[P->first_server + i].rack = (uint32_t)(P->first_rack + i / P->per_rack);
         }
-        for (size_t r = 0; r < P->nracks; r++)
+        for (size_t r = 0; r < P->nracks; r++) {
             f->rack[P->first_rack + r].pool = (uint32_t)k;
+            f->rack[P->first_rack + r].thermal = 1.0f;
+        }
     }
     sl_fleet_start_meters(f);
     return SL_OK;
@@ -181,14 +184,28 @@ static float tier_cap(const struct sl_fleet_pool *P, double x)
     return x >= 1 ? 0.0f : (float)(P->idle_w + x * (P->dev->tdp_w - P->idle_w));
 }
 
-/* The limit card i of pool P takes in tier t. */
+static inline size_t server_of(const struct sl_fleet_pool *P, size_t i);
+
+/* The limit card i of pool P takes in tier t: its tier's (or the cap
+ * function's), lowered to its rack's thermal limit. */
 static float card_tier_cap(const struct sl_fleet *f, const struct sl_fleet_pool *P, size_t i, int t)
 {
+    float c;
     if (f->cap_of) {
-        double c = f->cap_of(f->cap_ctx, i, t);
-        return c > 0 ? (float)c : 0.0f;
+        double v = f->cap_of(f->cap_ctx, i, t);
+        c = v > 0 ? (float)v : 0.0f;
+    } else {
+        c = tier_cap(P, f->tier_x[t]);
     }
-    return tier_cap(P, f->tier_x[t]);
+    if (f->nthermal) {
+        float y = f->rack[f->srv[server_of(P, i)].rack].thermal;
+        if (y < 1.0f) {
+            float th = (float)((double)y * P->dev->tdp_w);
+            if (c <= 0 || th < c)
+                c = th > 0 ? th : FLT_MIN; /* 0 would mean no limit */
+        }
+    }
+    return c;
 }
 
 static size_t run_end(const struct sl_fleet_pool *P, size_t end);
@@ -486,7 +503,7 @@ void sl_fleet_release_cards(struct sl_fleet *f, int64_t now_us, uint16_t owner, 
         const struct sl_fleet_pool *P = &f->pool[k];
         size_t hi = run_end(P, end);
         for (size_t i = lo; i < hi; i++) {
-            if (f->tier[i] != SL_TIER_BEST_EFFORT || f->cap_of) {
+            if (f->tier[i] != SL_TIER_BEST_EFFORT || f->cap_of || f->nthermal) {
                 f->tier[i] = SL_TIER_BEST_EFFORT;
                 f->cap_w[i] = card_tier_cap(f, P, i, SL_TIER_BEST_EFFORT);
             }
@@ -627,6 +644,29 @@ static void retier(struct sl_fleet *f, int64_t now_us, size_t first, size_t n, u
         }
         lo = hi;
     }
+}
+
+void sl_fleet_set_thermal(struct sl_fleet *f, int64_t now_us, size_t r, double y)
+{
+    assert(r < f->nracks);
+    float v = y >= 1 || !(y >= 0) ? 1.0f : (float)y;
+    float before = f->rack[r].thermal;
+    if (v == before)
+        return;
+    if (before < 1.0f && v >= 1.0f)
+        f->nthermal--;
+    else if (before >= 1.0f && v < 1.0f)
+        f->nthermal++;
+    f->rack[r].thermal = v;
+    size_t s0 = sl_fleet_rack_first(f, r), ns = sl_fleet_rack_count(f, r);
+    if (ns == 0)
+        return;
+    size_t c0 = sl_fleet_server_card0(f, s0);
+    size_t c1 = sl_fleet_server_card0(f, s0 + ns - 1) +
+                f->pool[sl_fleet_server_pool(f, s0 + ns - 1)].cards_per_server;
+    /* The rack's cards take the lower of their tier's limit and the new
+     * thermal one (their tier's alone once it lifts). */
+    retier(f, now_us, c0, c1 - c0, (1u << SL_TIER_COUNT) - 1);
 }
 
 void sl_fleet_set_cap_fn(struct sl_fleet *f, sl_cap_fn fn, void *ctx)

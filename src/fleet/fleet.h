@@ -157,6 +157,7 @@ struct sl_rack_state {
     double input_w;   /* its input: servers through the rack stages */
     uint32_t dirty;   /* changed since the meter's last time (in dirty_racks) */
     uint32_t pool;    /* its pool */
+    float thermal;    /* thermal limit: share of TDP its cards may draw (>= 1: none) */
 };
 
 /* One pool of the fleet: its models and its ranges in the numbering.
@@ -203,6 +204,7 @@ struct sl_fleet {
     size_t nowners, owners_cap;
     struct sl_fleet_meter m;
     size_t ndown;          /* servers with any down bit */
+    size_t nthermal;       /* racks under a thermal limit (thermal < 1) */
     double rack_peak_w;    /* highest rack input held for a positive time */
     uint32_t *dirty_racks; /* racks changed at the meter's current instant */
     size_t ndirty;
@@ -365,6 +367,26 @@ void sl_fleet_set_down(struct sl_fleet *f, int64_t now_us, size_t s, unsigned bi
 
 /* Servers with any down bit set. */
 size_t sl_fleet_servers_down(const struct sl_fleet *f);
+
+/* ---- Thermal limits ----
+ *
+ * The world's thermal model (src/world/world.c, docs/model.md "Cooling
+ * loss and thermal throttling") limits the board power of every card of a
+ * rack whose inlet is too warm to share y of its TDP (y >= 1: no limit).
+ * A card's limit in force is the lower of its tier's (or the cap
+ * function's) and its rack's thermal one, so owners see a thermal limit
+ * like a power manager's: as a limit that changes their cards' speed. */
+
+/* Sets rack r's thermal limit to y (share of TDP; >= 1 or NaN: none) at
+ * now_us and re-evaluates its cards' limits (owners told as by
+ * sl_fleet_set_cap).  No change, no work. */
+void sl_fleet_set_thermal(struct sl_fleet *f, int64_t now_us, size_t r, double y);
+
+/* Rack r's thermal limit (1: none). */
+static inline double sl_fleet_rack_thermal(const struct sl_fleet *f, size_t r)
+{
+    return (double)f->rack[r].thermal;
+}
 
 /* Board power and speed (0..1] of card i now. */
 double sl_fleet_card_power_w(const struct sl_fleet *f, size_t i);

@@ -102,6 +102,10 @@ static int finish(void *state, struct sl_world *w, struct sl_summary *s, struct 
     ADD(sl_summary_num(s, "cooling_mwh.pumps", T->pumps_j / MWH));
     ADD(sl_summary_num(s, "cooling_mwh.unmet_heat", T->unmet_j / MWH));
     ADD(sl_summary_num(s, "cooling.max_inlet_rise_k", T->max_inlet_rise_k));
+    ADD(sl_summary_num(s, "cooling.thermal_rise_max_k", T->thermal_max_k));
+    ADD(sl_summary_num(s, "cooling.throttled_h", T->thermal_s / 3600));
+    ADD(sl_summary_num(s, "cooling.throttled_card_h", T->thermal_card_s / 3600));
+    ADD(sl_summary_num(s, "cooling.throttle_min_share", T->thermal_min_y));
     ADD(sl_summary_num(s, "pue.mean", T->facility_j / it_j));
     ADD(sl_summary_num(s, "pue.min", T->pue_min));
     ADD(sl_summary_num(s, "pue.max", T->pue_max));

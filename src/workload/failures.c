@@ -26,13 +26,15 @@
 #define US_PER_H 3.6e9
 
 /* One outage to undo: servers [first, first + n) lose the reasons bits
- * (FAILED, FABRIC), or a facility unit of class cls comes back (fac). */
+ * (FAILED, FABRIC), or a facility unit of class cls comes back (fac), or
+ * rack first gets its own cooling unit back (rack_cool). */
 struct fl_rec {
     size_t first;
     uint32_t n;
     uint8_t bits;
     uint8_t cls;
     uint8_t fac;
+    uint8_t rack_cool;
 };
 
 /* One component class in this center. */
@@ -161,6 +163,35 @@ static int64_t after_h(const struct sl_failures *s, int64_t now, double h)
     if (!(us < (double)(s->w->end_us - now)))
         return INT64_MAX;
     return now + (int64_t)us;
+}
+
+static int is_cooling_class(int k)
+{
+    return k == SL_FC_CHILLER || k == SL_FC_CDU || k == SL_FC_DRY_COOLER;
+}
+
+/* Share of facility class k's needed units in service: 1 while the units
+ * down are within its redundancy. */
+static double class_avail(const struct sl_failures *s, int k)
+{
+    const struct fl_class *c = &s->cls[k];
+    int64_t needed = c->installed - c->redundant;
+    if (c->n == 0 || needed <= 0 || c->down <= c->redundant)
+        return 1;
+    double a = (double)(c->installed - c->down) / (double)needed;
+    return a > 0 ? a : 0;
+}
+
+/* The plant's capacity in service after a cooling unit changed: chillers
+ * carry the chilled-water (air) side, CDUs and dry coolers the liquid
+ * loop.  Returns whether any capacity is missing. */
+static int recool(struct sl_failures *s)
+{
+    double air = class_avail(s, SL_FC_CHILLER);
+    double cdu = class_avail(s, SL_FC_CDU), dry = class_avail(s, SL_FC_DRY_COOLER);
+    double liquid = cdu < dry ? cdu : dry;
+    sl_world_set_cooling_avail(s->w, air, liquid);
+    return air < 1 || liquid < 1;
 }
 
 /* A facility class's shed servers after its units changed: the share of
@@ -330,7 +361,23 @@ static void handle(struct sl_failures *s, int k, size_t u, int64_t now)
     const char *blast;
     size_t hit = 0;
     struct fl_rec r = {0};
-    if (sl_fault_class_unit[k] == SL_FU_FACILITY) {
+    if (is_cooling_class(k)) {
+        /* A cooling unit beyond the redundancy lowers the plant's capacity;
+         * the hall warms and throttles the cards (world_thermal.c). */
+        c->down++;
+        blast = recool(s) ? "cooling" : "none";
+        r.fac = 1;
+        r.cls = (uint8_t)k;
+    } else if (k == SL_FC_RACK_COOLING) {
+        if (sl_world_rack_cooling(s->w, u, 1) != SL_OK) {
+            fail_nomem(s);
+            return;
+        }
+        blast = "rack-cooling";
+        r.first = u;
+        r.rack_cool = 1;
+        r.cls = (uint8_t)k;
+    } else if (sl_fault_class_unit[k] == SL_FU_FACILITY) {
         c->down++;
         size_t before = c->shed;
         hit = reshed(s, k, now);
@@ -373,7 +420,12 @@ static void on_up(struct sl_engine *eng, void *ctx, uint64_t arg)
     int64_t now = sl_engine_now(eng);
     integrate(s, now);
     const struct fl_rec *r = &s->rec[arg];
-    if (r->fac) {
+    if (r->fac && is_cooling_class(r->cls)) {
+        s->cls[r->cls].down--;
+        recool(s);
+    } else if (r->rack_cool) {
+        sl_world_rack_cooling(s->w, r->first, 0);
+    } else if (r->fac) {
         s->cls[r->cls].down--;
         reshed(s, r->cls, now);
     } else {

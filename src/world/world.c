@@ -131,6 +131,7 @@ static void close_step(struct sl_world *w, int64_t t1_us)
     st->cost_cny = kwh * st->price;
     st->co2_kg = kwh * sc->carbon;
     add_totals(&w->tot, st, w->fac.stack.n);
+    sl_world_thermal_step(w, st);
     for (size_t i = 0; i < w->nobs; i++)
         if (w->obs[i].ops->step)
             w->obs[i].ops->step(w->obs[i].state, w, st);
@@ -235,6 +236,8 @@ int sl_world_init(struct sl_world *w, const struct sl_scenario *sc, const char *
         sl_world_release(w);
         return rc;
     }
+    w->th.site_y = 1;
+    w->tot.thermal_min_y = 1;
     size_t ns = count((const void *const *)sources), no = count((const void *const *)observers);
     w->src = sl_calloc(ns ? ns : 1, sizeof *w->src);
     w->obs = sl_calloc(no ? no : 1, sizeof *w->obs);
@@ -274,6 +277,7 @@ void sl_world_release(struct sl_world *w)
     }
     sl_free(w->obs);
     sl_free(w->src);
+    sl_world_thermal_release(w);
     sl_fabric_release(&w->fabric);
     sl_fleet_release(&w->fleet);
     sl_free(w->pool_calc);

@@ -134,6 +134,26 @@ struct sl_site_totals {
     double it_max_w, it_min_w;
     double cap_exceeded_s;
     double max_inlet_rise_k;
+    /* Thermal throttling (world_thermal.c): the highest inlet rise of the
+     * transient model (site plus rack), time with any rack under a thermal
+     * limit, card-seconds under one, and the lowest limit (share of TDP). */
+    double thermal_max_k, thermal_s, thermal_card_s, thermal_min_y;
+};
+
+/* The thermal state of a run (docs/model.md, "Cooling loss and thermal
+ * throttling").  theta_k is the site's inlet rise above design, rack_theta
+ * a rack's own rise on top while its rack cooling unit is out (or until
+ * it has cooled down again); rack_lost counts a rack's cooling outages in
+ * force.  The rack arrays are allocated at the first rack outage.
+ * Invariants: theta_k >= 0; rack_theta[r] >= 0; nrack_hot is the number
+ * of racks with rack_lost > 0 or rack_theta > 0. */
+struct sl_thermal {
+    double theta_k;
+    double site_y; /* the site's limit in force (1: none) */
+    uint16_t *rack_lost;
+    double *rack_theta;
+    size_t nrack_hot;
+    size_t limited_cards; /* cards under a thermal limit now */
 };
 
 /* One run.  Built by sl_world_init, driven by the engine, read by
@@ -171,6 +191,7 @@ struct sl_world {
      * step adds it to the IT power like the fabric's (heat to air). */
     double extra_it_w, extra_it_j;
     int64_t extra_since_us;
+    struct sl_thermal th;
 };
 
 /* Builds the world of sc (server calculator, fleet, facility, engine) and
@@ -206,6 +227,33 @@ int sl_world_admit(struct sl_world *w, int64_t now_us, double add_it_w);
 /* Sets the IT load outside the fleet to it_w (>= 0) from now_us on (>= its
  * last change); its energy counts in the facility steps. */
 void sl_world_set_extra_it(struct sl_world *w, int64_t now_us, double it_w);
+
+/* ---- Cooling loss (world_thermal.c) ----
+ *
+ * A failure source lowers the plant's capacity (a chiller, CDU or dry
+ * cooler beyond its redundancy) or takes a rack's own cooling unit out;
+ * the thermal model turns the heat the plant cannot remove into an inlet
+ * rise with the hall's heat capacity, and a rise beyond the throttle
+ * margin into a thermal limit on the cards of the racks concerned
+ * (sl_fleet_set_thermal), which their owners see as lower speed. */
+
+/* Sets the share of the plant's air-side and liquid-side capacity in
+ * service from the step that closes next (see
+ * sl_facility_set_cooling_avail). */
+void sl_world_set_cooling_avail(struct sl_world *w, double air, double liquid);
+
+/* Adds (lost != 0) or ends one outage of rack r's own cooling unit.
+ * SL_OK or SL_ENOMEM (the rack state could not be allocated; the outage is
+ * then ignored). */
+int sl_world_rack_cooling(struct sl_world *w, size_t r, int lost);
+
+/* Advances the thermal model over the step just closed (st) and puts the
+ * resulting thermal limits in force at st->t1_us.  Called by the facility
+ * step; exposed for tests. */
+void sl_world_thermal_step(struct sl_world *w, const struct sl_site_step *st);
+
+/* Releases the thermal state. */
+void sl_world_thermal_release(struct sl_world *w);
 
 /* Electricity price (CNY/kWh) at a local calendar time: the first
  * time-of-use period that contains the time of day, else the base price. */
