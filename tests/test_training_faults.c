@@ -181,8 +181,7 @@ static void start_src(struct harness *h, const char *text, struct sl_job_spec *j
                                                             &sl_failures_source, NULL};
     static const struct sl_observer_ops *const observers[] = {NULL};
     h->nsrc = with_failures ? 2 : 1;
-    if (sl_world_init(&h->w, sc, getenv("SL_DBG_OUT"), with_failures ? sources_f : sources,
-                      observers, &d) != SL_OK)
+    if (sl_world_init(&h->w, sc, NULL, with_failures ? sources_f : sources, observers, &d) != SL_OK)
         fail_msg("world: %s", d.msg);
     if (sl_world_start(&h->w, &d) != SL_OK)
         fail_msg("start: %s", d.msg);
