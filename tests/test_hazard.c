@@ -245,23 +245,60 @@ static void test_job_mtti_scales(void **state)
     (void)state;
     struct sl_failures_cfg c;
     cfg_classes(&c);
-    /* One card, one server: card classes + host classes, no fabric. */
-    double card = 0, host = 0, fab = 0;
+    c.rack_servers = 8;
+    /* One card, one server: card classes + host classes + its rack's
+     * power and cooling, no fabric. */
+    double card = 0, host = 0, fab = 0, rack = 0;
     for (int k = 0; k < SL_FC_COUNT; k++) {
         int u = sl_fault_class_unit[k];
         if (u == SL_FU_CARD)
             card += c.cls[k].rate;
         else if (u == SL_FU_SERVER)
             host += c.cls[k].rate;
+        else if (u == SL_FU_RACK)
+            rack += c.cls[k].rate;
     }
+    assert_true(rack > 0);
     fab = 2 * c.cls[SL_FC_LINK].rate + c.cls[SL_FC_LEAF].rate / 64 + c.cls[SL_FC_SPINE].rate / 128;
     double m8 = sl_faults_job_mtti_h(&c, 8, 1);
-    assert_true(fabs(m8 - SL_FAULT_H_PER_YEAR / (8 * card + host)) < 1e-9 * m8);
+    assert_true(fabs(m8 - SL_FAULT_H_PER_YEAR / (8 * card + host + rack)) < 1e-9 * m8);
     /* Large jobs: rate per card constant, so MTTI halves when size doubles. */
     double m1k = sl_faults_job_mtti_h(&c, 1024, 128);
     double m2k = sl_faults_job_mtti_h(&c, 2048, 256);
     assert_true(fabs(m1k / m2k - 2) < 1e-9);
-    assert_true(fabs(m2k - SL_FAULT_H_PER_YEAR / (2048 * (card + fab) + 256 * host)) < 1e-9 * m2k);
+    assert_true(fabs(m2k - SL_FAULT_H_PER_YEAR / (2048 * (card + fab) + 256 * host + 32 * rack)) <
+                1e-9 * m2k);
+    /* The classes add up to the whole. */
+    struct sl_job_span sp;
+    sl_faults_job_span_compact(&c, 2048, 256, &sp);
+    double sum = 0;
+    for (int k = 0; k < SL_FC_COUNT; k++)
+        sum += sl_faults_span_class_rate_ph(&c, &sp, k);
+    assert_true(fabs(sum - 1 / m2k) < 1e-9 * sum);
+    /* A known fabric: a gang spread over more leaves and pods than a
+     * compact one is exposed to their leaves, uplinks, spines and
+     * spine-to-core links too (the failure source's blast radius). */
+    c.fabric_known = 1;
+    c.server_links_per_card = 1;
+    c.uplinks_per_leaf = 64;
+    c.pod_cards = 4096;
+    c.pod_spines = 64;
+    c.pod_links = 4096;
+    c.site_spines = 100;
+    sl_faults_job_span_compact(&c, 512, 64, &sp);
+    assert_true(sp.leaves == 8 && sp.pods == 1 && sp.racks == 8);
+    double r0 = sl_faults_span_rate_ph(&c, &sp);
+    sp.leaves = 20;
+    sp.pods = 3;
+    sp.racks = 20;
+    double r1 = sl_faults_span_rate_ph(&c, &sp);
+    double more = 12 * (c.cls[SL_FC_LEAF].rate + 64 * c.cls[SL_FC_LINK].rate) +
+                  2 * (64 * c.cls[SL_FC_SPINE].rate + 4096 * c.cls[SL_FC_LINK].rate) + 12 * rack;
+    assert_true(fabs((r1 - r0) * SL_FAULT_H_PER_YEAR - more) < 1e-9 * more);
+    /* One server needs no fabric, however the span says. */
+    sp.servers = 1;
+    assert_true(sl_faults_span_class_rate_ph(&c, &sp, SL_FC_SPINE) == 0);
+    assert_true(sl_faults_span_class_rate_ph(&c, &sp, SL_FC_LEAF) == 0);
     struct sl_failures_cfg z;
     memset(&z, 0, sizeof z);
     assert_true(isinf(sl_faults_job_mtti_h(&z, 8, 1)));

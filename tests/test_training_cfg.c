@@ -23,6 +23,7 @@
 #include "suanli/alloc.h"
 #include "suanli/diag.h"
 #include "suanli/jobs.h"
+#include "suanli/llm.h"
 #include "suanli/scenario.h"
 
 #define S   1000000LL
@@ -272,7 +273,11 @@ static void test_resolve_list_and_trace(void **state)
     assert_int_equal(j->duration_us, H);
     assert_int_equal(j->priority, 5);
     assert_int_equal(j->checkpoint_us, H);
-    assert_int_equal(j->checkpoint_write_us, 40 * S);
+    /* The default write, `auto`: 70.6 G parameters x 14 B from its one
+     * server at 1 GB/s, plus 5 s. */
+    double params, active;
+    sl_llm_params(j->model, &params, &active);
+    assert_int_equal(j->checkpoint_write_us, llround((params * 14 / 1e9 + 5) * 1e6));
     assert_int_equal(j->line, 2);
     assert_non_null(strstr(j->file, "jobs.csv"));
     j = &sc->jobs[2]; /* t3: submit 50 s x 2, the section's model */
@@ -282,6 +287,9 @@ static void test_resolve_list_and_trace(void **state)
     j = &sc->jobs[3]; /* a: defaults */
     assert_int_equal(j->submit_us, H);
     assert_string_equal(j->model->name, "llama3-8b");
+    /* 16 cards: two servers share the write. */
+    sl_llm_params(j->model, &params, &active);
+    assert_int_equal(j->checkpoint_write_us, llround((params * 14 / 2e9 + 5) * 1e6));
     assert_null(j->tenant);
     assert_int_equal(j->tp, 0);
     j = &sc->jobs[4]; /* c: its layout */

@@ -255,6 +255,10 @@ struct sl_service_cfg {
 /* A job's checkpoint interval chosen at run time by Young/Daly,
  * tau = sqrt(2 delta MTTI), from the job's cards and servers. */
 #define SL_CKPT_AUTO (-1)
+/* A checkpoint write time (`checkpoint_write: auto`) from the job's state
+ * and the storage: parameters x checkpoint_bytes_per_param over
+ * checkpoint_bw per server of the job, plus checkpoint_latency. */
+#define SL_CKPT_WRITE_AUTO (-1)
 
 enum sl_queue_policy { SL_QUEUE_FIFO = 0, SL_QUEUE_PRIORITY, SL_QUEUE_EASY };
 enum sl_placement { SL_PLACE_FIRST_FIT = 0, SL_PLACE_PACK, SL_PLACE_TOPOLOGY };
@@ -306,9 +310,12 @@ struct sl_training_cfg {
     char *trace;   /* job trace (suanli/jobs.h), or NULL */
     int format;    /* enum sl_job_format */
     int lenient;
-    double time_scale;     /* trace submit times multiplied by this */
-    int64_t checkpoint_us; /* 0: Young/Daly per job (SL_CKPT_AUTO) */
-    int64_t checkpoint_write_us;
+    double time_scale;           /* trace submit times multiplied by this */
+    int64_t checkpoint_us;       /* 0: Young/Daly per job (SL_CKPT_AUTO) */
+    int64_t checkpoint_write_us; /* SL_CKPT_WRITE_AUTO: per job from the keys below */
+    double checkpoint_bw;        /* bytes/s of storage a job's server writes at */
+    int64_t checkpoint_latency_us;
+    double checkpoint_bytes_per_param; /* bytes of checkpointed state per parameter */
     int64_t seq;
     double global_batch_tokens;
     int precision;       /* enum sl_precision: FP16 (BF16) or FP8 */
@@ -346,8 +353,8 @@ struct sl_job_spec {
     double tokens;       /* 0 when by duration */
     int64_t priority;
     int64_t tp, pp, dp;
-    int64_t checkpoint_us; /* SL_CKPT_AUTO: Young/Daly from the job's MTTI */
-    int64_t checkpoint_write_us;
+    int64_t checkpoint_us;       /* SL_CKPT_AUTO: Young/Daly from the job's MTTI */
+    int64_t checkpoint_write_us; /* >= 0 (`auto` resolved by the loader) */
     size_t pool;
     double share;     /* of each card, 0..1 (Alibaba gpu_milli / 1000; else 1) */
     const char *file; /* where it was given, for messages; NULL: generated */
@@ -549,6 +556,9 @@ struct sl_failures_cfg {
      * (site_spines: the spines of a two-tier tree, the cores of three). */
     int fabric_known;
     double server_links_per_card, uplinks_per_leaf, pod_cards, pod_spines, pod_links, site_spines;
+    /* Servers in a rack (the first pool's; 0: unknown, a job is in one
+     * rack): a rack's power or cooling stops every job on it. */
+    double rack_servers;
 };
 
 /* The scenario's own catalog entries, owned by the scenario (its schema

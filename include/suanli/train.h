@@ -100,6 +100,14 @@ void sl_train_spec_default(struct sl_train_spec *spec, const struct sl_llm_model
 void sl_train_eff_default(const struct sl_device_model *dev, struct sl_train_eff *out);
 double sl_train_scaleout_default(const struct sl_device_model *dev);
 
+/* The time (s) a synchronous job on `servers` servers stalls to write a
+ * checkpoint of model m: its state, every parameter (experts included)
+ * times bytes_per_param, each server writing its share at bw_per_server
+ * bytes/s, plus latency_s (docs/model.md, "Training through failures").
+ * Pure. */
+double sl_train_checkpoint_write_s(const struct sl_llm_model *m, double servers,
+                                   double bytes_per_param, double bw_per_server, double latency_s);
+
 /* Evaluates spec with its layout fully given (tp, pp, dp >= 1, ep >= 1).
  * SL_EINVAL (d filled, a message a user can act on) when the layout does
  * not divide the cards or the batch, the job does not fit in memory, or a

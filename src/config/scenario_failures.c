@@ -31,6 +31,7 @@ static int resolve_fabric(struct sl_scenario *sc, struct sl_diag *d)
     c->links_per_card = REF_LINKS_PER_CARD;
     c->leaves_per_card = REF_LEAVES_PER_CARD;
     c->spines_per_card = REF_SPINES_PER_CARD;
+    c->rack_servers = sc->npools > 0 ? (double)sc->pools[0].servers_per_rack : 0;
     size_t servers = sl_fabric_cfg_servers(sc);
     size_t cards = 0;
     for (size_t k = 0; k < sc->npools; k++)
@@ -53,7 +54,10 @@ static int resolve_fabric(struct sl_scenario *sc, struct sl_diag *d)
         c->fabric_known = 1;
         c->server_links_per_card = (double)f.server_links / (double)cards;
         c->uplinks_per_leaf = (double)f.uplinks;
-        c->pod_cards = f.tiers == 3 ? (double)cards / (double)pods : (double)cards;
+        /* A full pod's cards (the last pod may hold fewer). */
+        c->pod_cards = f.tiers == 3 ? (double)(f.blocks_per_pod * f.per_block) * (double)cards /
+                                          (double)servers
+                                    : (double)cards;
         c->pod_spines = f.tiers == 3 ? (double)f.spines / (double)pods : 0;
         c->pod_links = f.tiers == 3 ? (double)f.spine_core_links / (double)pods : 0;
         c->site_spines = f.tiers == 3 ? (double)f.cores : (double)f.spines;

@@ -561,8 +561,10 @@ static const struct sl_field job_fields[] = {
           "data-parallel degree; 0: chosen; tp x pp x dp must equal `cards` when all are given"),
     {"checkpoint", SL_FT_TIME, 0, S(T_JOB, checkpoint_us), "0s", 0, SL_NO_MAX, 0, NULL, NULL,
      "checkpoint interval; 0: the section's"},
-    {"checkpoint_write", SL_FT_TIME, 0, S(T_JOB, checkpoint_write_us), "0s", 0, SL_NO_MAX, 0, NULL,
-     NULL, "time the job stalls to write a checkpoint; 0: the section's"},
+    {"checkpoint_write", SL_FT_TIME, 0, S(T_JOB, checkpoint_write_us), "0s", 0, SL_NO_MAX,
+     SL_FF_AUTO, NULL, NULL,
+     "time the job stalls to write a checkpoint; 0: the section's; `auto`: from its model and the "
+     "section's storage keys"},
 };
 SCHEMA(job_schema, sl_job_cfg, "training jobs", job_fields);
 
@@ -628,8 +630,20 @@ static const struct sl_field training_fields[] = {
     {"checkpoint", SL_FT_TIME, 0, S(T_TRN, checkpoint_us), "0s", 0, SL_NO_MAX, 0, NULL, NULL,
      "checkpoint interval of every job (0: Young/Daly, sqrt(2 checkpoint_write MTTI) from the "
      "job's cards and servers and the `failures` rates)"},
-    {"checkpoint_write", SL_FT_TIME, 0, S(T_TRN, checkpoint_write_us), "40s", 0, SL_NO_MAX, 0, NULL,
-     NULL, "time a job stalls while writing a checkpoint"},
+    {"checkpoint_write", SL_FT_TIME, 0, S(T_TRN, checkpoint_write_us), "auto", 0, SL_NO_MAX,
+     SL_FF_AUTO, NULL, NULL,
+     "time a job stalls while writing a checkpoint; `auto`: its model's parameters x "
+     "`checkpoint_bytes_per_param` over `checkpoint_bw` x its servers, plus "
+     "`checkpoint_latency`"},
+    F_REAL("checkpoint_bw", SL_UNIT_BANDWIDTH, T_TRN, checkpoint_bw, "1 GB/s", 0, SL_NO_MAX, POS,
+           "storage write bandwidth per server of a job, for `checkpoint_write: auto` (Llama 3's "
+           "2 TB/s sustained over 2,048 servers; BLOOM's 57.5 GB/s over 48)"),
+    {"checkpoint_latency", SL_FT_TIME, 0, S(T_TRN, checkpoint_latency_us), "5s", 0, 3600, 0, NULL,
+     NULL, "fixed part of an `auto` checkpoint write: the barrier, snapshot and file metadata"},
+    F_REAL("checkpoint_bytes_per_param", SL_UNIT_NONE, T_TRN, checkpoint_bytes_per_param, "14", 0,
+           1000, POS,
+           "checkpointed state per model parameter, for `auto`: bf16 weights (2) + fp32 master "
+           "weights (4) + Adam's two fp32 moments (8)"),
     F_INT("seq", T_TRN, seq, "4096", 1, 10000000, 0, "tokens per training sequence"),
     {"global_batch", SL_FT_REAL, SL_UNIT_NONE, S(T_TRN, global_batch_tokens), "16777216", 0, 1e12,
      SL_FF_MIN_EXCL, NULL, NULL, "tokens per optimizer step (16 Mi: Llama 3 405B's)"},

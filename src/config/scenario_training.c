@@ -39,6 +39,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(SL_CKPT_WRITE_AUTO == SL_TIME_AUTO, "`auto` of checkpoint_write is the schema's");
+
+/* The checkpoint write time (us) of a job of `cards` cards of model m on
+ * pool `pool`, given `wr` (its own or the section's): wr itself unless
+ * `auto`; for `auto`, its state (all the parameters, experts included, x
+ * checkpoint_bytes_per_param) written by each of its servers at
+ * checkpoint_bw, plus checkpoint_latency (docs/model.md, "Training through
+ * failures"). */
+static int64_t ckpt_write_us(const struct sl_scenario *sc, int64_t wr, const struct sl_llm_model *m,
+                             int64_t cards, size_t pool)
+{
+    if (wr != SL_CKPT_WRITE_AUTO)
+        return wr;
+    const struct sl_training_cfg *t = &sc->workload.training;
+    double total = 0, active = 0;
+    if (m)
+        sl_llm_params(m, &total, &active);
+    int64_t k = sc->pools[pool].server->cards;
+    double servers = ceil((double)cards / (double)(k > 0 ? k : 1));
+    double bytes = total * t->checkpoint_bytes_per_param;
+    double us =
+        bytes / (t->checkpoint_bw * fmax(servers, 1)) * 1e6 + (double)t->checkpoint_latency_us;
+    return us < 1e15 ? (int64_t)llround(us) : INT64_C(1000000000000000);
+}
+
 /* 1.577 jobs per card per day: Acme Seren's 663,813 GPU jobs over 184
  * days (3,608/day) on its 2,288 GPUs (docs/model.md). */
 #define JOBS_PER_CARD_DAY (3608.0 / 2288.0)
@@ -232,16 +257,20 @@ static int resolve_listed(struct sl_scenario *sc, struct store *st, size_t i, si
     /* A checkpoint write longer than the interval between writes is not
      * a checkpointing policy (the job would write more than it trains). */
     int64_t ckpt = j->checkpoint_us ? j->checkpoint_us : t->checkpoint_us;
-    int64_t wr = j->checkpoint_write_us ? j->checkpoint_write_us : t->checkpoint_write_us;
+    int64_t wr0 = j->checkpoint_write_us ? j->checkpoint_write_us : t->checkpoint_write_us;
+    int64_t wr = ckpt_write_us(sc, wr0, model, j->cards, p);
     if (ckpt > 0 && wr > ckpt) {
         snprintf(msg, sizeof msg,
-                 "job '%s': its checkpoint write (%.6g s) is longer than its checkpoint interval "
+                 "job '%s': its checkpoint write (%.6g s%s) is longer than its checkpoint interval "
                  "(%.6g s); shorten `checkpoint_write` or lengthen `checkpoint` (0: Young/Daly)",
-                 j->name, (double)wr * 1e-6, (double)ckpt * 1e-6);
-        return sl__scenario_path_error(
-            root,
-            job_key(key, sizeof key, i, j->checkpoint_write_us ? "checkpoint_write" : "checkpoint"),
-            d, msg);
+                 j->name, (double)wr * 1e-6,
+                 wr0 == SL_CKPT_WRITE_AUTO ? ", `auto` from its model and the storage" : "",
+                 (double)ckpt * 1e-6);
+        /* At the job's own key, else the section's interval. */
+        const char *at = j->checkpoint_write_us ? job_key(key, sizeof key, i, "checkpoint_write")
+                         : j->checkpoint_us     ? job_key(key, sizeof key, i, "checkpoint")
+                                                : "workload.training.checkpoint";
+        return sl__scenario_path_error(root, at, d, msg);
     }
     const struct sl_ynode *n = sl_ytree_lookup(root, job_key(key, sizeof key, i, "name"));
     const char *file = NULL;
@@ -263,8 +292,7 @@ static int resolve_listed(struct sl_scenario *sc, struct store *st, size_t i, si
         .pp = j->pp,
         .dp = j->dp,
         .checkpoint_us = ckpt ? ckpt : SL_CKPT_AUTO,
-        .checkpoint_write_us =
-            j->checkpoint_write_us ? j->checkpoint_write_us : t->checkpoint_write_us,
+        .checkpoint_write_us = wr,
         .pool = p,
         .share = 1,
         .file = file,
@@ -366,7 +394,7 @@ static int add_trace(struct sl_scenario *sc, struct store *st, const struct sl_y
             .tokens = 0,
             .priority = r->priority,
             .checkpoint_us = t->checkpoint_us ? t->checkpoint_us : SL_CKPT_AUTO,
-            .checkpoint_write_us = t->checkpoint_write_us,
+            .checkpoint_write_us = ckpt_write_us(sc, t->checkpoint_write_us, m, r->cards, pool),
             .pool = pool,
             .share = r->cards == 1 && r->share_milli < 1000 ? r->share_milli / 1000.0 : 1,
             .file = tr->path,
@@ -469,7 +497,8 @@ static int add_generated(struct sl_scenario *sc, struct store *st, const struct 
             .duration_us = r->duration_us,
             .tokens = r->tokens,
             .checkpoint_us = t->checkpoint_us ? t->checkpoint_us : SL_CKPT_AUTO,
-            .checkpoint_write_us = t->checkpoint_write_us,
+            .checkpoint_write_us =
+                ckpt_write_us(sc, t->checkpoint_write_us, pre ? pm : sm, r->cards, pool),
             .pool = pool,
             .share = 1,
         };

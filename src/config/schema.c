@@ -243,12 +243,18 @@ static int map_value(const struct sl_field *f, void *obj, const struct sl_ynode 
     }
     case SL_FT_TIME: {
         char what[128];
-        snprintf(what, sizeof what, "a time such as '%s'", sl_unit_example(SL_UNIT_TIME));
+        snprintf(what, sizeof what, "a time such as '%s'%s", sl_unit_example(SL_UNIT_TIME),
+                 (f->flags & SL_FF_AUTO) ? " or auto" : "");
         if (expect_scalar(n, fpath, what, d) != SL_OK)
             return SL_EINVAL;
+        if ((f->flags & SL_FF_AUTO) && strcmp(n->text, "auto") == 0) {
+            *(int64_t *)FIELD_PTR(obj, f) = SL_TIME_AUTO;
+            return SL_OK;
+        }
         int64_t us;
         if (sl_unit_parse_time_us(n->text, &us, err, sizeof err) != SL_OK)
-            return sl_ynode_error(n, d, SL_EINVAL, "'%s': %s", fpath, err);
+            return sl_ynode_error(n, d, SL_EINVAL, "'%s'%s: %s", fpath,
+                                  (f->flags & SL_FF_AUTO) ? " is `auto` or a time" : "", err);
         if (check_time_range(f, us, n, fpath, d) != SL_OK)
             return SL_EINVAL;
         *(int64_t *)FIELD_PTR(obj, f) = us;
@@ -559,8 +565,11 @@ static void emit_field(const struct sl_field *f, const void *obj, FILE *out, int
         break;
     }
     case SL_FT_TIME:
-        fprintf(out, " %s\n",
-                sl_unit_format_time_us(*(const int64_t *)FIELD_CPTR(obj, f), buf, sizeof buf));
+        if ((f->flags & SL_FF_AUTO) && *(const int64_t *)FIELD_CPTR(obj, f) == SL_TIME_AUTO)
+            fputs(" auto\n", out);
+        else
+            fprintf(out, " %s\n",
+                    sl_unit_format_time_us(*(const int64_t *)FIELD_CPTR(obj, f), buf, sizeof buf));
         break;
     case SL_FT_BOOL:
         fprintf(out, " %s\n", *(const int *)FIELD_CPTR(obj, f) ? "true" : "false");
@@ -633,7 +642,7 @@ static void doc_type(const struct sl_field *f, char *buf, size_t size)
         base = f->unit == SL_UNIT_NONE ? "number" : sl_unit_kind_name(f->unit);
         break;
     case SL_FT_TIME:
-        base = "time";
+        base = (f->flags & SL_FF_AUTO) ? "`auto` or time" : "time";
         break;
     case SL_FT_BOOL:
         snprintf(buf, size, "boolean");

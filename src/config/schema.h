@@ -48,6 +48,10 @@ enum sl_ftype {
 #define SL_FF_OPTIONAL 4u  /* may be absent or null with no default */
 #define SL_FF_REQUIRED 8u  /* must be given (list elements: name and such) */
 #define SL_FF_NAME     16u /* a name: letters, digits, '-', '_', '.'; see name_problem */
+#define SL_FF_AUTO     32u /* TIME: `auto` is also a value, stored as SL_TIME_AUTO */
+
+/* The value of a TIME field with SL_FF_AUTO given as `auto`. */
+#define SL_TIME_AUTO (-1)
 
 struct sl_schema;
 

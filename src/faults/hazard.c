@@ -220,52 +220,71 @@ static double class_rate_py(const struct sl_failures_cfg *c, int k)
     return c->cls[k].rate;
 }
 
+void sl_faults_job_span_compact(const struct sl_failures_cfg *c, size_t cards, size_t servers,
+                                struct sl_job_span *out)
+{
+    out->cards = (double)cards;
+    out->servers = (double)servers;
+    out->leaves = fmax(c->leaves_per_card * (double)cards, 1);
+    out->pods = c->fabric_known && c->pod_cards > 0 ? ceil((double)cards / c->pod_cards) : 1;
+    out->racks = c->rack_servers > 0 ? ceil((double)servers / c->rack_servers) : 1;
+}
+
+double sl_faults_span_class_rate_ph(const struct sl_failures_cfg *c, const struct sl_job_span *sp,
+                                    int k)
+{
+    int multi = sp->servers > 1;
+    double leaves = multi ? fmax(sp->leaves, 1) : 0;
+    double n = 0;
+    switch (sl_fault_class_unit[k]) {
+    case SL_FU_CARD:
+        n = sp->cards;
+        break;
+    case SL_FU_SERVER:
+        n = sp->servers;
+        break;
+    case SL_FU_RACK:
+        n = sp->servers > 0 ? fmax(sp->racks, 1) : 0;
+        break;
+    case SL_FU_LEAF:
+        n = leaves;
+        break;
+    case SL_FU_SPINE:
+        /* A gang stops on any switch its collectives cross: every spine
+         * of the pods it spans (ECMP spreads its traffic over all of
+         * them), or of the site. */
+        if (multi)
+            n = c->fabric_known ? fmax(sp->pods, 1) * c->pod_spines + c->site_spines
+                                : c->spines_per_card * sp->cards;
+        break;
+    case SL_FU_LINK:
+        /* Its servers' links, its leaves' uplinks and its pods'
+         * spine-to-core links. */
+        if (multi)
+            n = c->fabric_known
+                    ? c->server_links_per_card * sp->cards + leaves * c->uplinks_per_leaf +
+                          fmax(sp->pods, 1) * c->pod_links
+                    : c->links_per_card * sp->cards;
+        break;
+    default:
+        break;
+    }
+    return n * class_rate_py(c, k) / SL_FAULT_H_PER_YEAR;
+}
+
+double sl_faults_span_rate_ph(const struct sl_failures_cfg *c, const struct sl_job_span *sp)
+{
+    double r = 0;
+    for (int k = 0; k < SL_FC_COUNT; k++)
+        r += sl_faults_span_class_rate_ph(c, sp, k);
+    return r;
+}
+
 double sl_faults_job_rate_ph(const struct sl_failures_cfg *c, size_t cards, size_t servers)
 {
-    double py = 0;
-    double links = c->links_per_card * (double)cards;
-    double leaves = c->leaves_per_card * (double)cards;
-    double spines = c->spines_per_card * (double)cards;
-    if (servers <= 1) {
-        links = leaves = spines = 0; /* a one-server job needs no fabric */
-    } else {
-        if (leaves < 1)
-            leaves = 1;
-        if (c->fabric_known) {
-            /* A gang stops on any switch or link its collectives cross:
-             * its servers' links and its leaves with their uplinks, and
-             * every spine of the pods it spans (ECMP spreads its traffic
-             * over all of them), or of the site. */
-            double pods = c->pod_cards > 0 ? ceil((double)cards / c->pod_cards) : 1;
-            links = c->server_links_per_card * (double)cards + leaves * c->uplinks_per_leaf +
-                    pods * c->pod_links;
-            spines = pods * c->pod_spines + c->site_spines;
-        }
-    }
-    for (int k = 0; k < SL_FC_COUNT; k++) {
-        double n = 0;
-        switch (sl_fault_class_unit[k]) {
-        case SL_FU_CARD:
-            n = (double)cards;
-            break;
-        case SL_FU_SERVER:
-            n = (double)servers;
-            break;
-        case SL_FU_LEAF:
-            n = leaves;
-            break;
-        case SL_FU_SPINE:
-            n = spines;
-            break;
-        case SL_FU_LINK:
-            n = links;
-            break;
-        default:
-            break;
-        }
-        py += n * class_rate_py(c, k);
-    }
-    return py / SL_FAULT_H_PER_YEAR;
+    struct sl_job_span sp;
+    sl_faults_job_span_compact(c, cards, servers, &sp);
+    return sl_faults_span_rate_ph(c, &sp);
 }
 
 double sl_faults_job_mtti_h(const struct sl_failures_cfg *c, size_t cards, size_t servers)

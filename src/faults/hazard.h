@@ -116,18 +116,44 @@ int sl_faults_server_hazard(const struct sl_failures_cfg *c, size_t cards_per_se
  * burn-in age alone. */
 double sl_faults_start_age_h(const struct sl_scenario *sc);
 
-/* Events per hour that interrupt a synchronous job on cards cards in
- * servers servers, from the classes' rates (infant and constant parts at
- * their first-year mean; wear-out ignored): card classes and software
- * times cards, host classes times servers, and, for a job on more than
- * one server, the fabric it is exposed to: leaves_per_card * cards leaves
- * (at least one) and, with the fabric known, its servers' links, its
- * leaves' uplinks, and the spines and spine-to-core links of every pod it
- * spans plus the site-wide switches (as the failure source's blast
- * radius); without it, links_per_card * cards links and spines_per_card *
- * cards spines.  A one-server job needs no fabric.  Facility and rack classes do not count
- * (a redundant facility unit interrupts nothing).  Returns the rate;
- * sl_faults_job_mtti_h is its inverse (INFINITY when the rate is 0). */
+/* Where a synchronous job sits, as the units it is exposed to: its
+ * cards, servers, the leaf switches its servers hang from, the pods they
+ * are in and the racks that hold them (distinct units; doubles so a
+ * planned placement may be a mean).  A job the scheduler moved after an
+ * interruption keeps the replacement server wherever it was, so a gang
+ * drifts over more leaves, pods and racks than a compact one
+ * (docs/model.md, "Training through failures"). */
+struct sl_job_span {
+    double cards, servers, leaves, pods, racks;
+};
+
+/* The span of a compact job on cards cards in servers servers: leaves =
+ * leaves_per_card * cards (at least one), pods = ceil(cards / pod_cards)
+ * (1 without a known fabric), racks = ceil(servers / rack_servers). */
+void sl_faults_job_span_compact(const struct sl_failures_cfg *c, size_t cards, size_t servers,
+                                struct sl_job_span *out);
+
+/* Events per hour of class k (enum sl_fault_class) that interrupt a
+ * synchronous job spanning *sp, from the class's rate (infant and
+ * constant parts at their first-year mean; wear-out ignored), as the
+ * failure source's blast radius has it (src/workload/failures.c): card
+ * classes and software times cards, host classes times servers, rack
+ * classes times racks (a rack's power or cooling takes its servers down),
+ * and, for a job on more than one server, the fabric it is exposed to:
+ * its leaves (at least one) and, with the fabric known, its servers'
+ * links, its leaves' uplinks, and the spines and spine-to-core links of
+ * every pod it spans plus the site-wide switches; without it,
+ * links_per_card * cards links and spines_per_card * cards spines.  A
+ * one-server job needs no fabric.  Facility classes do not count (a
+ * redundant facility unit interrupts nothing).  Pure. */
+double sl_faults_span_class_rate_ph(const struct sl_failures_cfg *c, const struct sl_job_span *sp,
+                                    int k);
+/* The sum over the classes: the job's interruption rate (per hour). */
+double sl_faults_span_rate_ph(const struct sl_failures_cfg *c, const struct sl_job_span *sp);
+
+/* The rate and the MTTI (h; INFINITY when the rate is 0) of a compact
+ * job on cards cards in servers servers (sl_faults_job_span_compact): the
+ * planning figure, before the job has a placement. */
 double sl_faults_job_rate_ph(const struct sl_failures_cfg *c, size_t cards, size_t servers);
 double sl_faults_job_mtti_h(const struct sl_failures_cfg *c, size_t cards, size_t servers);
 

@@ -69,6 +69,16 @@ void sl_train_eff_default(const struct sl_device_model *dev, struct sl_train_eff
  * Llama 3 and DeepSeek clusters); 4 x 200 Gb/s per 8-card server (100 Gb/s
  * per card) for the others (Tecorigin T1008 vendor sites).  RDMA reaches
  * about 90 % of line rate. */
+double sl_train_checkpoint_write_s(const struct sl_llm_model *m, double servers,
+                                   double bytes_per_param, double bw_per_server, double latency_s)
+{
+    double total = 0, active = 0;
+    if (m)
+        sl_llm_params(m, &total, &active);
+    double bw = bw_per_server * (servers > 1 ? servers : 1);
+    return (bw > 0 ? total * bytes_per_param / bw : 0) + latency_s;
+}
+
 double sl_train_scaleout_default(const struct sl_device_model *dev)
 {
     int nvidia = 0;

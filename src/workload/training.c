@@ -281,20 +281,106 @@ static double job_mtti_h(const struct sl_training *t, int64_t cards, size_t serv
     return sl_faults_job_mtti_h(&t->sc->failures, (size_t)cards, servers);
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The rack of server s. */
+static size_t rack_of(const struct sl_fleet *f, size_t s)
+{
+    const struct sl_fleet_pool *p = &f->pool[sl_fleet_server_pool(f, s)];
+    return p->first_rack + (s - p->first_server) / (p->per_rack ? p->per_rack : 1);
+}
+
+/* Job j's exposure up to now_us, at the rate of its placement, while it
+ * trains. */
+static void exposure_accrue(struct sl_training *t, size_t j, int64_t now_us)
+{
+    struct sl_tr_job *jb = &t->job[j];
+    if (jb->state == SL_TR_RUNNING && !jb->down && now_us > jb->exposure_us)
+        for (int k = 0; k < SL_FC_COUNT; k++)
+            jb->exposure[k] += jb->rate_ph[k] * (double)(now_us - jb->exposure_us) / 3.6e9;
+    jb->exposure_us = now_us;
+}
+
+/* Job j (re)starts training at now_us on its allocation: the leaves, pods
+ * and racks its servers span (servers sorted: blocks, pods and racks are
+ * monotone in the server's number) and the failure rate there.
+ * O(servers log servers). */
+static void exposure_place(struct sl_training *t, size_t j, int64_t now_us)
+{
+    struct sl_tr_job *jb = &t->job[j];
+    const struct sl_failures_cfg *c = &t->sc->failures;
+    size_t na;
+    const struct sl_sched_alloc *a = sl_sched_alloc_of(t->sched, (uint32_t)j, &na);
+    int64_t cards = t->sc->jobs[j].cards;
+    sl_faults_job_span_compact(c, (size_t)cards, na, &jb->span);
+    for (size_t k = 0; k < na; k++)
+        t->srv_scratch[k] = a[k].server;
+    qsort(t->srv_scratch, na, sizeof *t->srv_scratch, cmp_size);
+    const struct sl_fabric *f = t->w->has_fabric ? &t->w->fabric : NULL;
+    size_t blocks = 0, pods = 0, racks = 0;
+    size_t lb = SIZE_MAX, lp = SIZE_MAX, lr = SIZE_MAX;
+    for (size_t k = 0; k < na; k++) {
+        size_t s = t->srv_scratch[k];
+        size_t r = rack_of(t->fleet, s);
+        racks += r != lr;
+        lr = r;
+        if (f && s < f->nservers) {
+            size_t b = sl_fabric_block_of(f, s);
+            size_t p = sl_fabric_pod_of_block(f, b);
+            blocks += b != lb;
+            pods += p != lp;
+            lb = b;
+            lp = p;
+        }
+    }
+    jb->span.racks = (double)racks;
+    if (f && f->blocks > 0) {
+        jb->span.leaves = (double)blocks * (double)f->leaves / (double)f->blocks;
+        jb->span.pods = (double)pods;
+    }
+    for (int k = 0; k < SL_FC_COUNT; k++)
+        jb->rate_ph[k] = sl_faults_span_class_rate_ph(c, &jb->span, k);
+    jb->exposure_us = now_us;
+}
+
+double sl_training_expected_interruptions(const struct sl_training *t, size_t j, int k,
+                                          int64_t now_us)
+{
+    const struct sl_tr_job *jb = &t->job[j];
+    if (k >= SL_FC_COUNT)
+        return 0;
+    int running = jb->state == SL_TR_RUNNING && !jb->down && now_us > jb->exposure_us;
+    double dt_h = running ? (double)(now_us - jb->exposure_us) / 3.6e9 : 0;
+    double e = 0;
+    for (int c = k < 0 ? 0 : k; c < (k < 0 ? SL_FC_COUNT : k + 1); c++)
+        e += jb->exposure[c] + jb->rate_ph[c] * dt_h;
+    return e;
+}
+
 /* Resolves job j's checkpoint interval and write time (Young/Daly for
  * SL_CKPT_AUTO, at the servers its cards fill in its pool). */
 static void ckpt_resolve(struct sl_training *t, size_t j)
 {
     const struct sl_job_spec *js = &t->sc->jobs[j];
     struct sl_tr_job *jb = &t->job[j];
+    int64_t k = pool_of(t, j)->server->cards;
+    size_t servers = (size_t)((js->cards + k - 1) / (k > 0 ? k : 1));
     jb->write_us = js->checkpoint_write_us > 0 ? (double)js->checkpoint_write_us : 0;
-    if (js->checkpoint_us == SL_CKPT_AUTO) {
-        int64_t k = pool_of(t, j)->server->cards;
-        size_t servers = (size_t)((js->cards + k - 1) / (k > 0 ? k : 1));
-        jb->ckpt_us = sl_training_young_daly_us(jb->write_us, job_mtti_h(t, js->cards, servers));
-    } else {
-        jb->ckpt_us = js->checkpoint_us > 0 ? (double)js->checkpoint_us : 0;
+    if (js->checkpoint_write_us == SL_CKPT_WRITE_AUTO) {
+        /* A spec built by hand (the loader resolves `auto`). */
+        const struct sl_training_cfg *tc = &t->sc->workload.training;
+        jb->write_us = 1e6 * sl_train_checkpoint_write_s(
+                                 js->model, (double)servers, tc->checkpoint_bytes_per_param,
+                                 tc->checkpoint_bw, (double)tc->checkpoint_latency_us * 1e-6);
     }
+    if (js->checkpoint_us == SL_CKPT_AUTO)
+        jb->ckpt_us = sl_training_young_daly_us(jb->write_us, job_mtti_h(t, js->cards, servers));
+    else
+        jb->ckpt_us = js->checkpoint_us > 0 ? (double)js->checkpoint_us : 0;
 }
 
 /* Run time at full speed of job j at a step time (s), with its layout's
@@ -428,6 +514,7 @@ static int start_job(struct sl_training *t, size_t j, int64_t now_us)
     jb->last_us = now_us;
     jb->work_us = ceil(run_us);
     jb->state = SL_TR_RUNNING;
+    exposure_place(t, j, now_us);
     for (size_t k = 0; k < na; k++) {
         size_t base = card_base(t, a[k].server);
         for (uint64_t m = a[k].mask; m;) {
@@ -735,6 +822,7 @@ static void on_resume(struct sl_engine *eng, void *ctx, uint64_t arg)
     job_set_load(t, j, now, SL_PHASE_TRAIN_COMPUTE, jb->activity);
     jb->down = 0;
     jb->down_us += now - jb->down_since_us;
+    exposure_place(t, j, now);
     jb->restarts++;
     t->restarts++;
     jb->seg_base_us = jb->full_us;
@@ -762,6 +850,7 @@ static void interrupt(struct sl_training *t, size_t j, int64_t now_us)
     if (jb->state != SL_TR_RUNNING || jb->down)
         return;
     job_advance(t, j, now_us);
+    exposure_accrue(t, j, now_us);
     double n = seg_ckpts(jb);
     double kept = jb->ckpt_us > 0 ? n * (jb->ckpt_us + jb->write_us) : 0;
     double lost = fmax(jb->full_us - jb->seg_base_us - kept, 0);
@@ -842,6 +931,7 @@ static void on_end(struct sl_engine *eng, void *ctx, uint64_t arg)
     struct sl_tr_job *jb = &t->job[j];
     const struct sl_job_spec *js = &t->sc->jobs[j];
     job_advance(t, j, now);
+    exposure_accrue(t, j, now);
     if (js->duration_us <= 0)
         jb->tokens = js->tokens; /* exact, whatever the rounding of the end */
     size_t na;

@@ -57,6 +57,7 @@
 
 #include "suanli/outfile.h"
 #include "suanli/train.h"
+#include "faults/hazard.h"
 #include "workload/sched.h"
 #include "world/world.h"
 
@@ -119,6 +120,13 @@ struct sl_tr_job {
     uint64_t down_ev; /* the pending detection or resume event while down == 1 */
     uint32_t interruptions, restarts;
     uint8_t restart_refused; /* its restart waits for the admission hook */
+    /* Its exposure to failures (faults/hazard.h) at its placement now,
+     * updated whenever it (re)starts: the span, and per failure class the
+     * interruptions an hour while it trains there (rate_ph) and those
+     * expected over its training up to exposure_us (exposure). */
+    struct sl_job_span span;
+    double rate_ph[SL_FC_COUNT], exposure[SL_FC_COUNT];
+    int64_t exposure_us;
 };
 
 /* The source's state.  Invariants: job has sc->njobs entries; job_of
@@ -172,6 +180,15 @@ struct sl_training {
  * takes write_us and whose mean time between interruptions is mtti_h:
  * sqrt(2 write MTTI), at least 1 us.  Pure. */
 double sl_training_young_daly_us(double write_us, double mtti_h);
+
+/* The interruptions by failures of class k (enum sl_fault_class; k < 0:
+ * every class) job j should have seen by now_us (>= the last change of
+ * its placement): the integral over the time it trained of the failure
+ * library's rate at the placement it had then
+ * (sl_faults_span_class_rate_ph), whether or not the failure source runs.
+ * Pure. */
+double sl_training_expected_interruptions(const struct sl_training *t, size_t j, int k,
+                                          int64_t now_us);
 
 /* Server `server` changed its down bits (SL_DOWN_* of fleet.h; the
  * fleet's are read, down_now is informative): what the source's avail fn
