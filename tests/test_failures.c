@@ -584,18 +584,7 @@ static void test_inference_reroutes(void **state)
     run_free(&on);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_rm_tree(tmpdir);
-    return 0;
-}
+TEST_TMPDIR_FIXTURES(tmpdir)
 
 int main(void)
 {

@@ -131,18 +131,7 @@ static void test_restart_asks_admission(void **state)
     run_free(&open);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_rm_tree(tmpdir);
-    return 0;
-}
+TEST_TMPDIR_FIXTURES(tmpdir)
 
 int main(void)
 {

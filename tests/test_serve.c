@@ -1095,18 +1095,7 @@ static void test_torture(void **state)
 
 /* ---- Set-up. ---- */
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_rm_tree(tmpdir);
-    return 0;
-}
+TEST_TMPDIR_FIXTURES(tmpdir)
 
 /* ---- Prefix cache. ---- */
 

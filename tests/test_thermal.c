@@ -399,18 +399,7 @@ static void test_bad_keys(void **state)
     }
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_rm_tree(tmpdir);
-    return 0;
-}
+TEST_TMPDIR_FIXTURES(tmpdir)
 
 int main(void)
 {

@@ -572,18 +572,7 @@ static void test_pools_devices(void **state)
     run_world(MIXED_POOLS, jobs, 3, check_mixed);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_rm_tree(tmpdir);
-    return 0;
-}
+TEST_TMPDIR_FIXTURES(tmpdir)
 
 int main(void)
 {

@@ -798,18 +798,7 @@ static void test_size_scaling(void **state)
     assert_true(slope > 0.8);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    test_rm_tree(tmpdir);
-    return 0;
-}
+TEST_TMPDIR_FIXTURES(tmpdir)
 
 int main(void)
 {

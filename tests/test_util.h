@@ -5,7 +5,9 @@
  * buffer (valid until the next call); assert_close fails when got is not
  * within rel * max(|want|, 1) of want, printing both to 17 digits;
  * test_rm_tree removes a file or a folder with everything in it (a test's
- * mkdtemp folder at teardown).
+ * mkdtemp folder at teardown); TEST_TMPDIR_FIXTURES(dir) defines the group
+ * setup and teardown of a test whose files live in the mkdtemp folder of
+ * the template dir (a char array).
  */
 #ifndef SUANLI_TESTS_TEST_UTIL_H
 #define SUANLI_TESTS_TEST_UTIL_H
@@ -13,6 +15,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static inline const char *test_write_file(const char *dir, const char *name, const char *text)
@@ -50,5 +53,18 @@ static inline int test_rm_tree(const char *path)
     closedir(dp);
     return remove(path);
 }
+
+#define TEST_TMPDIR_FIXTURES(dir)                                                                  \
+    static int setup(void **state)                                                                 \
+    {                                                                                              \
+        (void)state;                                                                               \
+        return mkdtemp(dir) ? 0 : -1;                                                              \
+    }                                                                                              \
+    static int teardown(void **state)                                                              \
+    {                                                                                              \
+        (void)state;                                                                               \
+        test_rm_tree(dir);                                                                         \
+        return 0;                                                                                  \
+    }
 
 #endif
