@@ -84,17 +84,7 @@ static int load_text_rc(const char *text, struct sl_scenario_set *set, struct sl
 
 static void run_text(const char *text, struct run *r)
 {
-    struct sl_diag d;
-    if (load_text_rc(text, &r->set, &d) != SL_OK)
-        fail_msg("loading: %s\n%s", d.msg, text);
-    snprintf(r->dir, sizeof r->dir, "%s/run%d", tmpdir, nruns++);
-    if (mkdir(r->dir, 0777) != 0)
-        fail_msg("cannot create %s", r->dir);
-    struct sl_run_opts ro = {r->dir, NULL, NULL, 1, NULL};
-    sl_summary_init(&r->sum);
-    int rc = sl_run_scenario(&r->set.items[0], &ro, &r->sum, &d);
-    if (rc != SL_OK)
-        fail_msg("run: %s: %s", sl_strerror(rc), d.msg);
+    run_scenario_text(tmpdir, &nruns, text, NULL, 0, r);
 }
 
 /* ---- failures.csv ---- */

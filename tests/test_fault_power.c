@@ -38,21 +38,7 @@ static int nruns;
 
 static void run_text(const char *text, const char *const *sets, size_t nsets, struct run *r)
 {
-    char name[64];
-    snprintf(name, sizeof name, "s%d.yaml", nruns++);
-    struct sl_load_opts o = {test_write_file(tmpdir, name, text), sets, nsets, NULL, NULL};
-    struct sl_diag d;
-    sl_diag_clear(&d);
-    if (sl_scenario_load(&o, &r->set, &d) != SL_OK)
-        fail_msg("loading: %s\n%s", d.msg, text);
-    snprintf(r->dir, sizeof r->dir, "%s/run%d", tmpdir, nruns++);
-    if (mkdir(r->dir, 0777) != 0)
-        fail_msg("cannot create %s", r->dir);
-    struct sl_run_opts ro = {r->dir, NULL, NULL, 1, NULL};
-    sl_summary_init(&r->sum);
-    int rc = sl_run_scenario(&r->set.items[0], &ro, &r->sum, &d);
-    if (rc != SL_OK)
-        fail_msg("run: %s: %s", sl_strerror(rc), d.msg);
+    run_scenario_text(tmpdir, &nruns, text, sets, nsets, r);
 }
 
 static const char gang[] = "name: gang\n"

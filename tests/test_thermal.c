@@ -302,16 +302,7 @@ static void test_total_loss_trips(void **state)
 /* Through the failure source: chillers beyond their redundancy. */
 static void run_text(const char *text, struct run *r)
 {
-    load(text, &r->set);
-    snprintf(r->dir, sizeof r->dir, "%s/run%d", tmpdir, nruns++);
-    if (mkdir(r->dir, 0777) != 0)
-        fail_msg("cannot create %s", r->dir);
-    struct sl_run_opts ro = {r->dir, NULL, NULL, 1, NULL};
-    sl_summary_init(&r->sum);
-    struct sl_diag d;
-    int rc = sl_run_scenario(&r->set.items[0], &ro, &r->sum, &d);
-    if (rc != SL_OK)
-        fail_msg("run: %s: %s", sl_strerror(rc), d.msg);
+    run_scenario_text(tmpdir, &nruns, text, NULL, 0, r);
 }
 
 static void chiller_text(char *text, size_t size, int enabled)
