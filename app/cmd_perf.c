@@ -53,10 +53,7 @@ static const struct sl_llm_model *find_model(const struct models *ms, const char
     for (size_t i = 0; i < ms->own.n; i++)
         if (strcmp(own[i].name, name) == 0)
             return &own[i];
-    for (size_t i = 0; i < sl_llm_model_count(); i++)
-        if (strcmp(sl_llm_model_get(i)->name, name) == 0)
-            return sl_llm_model_get(i);
-    return NULL;
+    return sl_llm_model_find(name);
 }
 
 /* The nearest known model name to name, or NULL. */

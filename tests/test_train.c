@@ -30,11 +30,10 @@
 
 static const struct sl_llm_model *model(const char *name)
 {
-    for (size_t i = 0; i < sl_llm_model_count(); i++)
-        if (strcmp(sl_llm_model_get(i)->name, name) == 0)
-            return sl_llm_model_get(i);
-    fail_msg("no model %s", name);
-    return NULL;
+    const struct sl_llm_model *m = sl_llm_model_find(name);
+    if (!m)
+        fail_msg("no model %s", name);
+    return m;
 }
 
 static const struct sl_device_model *device(const char *name)

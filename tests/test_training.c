@@ -68,11 +68,10 @@ static const char *scenario_text(const char *duration)
 
 static const struct sl_llm_model *model(const char *name)
 {
-    for (size_t i = 0; i < sl_llm_model_count(); i++)
-        if (strcmp(sl_llm_model_get(i)->name, name) == 0)
-            return sl_llm_model_get(i);
-    fail_msg("no model %s", name);
-    return NULL;
+    const struct sl_llm_model *m = sl_llm_model_find(name);
+    if (!m)
+        fail_msg("no model %s", name);
+    return m;
 }
 
 static struct sl_job_spec job(const char *name, const char *m, int64_t submit_s, int64_t cards,

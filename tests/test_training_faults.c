@@ -71,11 +71,10 @@ static int nfiles;
 
 static const struct sl_llm_model *model(const char *name)
 {
-    for (size_t i = 0; i < sl_llm_model_count(); i++)
-        if (strcmp(sl_llm_model_get(i)->name, name) == 0)
-            return sl_llm_model_get(i);
-    fail_msg("no model %s", name);
-    return NULL;
+    const struct sl_llm_model *m = sl_llm_model_find(name);
+    if (!m)
+        fail_msg("no model %s", name);
+    return m;
 }
 
 static struct sl_job_spec job(const char *name, int64_t submit_us, int64_t cards,

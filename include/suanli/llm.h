@@ -80,6 +80,8 @@ struct sl_llm_model {
 /* Built-in models. */
 size_t sl_llm_model_count(void);
 const struct sl_llm_model *sl_llm_model_get(size_t i);
+/* The built-in model called name, or NULL. */
+const struct sl_llm_model *sl_llm_model_find(const char *name);
 /* Parameters: total and active per token (MoE: routed experts in use, plus
  * shared experts and everything outside the experts), embeddings included. */
 void sl_llm_params(const struct sl_llm_model *m, double *total, double *active);

@@ -33,6 +33,7 @@
 #include "suanli/list.h"
 
 #include <stddef.h>
+#include <string.h>
 
 const char *const sl_precision_names[] = {"fp16", "int8", "fp8", "int4", NULL};
 const char *const sl_ffn_kind_names[] = {"gated", "plain", NULL};
@@ -314,6 +315,14 @@ size_t sl_llm_model_count(void)
 const struct sl_llm_model *sl_llm_model_get(size_t i)
 {
     return i < sl_llm_model_count() ? &models[i] : NULL;
+}
+
+const struct sl_llm_model *sl_llm_model_find(const char *name)
+{
+    for (size_t i = 0; name && i < sl_llm_model_count(); i++)
+        if (strcmp(models[i].name, name) == 0)
+            return &models[i];
+    return NULL;
 }
 
 static double ffn_mats(const struct sl_llm_model *m)

@@ -36,6 +36,18 @@ static size_t low_bit(uint64_t m)
 #endif
 }
 
+/* Takes the lowest run of consecutive set bits off *m (!= 0): its first
+ * bit in *lo, its length returned. */
+static size_t take_run(uint64_t *m, size_t *lo)
+{
+    size_t l = low_bit(*m), len = 0;
+    while (l + len < 64 && (*m >> (l + len) & 1))
+        len++;
+    *m &= len < 64 ? ~(((UINT64_C(1) << len) - 1) << l) : 0;
+    *lo = l;
+    return len;
+}
+
 static int enabled(const struct sl_scenario *sc)
 {
     return sc->njobs > 0;
@@ -416,6 +428,9 @@ static double fallback_tps(const struct sl_training *t, size_t j, double *flops_
 }
 
 static void on_end(struct sl_engine *eng, void *ctx, uint64_t arg);
+static int own_cards(struct sl_training *t, size_t j, int64_t now_us, size_t srv, uint64_t mask,
+                     int take);
+static void job_set_load(struct sl_training *t, size_t j, int64_t now_us, int phase, double act);
 
 /* Starts job j (placed by the scheduler) at now. */
 static int start_job(struct sl_training *t, size_t j, int64_t now_us)
@@ -435,26 +450,9 @@ static int start_job(struct sl_training *t, size_t j, int64_t now_us)
         return rc;
     }
     for (size_t k = 0; k < na; k++) {
-        size_t base = card_base(t, a[k].server);
         t->srv_scratch[k] = a[k].server;
-        uint64_t m = a[k].mask;
-        while (m) {
-            size_t lo = low_bit(m);
-            size_t len = 0;
-            while (lo + len < 64 && (m >> (lo + len) & 1))
-                len++;
-            if ((rc = sl_fleet_claim(t->fleet, t->owner, base + lo, len)) != SL_OK) {
-                sl_world_fail(t->w, rc, "training job '%s' cannot claim cards %zu-%zu", js->name,
-                              base + lo, base + lo + len - 1);
-                return rc;
-            }
-            /* Idle cards: their new limit moves no speed, so no one is told. */
-            sl_fleet_set_tier(t->fleet, now_us, base + lo, len,
-                              js->priority > 0 ? SL_TIER_TRAINING : SL_TIER_BEST_EFFORT);
-            for (size_t c = 0; c < len; c++)
-                t->job_of[base + lo + c] = (uint32_t)j;
-            m &= len < 64 ? ~(((UINT64_C(1) << len) - 1) << lo) : 0;
-        }
+        if ((rc = own_cards(t, j, now_us, a[k].server, a[k].mask, 1)) != SL_OK)
+            return rc;
     }
     size_t blocks;
     double bw;
@@ -515,17 +513,7 @@ static int start_job(struct sl_training *t, size_t j, int64_t now_us)
     jb->work_us = ceil(run_us);
     jb->state = SL_TR_RUNNING;
     exposure_place(t, j, now_us);
-    for (size_t k = 0; k < na; k++) {
-        size_t base = card_base(t, a[k].server);
-        for (uint64_t m = a[k].mask; m;) {
-            size_t lo = low_bit(m);
-            size_t len = 0;
-            while (lo + len < 64 && (m >> (lo + len) & 1))
-                len++;
-            sl_fleet_set_load(t->fleet, now_us, base + lo, len, SL_PHASE_TRAIN_COMPUTE, act);
-            m &= len < 64 ? ~(((UINT64_C(1) << len) - 1) << lo) : 0;
-        }
-    }
+    job_set_load(t, j, now_us, SL_PHASE_TRAIN_COMPUTE, act);
     jb->rate = job_rate(t, j);
     jb->end_us = projected_end(jb, now_us);
     busy_advance(t, now_us);
@@ -645,14 +633,10 @@ static void job_set_load(struct sl_training *t, size_t j, int64_t now_us, int ph
     size_t na;
     const struct sl_sched_alloc *a = sl_sched_alloc_of(t->sched, (uint32_t)j, &na);
     for (size_t k = 0; k < na; k++) {
-        size_t base = card_base(t, a[k].server);
+        size_t base = card_base(t, a[k].server), lo;
         for (uint64_t m = a[k].mask; m;) {
-            size_t lo = low_bit(m);
-            size_t len = 0;
-            while (lo + len < 64 && (m >> (lo + len) & 1))
-                len++;
+            size_t len = take_run(&m, &lo);
             sl_fleet_set_load(t->fleet, now_us, base + lo, len, phase, act);
-            m &= len < 64 ? ~(((UINT64_C(1) << len) - 1) << lo) : 0;
         }
     }
 }
@@ -661,12 +645,9 @@ static void job_set_load(struct sl_training *t, size_t j, int64_t now_us, int ph
 static int own_cards(struct sl_training *t, size_t j, int64_t now_us, size_t srv, uint64_t mask,
                      int take)
 {
-    size_t base = card_base(t, srv);
+    size_t base = card_base(t, srv), lo;
     for (uint64_t m = mask; m;) {
-        size_t lo = low_bit(m);
-        size_t len = 0;
-        while (lo + len < 64 && (m >> (lo + len) & 1))
-            len++;
+        size_t len = take_run(&m, &lo);
         if (take) {
             int rc = sl_fleet_claim(t->fleet, t->owner, base + lo, len);
             if (rc != SL_OK) {
@@ -674,6 +655,7 @@ static int own_cards(struct sl_training *t, size_t j, int64_t now_us, size_t srv
                               t->sc->jobs[j].name, base + lo, base + lo + len - 1);
                 return rc;
             }
+            /* Idle cards: their new limit moves no speed, so no one is told. */
             sl_fleet_set_tier(t->fleet, now_us, base + lo, len,
                               t->sc->jobs[j].priority > 0 ? SL_TIER_TRAINING : SL_TIER_BEST_EFFORT);
         } else {
@@ -681,7 +663,6 @@ static int own_cards(struct sl_training *t, size_t j, int64_t now_us, size_t srv
         }
         for (size_t c = 0; c < len; c++)
             t->job_of[base + lo + c] = take ? (uint32_t)j : UINT32_MAX;
-        m &= len < 64 ? ~(((UINT64_C(1) << len) - 1) << lo) : 0;
     }
     return SL_OK;
 }
@@ -936,19 +917,8 @@ static void on_end(struct sl_engine *eng, void *ctx, uint64_t arg)
         jb->tokens = js->tokens; /* exact, whatever the rounding of the end */
     size_t na;
     const struct sl_sched_alloc *a = sl_sched_alloc_of(t->sched, (uint32_t)j, &na);
-    for (size_t k = 0; k < na; k++) {
-        size_t base = card_base(t, a[k].server);
-        for (uint64_t m = a[k].mask; m;) {
-            size_t lo = low_bit(m);
-            size_t len = 0;
-            while (lo + len < 64 && (m >> (lo + len) & 1))
-                len++;
-            sl_fleet_release_cards(t->fleet, now, t->owner, base + lo, len);
-            for (size_t c = 0; c < len; c++)
-                t->job_of[base + lo + c] = UINT32_MAX;
-            m &= len < 64 ? ~(((UINT64_C(1) << len) - 1) << lo) : 0;
-        }
-    }
+    for (size_t k = 0; k < na; k++)
+        own_cards(t, j, now, a[k].server, a[k].mask, 0); /* a release cannot fail */
     busy_advance(t, now);
     t->busy_cards -= (size_t)js->cards;
     sl_sched_finish(t->sched, (uint32_t)j, now);
